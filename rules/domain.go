@@ -1,0 +1,159 @@
+// Package rules holds woozoom's domain types and the pure rules that turn an
+// order, the event mappings and what Zoom already holds into a plan of Zoom
+// actions. It imports only the standard library, so every rule is table-tested
+// without a server, a database or a clock.
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TargetKind says whether a target is a Zoom meeting or a webinar.
+type TargetKind string
+
+const (
+	Meeting TargetKind = "meeting"
+	Webinar TargetKind = "webinar"
+)
+
+// Target is a Zoom meeting or webinar that attendees are registered on.
+type Target struct {
+	Kind TargetKind
+	ID   int64
+}
+
+func (t Target) String() string { return fmt.Sprintf("%s %d", t.Kind, t.ID) }
+
+// Order statuses that the rules know. Any other status changes nothing.
+const (
+	StatusCompleted = "completed"
+	StatusCancelled = "cancelled"
+	StatusRefunded  = "refunded"
+	StatusTrash     = "trash"
+)
+
+// Person is a name with an email.
+type Person struct {
+	FirstName string
+	LastName  string
+	Email     string
+}
+
+// Order is the part of a WooCommerce order that the rules read.
+type Order struct {
+	ID       int64
+	Status   string
+	Modified time.Time // date_modified_gmt; zero when unknown (order.deleted)
+	Billing  Person
+	Items    []LineItem
+	Meta     []Meta
+	// Deleted is set for an order.deleted delivery: the order went to the trash.
+	Deleted bool
+}
+
+// LineItem is one line of an order.
+type LineItem struct {
+	ID          int64
+	ProductID   int64
+	VariationID int64
+	Quantity    int
+	Name        string
+	Meta        []Meta
+}
+
+// Meta is one WooCommerce meta_data row; Value keeps the raw JSON.
+type Meta struct {
+	ID    int64
+	Key   string
+	Value json.RawMessage
+}
+
+// MetaValue returns the raw value of the first row with key, or nil.
+func MetaValue(meta []Meta, key string) json.RawMessage {
+	for _, m := range meta {
+		if m.Key == key {
+			return m.Value
+		}
+	}
+	return nil
+}
+
+// Mapping links a product (and optionally one variation) to a target.
+// VariationID 0 matches every variation of the product.
+type Mapping struct {
+	ProductID   int64
+	VariationID int64
+	Target      Target
+}
+
+// NormalizeEmail is the one form in which emails are compared and stored.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// SeatKey names what Zoom keeps once per meeting or webinar: one registrant
+// per email.
+type SeatKey struct {
+	Target Target
+	Email  string // normalised
+}
+
+// SeatStatus mirrors a Zoom registrant's status. Zoom has no "cancelled": a
+// cancelled registrant is listed as denied and cannot be added again.
+type SeatStatus string
+
+const (
+	SeatApproved SeatStatus = "approved"
+	SeatPending  SeatStatus = "pending"
+	SeatDenied   SeatStatus = "denied"
+)
+
+// Seat is what woozoom knows Zoom holds for one email on one target.
+type Seat struct {
+	SeatKey
+	RegistrantID string
+	JoinURL      string
+	Status       SeatStatus
+}
+
+// RegistrationState is the state of one order's claim on a seat.
+type RegistrationState string
+
+const (
+	// Active: the order holds the seat; Zoom has (or is to have) it approved.
+	Active RegistrationState = "active"
+	// Cancelled: the order gave the seat up (cancelled, refunded, trashed).
+	Cancelled RegistrationState = "cancelled"
+	// Failed: Zoom refused this attendee for good; Error says why.
+	Failed RegistrationState = "failed"
+)
+
+// Registration is one order's claim on one seat: an attendee of a line item
+// registered on a target.
+type Registration struct {
+	OrderID    int64
+	LineItemID int64
+	Target     Target
+	Attendee   Person // Email normalised
+	State      RegistrationState
+	Error      string
+	UpdatedAt  time.Time
+}
+
+// Key returns the seat this registration claims.
+func (r Registration) Key() SeatKey { return SeatKey{Target: r.Target, Email: r.Attendee.Email} }
+
+// TargetDetails are the facts about a meeting or webinar written back to the
+// order: what the customer needs to join.
+type TargetDetails struct {
+	Target    Target
+	Topic     string
+	StartTime time.Time // zero for meetings without a fixed time
+	Duration  int       // minutes
+	Timezone  string
+	Passcode  string
+	JoinURL   string // the general join link; registrants get their own
+}

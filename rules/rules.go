@@ -1,0 +1,316 @@
+package rules
+
+import (
+	"slices"
+	"sort"
+)
+
+// Intent is what an order's current status asks for.
+type Intent int
+
+const (
+	// Hold: the status changes nothing (pending, processing, on-hold, ...).
+	Hold Intent = iota
+	// Register: every attendee of every mapped line item is to be registered.
+	Register
+	// Release: every registration the order made is to be cancelled.
+	Release
+)
+
+func (i Intent) String() string {
+	switch i {
+	case Register:
+		return "register"
+	case Release:
+		return "release"
+	default:
+		return "hold"
+	}
+}
+
+// Policy says which statuses register and which cancel.
+type Policy struct {
+	RegisterStatuses []string
+	CancelStatuses   []string
+}
+
+// DefaultPolicy registers on completed and cancels on cancelled and refunded.
+func DefaultPolicy() Policy {
+	return Policy{
+		RegisterStatuses: []string{StatusCompleted},
+		CancelStatuses:   []string{StatusCancelled, StatusRefunded},
+	}
+}
+
+// Intent reads what the order's status asks for. A trashed or deleted order
+// counts as cancelled.
+func (p Policy) Intent(o Order) Intent {
+	switch {
+	case o.Deleted, o.Status == StatusTrash:
+		return Release
+	case slices.Contains(p.RegisterStatuses, o.Status):
+		return Register
+	case slices.Contains(p.CancelStatuses, o.Status):
+		return Release
+	default:
+		return Hold
+	}
+}
+
+// Want is one attendee of one line item wanted on one target.
+type Want struct {
+	LineItemID int64
+	Target     Target
+	Attendee   Person // Email normalised
+}
+
+// Key returns the seat the want asks for.
+func (w Want) Key() SeatKey { return SeatKey{Target: w.Target, Email: w.Attendee.Email} }
+
+// TargetsFor returns the targets a line item maps to. Mappings for the exact
+// variation win over mappings for the whole product.
+func TargetsFor(item LineItem, mappings []Mapping) []Target {
+	var exact, product []Target
+	for _, m := range mappings {
+		if m.ProductID != item.ProductID {
+			continue
+		}
+		switch {
+		case m.VariationID != 0 && m.VariationID == item.VariationID:
+			exact = append(exact, m.Target)
+		case m.VariationID == 0:
+			product = append(product, m.Target)
+		}
+	}
+	if len(exact) > 0 {
+		return exact
+	}
+	return product
+}
+
+// AttendeesOf returns the people a line item registers: for now the billing
+// person once per line item.
+func AttendeesOf(o Order, _ LineItem) []Person {
+	b := o.Billing
+	b.Email = NormalizeEmail(b.Email)
+	return []Person{b}
+}
+
+// Wants lists every attendee wanted on every target of every mapped line item,
+// one per email per target (the first line item that asks wins).
+func Wants(o Order, mappings []Mapping) []Want {
+	seen := map[SeatKey]bool{}
+	var out []Want
+	for _, item := range o.Items {
+		targets := TargetsFor(item, mappings)
+		if len(targets) == 0 {
+			continue
+		}
+		for _, p := range AttendeesOf(o, item) {
+			for _, t := range targets {
+				w := Want{LineItemID: item.ID, Target: t, Attendee: p}
+				if seen[w.Key()] {
+					continue
+				}
+				seen[w.Key()] = true
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// ActionKind names a Zoom registrant operation.
+type ActionKind string
+
+const (
+	AddRegistrant ActionKind = "add"
+	Approve       ActionKind = "approve"
+	Cancel        ActionKind = "cancel"
+)
+
+// Action is one Zoom operation on one seat.
+type Action struct {
+	Kind     ActionKind
+	Seat     SeatKey
+	Attendee Person // for AddRegistrant
+	// RegistrantID is the known registrant for Approve and Cancel.
+	RegistrantID string
+}
+
+// Input is everything the rules read for one order.
+type Input struct {
+	Order  Order
+	Intent Intent
+	Wants  []Want
+	// Registrations are this order's registrations in any state.
+	Registrations []Registration
+	// Seats are the known Zoom registrants for every seat in Wants and
+	// Registrations; a missing key means Zoom has no registrant for it.
+	Seats map[SeatKey]Seat
+	// HeldElsewhere marks seats that another order holds actively.
+	HeldElsewhere map[SeatKey]bool
+}
+
+// Plan is what to record and what to ask of Zoom for one order.
+type Plan struct {
+	// Activate are registrations to record as active (new or brought back).
+	Activate []Registration
+	// Release are registrations to record as cancelled.
+	Release []Registration
+	// Zoom are the registrant operations that make Zoom match the claims.
+	Zoom []Action
+}
+
+// Empty reports whether the plan does nothing.
+func (p Plan) Empty() bool { return len(p.Activate) == 0 && len(p.Release) == 0 && len(p.Zoom) == 0 }
+
+// Decide computes the plan for one order. Claims are recorded first and Zoom
+// is brought in line with them after, so a plan computed again after a crash
+// finishes what the first one started and repeats nothing that was done.
+func Decide(in Input) Plan {
+	var plan Plan
+	if in.Intent == Hold {
+		return plan
+	}
+	existing := map[SeatKey]Registration{}
+	for _, r := range in.Registrations {
+		existing[r.Key()] = r
+	}
+	active := map[SeatKey]bool{}
+	for k, r := range existing {
+		if r.State == Active {
+			active[k] = true
+		}
+	}
+	touched := map[SeatKey]Person{}
+	for k, r := range existing {
+		touched[k] = r.Attendee
+	}
+
+	if in.Intent == Register {
+		wanted := map[SeatKey]bool{}
+		for _, w := range in.Wants {
+			k := w.Key()
+			wanted[k] = true
+			touched[k] = w.Attendee
+			r, ok := existing[k]
+			switch {
+			case ok && r.State == Active:
+			case ok && r.State == Failed:
+				// Refused for good; retried only when an admin asks.
+			default:
+				plan.Activate = append(plan.Activate, Registration{
+					OrderID: in.Order.ID, LineItemID: w.LineItemID, Target: w.Target,
+					Attendee: w.Attendee, State: Active,
+				})
+				active[k] = true
+			}
+		}
+		// Lines removed from the order give their seats up. A mapping removed
+		// by the admin does not: that is no reason to cancel a paid ticket.
+		items := map[int64]bool{}
+		for _, it := range in.Order.Items {
+			items[it.ID] = true
+		}
+		for k, r := range existing {
+			if r.State != Active || wanted[k] {
+				continue
+			}
+			if items[r.LineItemID] && !targetStillMapped(in.Wants, r) {
+				continue
+			}
+			plan.Release = append(plan.Release, withState(r, Cancelled))
+			delete(active, k)
+		}
+	} else {
+		for k, r := range existing {
+			if r.State == Active {
+				plan.Release = append(plan.Release, withState(r, Cancelled))
+				delete(active, k)
+			}
+		}
+	}
+
+	for k, p := range touched {
+		want := active[k] || in.HeldElsewhere[k]
+		seat, known := in.Seats[k]
+		switch {
+		case want && !known:
+			plan.Zoom = append(plan.Zoom, Action{Kind: AddRegistrant, Seat: k, Attendee: p})
+		case want && seat.Status != SeatApproved:
+			plan.Zoom = append(plan.Zoom, Action{Kind: Approve, Seat: k, RegistrantID: seat.RegistrantID})
+		case !want && known && seat.Status != SeatDenied:
+			plan.Zoom = append(plan.Zoom, Action{Kind: Cancel, Seat: k, RegistrantID: seat.RegistrantID})
+		}
+	}
+	sortPlan(&plan)
+	return plan
+}
+
+// targetStillMapped reports whether the order still wants anyone from this
+// registration's line item on its target: then this attendee was replaced.
+func targetStillMapped(wants []Want, r Registration) bool {
+	for _, w := range wants {
+		if w.LineItemID == r.LineItemID && w.Target == r.Target {
+			return true
+		}
+	}
+	return false
+}
+
+func withState(r Registration, s RegistrationState) Registration {
+	r.State = s
+	r.Error = ""
+	return r
+}
+
+func sortPlan(p *Plan) {
+	less := func(a, b SeatKey) bool {
+		if a.Target.Kind != b.Target.Kind {
+			return a.Target.Kind < b.Target.Kind
+		}
+		if a.Target.ID != b.Target.ID {
+			return a.Target.ID < b.Target.ID
+		}
+		return a.Email < b.Email
+	}
+	sort.Slice(p.Activate, func(i, j int) bool { return less(p.Activate[i].Key(), p.Activate[j].Key()) })
+	sort.Slice(p.Release, func(i, j int) bool { return less(p.Release[i].Key(), p.Release[j].Key()) })
+	sort.Slice(p.Zoom, func(i, j int) bool {
+		if p.Zoom[i].Kind != p.Zoom[j].Kind {
+			return p.Zoom[i].Kind < p.Zoom[j].Kind
+		}
+		return less(p.Zoom[i].Seat, p.Zoom[j].Seat)
+	})
+}
+
+// Batches splits approve and cancel actions into Zoom status calls: one
+// target and one action per call, at most max registrants each.
+func Batches(actions []Action, max int) [][]Action {
+	type group struct {
+		kind   ActionKind
+		target Target
+	}
+	var order []group
+	byGroup := map[group][]Action{}
+	for _, a := range actions {
+		if a.Kind == AddRegistrant {
+			continue
+		}
+		g := group{a.Kind, a.Seat.Target}
+		if _, ok := byGroup[g]; !ok {
+			order = append(order, g)
+		}
+		byGroup[g] = append(byGroup[g], a)
+	}
+	var out [][]Action
+	for _, g := range order {
+		for as := byGroup[g]; len(as) > 0; {
+			n := min(max, len(as))
+			out = append(out, as[:n])
+			as = as[n:]
+		}
+	}
+	return out
+}

@@ -1,0 +1,273 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	mtg  = Target{Kind: Meeting, ID: 85746065123}
+	web  = Target{Kind: Webinar, ID: 91234567890}
+	mara = Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara@example.net"}
+)
+
+func order(status string, items ...LineItem) Order {
+	return Order{ID: 4521, Status: status, Billing: Person{FirstName: "Mara", LastName: "Lindqvist", Email: "  Mara@Example.NET "}, Items: items}
+}
+
+func item(id, product, variation int64) LineItem {
+	return LineItem{ID: id, ProductID: product, VariationID: variation, Quantity: 1}
+}
+
+func TestIntent(t *testing.T) {
+	p := DefaultPolicy()
+	for _, tc := range []struct {
+		o    Order
+		want Intent
+	}{
+		{Order{Status: "completed"}, Register},
+		{Order{Status: "cancelled"}, Release},
+		{Order{Status: "refunded"}, Release},
+		{Order{Status: "trash"}, Release},
+		{Order{Deleted: true}, Release},
+		{Order{Status: "processing"}, Hold},
+		{Order{Status: "pending"}, Hold},
+		{Order{Status: "on-hold"}, Hold},
+		{Order{Status: "failed"}, Hold},
+		{Order{Status: "checkout-draft"}, Hold},
+		{Order{Status: "Completed"}, Hold}, // WooCommerce statuses are lower case; anything else is unknown
+	} {
+		if got := p.Intent(tc.o); got != tc.want {
+			t.Errorf("Intent(%q deleted=%v) = %v, want %v", tc.o.Status, tc.o.Deleted, got, tc.want)
+		}
+	}
+}
+
+func TestTargetsFor(t *testing.T) {
+	maps := []Mapping{
+		{ProductID: 10, Target: mtg},
+		{ProductID: 10, VariationID: 15, Target: web},
+		{ProductID: 11, Target: web},
+	}
+	for _, tc := range []struct {
+		name string
+		item LineItem
+		want []Target
+	}{
+		{"product mapping", item(1, 10, 0), []Target{mtg}},
+		{"other variation falls back to product", item(1, 10, 16), []Target{mtg}},
+		{"exact variation wins", item(1, 10, 15), []Target{web}},
+		{"unmapped product", item(1, 12, 0), nil},
+	} {
+		if diff := cmp.Diff(tc.want, TargetsFor(tc.item, maps)); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestWantsNormalisesAndDedupes(t *testing.T) {
+	o := order("completed", item(1, 10, 0), item(2, 10, 0), item(3, 11, 0), item(4, 99, 0))
+	got := Wants(o, []Mapping{{ProductID: 10, Target: mtg}, {ProductID: 11, Target: mtg}, {ProductID: 11, Target: web}})
+	want := []Want{
+		{LineItemID: 1, Target: mtg, Attendee: mara},
+		{LineItemID: 3, Target: web, Attendee: mara},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+func reg(state RegistrationState, t Target) Registration {
+	return Registration{OrderID: 4521, LineItemID: 1, Target: t, Attendee: mara, State: state}
+}
+
+func seat(t Target, s SeatStatus) Seat {
+	return Seat{SeatKey: SeatKey{Target: t, Email: mara.Email}, RegistrantID: "r-" + string(s), Status: s}
+}
+
+func TestDecide(t *testing.T) {
+	mapped := []Mapping{{ProductID: 10, Target: mtg}}
+	key := SeatKey{Target: mtg, Email: mara.Email}
+	for _, tc := range []struct {
+		name  string
+		order Order
+		regs  []Registration
+		seats []Seat
+		held  bool // another order holds the seat
+		want  Plan
+	}{
+		{
+			name:  "completed, nothing yet: claim and add",
+			order: order("completed", item(1, 10, 0)),
+			want: Plan{
+				Activate: []Registration{reg(Active, mtg)},
+				Zoom:     []Action{{Kind: AddRegistrant, Seat: key, Attendee: mara}},
+			},
+		},
+		{
+			name:  "completed again (echo of our write-back): nothing",
+			order: order("completed", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+		},
+		{
+			name:  "claimed before a crash, Zoom never reached: add now",
+			order: order("completed", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			want:  Plan{Zoom: []Action{{Kind: AddRegistrant, Seat: key, Attendee: mara}}},
+		},
+		{
+			name:  "completed after a cancel: approve the denied registrant, never add again",
+			order: order("completed", item(1, 10, 0)),
+			regs:  []Registration{reg(Cancelled, mtg)},
+			seats: []Seat{seat(mtg, SeatDenied)},
+			want: Plan{
+				Activate: []Registration{reg(Active, mtg)},
+				Zoom:     []Action{{Kind: Approve, Seat: key, RegistrantID: "r-denied"}},
+			},
+		},
+		{
+			name:  "a new order for an email another order cancelled: approve",
+			order: order("completed", item(1, 10, 0)),
+			seats: []Seat{seat(mtg, SeatDenied)},
+			want: Plan{
+				Activate: []Registration{reg(Active, mtg)},
+				Zoom:     []Action{{Kind: Approve, Seat: key, RegistrantID: "r-denied"}},
+			},
+		},
+		{
+			name:  "pending registrant of a paid ticket is approved",
+			order: order("completed", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatPending)},
+			want:  Plan{Zoom: []Action{{Kind: Approve, Seat: key, RegistrantID: "r-pending"}}},
+		},
+		{
+			name:  "failed attendee is not retried by itself",
+			order: order("completed", item(1, 10, 0)),
+			regs:  []Registration{reg(Failed, mtg)},
+		},
+		{
+			name:  "cancelled: release and cancel on Zoom",
+			order: order("cancelled", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			want: Plan{
+				Release: []Registration{reg(Cancelled, mtg)},
+				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
+			},
+		},
+		{
+			name:  "refunded counts as cancelled",
+			order: order("refunded", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			want: Plan{
+				Release: []Registration{reg(Cancelled, mtg)},
+				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
+			},
+		},
+		{
+			name:  "cancelled while another completed order holds the email: release, keep on Zoom",
+			order: order("cancelled", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			held:  true,
+			want:  Plan{Release: []Registration{reg(Cancelled, mtg)}},
+		},
+		{
+			name:  "cancelled twice: nothing",
+			order: order("cancelled", item(1, 10, 0)),
+			regs:  []Registration{reg(Cancelled, mtg)},
+			seats: []Seat{seat(mtg, SeatDenied)},
+		},
+		{
+			name:  "cancelled, released before a crash, Zoom not yet told: cancel now",
+			order: order("cancelled", item(1, 10, 0)),
+			regs:  []Registration{reg(Cancelled, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			want:  Plan{Zoom: []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}}},
+		},
+		{
+			name:  "cancelled order that never registered: nothing",
+			order: order("cancelled", item(1, 10, 0)),
+		},
+		{
+			name:  "trashed order counts as cancelled",
+			order: Order{ID: 4521, Deleted: true},
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			want: Plan{
+				Release: []Registration{reg(Cancelled, mtg)},
+				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
+			},
+		},
+		{
+			name:  "processing changes nothing, even with registrations",
+			order: order("processing", item(1, 10, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+		},
+		{
+			name:  "on-hold changes nothing before registration",
+			order: order("on-hold", item(1, 10, 0)),
+		},
+		{
+			name:  "line removed from a completed order: its seat is given up",
+			order: order("completed", item(2, 12, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			want: Plan{
+				Release: []Registration{reg(Cancelled, mtg)},
+				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
+			},
+		},
+		{
+			name:  "mapping removed by the admin: the paid seat is kept",
+			order: order("completed", item(1, 99, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DefaultPolicy()
+			seats := map[SeatKey]Seat{}
+			for _, s := range tc.seats {
+				seats[s.SeatKey] = s
+			}
+			in := Input{
+				Order: tc.order, Intent: p.Intent(tc.order), Wants: Wants(tc.order, mapped),
+				Registrations: tc.regs, Seats: seats, HeldElsewhere: map[SeatKey]bool{key: tc.held},
+			}
+			got := Decide(in)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBatches(t *testing.T) {
+	var actions []Action
+	for i := range 65 {
+		actions = append(actions, Action{Kind: Cancel, Seat: SeatKey{Target: mtg, Email: string(rune('a'+i%26)) + "@x.org"}})
+	}
+	actions = append(actions,
+		Action{Kind: Cancel, Seat: SeatKey{Target: web, Email: "w@x.org"}},
+		Action{Kind: Approve, Seat: SeatKey{Target: mtg, Email: "a@x.org"}},
+		Action{Kind: AddRegistrant, Seat: SeatKey{Target: mtg, Email: "n@x.org"}},
+	)
+	var sizes []int
+	for _, b := range Batches(actions, 30) {
+		for _, a := range b[1:] {
+			if a.Kind != b[0].Kind || a.Seat.Target != b[0].Seat.Target {
+				t.Fatalf("batch mixes %v and %v", b[0], a)
+			}
+		}
+		sizes = append(sizes, len(b))
+	}
+	if diff := cmp.Diff([]int{30, 30, 5, 1, 1}, sizes); diff != "" {
+		t.Errorf("batch sizes (-want +got)\n%s", diff)
+	}
+}

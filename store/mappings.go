@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// Mapping sources.
+const (
+	FromConfig = "config"
+	FromCLI    = "cli"
+)
+
+// StoredMapping is a mapping with its row id and where it came from.
+type StoredMapping struct {
+	ID     int64
+	Source string
+	rules.Mapping
+}
+
+// Mappings returns every mapping.
+func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
+	rows, err := d.db.QueryContext(ctx, `
+		SELECT id, source, product_id, variation_id, target_kind, target_id FROM mappings
+		ORDER BY product_id, variation_id, target_kind, target_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list mappings: %w", err)
+	}
+	defer rows.Close()
+	var out []StoredMapping
+	for rows.Next() {
+		var m StoredMapping
+		if err := rows.Scan(&m.ID, &m.Source, &m.ProductID, &m.VariationID, &m.Target.Kind, &m.Target.ID); err != nil {
+			return nil, fmt.Errorf("list mappings: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// AddMapping adds a mapping; adding one that exists changes nothing and
+// reports false.
+func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bool, error) {
+	res, err := d.db.ExecContext(ctx, `
+		INSERT INTO mappings (product_id, variation_id, target_kind, target_id, source, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		m.ProductID, m.VariationID, m.Target.Kind, m.Target.ID, source, d.now())
+	if err != nil {
+		return false, fmt.Errorf("add mapping of product %d to %s: %w", m.ProductID, m.Target, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// RemoveMapping removes a mapping and reports whether it existed.
+func (d *DB) RemoveMapping(ctx context.Context, m rules.Mapping) (bool, error) {
+	res, err := d.db.ExecContext(ctx, `
+		DELETE FROM mappings WHERE product_id = ? AND variation_id = ? AND target_kind = ? AND target_id = ?`,
+		m.ProductID, m.VariationID, m.Target.Kind, m.Target.ID)
+	if err != nil {
+		return false, fmt.Errorf("remove mapping of product %d to %s: %w", m.ProductID, m.Target, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// SyncConfigMappings makes the mappings that came from config.yaml equal to
+// ms; mappings added on the command line are kept.
+func (d *DB) SyncConfigMappings(ctx context.Context, ms []rules.Mapping) error {
+	now := d.now()
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE source = 'config'`); err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO mappings (product_id, variation_id, target_kind, target_id, source, created_at)
+				VALUES (?, ?, ?, ?, 'config', ?) ON CONFLICT DO NOTHING`,
+				m.ProductID, m.VariationID, m.Target.Kind, m.Target.ID, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load mappings from config: %w", err)
+	}
+	return nil
+}
+
+// RulesMappings returns the mappings as the rules read them.
+func RulesMappings(ms []StoredMapping) []rules.Mapping {
+	out := make([]rules.Mapping, len(ms))
+	for i, m := range ms {
+		out[i] = m.Mapping
+	}
+	return out
+}

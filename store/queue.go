@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Delivery is one webhook delivery as received.
+type Delivery struct {
+	ID         int64 // row id
+	DeliveryID string
+	WebhookID  string
+	Topic      string
+	Source     string
+	OrderID    int64 // 0 when the handler could not read one
+	Body       []byte
+	ReceivedAt time.Time
+}
+
+// Job states.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is one delivery to act on.
+type Job struct {
+	ID        int64
+	Delivery  int64
+	OrderID   int64
+	Topic     string
+	State     string
+	Attempts  int
+	RunAt     time.Time
+	LastError string
+	Result    string
+	UpdatedAt time.Time
+}
+
+// RecordDelivery stores a delivery and its job in one transaction. An exact
+// repeat (same Delivery-ID and body) stores nothing and reports isNew false.
+func (d *DB) RecordDelivery(ctx context.Context, del Delivery) (id int64, isNew bool, err error) {
+	sum := sha256.Sum256(del.Body)
+	digest := hex.EncodeToString(sum[:])
+	now := d.now()
+	var orderID any
+	if del.OrderID != 0 {
+		orderID = del.OrderID
+	}
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (delivery_id, body_sha256) DO NOTHING
+			RETURNING id`,
+			del.DeliveryID, digest, del.WebhookID, del.Topic, del.Source, orderID, del.Body, now).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`,
+				del.DeliveryID, digest).Scan(&id)
+		}
+		if err != nil {
+			return err
+		}
+		isNew = true
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO jobs (delivery, order_id, state, run_at, created_at, updated_at)
+			VALUES (?, ?, 'queued', ?, ?, ?)`, id, orderID, now, now, now)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("record delivery %s: %w", del.DeliveryID, err)
+	}
+	return id, isNew, nil
+}
+
+// Delivery returns the stored delivery with row id.
+func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
+	var del Delivery
+	var orderID sql.NullInt64
+	var received int64
+	err := d.db.QueryRowContext(ctx, `
+		SELECT id, delivery_id, webhook_id, topic, source, order_id, body, received_at
+		FROM deliveries WHERE id = ?`, id).Scan(
+		&del.ID, &del.DeliveryID, &del.WebhookID, &del.Topic, &del.Source, &orderID, &del.Body, &received)
+	if errors.Is(err, sql.ErrNoRows) {
+		return del, fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return del, fmt.Errorf("delivery %d: %w", id, err)
+	}
+	del.OrderID = orderID.Int64
+	del.ReceivedAt = time.UnixMilli(received)
+	return del, nil
+}
+
+// CountDeliveries returns how many deliveries are stored.
+func (d *DB) CountDeliveries(ctx context.Context) (int, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries`).Scan(&n)
+	return n, err
+}
+
+const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), d.topic, j.state, j.attempts, j.run_at, j.last_error, j.result, j.updated_at`
+
+func scanJob(row interface{ Scan(...any) error }) (Job, error) {
+	var j Job
+	var runAt, updated int64
+	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Result, &updated)
+	j.RunAt = time.UnixMilli(runAt)
+	j.UpdatedAt = time.UnixMilli(updated)
+	return j, err
+}
+
+// ClaimJob takes the oldest job that is due and whose order has no job
+// running, marks it running under a lease, and counts the attempt. ok is
+// false when nothing is due.
+func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job Job, ok bool, err error) {
+	now := d.now()
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `
+			UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+			WHERE id = (
+				SELECT j.id FROM jobs j
+				WHERE j.state = 'queued' AND j.run_at <= ?
+				  AND (j.order_id IS NULL OR NOT EXISTS (
+				      SELECT 1 FROM jobs r WHERE r.order_id = j.order_id AND r.state = 'running'))
+				ORDER BY j.run_at, j.id LIMIT 1)
+			RETURNING id`, now+lease.Milliseconds(), now, now).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		job, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery WHERE j.id = ?`, id))
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return Job{}, false, fmt.Errorf("claim job: %w", err)
+	}
+	return job, ok, nil
+}
+
+// CompleteJob marks a running job done with a short result for the admin.
+func (d *DB) CompleteJob(ctx context.Context, id int64, result string) error {
+	return d.finishJob(ctx, id, JobDone, d.now(), "", result)
+}
+
+// RetryJob puts a job back in the queue to run at at, keeping its error.
+func (d *DB) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
+	return d.finishJob(ctx, id, JobQueued, at.UnixMilli(), lastErr, "")
+}
+
+// FailJob parks a job that cannot succeed without a person; it keeps the
+// reason and runs again only on RetryFailedJob.
+func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
+	return d.finishJob(ctx, id, JobFailed, d.now(), reason, "")
+}
+
+// ReleaseJob hands a running job back unchanged (shutdown): the attempt it
+// was given does not count.
+func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
+	_, err := d.db.ExecContext(ctx, `
+		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL, updated_at = ?
+		WHERE id = ? AND state = 'running'`, d.now(), id)
+	if err != nil {
+		return fmt.Errorf("release job %d: %w", id, err)
+	}
+	return nil
+}
+
+func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64, lastErr, result string) error {
+	_, err := d.db.ExecContext(ctx, `
+		UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = ?, result = ?, updated_at = ?
+		WHERE id = ?`, state, runAt, lastErr, result, d.now(), id)
+	if err != nil {
+		return fmt.Errorf("set job %d %s: %w", id, state, err)
+	}
+	return nil
+}
+
+// RequeueExpired puts running jobs whose lease has run out (their worker
+// died) back in the queue, and says how many.
+func (d *DB) RequeueExpired(ctx context.Context) (int, error) {
+	now := d.now()
+	res, err := d.db.ExecContext(ctx, `
+		UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?
+		WHERE state = 'running' AND lease_until < ?`, now, now, now)
+	if err != nil {
+		return 0, fmt.Errorf("requeue expired jobs: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// RetryFailedJob queues a parked job again (admin's retry).
+func (d *DB) RetryFailedJob(ctx context.Context, id int64) error {
+	now := d.now()
+	res, err := d.db.ExecContext(ctx, `
+		UPDATE jobs SET state = 'queued', run_at = ?, attempts = 0, updated_at = ?
+		WHERE id = ? AND state = 'failed'`, now, now, id)
+	if err != nil {
+		return fmt.Errorf("retry job %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("retry job %d: no failed job with that id: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Jobs lists jobs in a state ("" for all), newest first, at most limit.
+func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]Job, error) {
+	rows, err := d.db.QueryContext(ctx, `
+		SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery
+		WHERE ? = '' OR j.state = ? ORDER BY j.id DESC LIMIT ?`, state, state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// JobCounts returns the number of jobs in each state.
+func (d *DB) JobCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{JobQueued: 0, JobRunning: 0, JobDone: 0, JobFailed: 0}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}

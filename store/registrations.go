@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+const registrationColumns = `order_id, line_item_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at`
+
+func scanRegistration(rows *sql.Rows) (rules.Registration, error) {
+	var r rules.Registration
+	var updated int64
+	err := rows.Scan(&r.OrderID, &r.LineItemID, &r.Target.Kind, &r.Target.ID, &r.Attendee.Email,
+		&r.Attendee.FirstName, &r.Attendee.LastName, &r.State, &r.Error, &updated)
+	r.UpdatedAt = time.UnixMilli(updated)
+	return r, err
+}
+
+func (d *DB) queryRegistrations(ctx context.Context, what, query string, args ...any) ([]rules.Registration, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+registrationColumns+` FROM registrations `+query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []rules.Registration
+	for rows.Next() {
+		r, err := scanRegistration(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// Registrations returns every registration of an order, in any state.
+func (d *DB) Registrations(ctx context.Context, orderID int64) ([]rules.Registration, error) {
+	return d.queryRegistrations(ctx, fmt.Sprintf("registrations of order %d", orderID),
+		`WHERE order_id = ? ORDER BY target_kind, target_id, email`, orderID)
+}
+
+// FailedRegistrations returns the registrations Zoom refused, newest first.
+func (d *DB) FailedRegistrations(ctx context.Context, limit int) ([]rules.Registration, error) {
+	return d.queryRegistrations(ctx, "failed registrations",
+		`WHERE state = 'failed' ORDER BY updated_at DESC LIMIT ?`, limit)
+}
+
+// SaveRegistrations inserts or updates registrations in one transaction.
+func (d *DB) SaveRegistrations(ctx context.Context, regs []rules.Registration) error {
+	if len(regs) == 0 {
+		return nil
+	}
+	now := d.now()
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range regs {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
+					line_item_id = excluded.line_item_id, first_name = excluded.first_name, last_name = excluded.last_name,
+					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at`,
+				r.OrderID, r.LineItemID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
+				r.Attendee.LastName, r.State, r.Error, now, now)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save %d registrations of order %d: %w", len(regs), regs[0].OrderID, err)
+	}
+	return nil
+}
+
+// Seats returns what Zoom holds for the given seats; unknown seats are absent.
+func (d *DB) Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error) {
+	out := map[rules.SeatKey]rules.Seat{}
+	for _, k := range keys {
+		s := rules.Seat{SeatKey: k}
+		err := d.db.QueryRowContext(ctx, `
+			SELECT registrant_id, join_url, status FROM seats
+			WHERE target_kind = ? AND target_id = ? AND email = ?`, k.Target.Kind, k.Target.ID, k.Email).Scan(
+			&s.RegistrantID, &s.JoinURL, &s.Status)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("seat %s on %s: %w", k.Email, k.Target, err)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// SaveSeats records what Zoom now holds.
+func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
+	now := d.now()
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		for _, s := range seats {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO seats (target_kind, target_id, email, registrant_id, join_url, status, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (target_kind, target_id, email) DO UPDATE SET
+					registrant_id = excluded.registrant_id,
+					join_url = CASE WHEN excluded.join_url = '' THEN seats.join_url ELSE excluded.join_url END,
+					status = excluded.status, updated_at = excluded.updated_at`,
+				s.Target.Kind, s.Target.ID, s.Email, s.RegistrantID, s.JoinURL, s.Status, now)
+			if err != nil {
+				return fmt.Errorf("seat %s on %s: %w", s.Email, s.Target, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save seats: %w", err)
+	}
+	return nil
+}
+
+// HeldElsewhere marks the seats that an order other than orderID holds
+// actively.
+func (d *DB) HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error) {
+	out := map[rules.SeatKey]bool{}
+	for _, k := range keys {
+		var n int
+		err := d.db.QueryRowContext(ctx, `
+			SELECT COUNT(*) FROM registrations
+			WHERE target_kind = ? AND target_id = ? AND email = ? AND state = 'active' AND order_id <> ?`,
+			k.Target.Kind, k.Target.ID, k.Email, orderID).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("holders of %s on %s: %w", k.Email, k.Target, err)
+		}
+		out[k] = n > 0
+	}
+	return out, nil
+}
+
+// OrderState is the newest view of an order that woozoom acted on.
+type OrderState struct {
+	Status     string
+	Modified   time.Time
+	NoteDigest string
+}
+
+// OrderState returns what was last applied for an order; ok is false for an
+// order never seen.
+func (d *DB) OrderState(ctx context.Context, orderID int64) (st OrderState, ok bool, err error) {
+	var modified int64
+	err = d.db.QueryRowContext(ctx, `SELECT status, modified, note_digest FROM orders WHERE order_id = ?`, orderID).Scan(
+		&st.Status, &modified, &st.NoteDigest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, false, nil
+	}
+	if err != nil {
+		return st, false, fmt.Errorf("state of order %d: %w", orderID, err)
+	}
+	st.Modified = time.UnixMilli(modified).UTC()
+	return st, true, nil
+}
+
+// SaveOrderState records the view of an order that was applied.
+func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st OrderState) error {
+	_, err := d.db.ExecContext(ctx, `
+		INSERT INTO orders (order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,
+			note_digest = excluded.note_digest, updated_at = excluded.updated_at`,
+		orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, d.now())
+	if err != nil {
+		return fmt.Errorf("save state of order %d: %w", orderID, err)
+	}
+	return nil
+}
+
+// TargetDetails returns cached meeting or webinar details fetched after since.
+func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error) {
+	td := rules.TargetDetails{Target: t}
+	var start int64
+	err := d.db.QueryRowContext(ctx, `
+		SELECT topic, start_time, duration, timezone, passcode, join_url FROM targets
+		WHERE target_kind = ? AND target_id = ? AND fetched_at >= ?`, t.Kind, t.ID, since.UnixMilli()).Scan(
+		&td.Topic, &start, &td.Duration, &td.Timezone, &td.Passcode, &td.JoinURL)
+	if errors.Is(err, sql.ErrNoRows) {
+		return td, false, nil
+	}
+	if err != nil {
+		return td, false, fmt.Errorf("details of %s: %w", t, err)
+	}
+	if start != 0 {
+		td.StartTime = time.UnixMilli(start).UTC()
+	}
+	return td, true, nil
+}
+
+// SaveTargetDetails caches meeting or webinar details.
+func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error {
+	var start int64
+	if !td.StartTime.IsZero() {
+		start = td.StartTime.UnixMilli()
+	}
+	_, err := d.db.ExecContext(ctx, `
+		INSERT INTO targets (target_kind, target_id, topic, start_time, duration, timezone, passcode, join_url, fetched_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (target_kind, target_id) DO UPDATE SET topic = excluded.topic, start_time = excluded.start_time,
+			duration = excluded.duration, timezone = excluded.timezone, passcode = excluded.passcode,
+			join_url = excluded.join_url, fetched_at = excluded.fetched_at`,
+		td.Target.Kind, td.Target.ID, td.Topic, start, td.Duration, td.Timezone, td.Passcode, td.JoinURL, d.now())
+	if err != nil {
+		return fmt.Errorf("save details of %s: %w", td.Target, err)
+	}
+	return nil
+}

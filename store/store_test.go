@@ -1,0 +1,308 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/woozoom/woozoom/rules"
+)
+
+func open(t *testing.T) (*DB, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "woozoom.db")
+	db, err := Open(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, file
+}
+
+func TestOpenOwnerOnlyAndReopens(t *testing.T) {
+	db, file := open(t)
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := st.Mode().Perm(); perm != 0o600 {
+		t.Errorf("database file mode = %o, want 600", perm)
+	}
+	db.Close()
+	db2, err := Open(context.Background(), file)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	db2.Close()
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	db, file := open(t)
+	if _, err := db.db.Exec(`INSERT INTO schema_version (version) VALUES (999)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(context.Background(), file); err == nil {
+		t.Fatal("Open accepted a schema newer than it knows")
+	}
+}
+
+func TestRecordDeliveryDedupesOnIDAndBody(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	a := Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 1, Body: []byte(`{"id":1}`)}
+	b := Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 2, Body: []byte(`{"id":2}`)}
+
+	id1, new1, err := db.RecordDelivery(ctx, a)
+	if err != nil || !new1 {
+		t.Fatalf("first delivery: new=%v err=%v", new1, err)
+	}
+	id2, new2, err := db.RecordDelivery(ctx, a)
+	if err != nil || new2 || id2 != id1 {
+		t.Fatalf("exact repeat: id=%d new=%v err=%v, want id %d and not new", id2, new2, err, id1)
+	}
+	_, new3, err := db.RecordDelivery(ctx, b)
+	if err != nil || !new3 {
+		t.Fatalf("same Delivery-ID, other body: new=%v err=%v, want a new delivery", new3, err)
+	}
+	counts, _ := db.JobCounts(ctx)
+	if counts[JobQueued] != 2 {
+		t.Errorf("queued jobs = %d, want 2", counts[JobQueued])
+	}
+	got, err := db.Delivery(ctx, id1)
+	if err != nil || string(got.Body) != `{"id":1}` || got.OrderID != 1 {
+		t.Errorf("Delivery(%d) = %+v, %v", id1, got, err)
+	}
+}
+
+func TestClaimSerialisesPerOrder(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	for i, order := range []int64{7, 7, 8} {
+		if _, _, err := db.RecordDelivery(ctx, Delivery{DeliveryID: "d", OrderID: order, Body: []byte{byte('a' + i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j1, ok, err := db.ClaimJob(ctx, time.Minute)
+	if err != nil || !ok || j1.OrderID != 7 || j1.Attempts != 1 {
+		t.Fatalf("first claim = %+v ok=%v err=%v", j1, ok, err)
+	}
+	j2, ok, _ := db.ClaimJob(ctx, time.Minute)
+	if !ok || j2.OrderID != 8 {
+		t.Fatalf("second claim = %+v ok=%v, want order 8 (order 7 is running)", j2, ok)
+	}
+	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
+		t.Fatal("claimed a second job of order 7 while one runs")
+	}
+	if err := db.CompleteJob(ctx, j1.ID, "registered 1"); err != nil {
+		t.Fatal(err)
+	}
+	j3, ok, _ := db.ClaimJob(ctx, time.Minute)
+	if !ok || j3.OrderID != 7 || j3.ID == j1.ID {
+		t.Fatalf("third claim = %+v ok=%v, want the other job of order 7", j3, ok)
+	}
+}
+
+func TestClaimConcurrentClaimsNoJobTwice(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	const n = 50
+	for i := range n {
+		if _, _, err := db.RecordDelivery(ctx, Delivery{DeliveryID: "d", OrderID: int64(i + 1), Body: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				j, ok, err := db.ClaimJob(ctx, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !ok {
+					return
+				}
+				mu.Lock()
+				seen[j.ID]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("claimed %d distinct jobs, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("job %d claimed %d times", id, c)
+		}
+	}
+}
+
+func TestLeaseExpiryRetryAndFail(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	if _, _, err := db.RecordDelivery(ctx, Delivery{DeliveryID: "d", OrderID: 1, Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	j, _, _ := db.ClaimJob(ctx, time.Minute)
+	if n, _ := db.RequeueExpired(ctx); n != 0 {
+		t.Fatalf("requeued %d jobs before the lease ran out", n)
+	}
+	now = now.Add(2 * time.Minute) // the worker died
+	if n, _ := db.RequeueExpired(ctx); n != 1 {
+		t.Fatalf("requeued %d jobs after the lease ran out, want 1", n)
+	}
+	j, ok, _ := db.ClaimJob(ctx, time.Minute)
+	if !ok || j.Attempts != 2 {
+		t.Fatalf("claim after requeue = %+v ok=%v, want attempt 2", j, ok)
+	}
+	if err := db.RetryJob(ctx, j.ID, now.Add(time.Hour), "zoom: 503"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
+		t.Fatal("claimed a job before its retry time")
+	}
+	now = now.Add(2 * time.Hour)
+	j, ok, _ = db.ClaimJob(ctx, time.Minute)
+	if !ok {
+		t.Fatal("job not claimable at its retry time")
+	}
+	if err := db.FailJob(ctx, j.ID, "meeting 1 does not exist"); err != nil {
+		t.Fatal(err)
+	}
+	failed, _ := db.Jobs(ctx, JobFailed, 10)
+	if len(failed) != 1 || failed[0].LastError != "meeting 1 does not exist" {
+		t.Fatalf("failed jobs = %+v", failed)
+	}
+	if err := db.RetryFailedJob(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RetryFailedJob(ctx, j.ID); err == nil {
+		t.Error("retrying a job that is not failed succeeded")
+	}
+	if j, ok, _ := db.ClaimJob(ctx, time.Minute); !ok || j.Attempts != 1 {
+		t.Fatalf("claim after admin retry = %+v ok=%v", j, ok)
+	}
+	if err := db.ReleaseJob(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if j, ok, _ := db.ClaimJob(ctx, time.Minute); !ok || j.Attempts != 1 {
+		t.Fatalf("a released job's attempt counted: %+v ok=%v", j, ok)
+	}
+}
+
+func TestRegistrationsSeatsAndHolders(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	mtg := rules.Target{Kind: rules.Meeting, ID: 85746065123}
+	rita := rules.Person{FirstName: "Rita", LastName: "Doro", Email: "rita.doro@example.org"}
+	key := rules.SeatKey{Target: mtg, Email: rita.Email}
+	r1 := rules.Registration{OrderID: 1, LineItemID: 11, Target: mtg, Attendee: rita, State: rules.Active}
+	r2 := rules.Registration{OrderID: 2, LineItemID: 21, Target: mtg, Attendee: rita, State: rules.Active}
+	if err := db.SaveRegistrations(ctx, []rules.Registration{r1, r2}); err != nil {
+		t.Fatal(err)
+	}
+	held, _ := db.HeldElsewhere(ctx, 1, []rules.SeatKey{key})
+	if !held[key] {
+		t.Error("order 2's active registration does not count as held elsewhere for order 1")
+	}
+	r2.State = rules.Cancelled
+	if err := db.SaveRegistrations(ctx, []rules.Registration{r2}); err != nil {
+		t.Fatal(err)
+	}
+	held, _ = db.HeldElsewhere(ctx, 1, []rules.SeatKey{key})
+	if held[key] {
+		t.Error("a cancelled registration counts as held")
+	}
+	got, err := db.Registrations(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]rules.Registration{r2}, got, cmpopts.IgnoreFields(rules.Registration{}, "UpdatedAt")); diff != "" {
+		t.Errorf("Registrations(2) (-want +got)\n%s", diff)
+	}
+
+	seats, _ := db.Seats(ctx, []rules.SeatKey{key})
+	if len(seats) != 0 {
+		t.Fatalf("unknown seat returned: %+v", seats)
+	}
+	s := rules.Seat{SeatKey: key, RegistrantID: "abc", JoinURL: "https://zoom.us/w/1?tk=x", Status: rules.SeatApproved}
+	if err := db.SaveSeats(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	// A status update carries no join URL; the known one is kept.
+	if err := db.SaveSeats(ctx, rules.Seat{SeatKey: key, RegistrantID: "abc", Status: rules.SeatDenied}); err != nil {
+		t.Fatal(err)
+	}
+	seats, _ = db.Seats(ctx, []rules.SeatKey{key})
+	s.Status = rules.SeatDenied
+	if diff := cmp.Diff(s, seats[key]); diff != "" {
+		t.Errorf("seat (-want +got)\n%s", diff)
+	}
+}
+
+func TestMappingsConfigSync(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	a := rules.Mapping{ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 1}}
+	b := rules.Mapping{ProductID: 11, VariationID: 3, Target: rules.Target{Kind: rules.Webinar, ID: 2}}
+	c := rules.Mapping{ProductID: 12, Target: rules.Target{Kind: rules.Meeting, ID: 3}}
+	if added, _ := db.AddMapping(ctx, c, FromCLI); !added {
+		t.Fatal("AddMapping did not add")
+	}
+	if added, _ := db.AddMapping(ctx, c, FromCLI); added {
+		t.Error("AddMapping added a duplicate")
+	}
+	if err := db.SyncConfigMappings(ctx, []rules.Mapping{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SyncConfigMappings(ctx, []rules.Mapping{b}); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := db.Mappings(ctx)
+	if diff := cmp.Diff([]rules.Mapping{b, c}, RulesMappings(ms)); diff != "" {
+		t.Errorf("mappings after config sync (-want +got)\n%s", diff)
+	}
+	if removed, _ := db.RemoveMapping(ctx, c); !removed {
+		t.Error("RemoveMapping did not remove")
+	}
+}
+
+func TestOrderStateAndTargetDetails(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	if _, ok, _ := db.OrderState(ctx, 5); ok {
+		t.Fatal("unknown order has a state")
+	}
+	mod := time.Date(2026, 11, 22, 16, 45, 50, 0, time.UTC)
+	if err := db.SaveOrderState(ctx, 5, OrderState{Status: "completed", Modified: mod, NoteDigest: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	st, ok, _ := db.OrderState(ctx, 5)
+	if !ok || !st.Modified.Equal(mod) || st.Status != "completed" || st.NoteDigest != "x" {
+		t.Errorf("OrderState = %+v ok=%v", st, ok)
+	}
+	td := rules.TargetDetails{Target: rules.Target{Kind: rules.Webinar, ID: 9}, Topic: "Restoring", StartTime: mod, Duration: 60, Passcode: "p"}
+	if err := db.SaveTargetDetails(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, _ := db.TargetDetails(ctx, td.Target, time.Now().Add(-time.Minute))
+	if !ok || !cmp.Equal(td, got) {
+		t.Errorf("TargetDetails = %+v ok=%v, want %+v", got, ok, td)
+	}
+	if _, ok, _ := db.TargetDetails(ctx, td.Target, time.Now().Add(time.Minute)); ok {
+		t.Error("stale details returned as fresh")
+	}
+}
