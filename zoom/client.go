@@ -1,0 +1,201 @@
+// Package zoom is woozoom's Zoom client: Server-to-Server OAuth, meeting and
+// webinar details, and registrants (add, list, approve, cancel), with Zoom's
+// errors classified once and its per-second limits kept. zoomtest holds a
+// faithful fake of the same API.
+package zoom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/woozoom/woozoom/rules"
+	"golang.org/x/time/rate"
+)
+
+// Defaults Zoom documents.
+const (
+	DefaultAPIURL   = "https://api.zoom.us/v2"
+	DefaultOAuthURL = "https://zoom.us/oauth/token"
+	// MaxStatusBatch is the most registrants one status call takes.
+	MaxStatusBatch = 30
+)
+
+// Config is what the client needs.
+type Config struct {
+	AccountID    string
+	ClientID     string
+	ClientSecret string
+	APIURL       string
+	OAuthURL     string
+	Timeout      time.Duration
+	// Requests per second per rate-limit category. Zoom counts them per
+	// account, shared by every app on it: stay well under the plan's limit
+	// (Pro: Light 30/s, Medium 20/s).
+	LightPerSecond  float64
+	MediumPerSecond float64
+	// Retries of one call inside the client (429 per second, 5xx, network)
+	// before the job's own, durable retry takes over.
+	Retries int
+}
+
+// Client talks to Zoom.
+type Client struct {
+	r      *resty.Client
+	tokens *TokenSource
+	light  *rate.Limiter
+	medium *rate.Limiter
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a client. hc may be nil; its Timeout is then cfg.Timeout.
+func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	if cfg.LightPerSecond <= 0 {
+		cfg.LightPerSecond = 10
+	}
+	if cfg.MediumPerSecond <= 0 {
+		cfg.MediumPerSecond = 5
+	}
+	c := &Client{
+		tokens: NewTokenSource(cfg, hc),
+		light:  rate.NewLimiter(rate.Limit(cfg.LightPerSecond), 1),
+		medium: rate.NewLimiter(rate.Limit(cfg.MediumPerSecond), 1),
+		log:    log,
+		now:    time.Now,
+	}
+	c.r = resty.NewWithClient(hc).
+		SetBaseURL(strings.TrimRight(cfg.APIURL, "/")).
+		SetTimeout(cfg.Timeout).
+		SetHeader("Accept", "application/json").
+		SetRetryCount(cfg.Retries).
+		SetRetryWaitTime(500 * time.Millisecond).
+		SetRetryMaxWaitTime(10 * time.Second).
+		AddRetryCondition(c.retryInClient).
+		SetRetryAfter(c.waitBeforeRetry)
+	c.r.SetLogger(quietLogger{})
+	return c
+}
+
+// retryInClient decides resty's retries. Adding a registrant is left to the
+// job's durable retry: each add counts toward Zoom's 3 per email per meeting
+// per day, even when the answer was lost. Per-second 429s, 5xx and network
+// failures of the other calls are retried here; daily limits never are.
+func (c *Client) retryInClient(resp *resty.Response, err error) bool {
+	if resp == nil || resp.Request == nil {
+		return false
+	}
+	if resp.Request.Context().Err() != nil {
+		return false
+	}
+	status := resp.StatusCode()
+	if status == http.StatusTooManyRequests {
+		return !newError("", status, resp.Header(), resp.Body(), c.now()).Daily()
+	}
+	if resp.Request.Method == http.MethodPost {
+		return false
+	}
+	return err != nil || status >= 500
+}
+
+func (c *Client) waitBeforeRetry(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	if resp.StatusCode() == http.StatusTooManyRequests {
+		at := retryAfter(resp.Header(), false, c.now())
+		return max(at.Sub(c.now()), 0), nil
+	}
+	return 0, nil // resty's jittered backoff
+}
+
+type category int
+
+const (
+	light category = iota
+	medium
+)
+
+// call is one API request.
+type call struct {
+	op     string
+	cat    category
+	method string
+	path   string
+	query  map[string]string
+	body   any
+	result any
+}
+
+// do sends a call with a valid token, pacing it under the category's limit;
+// a token Zoom rejects with code 124 is renewed and the call sent once more.
+func (c *Client) do(ctx context.Context, cl call) error {
+	for attempt := 0; ; attempt++ {
+		lim := c.light
+		if cl.cat == medium {
+			lim = c.medium
+		}
+		if err := lim.Wait(ctx); err != nil {
+			return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
+		}
+		token, err := c.tokens.Token(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cl.op, err)
+		}
+		req := c.r.R().SetContext(ctx).SetAuthToken(token).SetQueryParams(cl.query)
+		if cl.body != nil {
+			req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
+		}
+		if cl.result != nil {
+			req.SetResult(cl.result)
+		}
+		start := time.Now()
+		resp, err := req.Execute(cl.method, cl.path)
+		if err != nil {
+			c.log.WarnContext(ctx, "zoom call failed", "op", cl.op, "err", err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: %w", cl.op, ctx.Err())
+			}
+			return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
+		}
+		c.log.DebugContext(ctx, "zoom call", "op", cl.op, "method", cl.method, "path", cl.path,
+			"status", resp.StatusCode(), "duration", time.Since(start))
+		if resp.IsSuccess() {
+			return nil
+		}
+		zerr := newError(cl.op, resp.StatusCode(), resp.Header(), resp.Body(), c.now())
+		if zerr.TokenRejected() && attempt == 0 {
+			c.tokens.Invalidate(token)
+			continue
+		}
+		return zerr
+	}
+}
+
+func targetPath(t rules.Target) (string, error) {
+	switch t.Kind {
+	case rules.Meeting:
+		return fmt.Sprintf("/meetings/%d", t.ID), nil
+	case rules.Webinar:
+		return fmt.Sprintf("/webinars/%d", t.ID), nil
+	}
+	return "", fmt.Errorf("unknown target kind %q: %w", t.Kind, rules.ErrPermanent)
+}
+
+// quietLogger keeps resty from printing; the client logs through slog.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Debugf(string, ...any) {}
+
+// IsRateLimited reports a 429 answer, for callers that count them.
+func IsRateLimited(err error) bool { return errors.Is(err, rules.ErrRateLimited) }

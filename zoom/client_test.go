@@ -1,0 +1,327 @@
+package zoom_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/zoom"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
+)
+
+var creds = zoomtest.Credentials{AccountID: "acct-1", ClientID: "client-1", ClientSecret: "s3cr3t-zoom-client"}
+
+type env struct {
+	fake   *zoomtest.Fake
+	client *zoom.Client
+	check  *zoomtest.Validator
+	srv    *httptest.Server
+}
+
+// setup serves the fake Zoom behind the spec validator; every test fails on
+// a request or response that disagrees with Zoom's OpenAPI description.
+func setup(t *testing.T, limits zoomtest.Limits, cfg zoom.Config) env {
+	t.Helper()
+	fake := zoomtest.New(creds, limits)
+	spec, err := zoomtest.SpecPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e env
+	e.fake = fake
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e.check, err = zoomtest.NewValidator(spec, srv.URL+"/v2", fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = e.check
+	e.srv = srv
+	cfg.AccountID, cfg.ClientID, cfg.ClientSecret = creds.AccountID, creds.ClientID, creds.ClientSecret
+	cfg.APIURL, cfg.OAuthURL = srv.URL+"/v2", srv.URL+"/oauth/token"
+	if cfg.LightPerSecond == 0 {
+		cfg.LightPerSecond, cfg.MediumPerSecond = 1000, 1000
+	}
+	e.client = zoom.New(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(func() {
+		for _, v := range e.check.Violations() {
+			t.Errorf("spec violation: %s", v)
+		}
+	})
+	return e
+}
+
+func fastLimits() zoomtest.Limits {
+	l := zoomtest.ProLimits
+	l.LightPerSecond, l.MediumPerSecond = 10000, 10000
+	return l
+}
+
+func TestRegistrationLifecycleAgreesWithSpec(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	start := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example", StartTime: start, Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
+	wid := e.fake.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", StartTime: start, Duration: 90})
+	meeting := rules.Target{Kind: rules.Meeting, ID: mid}
+	webinar := rules.Target{Kind: rules.Webinar, ID: wid}
+	rita := rules.Person{FirstName: "Rita", LastName: "Doro", Email: "Rita.Doro@Example.org"}
+
+	for _, tgt := range []rules.Target{meeting, webinar} {
+		s1, err := e.client.AddRegistrant(ctx, tgt, rita)
+		if err != nil {
+			t.Fatalf("add on %s: %v", tgt, err)
+		}
+		if s1.Status != rules.SeatApproved || s1.JoinURL == "" || s1.Email != "rita.doro@example.org" {
+			t.Errorf("add on %s = %+v, want an approved seat with a join URL and a normalised email", tgt, s1)
+		}
+		s2, err := e.client.AddRegistrant(ctx, tgt, rita)
+		if err != nil || s2.RegistrantID != s1.RegistrantID {
+			t.Errorf("second add on %s = %+v, %v; want the same registrant %s", tgt, s2, err, s1.RegistrantID)
+		}
+		if err := e.client.UpdateStatus(ctx, tgt, rules.Cancel, []rules.Seat{s1}); err != nil {
+			t.Fatalf("cancel on %s: %v", tgt, err)
+		}
+		denied, err := e.client.Registrants(ctx, tgt, rules.SeatDenied)
+		if err != nil || len(denied) != 1 || denied[0].RegistrantID != s1.RegistrantID {
+			t.Errorf("denied registrants of %s = %+v, %v", tgt, denied, err)
+		}
+		if approved, _ := e.client.Registrants(ctx, tgt, rules.SeatApproved); len(approved) != 0 {
+			t.Errorf("a cancelled registrant is still listed as approved on %s", tgt)
+		}
+		if _, err := e.client.AddRegistrant(ctx, tgt, rita); !errors.Is(err, rules.ErrPermanent) {
+			t.Errorf("re-adding a cancelled registrant on %s: err = %v, want a permanent refusal", tgt, err)
+		}
+		if err := e.client.UpdateStatus(ctx, tgt, rules.Approve, []rules.Seat{s1}); err != nil {
+			t.Fatalf("approve on %s: %v", tgt, err)
+		}
+		if r, _ := e.fake.Registrant(tgt.ID, rita.Email); r.Status != "approved" {
+			t.Errorf("after approve on %s the registrant is %q", tgt, r.Status)
+		}
+	}
+
+	d, err := e.client.Details(ctx, meeting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Topic != "Online guided tour" || d.Passcode != "Tour42" || !d.StartTime.Equal(start) || d.Duration != 60 || d.JoinURL == "" {
+		t.Errorf("Details = %+v", d)
+	}
+	if e.check.Checked() < 15 {
+		t.Errorf("only %d exchanges were validated against the spec", e.check.Checked())
+	}
+}
+
+func TestRegistrantsPagesThroughEveryPage(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Big", HostEmail: "h@x.org"})
+	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
+	for i := range 305 {
+		p := rules.Person{FirstName: "A", Email: "a" + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + "-" + time.Duration(i).String() + "@example.org"}
+		if _, err := e.client.AddRegistrant(ctx, tgt, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.client.Registrants(ctx, tgt, rules.SeatApproved)
+	if err != nil || len(got) != 305 {
+		t.Fatalf("listed %d registrants, err %v; want 305 over two pages", len(got), err)
+	}
+}
+
+func TestAttendeeRefusalsAreTyped(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	wid := e.fake.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "W", HostEmail: "host@shop.example"})
+	webinar := rules.Target{Kind: rules.Webinar, ID: wid}
+	for _, p := range []rules.Person{
+		{FirstName: "Jürgen", Email: "jürgen@example.de"}, // Zoom refuses non-ASCII addresses
+		{FirstName: "No", Email: "not-an-email"},
+		{FirstName: "", Email: "nofirst@example.org"},
+		{FirstName: "Host", Email: "HOST@shop.example"},
+	} {
+		_, err := e.client.AddRegistrant(ctx, webinar, p)
+		if !errors.Is(err, rules.ErrInvalidAttendee) || !errors.Is(err, rules.ErrPermanent) {
+			t.Errorf("add %q: err = %v, want an attendee refusal", p.Email, err)
+		}
+	}
+	_, err := e.client.AddRegistrant(ctx, rules.Target{Kind: rules.Meeting, ID: 1}, rules.Person{FirstName: "A", Email: "a@example.org"})
+	if !errors.Is(err, rules.ErrNotFound) || errors.Is(err, rules.ErrInvalidAttendee) || rules.Retryable(err) {
+		t.Errorf("add on a missing meeting: err = %v, want not found, not retryable", err)
+	}
+	var zerr *zoom.Error
+	if !errors.As(err, &zerr) || zerr.Code != 3001 {
+		t.Errorf("missing meeting error = %#v, want Zoom code 3001 kept", err)
+	}
+}
+
+func TestTokenReusedAndRenewedOn124(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
+	for range 5 {
+		if _, err := e.client.Details(ctx, tgt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := tokenCalls(e.fake); n != 1 {
+		t.Errorf("5 calls fetched %d tokens, want 1 reused", n)
+	}
+	e.fake.ExpireTokens() // Zoom now answers 401 code 124
+	if _, err := e.client.Details(ctx, tgt); err != nil {
+		t.Fatalf("call after the token expired: %v", err)
+	}
+	if n := tokenCalls(e.fake); n != 2 {
+		t.Errorf("after a 124 the client fetched %d tokens in all, want 2", n)
+	}
+}
+
+func TestTokenRenewedBeforeExpiry(t *testing.T) {
+	limits := fastLimits()
+	limits.TokenTTL = 90 * time.Second // less than a minute of margin after 31 s
+	e := setup(t, limits, zoom.Config{})
+	ctx := context.Background()
+	ts := zoom.NewTokenSource(zoom.Config{AccountID: creds.AccountID, ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, OAuthURL: e.srv.URL + "/oauth/token"}, e.srv.Client())
+	now := time.Now()
+	zoom.SetTokenClock(ts, func() time.Time { return now })
+	a, err := ts.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := ts.Token(ctx); b != a {
+		t.Error("a fresh token was not reused")
+	}
+	now = now.Add(31 * time.Second)
+	if b, _ := ts.Token(ctx); b == a {
+		t.Error("a token with under a minute left was reused")
+	}
+}
+
+func TestTokenFailuresAreClassifiedAndSecretless(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	e.fake.FailTokens(1)
+	_, err := e.client.Details(ctx, rules.Target{Kind: rules.Meeting, ID: 1})
+	if !errors.Is(err, rules.ErrTemporary) {
+		t.Errorf("token endpoint 503: err = %v, want temporary", err)
+	}
+	bad := zoom.New(zoom.Config{AccountID: creds.AccountID, ClientID: creds.ClientID, ClientSecret: "wrong-secret-value",
+		APIURL: e.srv.URL + "/v2", OAuthURL: e.srv.URL + "/oauth/token"}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err = bad.Details(ctx, rules.Target{Kind: rules.Meeting, ID: 1})
+	if !errors.Is(err, rules.ErrPermanent) || rules.Retryable(err) {
+		t.Errorf("wrong secret: err = %v, want permanent", err)
+	}
+	if strings.Contains(err.Error(), "wrong-secret-value") || strings.Contains(err.Error(), creds.ClientSecret) {
+		t.Errorf("error text reveals the secret: %v", err)
+	}
+	if !strings.Contains(err.Error(), "invalid_client") {
+		t.Errorf("error text does not keep Zoom's reason: %v", err)
+	}
+}
+
+func TestRateLimitsAndServerErrors(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{Retries: 3})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
+	p := rules.Person{FirstName: "A", Email: "a@example.org"}
+
+	// A per-second 429 with Retry-After in seconds is waited out and retried.
+	e.fake.FailNext(1, 429, "1")
+	start := time.Now()
+	if _, err := e.client.AddRegistrant(ctx, tgt, p); err != nil {
+		t.Fatalf("add after a per-second 429: %v", err)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("Retry-After 1 was not honoured: waited %v", waited)
+	}
+
+	// 5xx on a read is retried in the client; on an add it is left to the job.
+	e.fake.FailNext(2, 503, "")
+	if _, err := e.client.Details(ctx, tgt); err != nil {
+		t.Errorf("read after two 503s: %v", err)
+	}
+	e.fake.FailNext(1, 500, "")
+	before := len(e.fake.Calls())
+	_, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "B", Email: "b@example.org"})
+	if !errors.Is(err, rules.ErrTemporary) {
+		t.Errorf("add answered 500: err = %v, want temporary", err)
+	}
+	if n := len(e.fake.Calls()) - before; n != 1 {
+		t.Errorf("an add answered 500 was sent %d times, want 1 (each add spends the 3-a-day budget)", n)
+	}
+
+	// The 4th add of one email in a day is a daily 429: not retried, due at 00:00 UTC.
+	for range 2 {
+		e.client.AddRegistrant(ctx, tgt, p)
+	}
+	before = len(e.fake.Calls())
+	_, err = e.client.AddRegistrant(ctx, tgt, p)
+	if !errors.Is(err, rules.ErrRateLimited) {
+		t.Fatalf("4th add in a day: err = %v, want rate limited", err)
+	}
+	if n := len(e.fake.Calls()) - before; n != 1 {
+		t.Errorf("a daily 429 was retried: %d calls", n)
+	}
+	at, ok := rules.RetryAt(err)
+	now := time.Now().UTC()
+	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	if !ok || !at.Equal(midnight) {
+		t.Errorf("daily 429 retry at %v (ok=%v), want %v", at, ok, midnight)
+	}
+
+	// A connection reset on a read is retried.
+	e.fake.ResetNext(1)
+	if _, err := e.client.Details(ctx, tgt); err != nil {
+		t.Errorf("read after a connection reset: %v", err)
+	}
+}
+
+func TestClientPacesUnderTheCategoryLimit(t *testing.T) {
+	limits := zoomtest.ProLimits
+	limits.LightPerSecond = 5
+	e := setup(t, limits, zoom.Config{LightPerSecond: 4, MediumPerSecond: 4})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	for range 12 {
+		if _, err := e.client.Details(ctx, rules.Target{Kind: rules.Meeting, ID: mid}); err != nil {
+			t.Fatalf("paced client hit the limit: %v", err)
+		}
+	}
+	for _, c := range e.fake.Calls() {
+		if c.Status == 429 {
+			t.Errorf("fake answered 429 to %s %s", c.Method, c.Path)
+		}
+	}
+}
+
+func TestParseTargetID(t *testing.T) {
+	for in, want := range map[string]int64{"857 4606 5123": 85746065123, "85746065123": 85746065123, "857-4606-5123": 85746065123} {
+		if got, err := zoom.ParseTargetID(in); err != nil || got != want {
+			t.Errorf("ParseTargetID(%q) = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "abc", "0", "-"} {
+		if _, err := zoom.ParseTargetID(in); err == nil {
+			t.Errorf("ParseTargetID(%q) accepted", in)
+		}
+	}
+}
+
+func tokenCalls(f *zoomtest.Fake) int {
+	n := 0
+	for _, c := range f.Calls() {
+		if c.Path == "/oauth/token" && c.Status == 200 {
+			n++
+		}
+	}
+	return n
+}

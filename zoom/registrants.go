@@ -1,0 +1,192 @@
+package zoom
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+type addRegistrantRequest struct {
+	Email       string `json:"email"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name,omitempty"`
+	AutoApprove *bool  `json:"auto_approve,omitempty"` // meetings only
+}
+
+type addRegistrantResponse struct {
+	ID           int64  `json:"id"`
+	RegistrantID string `json:"registrant_id"`
+	JoinURL      string `json:"join_url"`
+}
+
+// AddRegistrant registers a person on a meeting or webinar and returns the
+// seat Zoom holds for them. Zoom answers an email it already has with the
+// existing registrant. A registrant without a join URL awaits approval.
+func (c *Client) AddRegistrant(ctx context.Context, t rules.Target, p rules.Person) (rules.Seat, error) {
+	path, err := targetPath(t)
+	if err != nil {
+		return rules.Seat{}, err
+	}
+	body := addRegistrantRequest{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName}
+	if t.Kind == rules.Meeting {
+		// A paid ticket is approved even where the meeting asks for manual approval.
+		yes := true
+		body.AutoApprove = &yes
+	}
+	var out addRegistrantResponse
+	err = c.do(ctx, call{
+		op: fmt.Sprintf("register %s on %s", p.Email, t), cat: light,
+		method: http.MethodPost, path: path + "/registrants", body: body, result: &out,
+	})
+	if err != nil {
+		return rules.Seat{}, err
+	}
+	if out.RegistrantID == "" {
+		return rules.Seat{}, fmt.Errorf("register %s on %s: zoom answered without a registrant_id: %w", p.Email, t, rules.ErrTemporary)
+	}
+	status := rules.SeatApproved
+	if out.JoinURL == "" {
+		status = rules.SeatPending
+	}
+	return rules.Seat{
+		SeatKey:      rules.SeatKey{Target: t, Email: rules.NormalizeEmail(p.Email)},
+		RegistrantID: out.RegistrantID, JoinURL: out.JoinURL, Status: status,
+	}, nil
+}
+
+type statusRegistrant struct {
+	ID    string `json:"id,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+type statusRequest struct {
+	Action      string             `json:"action"`
+	Registrants []statusRegistrant `json:"registrants"`
+}
+
+// UpdateStatus approves or cancels up to 30 registrants of one target.
+func (c *Client) UpdateStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error {
+	if action != rules.Approve && action != rules.Cancel {
+		return fmt.Errorf("update registrant status: unknown action %q: %w", action, rules.ErrPermanent)
+	}
+	if len(seats) == 0 {
+		return nil
+	}
+	if len(seats) > MaxStatusBatch {
+		return fmt.Errorf("%s %d registrants on %s: at most %d per call: %w", action, len(seats), t, MaxStatusBatch, rules.ErrPermanent)
+	}
+	path, err := targetPath(t)
+	if err != nil {
+		return err
+	}
+	body := statusRequest{Action: string(action)}
+	for _, s := range seats {
+		body.Registrants = append(body.Registrants, statusRegistrant{ID: s.RegistrantID, Email: s.Email})
+	}
+	return c.do(ctx, call{
+		op: fmt.Sprintf("%s %d registrants on %s", action, len(seats), t), cat: medium,
+		method: http.MethodPut, path: path + "/registrants/status", body: body,
+	})
+}
+
+type registrantList struct {
+	NextPageToken string `json:"next_page_token"`
+	Registrants   []struct {
+		ID      string `json:"id"`
+		Email   string `json:"email"`
+		JoinURL string `json:"join_url"`
+		Status  string `json:"status"`
+	} `json:"registrants"`
+}
+
+// Registrants lists a target's registrants with a status (approved,
+// pending or denied; Zoom lists only approved ones unless asked).
+func (c *Client) Registrants(ctx context.Context, t rules.Target, status rules.SeatStatus) ([]rules.Seat, error) {
+	path, err := targetPath(t)
+	if err != nil {
+		return nil, err
+	}
+	var out []rules.Seat
+	token := ""
+	for {
+		var page registrantList
+		q := map[string]string{"status": string(status), "page_size": "300"}
+		if token != "" {
+			q["next_page_token"] = token
+		}
+		err := c.do(ctx, call{
+			op: fmt.Sprintf("list %s registrants of %s", status, t), cat: medium,
+			method: http.MethodGet, path: path + "/registrants", query: q, result: &page,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Registrants {
+			out = append(out, rules.Seat{
+				SeatKey:      rules.SeatKey{Target: t, Email: rules.NormalizeEmail(r.Email)},
+				RegistrantID: r.ID, JoinURL: r.JoinURL, Status: rules.SeatStatus(r.Status),
+			})
+		}
+		if page.NextPageToken == "" {
+			return out, nil
+		}
+		token = page.NextPageToken
+	}
+}
+
+type details struct {
+	ID        int64  `json:"id"`
+	Topic     string `json:"topic"`
+	StartTime string `json:"start_time"`
+	Duration  int    `json:"duration"`
+	Timezone  string `json:"timezone"`
+	Password  string `json:"password"`
+	JoinURL   string `json:"join_url"`
+}
+
+// Details returns what the customer needs to know of a meeting or webinar.
+func (c *Client) Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
+	path, err := targetPath(t)
+	if err != nil {
+		return rules.TargetDetails{}, err
+	}
+	var d details
+	err = c.do(ctx, call{op: "get " + t.String(), cat: light, method: http.MethodGet, path: path, result: &d})
+	if err != nil {
+		return rules.TargetDetails{}, err
+	}
+	td := rules.TargetDetails{
+		Target: t, Topic: d.Topic, Duration: d.Duration, Timezone: d.Timezone,
+		Passcode: d.Password, JoinURL: d.JoinURL,
+	}
+	if d.StartTime != "" {
+		if st, err := time.Parse(time.RFC3339, d.StartTime); err == nil {
+			td.StartTime = st.UTC()
+		}
+	}
+	return td, nil
+}
+
+// ParseTargetID reads a meeting or webinar id as Zoom writes it (spaces
+// allowed, as in "857 4606 5123").
+func ParseTargetID(s string) (int64, error) {
+	digits := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case c == ' ' || c == '-':
+		default:
+			return 0, fmt.Errorf("%q is not a Zoom meeting or webinar id", s)
+		}
+	}
+	id, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%q is not a Zoom meeting or webinar id", s)
+	}
+	return id, nil
+}

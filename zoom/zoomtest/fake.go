@@ -1,0 +1,725 @@
+// Package zoomtest is a stateful fake of the parts of Zoom woozoom uses: the
+// Server-to-Server OAuth token endpoint, meetings, webinars and their
+// registrants, with Zoom's semantics (an email added twice is the same
+// registrant; a cancelled registrant is denied and cannot be added again;
+// approve brings it back), Zoom's error bodies, per-second and daily limits,
+// and switchable faults. It serves /oauth/token and /v2/... on one handler.
+package zoomtest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Credentials the fake accepts.
+type Credentials struct {
+	AccountID    string
+	ClientID     string
+	ClientSecret string
+}
+
+// Limits per second by category, and daily per-registrant limits.
+type Limits struct {
+	LightPerSecond   int
+	MediumPerSecond  int
+	AddsPerDay       int // per email per meeting or webinar
+	StatusPerDay     int // per registrant per meeting or webinar
+	TokenTTL         time.Duration
+	RegistrantsLimit int // capacity of a meeting
+}
+
+// ProLimits are the limits of a Pro account.
+var ProLimits = Limits{LightPerSecond: 30, MediumPerSecond: 20, AddsPerDay: 3, StatusPerDay: 10, TokenTTL: time.Hour, RegistrantsLimit: 4999}
+
+// Meeting describes a meeting or webinar to create in the fake.
+type Meeting struct {
+	Webinar      bool
+	Topic        string
+	HostEmail    string
+	StartTime    time.Time
+	Duration     int
+	Timezone     string
+	Password     string
+	ApprovalType int // 0 automatic, 1 manual, 2 no registration
+}
+
+// Registrant is a registrant as the fake holds it.
+type Registrant struct {
+	ID        string
+	Email     string
+	FirstName string
+	LastName  string
+	Status    string // approved, pending, denied
+	JoinURL   string
+	PinCode   int64
+	Created   time.Time
+}
+
+type target struct {
+	id      int64
+	spec    Meeting
+	regs    []*Registrant
+	byEmail map[string]*Registrant
+}
+
+// Call is one request the fake answered.
+type Call struct {
+	Method string
+	Path   string
+	Status int
+	Code   int
+}
+
+// Fake is the fake Zoom.
+type Fake struct {
+	creds  Credentials
+	limits Limits
+	// Now is the fake's clock; daily limits reset at 00:00 UTC of it.
+	Now func() time.Time
+
+	mu        sync.Mutex
+	tokens    map[string]time.Time // access token -> expiry
+	targets   map[int64]*target
+	nextID    int64
+	window    map[string]int // category+second -> requests
+	addCount  map[string]int // day|id|email -> adds
+	statCount map[string]int // day|id|registrant -> status updates
+	faults    []fault
+	tokenDown int
+	calls     []Call
+	pages     map[string]pageState
+}
+
+type fault struct {
+	status     int
+	retryAfter string
+	reset      bool // close the connection without an answer
+}
+
+type pageState struct {
+	offset  int
+	expires time.Time
+}
+
+// New returns a fake that accepts creds.
+func New(creds Credentials, limits Limits) *Fake {
+	return &Fake{
+		creds: creds, limits: limits, Now: time.Now,
+		tokens: map[string]time.Time{}, targets: map[int64]*target{}, nextID: 81234567890,
+		window: map[string]int{}, addCount: map[string]int{}, statCount: map[string]int{},
+		pages: map[string]pageState{},
+	}
+}
+
+// CreateMeeting adds a meeting or webinar and returns its id.
+func (f *Fake) CreateMeeting(m Meeting) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID += 1234567
+	f.targets[f.nextID] = &target{id: f.nextID, spec: m, byEmail: map[string]*Registrant{}}
+	return f.nextID
+}
+
+// DeleteMeeting removes a meeting or webinar (as its host would).
+func (f *Fake) DeleteMeeting(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.targets, id)
+}
+
+// Registrants returns a copy of a target's registrants in every status.
+func (f *Fake) Registrants(id int64) []Registrant {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.targets[id]
+	if t == nil {
+		return nil
+	}
+	out := make([]Registrant, len(t.regs))
+	for i, r := range t.regs {
+		out[i] = *r
+	}
+	return out
+}
+
+// Registrant returns the registrant of email on a target, if any.
+func (f *Fake) Registrant(id int64, email string) (Registrant, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.targets[id]; t != nil {
+		if r := t.byEmail[strings.ToLower(email)]; r != nil {
+			return *r, true
+		}
+	}
+	return Registrant{}, false
+}
+
+// Adds returns how many add-registrant calls for email on id counted today.
+func (f *Fake) Adds(id int64, email string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.addCount[f.dayKey(id, strings.ToLower(email))]
+}
+
+// Calls returns every request answered so far.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+// FailNext makes the next n API requests answer status (500, 503, 429...);
+// retryAfter, if set, is sent as the Retry-After header.
+func (f *Fake) FailNext(n, status int, retryAfter string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.faults = append(f.faults, fault{status: status, retryAfter: retryAfter})
+	}
+}
+
+// ResetNext makes the next n API requests drop the connection unanswered.
+func (f *Fake) ResetNext(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.faults = append(f.faults, fault{reset: true})
+	}
+}
+
+// FailTokens makes the next n token requests answer 503.
+func (f *Fake) FailTokens(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokenDown = n
+}
+
+// ExpireTokens makes every issued access token invalid, as an expiry would.
+func (f *Fake) ExpireTokens() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.tokens)
+}
+
+// TokensIssued returns how many access tokens the fake has issued and not expired.
+func (f *Fake) TokensIssued() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.tokens)
+}
+
+func (f *Fake) dayKey(id int64, who string) string {
+	return f.Now().UTC().Format("2006-01-02") + "|" + strconv.FormatInt(id, 10) + "|" + who
+}
+
+// ServeHTTP serves /oauth/token and the API under /v2.
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	switch {
+	case r.URL.Path == "/oauth/token":
+		f.token(rec, r)
+	case strings.HasPrefix(r.URL.Path, "/v2/"):
+		f.api(rec, r)
+	default:
+		writeError(rec, http.StatusNotFound, 404, "Not found.")
+	}
+	f.mu.Lock()
+	f.calls = append(f.calls, Call{Method: r.Method, Path: r.URL.Path, Status: rec.status, Code: rec.code})
+	f.mu.Unlock()
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	code   int
+}
+
+func (r *recorder) WriteHeader(s int) { r.status = s; r.ResponseWriter.WriteHeader(s) }
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
+	oauthErr := func(status int, errCode, reason string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"reason": reason, "error": errCode})
+	}
+	f.mu.Lock()
+	down := f.tokenDown > 0
+	if down {
+		f.tokenDown--
+	}
+	f.mu.Unlock()
+	if down {
+		oauthErr(http.StatusServiceUnavailable, "server_error", "Service Unavailable")
+		return
+	}
+	if r.Method != http.MethodPost {
+		oauthErr(http.StatusMethodNotAllowed, "invalid_request", "Method Not Allowed")
+		return
+	}
+	// Zoom reads the form body; parameters only in the query string get 400.
+	if err := r.ParseForm(); err != nil {
+		oauthErr(http.StatusBadRequest, "invalid_request", "Invalid request")
+		return
+	}
+	if r.PostForm.Get("grant_type") != "account_credentials" {
+		oauthErr(http.StatusBadRequest, "unsupported_grant_type", "unsupported grant type")
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok || id != f.creds.ClientID || secret != f.creds.ClientSecret {
+		oauthErr(http.StatusBadRequest, "invalid_client", "Invalid client_id or client_secret")
+		return
+	}
+	if r.PostForm.Get("account_id") != f.creds.AccountID {
+		oauthErr(http.StatusBadRequest, "invalid_request", "Account does not exist")
+		return
+	}
+	tok := "eyJ" + randomString(40)
+	f.mu.Lock()
+	f.tokens[tok] = f.Now().Add(f.limits.TokenTTL)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"access_token": tok, "token_type": "bearer", "expires_in": int(f.limits.TokenTTL.Seconds()),
+		"scope":   "meeting:read:meeting:admin meeting:write:registrant:admin meeting:read:list_registrants:admin meeting:update:registrant_status:admin webinar:read:webinar:admin webinar:write:registrant:admin webinar:read:list_registrants:admin webinar:update:registrant_status:admin",
+		"api_url": "https://api.zoom.us",
+	})
+}
+
+var (
+	reTarget     = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)$`)
+	reRegistrant = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants$`)
+	reStatus     = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/status$`)
+)
+
+func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
+	if !f.authorized(r) {
+		writeError(w, http.StatusUnauthorized, 124, "Invalid access token.")
+		return
+	}
+	f.mu.Lock()
+	var ft *fault
+	if len(f.faults) > 0 {
+		ft = &f.faults[0]
+		f.faults = f.faults[1:]
+	}
+	f.mu.Unlock()
+	if ft != nil {
+		if ft.reset {
+			if hj, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+				w = hj.Unwrap()
+			}
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		if ft.retryAfter != "" {
+			w.Header().Set("Retry-After", ft.retryAfter)
+		}
+		switch ft.status {
+		case http.StatusTooManyRequests:
+			w.Header().Set("X-RateLimit-Type", "QPS")
+			writeError(w, ft.status, 429, "You have reached the maximum per-second rate limit for this API. Try again later.")
+		default:
+			writeError(w, ft.status, ft.status, http.StatusText(ft.status))
+		}
+		return
+	}
+	var m []string
+	switch {
+	case r.Method == http.MethodGet && reTarget.MatchString(r.URL.Path):
+		m = reTarget.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") {
+			f.getTarget(w, m[1], m[2])
+		}
+	case r.Method == http.MethodPost && reRegistrant.MatchString(r.URL.Path):
+		m = reRegistrant.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") {
+			f.addRegistrant(w, r, m[1], m[2])
+		}
+	case r.Method == http.MethodGet && reRegistrant.MatchString(r.URL.Path):
+		m = reRegistrant.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Medium") {
+			f.listRegistrants(w, r, m[1], m[2])
+		}
+	case r.Method == http.MethodPut && reStatus.MatchString(r.URL.Path):
+		m = reStatus.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Medium") {
+			f.updateStatus(w, r, m[1], m[2])
+		}
+	default:
+		writeError(w, http.StatusNotFound, 404, "Not found.")
+	}
+}
+
+func (f *Fake) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	exp, ok := f.tokens[tok]
+	return ok && f.Now().Before(exp)
+}
+
+// paced counts the request against its category's per-second limit.
+func (f *Fake) paced(w http.ResponseWriter, category string) bool {
+	limit := f.limits.LightPerSecond
+	if category == "Medium" {
+		limit = f.limits.MediumPerSecond
+	}
+	f.mu.Lock()
+	key := category + f.Now().UTC().Format("15:04:05")
+	f.window[key]++
+	n := f.window[key]
+	if len(f.window) > 100 {
+		clear(f.window)
+		f.window[key] = n
+	}
+	f.mu.Unlock()
+	w.Header().Set("X-RateLimit-Category", category)
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-n, 0)))
+	if n > limit {
+		w.Header().Set("X-RateLimit-Type", "QPS")
+		writeError(w, http.StatusTooManyRequests, 429, "You have reached the maximum per-second rate limit for this API. Try again later.")
+		return false
+	}
+	return true
+}
+
+func (f *Fake) lookup(w http.ResponseWriter, kind, rawID string) *target {
+	id, _ := strconv.ParseInt(rawID, 10, 64)
+	noun := "Meeting"
+	if kind == "webinars" {
+		noun = "Webinar"
+	}
+	t := f.targets[id]
+	if t == nil {
+		writeError(w, http.StatusNotFound, 3001, fmt.Sprintf("%s does not exist: %d.", noun, id))
+		return nil
+	}
+	if t.spec.Webinar != (kind == "webinars") {
+		writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("Cannot access %s info.", strings.ToLower(noun)))
+		return nil
+	}
+	return t
+}
+
+func (f *Fake) getTarget(w http.ResponseWriter, kind, rawID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	typ := 2
+	if t.spec.Webinar {
+		typ = 5
+	}
+	body := map[string]any{
+		"id": t.id, "uuid": base64.StdEncoding.EncodeToString([]byte(rawID + "uuid-0123456")), "host_id": "z8yAAAAA8bbbQ",
+		"host_email": t.spec.HostEmail, "topic": t.spec.Topic, "type": typ, "duration": t.spec.Duration,
+		"timezone": t.spec.Timezone, "password": t.spec.Password, "created_at": "2026-11-01T09:00:00Z",
+		"join_url": fmt.Sprintf("%s/j/%d?pwd=%s", joinHost, t.id, randomString(12)),
+		"settings": map[string]any{"approval_type": t.spec.ApprovalType},
+	}
+	if !t.spec.StartTime.IsZero() {
+		body["start_time"] = t.spec.StartTime.UTC().Format(time.RFC3339)
+	}
+	if !t.spec.Webinar {
+		body["status"] = "waiting"
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// joinHost is where the fake's join links point: a reserved name that
+// resolves nowhere, so no one mistakes a demo link for a real one.
+const joinHost = "https://zoom-fake.invalid"
+
+func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID string) {
+	var body map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body == nil {
+		writeError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
+		return
+	}
+	email, _ := body["email"].(string)
+	first, _ := body["first_name"].(string)
+	last, _ := body["last_name"].(string)
+	var fields []map[string]string
+	if !validEmail(email) {
+		fields = append(fields, map[string]string{"field": "email", "message": "Invalid field."})
+	}
+	if first == "" || len(first) > 64 {
+		fields = append(fields, map[string]string{"field": "first_name", "message": "Invalid field."})
+	}
+	if len(last) > 64 {
+		fields = append(fields, map[string]string{"field": "last_name", "message": "Invalid field."})
+	}
+	if len(fields) > 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]any{"code": 300, "message": "Validation Failed.", "errors": fields})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	key := strings.ToLower(email)
+	// Every call counts toward the daily limit, even one for an email Zoom has.
+	dk := f.dayKey(t.id, key)
+	f.addCount[dk]++
+	if f.addCount[dk] > f.limits.AddsPerDay {
+		noun := "meeting"
+		if t.spec.Webinar {
+			noun = "webinar"
+		}
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(f.limits.AddsPerDay))
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		writeError(w, http.StatusTooManyRequests, 429, fmt.Sprintf(
+			`You have exceeded the daily rate limit of "%d" for Add %s registrant API requests for the registrant "%s". You can resume these API requests at GMT 00:00:00.`,
+			f.limits.AddsPerDay, noun, email))
+		return
+	}
+	if t.spec.ApprovalType == 2 {
+		if t.spec.Webinar {
+			writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("This webinar does not have registration as required: %d.", t.id))
+		} else {
+			writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("Registration has not been enabled for this meeting: %d.", t.id))
+		}
+		return
+	}
+	if t.spec.Webinar && strings.EqualFold(email, t.spec.HostEmail) {
+		writeError(w, http.StatusBadRequest, 3027, "Host cannot register.")
+		return
+	}
+	reg := t.byEmail[key]
+	switch {
+	case reg != nil && reg.Status == "denied":
+		writeError(w, http.StatusBadRequest, 3000, "This registrant has been denied and cannot register again.")
+		return
+	case reg == nil:
+		if len(t.regs) >= f.limits.RegistrantsLimit {
+			writeError(w, http.StatusBadRequest, 3043, "Meeting has reached maximum attendee capacity.")
+			return
+		}
+		status := "approved"
+		auto, _ := body["auto_approve"].(bool)
+		if t.spec.ApprovalType == 1 && !(auto && !t.spec.Webinar) {
+			status = "pending"
+		}
+		pin, _ := rand.Int(rand.Reader, big.NewInt(900000))
+		reg = &Registrant{
+			ID: randomString(22), Email: email, FirstName: first, LastName: last, Status: status,
+			PinCode: pin.Int64() + 100000, Created: f.Now().UTC(),
+		}
+		reg.JoinURL = fmt.Sprintf("%s/w/%d?tk=%s", joinHost, t.id, randomString(43))
+		t.regs = append(t.regs, reg)
+		t.byEmail[key] = reg
+	}
+	resp := map[string]any{
+		"id": t.id, "registrant_id": reg.ID, "topic": t.spec.Topic,
+	}
+	if reg.Status == "approved" {
+		resp["join_url"] = reg.JoinURL
+	}
+	if !t.spec.StartTime.IsZero() {
+		resp["start_time"] = t.spec.StartTime.UTC().Format(time.RFC3339)
+	}
+	if !t.spec.Webinar {
+		resp["participant_pin_code"] = reg.PinCode
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func (f *Fake) listRegistrants(w http.ResponseWriter, r *http.Request, kind, rawID string) {
+	q := r.URL.Query()
+	status := q.Get("status")
+	if status == "" {
+		status = "approved"
+	}
+	if !slices.Contains([]string{"approved", "pending", "denied"}, status) {
+		writeError(w, http.StatusBadRequest, 300, "Invalid field: status.")
+		return
+	}
+	size := 30
+	if s := q.Get("page_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 300 {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: page_size.")
+			return
+		}
+		size = n
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	offset := 0
+	if tok := q.Get("next_page_token"); tok != "" {
+		p, ok := f.pages[tok]
+		if !ok || f.Now().After(p.expires) {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: next_page_token.")
+			return
+		}
+		offset = p.offset
+	}
+	var matched []*Registrant
+	for _, reg := range t.regs {
+		if reg.Status == status {
+			matched = append(matched, reg)
+		}
+	}
+	end := min(offset+size, len(matched))
+	list := []map[string]any{}
+	for _, reg := range matched[offset:end] {
+		item := map[string]any{
+			"id": reg.ID, "email": reg.Email, "first_name": reg.FirstName, "last_name": reg.LastName,
+			"status": reg.Status, "create_time": reg.Created.Format(time.RFC3339), "join_url": reg.JoinURL,
+		}
+		if !t.spec.Webinar {
+			item["participant_pin_code"] = reg.PinCode
+		}
+		list = append(list, item)
+	}
+	next := ""
+	if end < len(matched) {
+		next = randomString(32)
+		f.pages[next] = pageState{offset: end, expires: f.Now().Add(15 * time.Minute)}
+	}
+	pages := (len(matched) + size - 1) / size
+	writeJSON(w, http.StatusOK, map[string]any{
+		"page_count": pages, "page_size": size, "total_records": len(matched),
+		"next_page_token": next, "registrants": list,
+	})
+}
+
+func (f *Fake) updateStatus(w http.ResponseWriter, r *http.Request, kind, rawID string) {
+	var body struct {
+		Action      string `json:"action"`
+		Registrants []struct {
+			ID    string `json:"id"`
+			Email string `json:"email"`
+		} `json:"registrants"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
+		return
+	}
+	if !slices.Contains([]string{"approve", "cancel", "deny"}, body.Action) {
+		writeError(w, http.StatusBadRequest, 300, "Validation Failed.")
+		return
+	}
+	if len(body.Registrants) == 0 || len(body.Registrants) > 30 {
+		writeError(w, http.StatusBadRequest, 300, "Validation Failed.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	var found []*Registrant
+	for _, want := range body.Registrants {
+		var reg *Registrant
+		for _, cand := range t.regs {
+			if (want.ID != "" && cand.ID == want.ID) || (want.ID == "" && strings.EqualFold(cand.Email, want.Email)) {
+				reg = cand
+				break
+			}
+		}
+		if reg == nil {
+			writeError(w, http.StatusNotFound, 3001, "Meeting or registrant not found.")
+			return
+		}
+		dk := f.dayKey(t.id, "status|"+reg.ID)
+		if f.statCount[dk]+1 > f.limits.StatusPerDay {
+			noun := "meeting"
+			if t.spec.Webinar {
+				noun = "webinar"
+			}
+			writeError(w, http.StatusTooManyRequests, 429, fmt.Sprintf(
+				`You have exceeded the daily rate limit of "%d" for %s Update registrant's status API requests for the registrant "%s". You can resume these API requests at GMT 00:00:00.`,
+				f.limits.StatusPerDay, noun, reg.Email))
+			return
+		}
+		found = append(found, reg)
+	}
+	for _, reg := range found {
+		f.statCount[f.dayKey(t.id, "status|"+reg.ID)]++
+		switch body.Action {
+		case "approve":
+			reg.Status = "approved"
+		case "cancel", "deny":
+			// Zoom has no "cancelled": a cancelled registrant is listed as denied.
+			reg.Status = "denied"
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Zoom refuses addresses its validator does not take: non-ASCII letters
+// (umlauts), display names, missing domain dots.
+func validEmail(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] > 126 || s[i] <= ' ' {
+			return false
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status, code int, msg string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.code = code
+	}
+	writeJSON(w, status, map[string]any{"code": code, "message": msg})
+}
+
+func randomString(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		k, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[k.Int64()]
+	}
+	return string(b)
+}
