@@ -1,0 +1,180 @@
+package woo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"github.com/woozoom/woozoom/rules"
+)
+
+// Config is what the REST client needs.
+type Config struct {
+	URL            string // the shop's home URL, https
+	ConsumerKey    string
+	ConsumerSecret string
+	Timeout        time.Duration
+	Retries        int
+}
+
+// Client talks to a shop's WooCommerce REST API (wc/v3).
+type Client struct {
+	r   *resty.Client
+	log *slog.Logger
+}
+
+// New returns a client. WooCommerce accepts the consumer key and secret as
+// Basic auth only over HTTPS (plain HTTP demands OAuth 1.0a signatures), so
+// the URL must be https. hc may be nil.
+func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("woocommerce url %q is not a URL", cfg.URL)
+	}
+	if u.Scheme != "https" {
+		return nil, fmt.Errorf("woocommerce url %q must be https: WooCommerce accepts the consumer key and secret only over HTTPS", cfg.URL)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	r := resty.NewWithClient(hc).
+		SetBaseURL(strings.TrimRight(cfg.URL, "/")+"/wp-json/wc/v3").
+		SetTimeout(cfg.Timeout).
+		SetBasicAuth(cfg.ConsumerKey, cfg.ConsumerSecret).
+		SetHeader("Accept", "application/json").
+		SetHeader("User-Agent", "woozoom").
+		SetRetryCount(cfg.Retries).
+		SetRetryWaitTime(500*time.Millisecond).
+		SetRetryMaxWaitTime(5*time.Second).
+		AddRetryCondition(func(resp *resty.Response, err error) bool {
+			// Reads and meta PUTs repeat safely; a note would be posted twice.
+			if resp == nil || resp.Request == nil || resp.Request.Method == http.MethodPost {
+				return false
+			}
+			return err != nil || resp.StatusCode() >= 500 || resp.StatusCode() == http.StatusTooManyRequests
+		})
+	r.SetLogger(quietLogger{})
+	return &Client{r: r, log: log}, nil
+}
+
+// Error is a WooCommerce answer that was not a success.
+type Error struct {
+	Op         string
+	HTTPStatus int
+	Code       string // woocommerce_rest_...
+	Message    string
+	kind       error
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s: woocommerce answered %d", e.Op, e.HTTPStatus)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Unwrap lets errors.Is find the kind; a not-found is also permanent.
+func (e *Error) Unwrap() []error {
+	if e.kind == rules.ErrNotFound {
+		return []error{e.kind, rules.ErrPermanent}
+	}
+	return []error{e.kind}
+}
+
+func newError(op string, status int, body []byte) *Error {
+	e := &Error{Op: op, HTTPStatus: status}
+	var b struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &b) == nil {
+		e.Code, e.Message = b.Code, b.Message
+	}
+	switch {
+	case status >= 500, status == http.StatusTooManyRequests:
+		e.kind = rules.ErrTemporary
+	case status == http.StatusNotFound:
+		e.kind = rules.ErrNotFound
+	case status == http.StatusUnauthorized:
+		e.kind = rules.ErrPermanent
+		e.Message += " (check woocommerce.consumer_key and consumer_secret; behind a proxy that ends TLS, WordPress must see the request as HTTPS or it refuses Basic auth)"
+	default:
+		e.kind = rules.ErrPermanent
+	}
+	return e
+}
+
+func (c *Client) do(ctx context.Context, op, method, path string, body, result any) error {
+	req := c.r.R().SetContext(ctx)
+	if body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(body)
+	}
+	if result != nil {
+		req.SetResult(result)
+	}
+	resp, err := req.Execute(method, path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		return fmt.Errorf("%s: %w: %w", op, rules.ErrTemporary, err)
+	}
+	if !resp.IsSuccess() {
+		return newError(op, resp.StatusCode(), resp.Body())
+	}
+	return nil
+}
+
+// Order reads an order as it is now.
+func (c *Client) Order(ctx context.Context, id int64) (rules.Order, error) {
+	var raw json.RawMessage
+	op := fmt.Sprintf("read order %d", id)
+	if err := c.do(ctx, op, http.MethodGet, fmt.Sprintf("/orders/%d", id), nil, &raw); err != nil {
+		return rules.Order{}, err
+	}
+	o, err := ParseOrder(raw)
+	if err != nil {
+		return rules.Order{}, fmt.Errorf("%s: %w: %w", op, rules.ErrPermanent, err)
+	}
+	return o, nil
+}
+
+// MetaUpdate sets one order meta key; WooCommerce updates the first row with
+// the key (deleting others with it) or adds one.
+type MetaUpdate struct {
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// UpdateOrderMeta writes meta to an order. WooCommerce fires order.updated
+// for it, so callers write only what changed.
+func (c *Client) UpdateOrderMeta(ctx context.Context, id int64, meta []MetaUpdate) error {
+	body := map[string]any{"meta_data": meta}
+	return c.do(ctx, fmt.Sprintf("write meta of order %d", id), http.MethodPut, fmt.Sprintf("/orders/%d", id), body, nil)
+}
+
+// AddOrderNote adds a note to an order; a customer note is emailed to the
+// customer by WooCommerce.
+func (c *Client) AddOrderNote(ctx context.Context, id int64, note string, customer bool) error {
+	body := map[string]any{"note": note, "customer_note": customer}
+	return c.do(ctx, fmt.Sprintf("add note to order %d", id), http.MethodPost, fmt.Sprintf("/orders/%d/notes", id), body, nil)
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Warnf(string, ...any)  {}
+func (quietLogger) Debugf(string, ...any) {}

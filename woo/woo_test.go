@@ -1,0 +1,289 @@
+package woo_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
+)
+
+func readCapture(t *testing.T, name string) ([]byte, map[string]string) {
+	t.Helper()
+	body, err := os.ReadFile("testdata/" + name + ".body.json")
+	if err != nil {
+		body, err = os.ReadFile("testdata/" + name + ".body")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/" + name + ".headers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		t.Fatal(err)
+	}
+	return body, h.Headers
+}
+
+func TestVerifyRealDelivery(t *testing.T) {
+	body, h := readCapture(t, "order-updated-processing")
+	const secret = "whsec-real-123" // the real install's webhook secret
+	if !woo.Verify(body, h[woo.HeaderSignature], secret) {
+		t.Fatal("the real delivery's signature does not verify")
+	}
+	if got := woo.Sign(body, secret); got != h[woo.HeaderSignature] {
+		t.Errorf("Sign = %s, want the real signature %s", got, h[woo.HeaderSignature])
+	}
+	for name, tc := range map[string]struct {
+		body      []byte
+		sig, secr string
+	}{
+		"wrong secret":     {body, h[woo.HeaderSignature], "whsec-real-124"},
+		"empty secret":     {body, h[woo.HeaderSignature], ""},
+		"no signature":     {body, "", secret},
+		"body changed":     {append(append([]byte(nil), body[:len(body)-1]...), ' '), h[woo.HeaderSignature], secret},
+		"not base64":       {body, "%%%", secret},
+		"hex, not base64":  {body, "af0a0c6075", secret},
+		"re-encoded JSON":  {reencode(t, body), h[woo.HeaderSignature], secret},
+		"truncated digest": {body, h[woo.HeaderSignature][:20], secret},
+	} {
+		if woo.Verify(tc.body, tc.sig, tc.secr) {
+			t.Errorf("%s: verified", name)
+		}
+	}
+}
+
+func reencode(t *testing.T, body []byte) []byte {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func TestIsPing(t *testing.T) {
+	body, h := readCapture(t, "ping")
+	if !woo.IsPing(h["Content-Type"], body) {
+		t.Errorf("the real ping (%q, %q) is not recognised", h["Content-Type"], body)
+	}
+	for _, tc := range []struct{ ct, body string }{
+		{"application/json", "webhook_id=1"},
+		{"application/x-www-form-urlencoded", "webhook_id=abc"},
+		{"application/x-www-form-urlencoded", "webhook=1"},
+		{"application/x-www-form-urlencoded", `{"id":1}`},
+	} {
+		if woo.IsPing(tc.ct, []byte(tc.body)) {
+			t.Errorf("IsPing(%q, %q) = true", tc.ct, tc.body)
+		}
+	}
+}
+
+func TestParseRealOrder(t *testing.T) {
+	body, _ := readCapture(t, "order-updated-processing")
+	o, err := woo.ParseDelivery("order.updated", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.ID != 12 || o.Status != "processing" || o.Billing.Email != "Rita.Doro@Example.org" {
+		t.Errorf("order = %+v", o)
+	}
+	if want := time.Date(2026, 11, 22, 16, 45, 50, 0, time.UTC); !o.Modified.Equal(want) || o.Modified.Location() != time.UTC {
+		t.Errorf("Modified = %v, want %v in UTC", o.Modified, want)
+	}
+	if len(o.Items) != 2 || o.Items[0].ProductID != 10 || o.Items[0].Quantity != 2 || o.Items[1].ProductID != 11 {
+		t.Errorf("items = %+v", o.Items)
+	}
+	if woo.ResourceID(body) != 12 {
+		t.Errorf("ResourceID = %d", woo.ResourceID(body))
+	}
+}
+
+func TestParseExamplesAndOddBodies(t *testing.T) {
+	for file, status := range map[string]string{"order-completed.json": "completed", "order-cancelled.json": "cancelled", "order-refunded.json": "refunded"} {
+		body, err := os.ReadFile("testdata/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := woo.ParseOrder(body)
+		if err != nil || o.Status != status || len(o.Items) == 0 || rules.MetaValue(o.Meta, "WooCommerceEventsOrderTickets") == nil {
+			t.Errorf("%s: %+v, %v", file, o, err)
+		}
+	}
+	o, err := woo.ParseDelivery("order.deleted", []byte(`{"id":12}`))
+	if err != nil || !o.Deleted || o.ID != 12 {
+		t.Errorf("order.deleted = %+v, %v", o, err)
+	}
+	product, _ := os.ReadFile("testdata/product-updated.json")
+	for name, tc := range map[string]struct {
+		topic string
+		body  string
+	}{
+		"product topic":   {"product.updated", string(product)},
+		"not JSON":        {"order.updated", "<html>"},
+		"error object":    {"order.updated", `{"code":"woocommerce_rest_cannot_view","message":"Sorry, you cannot view this resource.","data":{"status":401}}`},
+		"no id":           {"order.updated", `{"status":"completed"}`},
+		"negative id":     {"order.updated", `{"id":-4,"status":"completed"}`},
+		"no status":       {"order.updated", `{"id":4}`},
+		"bad date":        {"order.updated", `{"id":4,"status":"completed","date_modified_gmt":"yesterday"}`},
+		"deleted, no id":  {"order.deleted", `{}`},
+		"truncated order": {"order.updated", `{"id":4,"status":"comp`},
+	} {
+		if _, err := woo.ParseDelivery(tc.topic, []byte(tc.body)); err == nil {
+			t.Errorf("%s: parsed without error", name)
+		}
+	}
+	_, err = woo.ParseDelivery("order.updated", []byte(`{"code":"woocommerce_rest_cannot_view","message":"x"}`))
+	if !errors.Is(err, woo.ErrNotAnOrder) || !strings.Contains(err.Error(), "permissions") {
+		t.Errorf("error-object body: %v", err)
+	}
+}
+
+func TestPHPJSON(t *testing.T) {
+	got, err := wootest.PHPJSON(map[string]any{"url": "http://x/y", "name": "Jürgen €5 <b>&", "emoji": "🎟"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"emoji":"\ud83c\udf9f","name":"J\u00fcrgen \u20ac5 <b>&","url":"http:\/\/x\/y"}`
+	if string(got) != want {
+		t.Errorf("PHPJSON = %s\nwant      %s", got, want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(got, &back); err != nil || back["name"] != "Jürgen €5 <b>&" || back["emoji"] != "🎟" {
+		t.Errorf("PHPJSON does not decode back: %v %v", back, err)
+	}
+}
+
+func shopServer(t *testing.T) (*wootest.Shop, *woo.Client, *httptest.Server) {
+	t.Helper()
+	shop := wootest.NewShop("ck_test", "cs_test_secret")
+	srv := httptest.NewTLSServer(shop)
+	t.Cleanup(srv.Close)
+	c, err := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_test", ConsumerSecret: "cs_test_secret"}, srv.Client(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return shop, c, srv
+}
+
+func TestClientReadsAndWritesBack(t *testing.T) {
+	shop, c, _ := shopServer(t)
+	ctx := context.Background()
+	id := shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org",
+		Items: []wootest.Item{{ProductID: 10, Quantity: 2, Name: "Tour"}},
+		Meta:  []wootest.Meta{{Key: "_woozoom", Value: "old"}, {Key: "_woozoom", Value: "older"}}})
+	o, err := c.Order(ctx, id)
+	if err != nil || o.ID != id || o.Status != "completed" || o.Items[0].Quantity != 2 {
+		t.Fatalf("Order = %+v, %v", o, err)
+	}
+	if err := c.UpdateOrderMeta(ctx, id, []woo.MetaUpdate{{Key: "_woozoom", Value: []map[string]string{{"join_url": "https://z/j/1"}}}, {Key: "n", Value: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := shop.Meta(id, "_woozoom")
+	if b, _ := json.Marshal(v); string(b) != `[{"join_url":"https://z/j/1"}]` {
+		t.Errorf("meta after update = %s", b)
+	}
+	o, _ = c.Order(ctx, id)
+	count := 0
+	for _, m := range o.Meta {
+		if m.Key == "_woozoom" {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d rows of _woozoom after a key-only update, want 1 (WooCommerce deletes the others)", count)
+	}
+	if n, _ := shop.Meta(id, "n"); n != "5" {
+		t.Errorf("scalar meta came back as %#v, want the string \"5\"", n)
+	}
+	if err := c.AddOrderNote(ctx, id, "Your Zoom link: https://z/j/1", true); err != nil {
+		t.Fatal(err)
+	}
+	if notes := shop.Notes(id); len(notes) != 1 || !notes[0].Customer {
+		t.Errorf("notes = %+v", notes)
+	}
+	_, err = c.Order(ctx, 999999)
+	if !errors.Is(err, rules.ErrNotFound) {
+		t.Errorf("missing order: %v", err)
+	}
+}
+
+func TestClientAuthFailuresAreClear(t *testing.T) {
+	_, _, srv := shopServer(t)
+	bad, _ := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_test", ConsumerSecret: "wrong"}, srv.Client(), slog.Default())
+	_, err := bad.Order(context.Background(), 1)
+	if !errors.Is(err, rules.ErrPermanent) || !strings.Contains(err.Error(), "consumer_secret") || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("wrong secret: %v", err)
+	}
+	if _, err := woo.New(woo.Config{URL: "http://shop.example", ConsumerKey: "k", ConsumerSecret: "s"}, nil, slog.Default()); err == nil {
+		t.Error("a plain-HTTP shop URL was accepted: WooCommerce refuses Basic auth there")
+	}
+	// The fake refuses Basic auth over plain HTTP, as WordPress does.
+	shop := wootest.NewShop("k", "s")
+	plain := httptest.NewServer(shop)
+	defer plain.Close()
+	req, _ := http.NewRequest(http.MethodGet, plain.URL+"/wp-json/wc/v3/orders/1", nil)
+	req.SetBasicAuth("k", "s")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("fake over plain HTTP with Basic auth answered %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestShopCoalescesAndBuildsPayloadAtDelivery(t *testing.T) {
+	var got []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !woo.Verify(body, r.Header.Get(woo.HeaderSignature), "sec") {
+			t.Errorf("fake shop delivery does not verify")
+		}
+		o, _ := woo.ParseDelivery(r.Header.Get(woo.HeaderTopic), body)
+		got = append(got, r.Header.Get(woo.HeaderTopic)+":"+o.Status)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer recv.Close()
+	shop := wootest.NewShop("k", "s")
+	shop.AddWebhook(recv.URL, "sec", "order.updated")
+	id := shop.CreateOrder(wootest.Order{Status: "pending", Email: "a@b.org"})
+	for _, s := range []string{"processing", "completed", "cancelled"} {
+		shop.SetStatus(id, s)
+	}
+	shop.Flush()
+	if len(got) != 1 || got[0] != "order.updated:cancelled" {
+		t.Errorf("deliveries = %v, want one showing cancelled", got)
+	}
+}
+
+func TestShopDisablesWebhookAfterFailures(t *testing.T) {
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	defer recv.Close()
+	shop := wootest.NewShop("k", "s")
+	wh := shop.AddWebhook(recv.URL, "sec", "order.updated")
+	id := shop.CreateOrder(wootest.Order{Status: "pending"})
+	for i := range 6 {
+		shop.SetStatus(id, []string{"processing", "on-hold"}[i%2])
+		shop.Flush()
+	}
+	if wh.Status != "disabled" {
+		t.Errorf("webhook status after 6 failed deliveries = %s, want disabled", wh.Status)
+	}
+}

@@ -1,0 +1,597 @@
+// Package wootest is a stateful fake of a WooCommerce shop: orders over the
+// REST API (wc/v3) with WooCommerce's authentication, meta semantics and
+// error shapes, and webhooks delivered as Action Scheduler delivers them
+// (queued, coalesced per order, payload built at delivery time, signed).
+package wootest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Order is what a test or demo needs to create an order.
+type Order struct {
+	Status    string
+	FirstName string
+	LastName  string
+	Email     string
+	Items     []Item
+	Meta      []Meta
+}
+
+// Item is an order line.
+type Item struct {
+	ProductID   int64
+	VariationID int64
+	Quantity    int
+	Name        string
+	Meta        []Meta
+}
+
+// Meta is a meta_data row.
+type Meta struct {
+	ID    int64  `json:"id"`
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// Note is an order note.
+type Note struct {
+	ID       int64  `json:"id"`
+	Note     string `json:"note"`
+	Customer bool   `json:"customer_note"`
+}
+
+type order struct {
+	id       int64
+	status   string
+	prev     string // status before trash
+	created  time.Time
+	modified time.Time
+	billing  map[string]string
+	items    []map[string]any
+	meta     []Meta
+	notes    []Note
+}
+
+// Webhook is a webhook configured in the fake shop.
+type Webhook struct {
+	ID          int64
+	Topics      []string // e.g. order.updated, order.created, order.deleted, order.restored
+	DeliveryURL string
+	Secret      string
+	Status      string // active or disabled
+	Failures    int
+}
+
+// Delivery is one delivery the shop attempted.
+type Delivery struct {
+	Topic   string
+	OrderID int64
+	Status  int // 0: transport error
+}
+
+// Shop is the fake WooCommerce.
+type Shop struct {
+	ConsumerKey    string
+	ConsumerSecret string
+	Home           string // the shop's home URL
+	Now            func() time.Time
+	// Client posts deliveries (nil: a default client).
+	Client *http.Client
+
+	mu         sync.Mutex
+	orders     map[int64]*order
+	nextOrder  int64
+	nextID     int64
+	webhooks   []*Webhook
+	pending    []pendingDelivery
+	deliveries []Delivery
+	writes     int // REST PUTs of orders
+}
+
+type pendingDelivery struct {
+	webhook *Webhook
+	topic   string
+	orderID int64
+}
+
+// NewShop returns an empty shop that accepts the given REST credentials.
+func NewShop(key, secret string) *Shop {
+	return &Shop{
+		ConsumerKey: key, ConsumerSecret: secret, Home: "https://shop.example/", Now: time.Now,
+		orders: map[int64]*order{}, nextOrder: 100, nextID: 5000,
+	}
+}
+
+// AddWebhook configures a webhook; deliveries go to url signed with secret.
+func (s *Shop) AddWebhook(url, secret string, topics ...string) *Webhook {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := &Webhook{ID: int64(len(s.webhooks) + 1), Topics: topics, DeliveryURL: url, Secret: secret, Status: "active"}
+	s.webhooks = append(s.webhooks, w)
+	return w
+}
+
+// CreateOrder adds an order (as checkout would) and returns its id. It fires
+// order.created.
+func (s *Shop) CreateOrder(o Order) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createLocked(o)
+}
+
+func (s *Shop) createLocked(o Order) int64 {
+	s.nextOrder++
+	now := s.Now().UTC().Truncate(time.Second)
+	ord := &order{
+		id: s.nextOrder, status: o.Status, created: now, modified: now,
+		billing: map[string]string{
+			"first_name": o.FirstName, "last_name": o.LastName, "company": "", "address_1": "", "address_2": "",
+			"city": "", "state": "", "postcode": "", "country": "", "email": o.Email, "phone": "",
+		},
+	}
+	if ord.status == "" {
+		ord.status = "pending"
+	}
+	for _, it := range o.Items {
+		s.nextID++
+		q := max(it.Quantity, 1)
+		ord.items = append(ord.items, map[string]any{
+			"id": s.nextID, "name": it.Name, "product_id": it.ProductID, "variation_id": it.VariationID,
+			"quantity": q, "tax_class": "", "subtotal": "25.00", "subtotal_tax": "0.00", "total": "25.00",
+			"total_tax": "0.00", "taxes": []any{}, "meta_data": s.metaRows(it.Meta), "sku": "", "price": 25,
+			"image": map[string]any{"id": "", "src": ""}, "parent_name": nil,
+		})
+	}
+	ord.meta = s.metaRows(o.Meta)
+	s.orders[ord.id] = ord
+	s.enqueueLocked("order.created", ord.id)
+	return ord.id
+}
+
+func (s *Shop) metaRows(ms []Meta) []Meta {
+	out := []Meta{}
+	for _, m := range ms {
+		s.nextID++
+		out = append(out, Meta{ID: s.nextID, Key: m.Key, Value: m.Value})
+	}
+	return out
+}
+
+// SetStatus changes an order's status as the shop admin would; it fires
+// order.updated.
+func (s *Shop) SetStatus(id int64, status string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		return fmt.Errorf("no order %d", id)
+	}
+	o.status = status
+	s.touchLocked(o)
+	s.enqueueLocked("order.updated", id)
+	return nil
+}
+
+// Trash moves an order to the trash; it fires order.deleted with only the id.
+func (s *Shop) Trash(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		return fmt.Errorf("no order %d", id)
+	}
+	o.prev, o.status = o.status, "trash"
+	s.touchLocked(o)
+	s.enqueueLocked("order.deleted", id)
+	return nil
+}
+
+// Untrash restores a trashed order; it fires order.restored.
+func (s *Shop) Untrash(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil || o.status != "trash" {
+		return fmt.Errorf("order %d is not in the trash", id)
+	}
+	o.status = o.prev
+	s.touchLocked(o)
+	s.enqueueLocked("order.restored", id)
+	return nil
+}
+
+// touchLocked moves date_modified on, by at least a second, as every save does.
+func (s *Shop) touchLocked(o *order) {
+	now := s.Now().UTC().Truncate(time.Second)
+	if !now.After(o.modified) {
+		now = o.modified.Add(time.Second)
+	}
+	o.modified = now
+}
+
+// OrderJSON returns the order as the REST API (and a webhook) shows it now.
+func (s *Shop) OrderJSON(id int64) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		return nil, false
+	}
+	b, _ := PHPJSON(s.renderLocked(o))
+	return b, true
+}
+
+// Meta returns an order's meta value for key.
+func (s *Shop) Meta(id int64, key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.orders[id]; o != nil {
+		for _, m := range o.meta {
+			if m.Key == key {
+				return m.Value, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Notes returns an order's notes.
+func (s *Shop) Notes(id int64) []Note {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o := s.orders[id]; o != nil {
+		return slices.Clone(o.notes)
+	}
+	return nil
+}
+
+// Writes returns how many REST updates of orders the shop has taken.
+func (s *Shop) Writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+// Deliveries returns every delivery attempted.
+func (s *Shop) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.deliveries)
+}
+
+func (s *Shop) renderLocked(o *order) map[string]any {
+	date := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") }
+	base := strings.TrimRight(s.Home, "/")
+	return map[string]any{
+		"id": o.id, "parent_id": 0, "status": o.status, "currency": "EUR", "version": "7.9.0",
+		"prices_include_tax": false, "date_created": date(o.created), "date_modified": date(o.modified),
+		"discount_total": "0.00", "discount_tax": "0.00", "shipping_total": "0.00", "shipping_tax": "0.00",
+		"cart_tax": "0.00", "total": "25.00", "total_tax": "0.00", "customer_id": 0,
+		"order_key": fmt.Sprintf("wc_order_%d", o.id), "billing": o.billing,
+		"shipping":       map[string]string{"first_name": "", "last_name": "", "company": "", "address_1": "", "address_2": "", "city": "", "state": "", "postcode": "", "country": "", "phone": ""},
+		"payment_method": "bacs", "payment_method_title": "", "transaction_id": "", "customer_ip_address": "",
+		"customer_user_agent": "", "created_via": "", "customer_note": "", "date_completed": nil,
+		"date_paid": date(o.created), "cart_hash": "", "number": strconv.FormatInt(o.id, 10),
+		"meta_data": o.meta, "line_items": o.items, "tax_lines": []any{}, "shipping_lines": []any{},
+		"fee_lines": []any{}, "coupon_lines": []any{}, "refunds": []any{},
+		"date_created_gmt": date(o.created), "date_modified_gmt": date(o.modified),
+		"date_completed_gmt": nil, "date_paid_gmt": date(o.created), "currency_symbol": "€",
+		"_links": map[string]any{
+			"self":       []any{map[string]string{"href": fmt.Sprintf("%s/wp-json/wc/v3/orders/%d", base, o.id)}},
+			"collection": []any{map[string]string{"href": base + "/wp-json/wc/v3/orders"}},
+		},
+	}
+}
+
+// enqueueLocked queues a delivery for every webhook of the topic, unless one
+// for the same webhook and order is already pending (WooCommerce coalesces).
+func (s *Shop) enqueueLocked(topic string, orderID int64) {
+	for _, w := range s.webhooks {
+		if w.Status != "active" || !slices.Contains(w.Topics, topic) {
+			continue
+		}
+		dup := slices.ContainsFunc(s.pending, func(p pendingDelivery) bool {
+			return p.webhook == w && p.orderID == orderID && p.topic == topic
+		})
+		if !dup {
+			s.pending = append(s.pending, pendingDelivery{webhook: w, topic: topic, orderID: orderID})
+		}
+	}
+}
+
+// Pending returns how many deliveries are queued.
+func (s *Shop) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending)
+}
+
+// Flush runs the delivery queue now, as Action Scheduler's runner does:
+// each payload is the order as it is at this moment. Deliveries queued while
+// it runs (an echo of a write-back) wait for the next Flush.
+func (s *Shop) Flush() {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, p := range batch {
+		s.deliver(p)
+	}
+}
+
+func (s *Shop) deliver(p pendingDelivery) {
+	s.mu.Lock()
+	o := s.orders[p.orderID]
+	var body []byte
+	switch {
+	case p.topic == "order.deleted" || o == nil:
+		body, _ = PHPJSON(map[string]any{"id": p.orderID})
+	default:
+		body, _ = PHPJSON(s.renderLocked(o))
+	}
+	w := *p.webhook
+	s.mu.Unlock()
+
+	sender := &Sender{URL: w.DeliveryURL, Secret: w.Secret, WebhookID: w.ID, Source: s.Home, Client: s.Client, Now: s.Now}
+	status, err := sender.Send(p.topic, body)
+	if err != nil {
+		status = 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deliveries = append(s.deliveries, Delivery{Topic: p.topic, OrderID: p.orderID, Status: status})
+	if status >= 200 && status <= 302 {
+		p.webhook.Failures = 0
+		return
+	}
+	p.webhook.Failures++
+	if p.webhook.Failures > 5 {
+		p.webhook.Status = "disabled"
+	}
+}
+
+// Run flushes the delivery queue every interval until stop is closed.
+func (s *Shop) Run(interval time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.Flush()
+		}
+	}
+}
+
+var (
+	reOrder = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)$`)
+	reNotes = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)/notes$`)
+)
+
+// ServeHTTP serves the REST API under /wp-json/wc/v3.
+func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, "/wp-json/wc/v3/") {
+		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
+		return
+	}
+	// WordPress tries Basic auth only on HTTPS; over plain HTTP the request
+	// is anonymous (OAuth 1.0a would be needed).
+	key, secret, ok := r.BasicAuth()
+	if r.TLS == nil || !ok {
+		restError(w, http.StatusUnauthorized, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+		return
+	}
+	if key != s.ConsumerKey {
+		restError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
+		return
+	}
+	if secret != s.ConsumerSecret {
+		restError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+		return
+	}
+	switch {
+	case r.URL.Path == "/wp-json/wc/v3/orders" && r.Method == http.MethodPost:
+		s.restCreate(w, r)
+	case reOrder.MatchString(r.URL.Path):
+		id, _ := strconv.ParseInt(reOrder.FindStringSubmatch(r.URL.Path)[1], 10, 64)
+		switch r.Method {
+		case http.MethodGet:
+			s.restGet(w, id)
+		case http.MethodPut, http.MethodPost, http.MethodPatch:
+			s.restUpdate(w, r, id)
+		default:
+			restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
+		}
+	case reNotes.MatchString(r.URL.Path):
+		id, _ := strconv.ParseInt(reNotes.FindStringSubmatch(r.URL.Path)[1], 10, 64)
+		s.restNotes(w, r, id)
+	default:
+		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
+	}
+}
+
+func (s *Shop) restGet(w http.ResponseWriter, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.renderLocked(o))
+}
+
+type restOrderInput struct {
+	Status  *string `json:"status"`
+	Billing *struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Email     string `json:"email"`
+	} `json:"billing"`
+	LineItems []struct {
+		ProductID   int64  `json:"product_id"`
+		VariationID int64  `json:"variation_id"`
+		Quantity    int    `json:"quantity"`
+		Name        string `json:"name"`
+		MetaData    []Meta `json:"meta_data"`
+	} `json:"line_items"`
+	MetaData []struct {
+		ID    int64           `json:"id"`
+		Key   string          `json:"key"`
+		Value json.RawMessage `json:"value"`
+	} `json:"meta_data"`
+}
+
+func (s *Shop) restCreate(w http.ResponseWriter, r *http.Request) {
+	var in restOrderInput
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		restError(w, http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.")
+		return
+	}
+	o := Order{}
+	if in.Status != nil {
+		o.Status = *in.Status
+	}
+	if in.Billing != nil {
+		o.FirstName, o.LastName, o.Email = in.Billing.FirstName, in.Billing.LastName, in.Billing.Email
+	}
+	for _, li := range in.LineItems {
+		o.Items = append(o.Items, Item{ProductID: li.ProductID, VariationID: li.VariationID, Quantity: li.Quantity, Name: li.Name, Meta: li.MetaData})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.createLocked(o)
+	writeJSON(w, http.StatusCreated, s.renderLocked(s.orders[id]))
+}
+
+func (s *Shop) restUpdate(w http.ResponseWriter, r *http.Request, id int64) {
+	var in restOrderInput
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		restError(w, http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+		return
+	}
+	if in.Status != nil {
+		o.status = *in.Status
+	}
+	for _, m := range in.MetaData {
+		var v any
+		if len(m.Value) > 0 {
+			json.Unmarshal(m.Value, &v)
+		}
+		s.setMetaLocked(o, m.ID, m.Key, v)
+	}
+	s.writes++
+	// Every save of an existing order fires order.updated, this one too.
+	s.touchLocked(o)
+	s.enqueueLocked("order.updated", id)
+	writeJSON(w, http.StatusOK, s.renderLocked(o))
+}
+
+// setMetaLocked applies WooCommerce's meta rules: with an id that row is
+// updated; with only a key the first row with the key is updated and other
+// rows with it deleted; a null value deletes. Scalars come back as strings.
+func (s *Shop) setMetaLocked(o *order, id int64, key string, v any) {
+	switch x := v.(type) {
+	case float64:
+		v = strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		v = map[bool]string{true: "1", false: ""}[x]
+	}
+	if id != 0 {
+		for i := range o.meta {
+			if o.meta[i].ID == id {
+				if v == nil {
+					o.meta = slices.Delete(o.meta, i, i+1)
+				} else {
+					o.meta[i].Value = v
+				}
+				return
+			}
+		}
+		return
+	}
+	first := -1
+	kept := o.meta[:0]
+	for _, m := range o.meta {
+		if m.Key == key {
+			if first >= 0 {
+				continue
+			}
+			first = len(kept)
+		}
+		kept = append(kept, m)
+	}
+	o.meta = kept
+	switch {
+	case v == nil && first >= 0:
+		o.meta = slices.Delete(o.meta, first, first+1)
+	case v == nil:
+	case first >= 0:
+		o.meta[first].Value = v
+	default:
+		s.nextID++
+		o.meta = append(o.meta, Meta{ID: s.nextID, Key: key, Value: v})
+	}
+}
+
+func (s *Shop) restNotes(w http.ResponseWriter, r *http.Request, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, o.notes)
+	case http.MethodPost:
+		var in struct {
+			Note     string `json:"note"`
+			Customer bool   `json:"customer_note"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			restError(w, http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.")
+			return
+		}
+		if in.Note == "" {
+			restError(w, http.StatusBadRequest, "rest_missing_callback_param", "Missing parameter(s): note")
+			return
+		}
+		s.nextID++
+		n := Note{ID: s.nextID, Note: in.Note, Customer: in.Customer}
+		o.notes = append(o.notes, n)
+		// Adding a note does not save the order: no order.updated.
+		writeJSON(w, http.StatusCreated, n)
+	default:
+		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := PHPJSON(v)
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func restError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"code": code, "message": msg, "data": map[string]int{"status": status}})
+}
