@@ -157,3 +157,45 @@ type TargetDetails struct {
 	Passcode  string
 	JoinURL   string // the general join link; registrants get their own
 }
+
+// Delivery is one webhook delivery as received.
+type Delivery struct {
+	ID         int64 // row id
+	DeliveryID string
+	WebhookID  string
+	Topic      string
+	Source     string
+	OrderID    int64 // 0 when the handler could not read one
+	Body       []byte
+	ReceivedAt time.Time
+}
+
+// Job states.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is one delivery to act on.
+type Job struct {
+	ID        int64
+	Delivery  int64
+	OrderID   int64
+	Topic     string
+	State     string
+	Attempts  int
+	RunAt     time.Time
+	LastError string
+	Result    string
+	UpdatedAt time.Time
+}
+
+// AppliedOrder is the newest view of an order that woozoom acted on, and
+// the digest of the note it last wrote.
+type AppliedOrder struct {
+	Status     string
+	Modified   time.Time
+	NoteDigest string
+}

@@ -99,3 +99,12 @@ func RulesMappings(ms []StoredMapping) []rules.Mapping {
 	}
 	return out
 }
+
+// ActiveMappings returns every mapping as the rules read them.
+func (d *DB) ActiveMappings(ctx context.Context) ([]rules.Mapping, error) {
+	ms, err := d.Mappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return RulesMappings(ms), nil
+}

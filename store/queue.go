@@ -8,45 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/woozoom/woozoom/rules"
 )
-
-// Delivery is one webhook delivery as received.
-type Delivery struct {
-	ID         int64 // row id
-	DeliveryID string
-	WebhookID  string
-	Topic      string
-	Source     string
-	OrderID    int64 // 0 when the handler could not read one
-	Body       []byte
-	ReceivedAt time.Time
-}
-
-// Job states.
-const (
-	JobQueued  = "queued"
-	JobRunning = "running"
-	JobDone    = "done"
-	JobFailed  = "failed"
-)
-
-// Job is one delivery to act on.
-type Job struct {
-	ID        int64
-	Delivery  int64
-	OrderID   int64
-	Topic     string
-	State     string
-	Attempts  int
-	RunAt     time.Time
-	LastError string
-	Result    string
-	UpdatedAt time.Time
-}
 
 // RecordDelivery stores a delivery and its job in one transaction. An exact
 // repeat (same Delivery-ID and body) stores nothing and reports isNew false.
-func (d *DB) RecordDelivery(ctx context.Context, del Delivery) (id int64, isNew bool, err error) {
+func (d *DB) RecordDelivery(ctx context.Context, del rules.Delivery) (id int64, isNew bool, err error) {
 	sum := sha256.Sum256(del.Body)
 	digest := hex.EncodeToString(sum[:])
 	now := d.now()
@@ -81,8 +49,8 @@ func (d *DB) RecordDelivery(ctx context.Context, del Delivery) (id int64, isNew 
 }
 
 // Delivery returns the stored delivery with row id.
-func (d *DB) Delivery(ctx context.Context, id int64) (Delivery, error) {
-	var del Delivery
+func (d *DB) Delivery(ctx context.Context, id int64) (rules.Delivery, error) {
+	var del rules.Delivery
 	var orderID sql.NullInt64
 	var received int64
 	err := d.db.QueryRowContext(ctx, `
@@ -109,8 +77,8 @@ func (d *DB) CountDeliveries(ctx context.Context) (int, error) {
 
 const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), d.topic, j.state, j.attempts, j.run_at, j.last_error, j.result, j.updated_at`
 
-func scanJob(row interface{ Scan(...any) error }) (Job, error) {
-	var j Job
+func scanJob(row interface{ Scan(...any) error }) (rules.Job, error) {
+	var j rules.Job
 	var runAt, updated int64
 	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Result, &updated)
 	j.RunAt = time.UnixMilli(runAt)
@@ -121,7 +89,7 @@ func scanJob(row interface{ Scan(...any) error }) (Job, error) {
 // ClaimJob takes the oldest job that is due and whose order has no job
 // running, marks it running under a lease, and counts the attempt. ok is
 // false when nothing is due.
-func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job Job, ok bool, err error) {
+func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, ok bool, err error) {
 	now := d.now()
 	err = d.tx(ctx, func(tx *sql.Tx) error {
 		var id int64
@@ -145,25 +113,25 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job Job, ok boo
 		return err
 	})
 	if err != nil {
-		return Job{}, false, fmt.Errorf("claim job: %w", err)
+		return rules.Job{}, false, fmt.Errorf("claim job: %w", err)
 	}
 	return job, ok, nil
 }
 
 // CompleteJob marks a running job done with a short result for the admin.
 func (d *DB) CompleteJob(ctx context.Context, id int64, result string) error {
-	return d.finishJob(ctx, id, JobDone, d.now(), "", result)
+	return d.finishJob(ctx, id, rules.JobDone, d.now(), "", result)
 }
 
 // RetryJob puts a job back in the queue to run at at, keeping its error.
 func (d *DB) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
-	return d.finishJob(ctx, id, JobQueued, at.UnixMilli(), lastErr, "")
+	return d.finishJob(ctx, id, rules.JobQueued, at.UnixMilli(), lastErr, "")
 }
 
 // FailJob parks a job that cannot succeed without a person; it keeps the
 // reason and runs again only on RetryFailedJob.
 func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
-	return d.finishJob(ctx, id, JobFailed, d.now(), reason, "")
+	return d.finishJob(ctx, id, rules.JobFailed, d.now(), reason, "")
 }
 
 // ReleaseJob hands a running job back unchanged (shutdown): the attempt it
@@ -218,7 +186,7 @@ func (d *DB) RetryFailedJob(ctx context.Context, id int64) error {
 }
 
 // Jobs lists jobs in a state ("" for all), newest first, at most limit.
-func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]Job, error) {
+func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]rules.Job, error) {
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery
 		WHERE ? = '' OR j.state = ? ORDER BY j.id DESC LIMIT ?`, state, state, limit)
@@ -226,7 +194,7 @@ func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]Job, error) {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
 	defer rows.Close()
-	var out []Job
+	var out []rules.Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
@@ -244,7 +212,7 @@ func (d *DB) JobCounts(ctx context.Context) (map[string]int, error) {
 		return nil, fmt.Errorf("count jobs: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{JobQueued: 0, JobRunning: 0, JobDone: 0, JobFailed: 0}
+	out := map[string]int{rules.JobQueued: 0, rules.JobRunning: 0, rules.JobDone: 0, rules.JobFailed: 0}
 	for rows.Next() {
 		var s string
 		var n int

@@ -144,16 +144,9 @@ func (d *DB) HeldElsewhere(ctx context.Context, orderID int64, keys []rules.Seat
 	return out, nil
 }
 
-// OrderState is the newest view of an order that woozoom acted on.
-type OrderState struct {
-	Status     string
-	Modified   time.Time
-	NoteDigest string
-}
-
 // OrderState returns what was last applied for an order; ok is false for an
 // order never seen.
-func (d *DB) OrderState(ctx context.Context, orderID int64) (st OrderState, ok bool, err error) {
+func (d *DB) OrderState(ctx context.Context, orderID int64) (st rules.AppliedOrder, ok bool, err error) {
 	var modified int64
 	err = d.db.QueryRowContext(ctx, `SELECT status, modified, note_digest FROM orders WHERE order_id = ?`, orderID).Scan(
 		&st.Status, &modified, &st.NoteDigest)
@@ -168,7 +161,7 @@ func (d *DB) OrderState(ctx context.Context, orderID int64) (st OrderState, ok b
 }
 
 // SaveOrderState records the view of an order that was applied.
-func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st OrderState) error {
+func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error {
 	_, err := d.db.ExecContext(ctx, `
 		INSERT INTO orders (order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,

@@ -55,8 +55,8 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 func TestRecordDeliveryDedupesOnIDAndBody(t *testing.T) {
 	db, _ := open(t)
 	ctx := context.Background()
-	a := Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 1, Body: []byte(`{"id":1}`)}
-	b := Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 2, Body: []byte(`{"id":2}`)}
+	a := rules.Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 1, Body: []byte(`{"id":1}`)}
+	b := rules.Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 2, Body: []byte(`{"id":2}`)}
 
 	id1, new1, err := db.RecordDelivery(ctx, a)
 	if err != nil || !new1 {
@@ -71,8 +71,8 @@ func TestRecordDeliveryDedupesOnIDAndBody(t *testing.T) {
 		t.Fatalf("same Delivery-ID, other body: new=%v err=%v, want a new delivery", new3, err)
 	}
 	counts, _ := db.JobCounts(ctx)
-	if counts[JobQueued] != 2 {
-		t.Errorf("queued jobs = %d, want 2", counts[JobQueued])
+	if counts[rules.JobQueued] != 2 {
+		t.Errorf("queued jobs = %d, want 2", counts[rules.JobQueued])
 	}
 	got, err := db.Delivery(ctx, id1)
 	if err != nil || string(got.Body) != `{"id":1}` || got.OrderID != 1 {
@@ -84,7 +84,7 @@ func TestClaimSerialisesPerOrder(t *testing.T) {
 	db, _ := open(t)
 	ctx := context.Background()
 	for i, order := range []int64{7, 7, 8} {
-		if _, _, err := db.RecordDelivery(ctx, Delivery{DeliveryID: "d", OrderID: order, Body: []byte{byte('a' + i)}}); err != nil {
+		if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: order, Body: []byte{byte('a' + i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +113,7 @@ func TestClaimConcurrentClaimsNoJobTwice(t *testing.T) {
 	ctx := context.Background()
 	const n = 50
 	for i := range n {
-		if _, _, err := db.RecordDelivery(ctx, Delivery{DeliveryID: "d", OrderID: int64(i + 1), Body: []byte{byte(i)}}); err != nil {
+		if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: int64(i + 1), Body: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -153,7 +153,7 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	db.Now = func() time.Time { return now }
-	if _, _, err := db.RecordDelivery(ctx, Delivery{DeliveryID: "d", OrderID: 1, Body: []byte("x")}); err != nil {
+	if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: 1, Body: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
 	j, _, _ := db.ClaimJob(ctx, time.Minute)
@@ -182,7 +182,7 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if err := db.FailJob(ctx, j.ID, "meeting 1 does not exist"); err != nil {
 		t.Fatal(err)
 	}
-	failed, _ := db.Jobs(ctx, JobFailed, 10)
+	failed, _ := db.Jobs(ctx, rules.JobFailed, 10)
 	if len(failed) != 1 || failed[0].LastError != "meeting 1 does not exist" {
 		t.Fatalf("failed jobs = %+v", failed)
 	}
@@ -287,7 +287,7 @@ func TestOrderStateAndTargetDetails(t *testing.T) {
 		t.Fatal("unknown order has a state")
 	}
 	mod := time.Date(2026, 11, 22, 16, 45, 50, 0, time.UTC)
-	if err := db.SaveOrderState(ctx, 5, OrderState{Status: "completed", Modified: mod, NoteDigest: "x"}); err != nil {
+	if err := db.SaveOrderState(ctx, 5, rules.AppliedOrder{Status: "completed", Modified: mod, NoteDigest: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	st, ok, _ := db.OrderState(ctx, 5)

@@ -53,8 +53,8 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 		SetHeader("Accept", "application/json").
 		SetHeader("User-Agent", "woozoom").
 		SetRetryCount(cfg.Retries).
-		SetRetryWaitTime(500*time.Millisecond).
-		SetRetryMaxWaitTime(5*time.Second).
+		SetRetryWaitTime(500 * time.Millisecond).
+		SetRetryMaxWaitTime(5 * time.Second).
 		AddRetryCondition(func(resp *resty.Response, err error) bool {
 			// Reads and meta PUTs repeat safely; a note would be posted twice.
 			if resp == nil || resp.Request == nil || resp.Request.Method == http.MethodPost {
@@ -152,17 +152,23 @@ func (c *Client) Order(ctx context.Context, id int64) (rules.Order, error) {
 	return o, nil
 }
 
-// MetaUpdate sets one order meta key; WooCommerce updates the first row with
-// the key (deleting others with it) or adds one.
-type MetaUpdate struct {
-	Key   string `json:"key"`
-	Value any    `json:"value"`
+type metaUpdate struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
 }
 
-// UpdateOrderMeta writes meta to an order. WooCommerce fires order.updated
-// for it, so callers write only what changed.
-func (c *Client) UpdateOrderMeta(ctx context.Context, id int64, meta []MetaUpdate) error {
-	body := map[string]any{"meta_data": meta}
+// UpdateOrderMeta sets order meta keys: WooCommerce updates the first row
+// with each key (deleting others with it) or adds one; a null value deletes.
+// Every such write fires order.updated, so callers write only what changed.
+func (c *Client) UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Meta) error {
+	rows := make([]metaUpdate, len(meta))
+	for i, m := range meta {
+		rows[i] = metaUpdate{Key: m.Key, Value: m.Value}
+		if len(m.Value) == 0 {
+			rows[i].Value = json.RawMessage("null")
+		}
+	}
+	body := map[string]any{"meta_data": rows}
 	return c.do(ctx, fmt.Sprintf("write meta of order %d", id), http.MethodPut, fmt.Sprintf("/orders/%d", id), body, nil)
 }
 

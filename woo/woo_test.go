@@ -191,7 +191,7 @@ func TestClientReadsAndWritesBack(t *testing.T) {
 	if err != nil || o.ID != id || o.Status != "completed" || o.Items[0].Quantity != 2 {
 		t.Fatalf("Order = %+v, %v", o, err)
 	}
-	if err := c.UpdateOrderMeta(ctx, id, []woo.MetaUpdate{{Key: "_woozoom", Value: []map[string]string{{"join_url": "https://z/j/1"}}}, {Key: "n", Value: 5}}); err != nil {
+	if err := c.UpdateOrderMeta(ctx, id, []rules.Meta{{Key: "_woozoom", Value: json.RawMessage(`[{"join_url":"https://z/j/1"}]`)}, {Key: "n", Value: json.RawMessage(`5`)}}); err != nil {
 		t.Fatal(err)
 	}
 	v, _ := shop.Meta(id, "_woozoom")

@@ -1,0 +1,151 @@
+// Package handler is woozoom's HTTP side: the WooCommerce webhook endpoint
+// (ping, signature, size limit, durable store, answer) and health. It calls
+// neither Zoom nor WooCommerce; the worker does the work from the store.
+package handler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/woo"
+)
+
+// Store is what the handler needs of the store.
+type Store interface {
+	RecordDelivery(ctx context.Context, d rules.Delivery) (id int64, isNew bool, err error)
+	JobCounts(ctx context.Context) (map[string]int, error)
+}
+
+// Config configures the handler.
+type Config struct {
+	WebhookSecret string
+	MaxBodyBytes  int64
+	// Demo marks the server as running against in-process fakes.
+	Demo bool
+	// Stored, if set, is called after a new delivery is committed (to wake
+	// the worker).
+	Stored func()
+}
+
+// DefaultMaxBodyBytes caps a delivery; an order with hundreds of lines and
+// attendee meta is well under it.
+const DefaultMaxBodyBytes = 4 << 20
+
+// Handler serves woozoom's HTTP API.
+type Handler struct {
+	cfg   Config
+	store Store
+	log   *slog.Logger
+}
+
+// New returns the Echo server with every route. An empty webhook secret
+// refuses every delivery (fail closed).
+func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	h := &Handler{cfg: cfg, store: store, log: log}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = h.handleError
+	e.POST("/webhooks/woocommerce", h.webhook)
+	e.GET("/healthz", h.health)
+	return e
+}
+
+// webhook verifies, stores and answers. It never decodes more than the
+// order id before the delivery is stored, so a body woozoom cannot use is
+// still kept, answered 2xx, and shown as a failed job.
+func (h *Handler) webhook(c echo.Context) error {
+	r := c.Request()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "delivery larger than the limit")
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "could not read the request body")
+	}
+	sig := r.Header.Get(woo.HeaderSignature)
+	// WooCommerce activates a webhook only if its unsigned ping gets exactly 200.
+	if sig == "" && woo.IsPing(r.Header.Get(echo.HeaderContentType), body) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "pong"})
+	}
+	if !woo.Verify(body, sig, h.cfg.WebhookSecret) {
+		h.log.Warn("webhook refused: signature does not match", "remote", c.RealIP(),
+			"topic", r.Header.Get(woo.HeaderTopic), "delivery_id", r.Header.Get(woo.HeaderDeliveryID))
+		return echo.NewHTTPError(http.StatusUnauthorized, "signature does not match")
+	}
+	topic := r.Header.Get(woo.HeaderTopic)
+	d := rules.Delivery{
+		DeliveryID: r.Header.Get(woo.HeaderDeliveryID),
+		WebhookID:  r.Header.Get(woo.HeaderWebhookID),
+		Topic:      topic,
+		Source:     r.Header.Get(woo.HeaderSource),
+		Body:       body,
+	}
+	if strings.HasPrefix(topic, "order.") {
+		d.OrderID = woo.ResourceID(body)
+	}
+	id, isNew, err := h.store.RecordDelivery(r.Context(), d)
+	if err != nil {
+		return err
+	}
+	if isNew && h.cfg.Stored != nil {
+		h.cfg.Stored()
+	}
+	status := "accepted"
+	if !isNew {
+		status = "duplicate"
+	}
+	h.log.Info("webhook stored", "delivery", id, "topic", topic, "order_id", d.OrderID, "new", isNew)
+	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
+}
+
+func (h *Handler) health(c echo.Context) error {
+	counts, err := h.store.JobCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"status": "ok", "jobs": counts, "mode": "live"}
+	if h.cfg.Demo {
+		out["mode"] = "demo"
+		out["warning"] = "DEMO MODE: Zoom and WooCommerce are in-process fakes; nothing reaches a real shop or Zoom account"
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// handleError is the one place errors become HTTP answers; only 5xx are
+// logged as errors.
+func (h *Handler) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "internal error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+	}
+	if status >= 500 {
+		h.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		if errors.Is(err, context.Canceled) {
+			status, msg = http.StatusServiceUnavailable, "shutting down"
+		}
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	c.JSON(status, map[string]string{"error": msg})
+}
