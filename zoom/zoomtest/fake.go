@@ -97,6 +97,7 @@ type Fake struct {
 	statCount map[string]int // day|id|registrant -> status updates
 	faults    []fault
 	tokenDown int
+	latency   time.Duration
 	calls     []Call
 	pages     map[string]pageState
 }
@@ -196,6 +197,13 @@ func (f *Fake) ResetNext(n int) {
 	for range n {
 		f.faults = append(f.faults, fault{reset: true})
 	}
+}
+
+// SetLatency makes every API answer wait d first (or until the client gives up).
+func (f *Fake) SetLatency(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency = d
 }
 
 // FailTokens makes the next n token requests answer 503.
@@ -309,6 +317,16 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 	if !f.authorized(r) {
 		writeError(w, http.StatusUnauthorized, 124, "Invalid access token.")
 		return
+	}
+	f.mu.Lock()
+	delay := f.latency
+	f.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	f.mu.Lock()
 	var ft *fault

@@ -1,0 +1,420 @@
+// Package worker runs the jobs that deliveries leave in the store: it reads
+// the order a delivery shows, asks the rules what to do, makes Zoom match, and
+// writes the join details back to the order. It knows Zoom, WooCommerce and
+// the store only through the interfaces below.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// Store is what the worker needs of the store.
+type Store interface {
+	ClaimJob(ctx context.Context, lease time.Duration) (rules.Job, bool, error)
+	CompleteJob(ctx context.Context, id int64, result string) error
+	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
+	FailJob(ctx context.Context, id int64, reason string) error
+	ReleaseJob(ctx context.Context, id int64) error
+	RequeueExpired(ctx context.Context) (int, error)
+	Delivery(ctx context.Context, id int64) (rules.Delivery, error)
+	ActiveMappings(ctx context.Context) ([]rules.Mapping, error)
+	Registrations(ctx context.Context, orderID int64) ([]rules.Registration, error)
+	SaveRegistrations(ctx context.Context, regs []rules.Registration) error
+	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
+	SaveSeats(ctx context.Context, seats ...rules.Seat) error
+	HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error)
+	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
+	SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error
+	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
+	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
+}
+
+// Zoom is what the worker needs of Zoom.
+type Zoom interface {
+	AddRegistrant(ctx context.Context, t rules.Target, p rules.Person) (rules.Seat, error)
+	UpdateStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error
+	Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error)
+}
+
+// Shop is what the worker needs of WooCommerce.
+type Shop interface {
+	Order(ctx context.Context, id int64) (rules.Order, error)
+	UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Meta) error
+	AddOrderNote(ctx context.Context, id int64, note string, customer bool) error
+}
+
+// Decoder turns a delivery body of a topic into the order it shows.
+type Decoder func(topic string, body []byte) (rules.Order, error)
+
+// Config tunes the worker.
+type Config struct {
+	Workers      int
+	Lease        time.Duration // how long a claimed job is held before others may take it
+	Poll         time.Duration // how often to look for due jobs when not woken
+	Policy       rules.Policy
+	CustomerNote bool          // the order note with the links is a customer note (emailed)
+	DetailsTTL   time.Duration // how long meeting details are cached
+	// Grace is how long jobs in flight may finish after Run's context ends;
+	// then they are cancelled and handed back to the queue.
+	Grace time.Duration
+}
+
+// Worker runs jobs.
+type Worker struct {
+	cfg    Config
+	store  Store
+	zoom   Zoom
+	shop   Shop
+	decode Decoder
+	log    *slog.Logger
+	now    func() time.Time
+	wake   chan struct{}
+}
+
+// New returns a worker.
+func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slog.Logger) *Worker {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 10 * time.Second
+	}
+	if cfg.DetailsTTL <= 0 {
+		cfg.DetailsTTL = time.Hour
+	}
+	if len(cfg.Policy.RegisterStatuses) == 0 {
+		cfg.Policy = rules.DefaultPolicy()
+	}
+	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the worker a job is waiting; it never blocks.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx is cancelled: then it takes no new job, gives the
+// jobs in flight Grace to finish, cancels and hands back the rest, and
+// returns.
+func (w *Worker) Run(ctx context.Context) {
+	if n, err := w.store.RequeueExpired(ctx); err != nil {
+		w.log.Error("requeue expired jobs", "err", err)
+	} else if n > 0 {
+		w.log.Info("requeued jobs left running by a previous run", "jobs", n)
+	}
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(w.cfg.Grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				cancelWork()
+			case <-stopped:
+			}
+		case <-stopped:
+		}
+	}()
+	var wg sync.WaitGroup
+	for range w.cfg.Workers {
+		wg.Go(func() { w.loop(ctx, work) })
+	}
+	wg.Go(func() {
+		t := time.NewTicker(w.cfg.Lease / 2)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := w.store.RequeueExpired(ctx); err != nil && ctx.Err() == nil {
+					w.log.Error("requeue expired jobs", "err", err)
+				}
+			}
+		}
+	})
+	wg.Wait()
+	close(stopped)
+}
+
+// loop claims jobs until stop ends; jobs run under work.
+func (w *Worker) loop(stop, work context.Context) {
+	for stop.Err() == nil {
+		ran, err := w.RunOne(work)
+		if err != nil && work.Err() == nil {
+			w.log.Error("worker", "err", err)
+		}
+		if ran {
+			continue
+		}
+		select {
+		case <-stop.Done():
+		case <-w.wake:
+		case <-time.After(w.cfg.Poll):
+		}
+	}
+}
+
+// RunOne claims and runs one due job; ran is false when none was due.
+func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
+	job, ok, err := w.store.ClaimJob(ctx, w.cfg.Lease)
+	if err != nil || !ok {
+		return false, err
+	}
+	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
+	result, err := w.process(ctx, job, log)
+	// The job's final state is written even while shutting down.
+	done := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		log.Info("job done", "result", result)
+		return true, w.store.CompleteJob(done, job.ID, result)
+	case ctx.Err() != nil:
+		log.Info("job handed back at shutdown")
+		return true, w.store.ReleaseJob(done, job.ID)
+	case rules.Retryable(err):
+		at := w.now().Add(Backoff(job.Attempts, jitter()))
+		if t, ok := rules.RetryAt(err); ok && t.After(at) {
+			at = t
+		}
+		log.Warn("job will be retried", "err", err, "retry_at", at)
+		return true, w.store.RetryJob(done, job.ID, at, err.Error())
+	default:
+		log.Error("job parked: it needs a person", "err", err)
+		return true, w.store.FailJob(done, job.ID, err.Error())
+	}
+}
+
+// permanent is a failure that parks the job for a person.
+func permanent(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{rules.ErrPermanent}, args...)...)
+}
+
+func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger) (string, error) {
+	del, err := w.store.Delivery(ctx, job.Delivery)
+	if err != nil {
+		return "", err
+	}
+	resource, _, _ := strings.Cut(del.Topic, ".")
+	switch resource {
+	case "order":
+	case "product", "action":
+		return fmt.Sprintf("%s delivery recorded; nothing to do", del.Topic), nil
+	default:
+		return "", permanent("delivery %d has topic %q, which woozoom does not know (check the webhook's topic in WooCommerce)", del.ID, del.Topic)
+	}
+	order, err := w.decode(del.Topic, del.Body)
+	if err != nil {
+		return "", permanent("delivery %d (%s) cannot be read: %v", del.ID, del.Topic, err)
+	}
+	if order.Deleted {
+		// order.deleted carries only the id; the trashed order still has a
+		// modification date to order it against other deliveries.
+		cur, err := w.shop.Order(ctx, order.ID)
+		switch {
+		case err == nil:
+			order = cur
+			order.Deleted = cur.Status == rules.StatusTrash
+		case errors.Is(err, rules.ErrNotFound):
+			order.Modified = del.ReceivedAt.UTC()
+		default:
+			return "", fmt.Errorf("read trashed order %d: %w", order.ID, err)
+		}
+	}
+	return w.apply(ctx, order, log)
+}
+
+// apply makes Zoom and the order's write-back match one view of an order,
+// unless a newer view was applied already.
+func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger) (string, error) {
+	prev, seen, err := w.store.OrderState(ctx, order.ID)
+	if err != nil {
+		return "", err
+	}
+	if seen && order.Modified.Before(prev.Modified) {
+		return fmt.Sprintf("skipped: this view (%s, modified %s) is older than the one applied (%s, modified %s)",
+			order.Status, order.Modified.Format(time.RFC3339), prev.Status, prev.Modified.Format(time.RFC3339)), nil
+	}
+	intent := w.cfg.Policy.Intent(order)
+	state := rules.AppliedOrder{Status: order.Status, Modified: order.Modified, NoteDigest: prev.NoteDigest}
+	if order.Deleted {
+		state.Status = rules.StatusTrash
+	}
+	if intent == rules.Hold {
+		return fmt.Sprintf("status %s: nothing to do", order.Status), w.store.SaveOrderState(ctx, order.ID, state)
+	}
+
+	mappings, err := w.store.ActiveMappings(ctx)
+	if err != nil {
+		return "", err
+	}
+	in := rules.Input{Order: order, Intent: intent, Wants: rules.Wants(order, mappings)}
+	if in.Registrations, err = w.store.Registrations(ctx, order.ID); err != nil {
+		return "", err
+	}
+	keys := seatKeys(in.Wants, in.Registrations)
+	if in.Seats, err = w.store.Seats(ctx, keys); err != nil {
+		return "", err
+	}
+	if in.HeldElsewhere, err = w.store.HeldElsewhere(ctx, order.ID, keys); err != nil {
+		return "", err
+	}
+	plan := rules.Decide(in)
+	// Claims first: a crash after this point is finished by the next run.
+	if err := w.store.SaveRegistrations(ctx, append(append([]rules.Registration(nil), plan.Activate...), plan.Release...)); err != nil {
+		return "", err
+	}
+	out := w.execute(ctx, order.ID, plan, in.Registrations, log)
+	out.released = plan.Release
+
+	// Write back what the order holds, even when some attendees failed.
+	if err := w.writeBack(ctx, order, intent, out, &state); err != nil {
+		return "", errors.Join(out.err, err)
+	}
+	if out.err != nil {
+		return "", out.err
+	}
+	if err := w.store.SaveOrderState(ctx, order.ID, state); err != nil {
+		return "", err
+	}
+	return out.summary(intent), nil
+}
+
+func seatKeys(wants []rules.Want, regs []rules.Registration) []rules.SeatKey {
+	seen := map[rules.SeatKey]bool{}
+	var keys []rules.SeatKey
+	add := func(k rules.SeatKey) {
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, w := range wants {
+		add(w.Key())
+	}
+	for _, r := range regs {
+		add(r.Key())
+	}
+	return keys
+}
+
+// outcome is what one run did on Zoom.
+type outcome struct {
+	added, approved, cancelled int
+	refused                    []rules.Registration // attendees Zoom refused, with the reason
+	released                   []rules.Registration // registrations this run gave up
+	err                        error                // first failure that stops the job (retry or park)
+}
+
+func (o outcome) summary(intent rules.Intent) string {
+	s := fmt.Sprintf("%s: %d added, %d approved, %d cancelled on Zoom", intent, o.added, o.approved, o.cancelled)
+	if len(o.refused) > 0 {
+		s += fmt.Sprintf(", %d attendees refused", len(o.refused))
+	}
+	return s
+}
+
+// execute runs the plan's Zoom actions. One attendee Zoom refuses is marked
+// failed and the others go ahead; a failure that is not the attendee's
+// stops the job after the other actions were tried.
+func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, existing []rules.Registration, log *slog.Logger) outcome {
+	var out outcome
+	note := func(err error) {
+		if out.err == nil || (rules.Retryable(out.err) && !rules.Retryable(err)) {
+			out.err = err
+		}
+	}
+	claims := map[rules.SeatKey]rules.Registration{}
+	for _, r := range existing {
+		claims[r.Key()] = r
+	}
+	for _, r := range plan.Activate {
+		claims[r.Key()] = r
+	}
+	for _, a := range plan.Zoom {
+		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
+			continue
+		}
+		seat, err := w.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee)
+		switch {
+		case err == nil:
+			if err := w.store.SaveSeats(ctx, seat); err != nil {
+				note(err)
+				continue
+			}
+			out.added++
+			log.Info("registered", "email", a.Seat.Email, "target", a.Seat.Target.String(), "registrant_id", seat.RegistrantID)
+		case errors.Is(err, rules.ErrInvalidAttendee):
+			r, ok := claims[a.Seat]
+			if !ok || r.OrderID != orderID {
+				// Another order's attendee; that order's job reports it.
+				note(err)
+				continue
+			}
+			r.State, r.Error = rules.Failed, err.Error()
+			if serr := w.store.SaveRegistrations(ctx, []rules.Registration{r}); serr != nil {
+				note(serr)
+				continue
+			}
+			out.refused = append(out.refused, r)
+			log.Warn("attendee refused by Zoom", "email", a.Seat.Email, "target", a.Seat.Target.String(), "err", err)
+		default:
+			note(err)
+		}
+	}
+	for _, batch := range rules.Batches(plan.Zoom, 30) {
+		if ctx.Err() != nil {
+			break
+		}
+		seats := make([]rules.Seat, len(batch))
+		for i, a := range batch {
+			seats[i] = rules.Seat{SeatKey: a.Seat, RegistrantID: a.RegistrantID}
+		}
+		kind, target := batch[0].Kind, batch[0].Seat.Target
+		if err := w.zoom.UpdateStatus(ctx, target, kind, seats); err != nil {
+			note(err)
+			continue
+		}
+		status := rules.SeatApproved
+		if kind == rules.Cancel {
+			status = rules.SeatDenied
+		}
+		for i := range seats {
+			seats[i].Status = status
+		}
+		if err := w.store.SaveSeats(ctx, seats...); err != nil {
+			note(err)
+			continue
+		}
+		if kind == rules.Cancel {
+			out.cancelled += len(seats)
+		} else {
+			out.approved += len(seats)
+		}
+		log.Info("registrant status updated", "action", string(kind), "target", target.String(), "registrants", len(seats))
+	}
+	if ctx.Err() != nil {
+		note(ctx.Err())
+	}
+	return out
+}

@@ -1,0 +1,377 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
+)
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		attempt int
+		jitter  float64
+		want    time.Duration
+	}{
+		{1, 0, 10 * time.Second},
+		{2, 0, 20 * time.Second},
+		{5, 0, 160 * time.Second},
+		{9, 0, 30 * time.Minute},
+		{500, 0, 30 * time.Minute},
+		{1, 1, 12 * time.Second},
+		{1, -1, 8 * time.Second},
+		{1, 7, 12 * time.Second}, // jitter is clamped
+		{0, 0, 10 * time.Second},
+	} {
+		if got := worker.Backoff(tc.attempt, tc.jitter); got != tc.want {
+			t.Errorf("Backoff(%d, %v) = %v, want %v", tc.attempt, tc.jitter, got, tc.want)
+		}
+	}
+}
+
+func TestFormatID(t *testing.T) {
+	for in, want := range map[string]string{"85746065123": "857 4606 5123", "1234567890": "123 456 7890", "12": "12"} {
+		if got := worker.FormatID(in); got != want {
+			t.Errorf("FormatID(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+type harness struct {
+	t       *testing.T
+	db      *store.DB
+	zoom    *zoomtest.Fake
+	shop    *wootest.Shop
+	w       *worker.Worker
+	meeting int64
+	webinar int64
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	creds := zoomtest.Credentials{AccountID: "a", ClientID: "c", ClientSecret: "s"}
+	limits := zoomtest.ProLimits
+	limits.LightPerSecond, limits.MediumPerSecond = 1000, 1000
+	fz := zoomtest.New(creds, limits)
+	zs := httptest.NewServer(fz)
+	t.Cleanup(zs.Close)
+	zc := zoom.New(zoom.Config{AccountID: "a", ClientID: "c", ClientSecret: "s", APIURL: zs.URL + "/v2", OAuthURL: zs.URL + "/oauth/token",
+		LightPerSecond: 1000, MediumPerSecond: 1000}, nil, log)
+	shop := wootest.NewShop("ck", "cs")
+	ss := httptest.NewTLSServer(shop)
+	t.Cleanup(ss.Close)
+	wc, err := woo.New(woo.Config{URL: ss.URL, ConsumerKey: "ck", ConsumerSecret: "cs"}, ss.Client(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, db: db, zoom: fz, shop: shop}
+	h.meeting = fz.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example", StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC), Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
+	h.webinar = fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", Duration: 90})
+	for _, m := range []rules.Mapping{
+		{ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: h.meeting}},
+		{ProductID: 11, Target: rules.Target{Kind: rules.Webinar, ID: h.webinar}},
+	} {
+		db.AddMapping(ctx, m, store.FromCLI)
+	}
+	h.w = worker.New(worker.Config{CustomerNote: true}, db, zc, wc, woo.ParseDelivery, log)
+	return h
+}
+
+// deliver stores the order as the shop shows it now, as a delivery would.
+func (h *harness) deliver(id int64) []byte {
+	body, ok := h.shop.OrderJSON(id)
+	if !ok {
+		h.t.Fatalf("no order %d", id)
+	}
+	h.deliverBody("order.updated", body)
+	return body
+}
+
+func (h *harness) deliverBody(topic string, body []byte) {
+	if _, _, err := h.db.RecordDelivery(context.Background(), rules.Delivery{DeliveryID: fmt.Sprint(time.Now().UnixNano()), Topic: topic, OrderID: woo.ResourceID(body), Body: body}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// drain runs every due job.
+func (h *harness) drain() {
+	h.t.Helper()
+	for range 100 {
+		ran, err := h.w.RunOne(context.Background())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if !ran {
+			return
+		}
+	}
+	h.t.Fatal("jobs keep coming")
+}
+
+func (h *harness) status(target int64, email string) string {
+	r, ok := h.zoom.Registrant(target, email)
+	if !ok {
+		return "none"
+	}
+	return r.Status
+}
+
+func (h *harness) lastJob() rules.Job {
+	jobs, err := h.db.Jobs(context.Background(), "", 1)
+	if err != nil || len(jobs) == 0 {
+		h.t.Fatalf("no job: %v", err)
+	}
+	return jobs[0]
+}
+
+func TestCompleteCancelComplete(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "Rita", LastName: "Doro", Email: "Rita.Doro@Example.org",
+		Items: []wootest.Item{{ProductID: 10, Quantity: 2, Name: "Tour"}, {ProductID: 11, Name: "Webinar"}, {ProductID: 99, Name: "T-shirt"}}})
+
+	h.deliver(id)
+	h.drain()
+	if got := h.status(h.meeting, "rita.doro@example.org"); got != "none" {
+		t.Fatalf("processing order registered: %s", got)
+	}
+
+	h.shop.SetStatus(id, "completed")
+	h.deliver(id)
+	h.drain()
+	if got := h.status(h.meeting, "rita.doro@example.org"); got != "approved" {
+		t.Fatalf("meeting registrant after completion: %s (job: %+v)", got, h.lastJob())
+	}
+	if got := h.status(h.webinar, "rita.doro@example.org"); got != "approved" {
+		t.Fatalf("webinar registrant after completion: %s", got)
+	}
+	regs, _ := h.db.Registrations(context.Background(), id)
+	if len(regs) != 2 {
+		t.Errorf("registrations = %+v, want one per target", regs)
+	}
+	v, ok := h.shop.Meta(id, worker.MetaKey)
+	if !ok {
+		t.Fatal("no meta written back")
+	}
+	b, _ := json.Marshal(v)
+	var entries []worker.MetaEntry
+	json.Unmarshal(b, &entries)
+	if len(entries) != 2 || entries[0].Passcode != "Tour42" || entries[0].JoinURL == "" || entries[0].StartTime != "2026-12-03T18:00:00Z" {
+		t.Errorf("meta = %s", b)
+	}
+	notes := h.shop.Notes(id)
+	if len(notes) != 1 || !notes[0].Customer || strings.Count(notes[0].Note, "\n- ") != 2 || !strings.Contains(notes[0].Note, "857") && !strings.Contains(notes[0].Note, "passcode Tour42") {
+		t.Errorf("notes = %+v", notes)
+	}
+
+	// The write-back fired order.updated; its echo must change nothing.
+	writes := h.shop.Writes()
+	h.deliver(id)
+	h.drain()
+	if h.shop.Writes() != writes || len(h.shop.Notes(id)) != 1 {
+		t.Errorf("the echo of our own write wrote again: %d writes, %d notes", h.shop.Writes()-writes, len(h.shop.Notes(id)))
+	}
+	if n := h.zoom.Adds(h.meeting, "rita.doro@example.org"); n != 1 {
+		t.Errorf("%d adds of one email on the meeting, want 1", n)
+	}
+
+	h.shop.SetStatus(id, "cancelled")
+	h.deliver(id)
+	h.drain()
+	if got := h.status(h.meeting, "rita.doro@example.org"); got != "denied" {
+		t.Errorf("after cancel the meeting registrant is %s, want denied", got)
+	}
+	if _, ok := h.shop.Meta(id, worker.MetaKey); ok {
+		t.Error("join links left on a cancelled order")
+	}
+
+	h.shop.SetStatus(id, "completed")
+	h.deliver(id)
+	h.drain()
+	if got := h.status(h.meeting, "rita.doro@example.org"); got != "approved" {
+		t.Errorf("completed again: registrant is %s, want approved", got)
+	}
+	if n := h.zoom.Adds(h.meeting, "rita.doro@example.org"); n != 1 {
+		t.Errorf("re-completion re-added (%d adds) instead of approving", n)
+	}
+	if _, ok := h.shop.Meta(id, worker.MetaKey); !ok {
+		t.Error("no links written back after re-completion")
+	}
+}
+
+func TestOlderViewIsNotApplied(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.shop.SetStatus(id, "completed")
+	completed, _ := h.shop.OrderJSON(id)
+	time.Sleep(1100 * time.Millisecond) // date_modified has second resolution
+	h.shop.SetStatus(id, "cancelled")
+	h.deliver(id)
+	h.drain()
+	h.deliverBody("order.updated", completed) // the older view arrives late
+	h.drain()
+	if got := h.status(h.meeting, "a@example.org"); got != "none" {
+		t.Errorf("a late older view registered a cancelled order's attendee: %s", got)
+	}
+	if j := h.lastJob(); !strings.Contains(j.Result, "older") {
+		t.Errorf("late view job result = %q", j.Result)
+	}
+}
+
+func TestTwoOrdersShareAnEmail(t *testing.T) {
+	h := newHarness(t)
+	a := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ann", Email: "ann@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	b := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ann", Email: "ANN@example.org ", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(a)
+	h.deliver(b)
+	h.drain()
+	h.shop.SetStatus(a, "refunded")
+	h.deliver(a)
+	h.drain()
+	if got := h.status(h.meeting, "ann@example.org"); got != "approved" {
+		t.Errorf("order %d still holds the email, but Zoom has %s", b, got)
+	}
+	h.shop.SetStatus(b, "cancelled")
+	h.deliver(b)
+	h.drain()
+	if got := h.status(h.meeting, "ann@example.org"); got != "denied" {
+		t.Errorf("both orders cancelled, Zoom has %s", got)
+	}
+}
+
+func TestRefusedAttendeeDoesNotStopOthers(t *testing.T) {
+	h := newHarness(t)
+	bad := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Jürgen", Email: "jürgen@example.de", Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
+	good := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Host", Email: "host@shop.example", Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
+	h.deliver(bad)
+	h.deliver(good)
+	h.drain()
+	regs, _ := h.db.Registrations(context.Background(), bad)
+	for _, r := range regs {
+		if r.State != rules.Failed || !strings.Contains(r.Error, "email") {
+			t.Errorf("umlaut email: %+v, want failed with the reason", r)
+		}
+	}
+	regs, _ = h.db.Registrations(context.Background(), good)
+	states := map[rules.TargetKind]rules.RegistrationState{}
+	for _, r := range regs {
+		states[r.Target.Kind] = r.State
+	}
+	// The webinar's host cannot register; on the meeting the same email can.
+	if states[rules.Meeting] != rules.Active || states[rules.Webinar] != rules.Failed {
+		t.Errorf("host email: states %v, want meeting active and webinar failed", states)
+	}
+	if got := h.status(h.meeting, "host@shop.example"); got != "approved" {
+		t.Errorf("the meeting registration beside a refused webinar one: %s", got)
+	}
+	notes := h.shop.Notes(bad)
+	if len(notes) == 0 || notes[0].Customer || !strings.Contains(notes[0].Note, "refused") {
+		t.Errorf("no private note about the refused attendee: %+v", notes)
+	}
+	if j := h.lastJob(); j.State != rules.JobDone {
+		t.Errorf("job with a refused attendee is %s, want done", j.State)
+	}
+}
+
+func TestFaultsRetryAndPark(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.zoom.FailNext(1, 503, "")
+	h.deliver(id)
+	h.drain()
+	j := h.lastJob()
+	if j.State != rules.JobQueued || !j.RunAt.After(time.Now()) || !strings.Contains(j.LastError, "503") {
+		t.Fatalf("after a 503 the job is %+v, want queued for later with the error", j)
+	}
+
+	h.zoom.DeleteMeeting(h.meeting)
+	other := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "B", Email: "b@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(other)
+	h.drain()
+	j = h.lastJob()
+	if j.State != rules.JobFailed || !strings.Contains(j.LastError, "3001") {
+		t.Errorf("meeting deleted: job %+v, want parked with Zoom's reason", j)
+	}
+	regs, _ := h.db.Registrations(context.Background(), other)
+	if len(regs) != 1 || regs[0].State != rules.Active {
+		t.Errorf("registration of a parked job = %+v, want kept active for the retry", regs)
+	}
+}
+
+func TestUnreadableDeliveryIsParkedVisibly(t *testing.T) {
+	h := newHarness(t)
+	h.deliverBody("order.updated", []byte(`{"code":"woocommerce_rest_cannot_view","message":"Sorry"}`))
+	h.deliverBody("product.updated", []byte(`{"id":10,"name":"Tour"}`))
+	h.drain()
+	failed, _ := h.db.Jobs(context.Background(), rules.JobFailed, 10)
+	if len(failed) != 1 || !strings.Contains(failed[0].LastError, "permissions") {
+		t.Errorf("failed jobs = %+v, want the error-object delivery parked with a reason", failed)
+	}
+	done, _ := h.db.Jobs(context.Background(), rules.JobDone, 10)
+	if len(done) != 1 || done[0].Topic != "product.updated" {
+		t.Errorf("done jobs = %+v, want the product delivery", done)
+	}
+}
+
+func TestTrashedOrderIsCancelled(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(id)
+	h.drain()
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.Trash(id)
+	h.deliverBody("order.deleted", []byte(fmt.Sprintf(`{"id":%d}`, id)))
+	h.drain()
+	if got := h.status(h.meeting, "a@example.org"); got != "denied" {
+		t.Errorf("trashed order: registrant %s, want denied", got)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.Untrash(id)
+	body, _ := h.shop.OrderJSON(id)
+	h.deliverBody("order.restored", body)
+	h.drain()
+	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
+		t.Errorf("restored completed order: registrant %s, want approved", got)
+	}
+}
+
+func TestShutdownHandsJobsBack(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(id)
+	h.zoom.SetLatency(5 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if ran, err := h.w.RunOne(ctx); !ran || err != nil {
+		t.Fatalf("RunOne = %v, %v", ran, err)
+	}
+	j := h.lastJob()
+	if j.State != rules.JobQueued || j.Attempts != 0 {
+		t.Errorf("job interrupted by shutdown: %+v, want queued with the attempt not counted", j)
+	}
+	h.zoom.SetLatency(0)
+	h.drain()
+	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
+		t.Errorf("after restart the handed-back job registered: %s", got)
+	}
+}
