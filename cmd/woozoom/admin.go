@@ -1,0 +1,393 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+type configFunc func(required bool) (Config, error)
+
+// withDB opens the configured database for an admin command.
+func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context.Context, *store.DB) error) error {
+	c, err := cfg(false)
+	if err != nil {
+		return err
+	}
+	if database != "" {
+		c.Database = database
+	}
+	db, err := store.Open(cmd.Context(), c.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(cmd.Context(), db)
+}
+
+func mapCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	var database string
+	cmd := &cobra.Command{
+		Use:   "map",
+		Short: "List, add and remove product-to-Zoom mappings",
+		Long: `Mappings link a WooCommerce product (optionally one variation) to a Zoom meeting
+or webinar. Mappings from config.yaml's events: are loaded at every start; those
+added here are kept until removed here.`,
+	}
+	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
+
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List every mapping",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				ms, err := db.Mappings(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PRODUCT\tVARIATION\tTARGET\tID\tFROM")
+				for _, m := range ms {
+					v := "any"
+					if m.VariationID != 0 {
+						v = strconv.FormatInt(m.VariationID, 10)
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", m.ProductID, v, m.Target.Kind, m.Target.ID, m.Source)
+				}
+				return tw.Flush()
+			})
+		},
+	})
+
+	var product, variation int64
+	var meeting, webinar string
+	target := func() (rules.Mapping, error) {
+		m := rules.Mapping{ProductID: product, VariationID: variation}
+		if product <= 0 {
+			return m, errors.New("--product is required: the WooCommerce product id")
+		}
+		if (meeting == "") == (webinar == "") {
+			return m, errors.New("give exactly one of --meeting or --webinar")
+		}
+		m.Target.Kind = rules.Meeting
+		if webinar != "" {
+			m.Target.Kind = rules.Webinar
+		}
+		id, err := zoom.ParseTargetID(meeting + webinar)
+		m.Target.ID = id
+		return m, err
+	}
+	addFlags := func(c *cobra.Command) {
+		c.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
+		c.Flags().Int64Var(&variation, "variation", 0, "variation id (default: every variation)")
+		c.Flags().StringVar(&meeting, "meeting", "", "Zoom meeting id (spaces allowed: \"857 4606 5123\")")
+		c.Flags().StringVar(&webinar, "webinar", "", "Zoom webinar id")
+	}
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Map a product to a meeting or webinar",
+		Example: `  woozoom map add --product 812 --meeting "857 4606 5123"
+  woozoom map add --product 812 --variation 815 --webinar 91234567890`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := target()
+			if err != nil {
+				return err
+			}
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				added, err := db.AddMapping(ctx, m, store.FromCLI)
+				if err != nil {
+					return err
+				}
+				if !added {
+					fmt.Fprintf(out, "product %d already maps to %s\n", m.ProductID, m.Target)
+					return nil
+				}
+				fmt.Fprintf(out, "product %d now maps to %s; orders completed before now are not registered by this\n", m.ProductID, m.Target)
+				return nil
+			})
+		},
+	}
+	addFlags(add)
+	remove := &cobra.Command{
+		Use:   "remove",
+		Short: "Remove a mapping (registrations already made stay)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := target()
+			if err != nil {
+				return err
+			}
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				removed, err := db.RemoveMapping(ctx, m)
+				if err != nil {
+					return err
+				}
+				if !removed {
+					return fmt.Errorf("no mapping of product %d (variation %d) to %s", m.ProductID, m.VariationID, m.Target)
+				}
+				fmt.Fprintf(out, "removed: product %d to %s\n", m.ProductID, m.Target)
+				return nil
+			})
+		},
+	}
+	addFlags(remove)
+	cmd.AddCommand(add, remove)
+	return cmd
+}
+
+func jobsCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	var database string
+	cmd := &cobra.Command{
+		Use:   "jobs",
+		Short: "Show the work queue and retry parked jobs",
+	}
+	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	var failed bool
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List jobs, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				state := ""
+				if failed {
+					state = rules.JobFailed
+				}
+				jobs, err := db.Jobs(ctx, state, limit)
+				if err != nil {
+					return err
+				}
+				counts, err := db.JobCounts(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "queued %d, running %d, done %d, failed %d\n", counts[rules.JobQueued], counts[rules.JobRunning], counts[rules.JobDone], counts[rules.JobFailed])
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "JOB\tORDER\tTOPIC\tSTATE\tTRIES\tUPDATED\tRESULT / ERROR")
+				for _, j := range jobs {
+					note := j.Result
+					if j.State != rules.JobDone {
+						note = j.LastError
+					}
+					if j.State == rules.JobQueued && j.RunAt.After(time.Now()) {
+						note = "retry at " + j.RunAt.Format(time.RFC3339) + ": " + note
+					}
+					fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.OrderID, j.Topic, j.State, j.Attempts, j.UpdatedAt.Format(time.RFC3339), note)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	list.Flags().BoolVar(&failed, "failed", false, "only parked jobs, which need a person")
+	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	retry := &cobra.Command{
+		Use:   "retry JOB_ID",
+		Short: "Queue a parked job again (after fixing what its error names)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("job id %q is not a number", args[0])
+			}
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				if err := db.RetryFailedJob(ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "job %d queued again; the running sidecar picks it up\n", id)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(list, retry)
+	return cmd
+}
+
+func registrationsCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	var database string
+	var order int64
+	var failed bool
+	cmd := &cobra.Command{
+		Use:   "registrations",
+		Short: "Show an order's registrations, or every attendee Zoom refused",
+		Example: `  woozoom registrations --order 4521
+  woozoom registrations --failed`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (order == 0) == !failed {
+				return errors.New("give --order ID or --failed")
+			}
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				var regs []rules.Registration
+				var err error
+				if failed {
+					regs, err = db.FailedRegistrations(ctx, 500)
+				} else {
+					regs, err = db.Registrations(ctx, order)
+				}
+				if err != nil {
+					return err
+				}
+				if len(regs) == 0 {
+					fmt.Fprintln(out, "no registrations")
+					return nil
+				}
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ORDER\tLINE\tEMAIL\tNAME\tTARGET\tSTATE\tUPDATED\tERROR")
+				for _, r := range regs {
+					fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.OrderID, r.LineItemID, r.Attendee.Email,
+						strings.TrimSpace(r.Attendee.FirstName+" "+r.Attendee.LastName), r.Target, r.State, r.UpdatedAt.Format(time.RFC3339), r.Error)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.Flags().Int64Var(&order, "order", 0, "WooCommerce order id")
+	cmd.Flags().BoolVar(&failed, "failed", false, "every attendee Zoom refused")
+	return cmd
+}
+
+func demoCommand(out io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Drive the demo shop of a sidecar started in demo mode",
+	}
+	var server, email, first, last, status, newStatus string
+	var wait time.Duration
+	order := &cobra.Command{
+		Use:   "order",
+		Short: "Place a sample order in the demo shop and show what woozoom did with it",
+		Long: `Place a sample order (one tour ticket, one webinar seat) in the demo shop of a
+sidecar running in demo mode. The shop delivers it to woozoom as a signed
+order webhook; this command then shows the registrations on the fake Zoom, the
+meta written back to the order and its notes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var created struct {
+				OrderID int64 `json:"order_id"`
+			}
+			body := map[string]string{"email": email, "first_name": first, "last_name": last, "status": status}
+			if err := demoCall(cmd.Context(), http.MethodPost, server+"/demo/orders", body, &created); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "placed order %d (%s) in the demo shop; waiting for woozoom...\n", created.OrderID, status)
+			return demoShow(cmd.Context(), out, server, created.OrderID, status, wait)
+		},
+	}
+	order.Flags().StringVar(&email, "email", "Rita.Doro@Example.org", "attendee email")
+	order.Flags().StringVar(&first, "first-name", "Rita", "attendee first name")
+	order.Flags().StringVar(&last, "last-name", "Doro", "attendee last name")
+	order.Flags().StringVar(&status, "status", "completed", "order status")
+	var id int64
+	setStatus := &cobra.Command{
+		Use:     "status",
+		Short:   "Change a demo order's status (cancel it, complete it again) and show the result",
+		Example: "  woozoom demo status --order 101 --to cancelled",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := demoCall(cmd.Context(), http.MethodPost, fmt.Sprintf("%s/demo/orders/%d/status", server, id), map[string]string{"status": newStatus}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "order %d is now %s in the demo shop; waiting for woozoom...\n", id, newStatus)
+			return demoShow(cmd.Context(), out, server, id, newStatus, wait)
+		},
+	}
+	setStatus.Flags().Int64Var(&id, "order", 0, "demo order id")
+	setStatus.Flags().StringVar(&newStatus, "to", "cancelled", "new status")
+	for _, c := range []*cobra.Command{order, setStatus} {
+		c.Flags().StringVar(&server, "server", "http://localhost:8080", "the demo sidecar")
+		c.Flags().DurationVar(&wait, "wait", 15*time.Second, "how long to wait for woozoom")
+	}
+	cmd.AddCommand(order, setStatus)
+	return cmd
+}
+
+// demoShow waits until woozoom has acted on the order's status and prints
+// the report.
+func demoShow(ctx context.Context, out io.Writer, server string, id int64, status string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	var report map[string]any
+	for {
+		if err := demoCall(ctx, http.MethodGet, fmt.Sprintf("%s/demo/orders/%d", server, id), nil, &report); err != nil {
+			return err
+		}
+		if demoSettled(report, status) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	b, _ := json.MarshalIndent(report, "", "  ")
+	fmt.Fprintln(out, string(b))
+	if !demoSettled(report, status) {
+		return fmt.Errorf("woozoom did not act on order %d within %s; see the sidecar's log and `woozoom jobs list --database %s`", id, wait, demoDatabase)
+	}
+	return nil
+}
+
+func demoSettled(report map[string]any, status string) bool {
+	regs, _ := report["registrations"].([]any)
+	if len(regs) == 0 {
+		return status != rules.StatusCompleted
+	}
+	for _, r := range regs {
+		m, _ := r.(map[string]any)
+		want := "approved"
+		if status != rules.StatusCompleted {
+			want = "denied"
+		}
+		if m["zoom_status"] != want && m["state"] != string(rules.Failed) {
+			return false
+		}
+	}
+	notes, _ := report["notes"].([]any)
+	return status != rules.StatusCompleted || len(notes) > 0
+}
+
+func demoCall(ctx context.Context, method, url string, body, result any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reach the demo sidecar at %s (is `make run` running?): %w", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusNotFound && strings.Contains(string(b), "Not Found") {
+		return fmt.Errorf("%s has no demo routes: is the sidecar running in demo mode?", url)
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if result != nil {
+		return json.Unmarshal(b, result)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+// Config is config.yaml, after environment overrides.
+type Config struct {
+	Listen      string            `mapstructure:"listen"`
+	Database    string            `mapstructure:"database"`
+	LogLevel    string            `mapstructure:"log_level"`
+	LogFormat   string            `mapstructure:"log_format"`
+	WooCommerce WooCommerceConfig `mapstructure:"woocommerce"`
+	Zoom        ZoomConfig        `mapstructure:"zoom"`
+	Worker      WorkerConfig      `mapstructure:"worker"`
+	Statuses    StatusConfig      `mapstructure:"statuses"`
+	Events      []EventConfig     `mapstructure:"events"`
+}
+
+// WooCommerceConfig is the shop side.
+type WooCommerceConfig struct {
+	URL            string        `mapstructure:"url"`
+	ConsumerKey    string        `mapstructure:"consumer_key"`
+	ConsumerSecret string        `mapstructure:"consumer_secret"`
+	WebhookSecret  string        `mapstructure:"webhook_secret"`
+	CustomerNote   bool          `mapstructure:"customer_note"`
+	CAFile         string        `mapstructure:"ca_file"`
+	Timeout        time.Duration `mapstructure:"timeout"`
+	MaxBodyBytes   int64         `mapstructure:"max_body_bytes"`
+}
+
+// ZoomConfig is the Zoom side.
+type ZoomConfig struct {
+	AccountID       string        `mapstructure:"account_id"`
+	ClientID        string        `mapstructure:"client_id"`
+	ClientSecret    string        `mapstructure:"client_secret"`
+	APIURL          string        `mapstructure:"api_url"`
+	OAuthURL        string        `mapstructure:"oauth_url"`
+	Timeout         time.Duration `mapstructure:"timeout"`
+	LightPerSecond  float64       `mapstructure:"light_per_second"`
+	MediumPerSecond float64       `mapstructure:"medium_per_second"`
+}
+
+// WorkerConfig tunes the background worker.
+type WorkerConfig struct {
+	Workers int           `mapstructure:"workers"`
+	Poll    time.Duration `mapstructure:"poll"`
+	Grace   time.Duration `mapstructure:"grace"`
+}
+
+// StatusConfig says which order statuses register and which cancel.
+type StatusConfig struct {
+	Register []string `mapstructure:"register"`
+	Cancel   []string `mapstructure:"cancel"`
+}
+
+// EventConfig maps a product (and variation) to a meeting or a webinar.
+type EventConfig struct {
+	ProductID   int64  `mapstructure:"product_id"`
+	VariationID int64  `mapstructure:"variation_id"`
+	MeetingID   string `mapstructure:"meeting_id"`
+	WebinarID   string `mapstructure:"webinar_id"`
+}
+
+var defaults = map[string]any{
+	"listen":                      ":8080",
+	"database":                    "woozoom.db",
+	"log_level":                   "info",
+	"log_format":                  "text",
+	"woocommerce.url":             "",
+	"woocommerce.consumer_key":    "",
+	"woocommerce.consumer_secret": "",
+	"woocommerce.webhook_secret":  "",
+	"woocommerce.customer_note":   true,
+	"woocommerce.ca_file":         "",
+	"woocommerce.timeout":         "30s",
+	"woocommerce.max_body_bytes":  4 << 20,
+	"zoom.account_id":             "",
+	"zoom.client_id":              "",
+	"zoom.client_secret":          "",
+	"zoom.api_url":                zoom.DefaultAPIURL,
+	"zoom.oauth_url":              zoom.DefaultOAuthURL,
+	"zoom.timeout":                "30s",
+	"zoom.light_per_second":       10,
+	"zoom.medium_per_second":      5,
+	"worker.workers":              2,
+	"worker.poll":                 "1s",
+	"worker.grace":                "10s",
+	"statuses.register":           []string{rules.StatusCompleted},
+	"statuses.cancel":             []string{rules.StatusCancelled, rules.StatusRefunded},
+	"events":                      []any{},
+}
+
+// loadConfig reads file (if it exists, or must exist when required) and the
+// WOOZOOM_ environment: WOOZOOM_ZOOM_CLIENT_SECRET sets zoom.client_secret.
+func loadConfig(file string, required bool) (Config, error) {
+	v := viper.New()
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	v.SetEnvPrefix("WOOZOOM")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if file != "" {
+		v.SetConfigFile(file)
+		if err := v.ReadInConfig(); err != nil {
+			var notFound viper.ConfigFileNotFoundError
+			if required || !(errors.As(err, &notFound) || os.IsNotExist(err) || errors.Is(err, os.ErrNotExist)) {
+				return Config{}, fmt.Errorf("read config %s: %w", file, err)
+			}
+		}
+	}
+	var c Config
+	if err := v.Unmarshal(&c); err != nil {
+		return Config{}, fmt.Errorf("read config %s: %w", file, err)
+	}
+	return c, nil
+}
+
+// credentialsGiven reports whether any Zoom or WooCommerce credential is set;
+// with none, serve runs the demo.
+func (c Config) credentialsGiven() bool {
+	return c.Zoom.AccountID != "" || c.Zoom.ClientID != "" || c.Zoom.ClientSecret != "" ||
+		c.WooCommerce.URL != "" || c.WooCommerce.ConsumerKey != "" || c.WooCommerce.ConsumerSecret != ""
+}
+
+// Validate returns every problem at once, one per line.
+func (c Config) Validate() error {
+	var errs []error
+	need := func(val, key, why string) {
+		if strings.TrimSpace(val) == "" {
+			errs = append(errs, fmt.Errorf("%s is required: %s (or set %s)", key, why, envName(key)))
+		}
+	}
+	need(c.Listen, "listen", "the address to listen on, e.g. :8080")
+	need(c.Database, "database", "the SQLite file, e.g. /var/lib/woozoom/woozoom.db")
+	need(c.WooCommerce.URL, "woocommerce.url", "the shop's address, e.g. https://shop.example.com")
+	need(c.WooCommerce.ConsumerKey, "woocommerce.consumer_key", "a REST API key with Read/Write (WooCommerce > Settings > Advanced > REST API)")
+	need(c.WooCommerce.ConsumerSecret, "woocommerce.consumer_secret", "the secret of that REST API key")
+	need(c.WooCommerce.WebhookSecret, "woocommerce.webhook_secret", "the Secret of the WooCommerce webhook; without it every delivery is refused")
+	need(c.Zoom.AccountID, "zoom.account_id", "the Account ID of the Zoom Server-to-Server OAuth app")
+	need(c.Zoom.ClientID, "zoom.client_id", "the Client ID of that app")
+	need(c.Zoom.ClientSecret, "zoom.client_secret", "the Client Secret of that app")
+	if u, err := url.Parse(c.WooCommerce.URL); c.WooCommerce.URL != "" && (err != nil || u.Host == "" || u.Scheme != "https") {
+		errs = append(errs, fmt.Errorf("woocommerce.url %q must be an https:// address: WooCommerce accepts the REST key only over HTTPS", c.WooCommerce.URL))
+	}
+	for _, k := range []struct{ key, val string }{{"zoom.api_url", c.Zoom.APIURL}, {"zoom.oauth_url", c.Zoom.OAuthURL}} {
+		if u, err := url.Parse(k.val); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", k.key, k.val))
+		}
+	}
+	if c.Worker.Workers < 1 || c.Worker.Workers > 64 {
+		errs = append(errs, fmt.Errorf("worker.workers is %d; use 1 to 64", c.Worker.Workers))
+	}
+	if len(c.Statuses.Register) == 0 {
+		errs = append(errs, errors.New("statuses.register is empty: no order would ever register anyone"))
+	}
+	for _, s := range c.Statuses.Register {
+		for _, x := range c.Statuses.Cancel {
+			if s == x {
+				errs = append(errs, fmt.Errorf("status %q is in both statuses.register and statuses.cancel", s))
+			}
+		}
+	}
+	if _, err := c.Mappings(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.WooCommerce.CAFile != "" {
+		if _, err := os.Stat(c.WooCommerce.CAFile); err != nil {
+			errs = append(errs, fmt.Errorf("woocommerce.ca_file: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Mappings turns the events entries into mappings, reporting every bad one.
+func (c Config) Mappings() ([]rules.Mapping, error) {
+	var out []rules.Mapping
+	var errs []error
+	for i, e := range c.Events {
+		where := fmt.Sprintf("events[%d] (product %d)", i, e.ProductID)
+		if e.ProductID <= 0 {
+			errs = append(errs, fmt.Errorf("%s: product_id must be a WooCommerce product id", where))
+			continue
+		}
+		if e.VariationID < 0 {
+			errs = append(errs, fmt.Errorf("%s: variation_id must not be negative", where))
+			continue
+		}
+		m := rules.Mapping{ProductID: e.ProductID, VariationID: e.VariationID}
+		switch {
+		case e.MeetingID != "" && e.WebinarID != "":
+			errs = append(errs, fmt.Errorf("%s: give meeting_id or webinar_id, not both", where))
+			continue
+		case e.MeetingID != "":
+			m.Target.Kind = rules.Meeting
+		case e.WebinarID != "":
+			m.Target.Kind = rules.Webinar
+		default:
+			errs = append(errs, fmt.Errorf("%s: needs a meeting_id or a webinar_id", where))
+			continue
+		}
+		id, err := zoom.ParseTargetID(e.MeetingID + e.WebinarID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			continue
+		}
+		m.Target.ID = id
+		out = append(out, m)
+	}
+	return out, errors.Join(errs...)
+}
+
+func (c Config) policy() rules.Policy {
+	return rules.Policy{RegisterStatuses: c.Statuses.Register, CancelStatuses: c.Statuses.Cancel}
+}
+
+func envName(key string) string {
+	return "WOOZOOM_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// redact shows whether a secret is set without showing it.
+func redact(s string) string {
+	if s == "" {
+		return "(not set)"
+	}
+	return fmt.Sprintf("(set, %d characters)", len(s))
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/woozoom/woozoom/handler"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs the sidecar until ctx ends: HTTP stops taking deliveries first,
+// then the worker finishes or hands back its jobs, then the database closes.
+func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
+	if !demo && !cfg.credentialsGiven() {
+		demo = true
+	}
+	var d *demoEnv
+	var shopHTTP *http.Client
+	if demo {
+		var err error
+		if d, err = startDemo(ctx, &cfg, log); err != nil {
+			return err
+		}
+		defer d.Close()
+		shopHTTP = d.shopClient
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("the configuration has problems:\n%w", err)
+		}
+		var err error
+		if shopHTTP, err = httpClient(cfg.WooCommerce); err != nil {
+			return err
+		}
+	}
+
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	mappings, err := cfg.Mappings()
+	if err != nil {
+		return err
+	}
+	if err := db.SyncConfigMappings(ctx, mappings); err != nil {
+		return err
+	}
+	if d != nil {
+		if err := d.mapProducts(ctx, db); err != nil {
+			return err
+		}
+	}
+
+	zc := zoom.New(zoom.Config{
+		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
+		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
+		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, Retries: 3,
+	}, nil, log)
+	wc, err := woo.New(woo.Config{
+		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
+		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
+	}, shopHTTP, log)
+	if err != nil {
+		return err
+	}
+	w := worker.New(worker.Config{
+		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace,
+		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
+	}, db, zc, wc, woo.ParseDelivery, log)
+
+	e := handler.New(handler.Config{
+		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
+		Demo: demo, Stored: w.Wake,
+	}, db, log)
+	if d != nil {
+		d.db = db
+		handler.RegisterDemo(e, d)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	addr := ln.Addr().String()
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = time.Minute
+	if d != nil {
+		d.connect("http://" + loopback(addr) + "/webhooks/woocommerce")
+		log.Warn("DEMO MODE: Zoom and WooCommerce are in-process fakes; configure credentials in config.yaml to go live",
+			"database", cfg.Database)
+		fmt.Fprintf(stdout, "woozoom DEMO listening on http://%s\n", loopback(addr))
+		fmt.Fprintf(stdout, "  place a sample order:  bin/woozoom demo order --server http://%s\n", loopback(addr))
+	} else {
+		log.Info("woozoom listening", "addr", addr, "database", cfg.Database, "mappings", len(mappings))
+		fmt.Fprintf(stdout, "woozoom listening on http://%s\n", loopback(addr))
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- e.Server.Serve(ln) }()
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	var wg sync.WaitGroup
+	wg.Go(func() { w.Run(workCtx) })
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-serveErr:
+		log.Error("http server stopped", "err", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := e.Shutdown(shutdownCtx); serr != nil {
+		log.Error("http shutdown", "err", serr)
+	}
+	stopWork()
+	wg.Wait()
+	log.Info("stopped")
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// loopback names a wildcard listen address as one a browser can use.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// httpClient is the shop's HTTP client, trusting ca_file besides the system
+// roots (a shop with a private CA, a staging site).
+func httpClient(c WooCommerceConfig) (*http.Client, error) {
+	hc := &http.Client{Timeout: c.Timeout}
+	if c.CAFile == "" {
+		return hc, nil
+	}
+	pem, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("woocommerce.ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("woocommerce.ca_file %s holds no PEM certificate", c.CAFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc.Transport = tr
+	return hc, nil
+}
+
+func describe(cfg Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen:                       %s\n", cfg.Listen)
+	fmt.Fprintf(&b, "database:                     %s\n", cfg.Database)
+	fmt.Fprintf(&b, "woocommerce.url:              %s\n", cfg.WooCommerce.URL)
+	fmt.Fprintf(&b, "woocommerce.consumer_key:     %s\n", redact(cfg.WooCommerce.ConsumerKey))
+	fmt.Fprintf(&b, "woocommerce.consumer_secret:  %s\n", redact(cfg.WooCommerce.ConsumerSecret))
+	fmt.Fprintf(&b, "woocommerce.webhook_secret:   %s\n", redact(cfg.WooCommerce.WebhookSecret))
+	fmt.Fprintf(&b, "woocommerce.customer_note:    %v\n", cfg.WooCommerce.CustomerNote)
+	fmt.Fprintf(&b, "zoom.account_id:              %s\n", redact(cfg.Zoom.AccountID))
+	fmt.Fprintf(&b, "zoom.client_id:               %s\n", redact(cfg.Zoom.ClientID))
+	fmt.Fprintf(&b, "zoom.client_secret:           %s\n", redact(cfg.Zoom.ClientSecret))
+	fmt.Fprintf(&b, "zoom.api_url:                 %s\n", cfg.Zoom.APIURL)
+	fmt.Fprintf(&b, "zoom.oauth_url:               %s\n", cfg.Zoom.OAuthURL)
+	fmt.Fprintf(&b, "statuses.register:            %s\n", strings.Join(cfg.Statuses.Register, ", "))
+	fmt.Fprintf(&b, "statuses.cancel:              %s\n", strings.Join(cfg.Statuses.Cancel, ", "))
+	fmt.Fprintf(&b, "events:                       %d\n", len(cfg.Events))
+	return b.String()
+}
