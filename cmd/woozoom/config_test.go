@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/woozoom/woozoom/rules"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+const goodConfig = `
+woocommerce:
+  url: https://shop.example.com
+  consumer_key: ck_1
+  consumer_secret: cs_1
+  webhook_secret: whsec_1
+zoom:
+  account_id: a
+  client_id: c
+  client_secret: zoom-secret-value
+events:
+  - product_id: 812
+    meeting_id: "857 4606 5123"
+  - product_id: 812
+    variation_id: 815
+    webinar_id: 91234567890
+`
+
+func TestConfigDefaultsEnvAndMappings(t *testing.T) {
+	t.Setenv("WOOZOOM_ZOOM_CLIENT_SECRET", "from-env")
+	t.Setenv("WOOZOOM_LISTEN", ":9090")
+	c, err := loadConfig(writeConfig(t, goodConfig), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	if c.Zoom.ClientSecret != "from-env" || c.Listen != ":9090" {
+		t.Errorf("environment did not override: secret %q listen %q", c.Zoom.ClientSecret, c.Listen)
+	}
+	if c.Zoom.APIURL != "https://api.zoom.us/v2" || c.Zoom.OAuthURL != "https://zoom.us/oauth/token" || c.Database != "woozoom.db" {
+		t.Errorf("defaults: %+v", c.Zoom)
+	}
+	ms, _ := c.Mappings()
+	want := []rules.Mapping{
+		{ProductID: 812, Target: rules.Target{Kind: rules.Meeting, ID: 85746065123}},
+		{ProductID: 812, VariationID: 815, Target: rules.Target{Kind: rules.Webinar, ID: 91234567890}},
+	}
+	if diff := cmp.Diff(want, ms); diff != "" {
+		t.Errorf("mappings (-want +got)\n%s", diff)
+	}
+}
+
+func TestConfigEnvAloneSuffices(t *testing.T) {
+	for k, v := range map[string]string{
+		"WOOZOOM_WOOCOMMERCE_URL": "https://shop.example.com", "WOOZOOM_WOOCOMMERCE_CONSUMER_KEY": "k",
+		"WOOZOOM_WOOCOMMERCE_CONSUMER_SECRET": "s", "WOOZOOM_WOOCOMMERCE_WEBHOOK_SECRET": "w",
+		"WOOZOOM_ZOOM_ACCOUNT_ID": "a", "WOOZOOM_ZOOM_CLIENT_ID": "c", "WOOZOOM_ZOOM_CLIENT_SECRET": "z",
+	} {
+		t.Setenv(k, v)
+	}
+	c, err := loadConfig(filepath.Join(t.TempDir(), "absent.yaml"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("environment-only config refused: %v", err)
+	}
+}
+
+func TestConfigValidateListsEveryProblem(t *testing.T) {
+	c, err := loadConfig(writeConfig(t, `
+woocommerce:
+  url: http://shop.example.com
+zoom:
+  api_url: not a url
+worker:
+  workers: 0
+statuses:
+  register: [completed]
+  cancel: [completed, refunded]
+events:
+  - product_id: 0
+    meeting_id: 1
+  - product_id: 5
+  - product_id: 6
+    meeting_id: 1
+    webinar_id: 2
+  - product_id: 7
+    meeting_id: abc
+`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{
+		"woocommerce.consumer_key is required", "WOOZOOM_WOOCOMMERCE_CONSUMER_KEY", "woocommerce.webhook_secret is required",
+		"zoom.client_secret is required", "must be an https:// address", "zoom.api_url", "worker.workers",
+		`"completed" is in both`, "events[0]", "events[1] (product 5): needs a meeting_id", "not both", `"abc" is not a Zoom`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("validation does not say %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestCheckHidesSecrets(t *testing.T) {
+	var out bytes.Buffer
+	code := run(context.Background(), []string{"check", "--config", writeConfig(t, goodConfig)}, &out, io.Discard)
+	if code != 0 || !strings.Contains(out.String(), "configuration OK") {
+		t.Errorf("check exit %d:\n%s", code, out.String())
+	}
+	for _, secret := range []string{"zoom-secret-value", "cs_1", "whsec_1", "ck_1"} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("check printed the secret %q", secret)
+		}
+	}
+	var errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", writeConfig(t, "zoom: {client_id: c}\n")}, &out, &errOut); code == 0 {
+		t.Error("check passed an incomplete config")
+	}
+	if code := run(context.Background(), []string{"serve", "--config", filepath.Join(t.TempDir(), "missing.yaml")}, &out, &errOut); code == 0 {
+		t.Error("serve started with a named config file that does not exist")
+	}
+}
+
+func TestServeRefusesIncompleteLiveConfig(t *testing.T) {
+	var errOut bytes.Buffer
+	f := writeConfig(t, "woocommerce: {url: https://shop.example.com, consumer_key: k, consumer_secret: s}\nzoom: {account_id: a, client_id: c, client_secret: z}\n")
+	if code := run(context.Background(), []string{"serve", "--config", f}, io.Discard, &errOut); code == 0 {
+		t.Fatal("serve started without a webhook secret")
+	}
+	if !strings.Contains(errOut.String(), "webhook_secret is required") {
+		t.Errorf("error does not name the missing secret:\n%s", errOut.String())
+	}
+}
+
+func TestMapCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "w.db")
+	var out bytes.Buffer
+	runOK := func(args ...string) string {
+		t.Helper()
+		out.Reset()
+		if code := run(context.Background(), append(args, "--database", db), &out, &out); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, out.String())
+		}
+		return out.String()
+	}
+	runOK("map", "add", "--product", "812", "--meeting", "857 4606 5123")
+	runOK("map", "add", "--product", "812", "--variation", "815", "--webinar", "91234567890")
+	list := runOK("map", "list")
+	if !strings.Contains(list, "85746065123") || !strings.Contains(list, "91234567890") {
+		t.Errorf("map list:\n%s", list)
+	}
+	runOK("map", "remove", "--product", "812", "--meeting", "85746065123")
+	if list := runOK("map", "list"); strings.Contains(list, "85746065123") {
+		t.Errorf("removed mapping still listed:\n%s", list)
+	}
+	if code := run(context.Background(), []string{"map", "add", "--product", "812", "--database", db}, &out, &out); code == 0 {
+		t.Error("map add without a target succeeded")
+	}
+	if code := run(context.Background(), []string{"jobs", "retry", "77", "--database", db}, &out, &out); code == 0 {
+		t.Error("retrying a job that does not exist succeeded")
+	}
+}

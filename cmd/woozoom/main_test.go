@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type e2e struct {
+	t       *testing.T
+	zoom    *zoomtest.Fake
+	check   *zoomtest.Validator
+	shop    *wootest.Shop
+	url     string // the sidecar
+	dbFile  string
+	secret  string
+	meeting int64
+	webinar int64
+	logs    *syncBuffer
+	stop    func() int
+}
+
+const e2eZoomSecret = "zoom-client-secret-e2e-0123456789"
+
+// startE2E runs the real server (run, as main does) on a socket with a real
+// SQLite file, against the fake Zoom (behind the spec validator) and the
+// fake shop over TLS.
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	dir := t.TempDir()
+	e := &e2e{t: t, secret: "whsec-e2e-7f3a", dbFile: filepath.Join(dir, "woozoom.db"), logs: &syncBuffer{}}
+
+	creds := zoomtest.Credentials{AccountID: "acct-e2e", ClientID: "client-e2e", ClientSecret: e2eZoomSecret}
+	e.zoom = zoomtest.New(creds, zoomtest.ProLimits)
+	zsrv := httptest.NewUnstartedServer(nil)
+	zsrv.Start()
+	t.Cleanup(zsrv.Close)
+	spec, err := zoomtest.SpecPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.check, err = zoomtest.NewValidator(spec, zsrv.URL+"/v2", e.zoom); err != nil {
+		t.Fatal(err)
+	}
+	zsrv.Config.Handler = e.check
+	e.meeting = e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example",
+		StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC), Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
+	e.webinar = e.zoom.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", Duration: 90})
+
+	e.shop = wootest.NewShop("ck_e2e", "cs_e2e_secret")
+	ssrv := httptest.NewTLSServer(e.shop)
+	t.Cleanup(ssrv.Close)
+	caFile := filepath.Join(dir, "shop-ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cfgFile := filepath.Join(dir, "config.yaml")
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+database: %s
+woocommerce:
+  url: %s
+  consumer_key: ck_e2e
+  consumer_secret: cs_e2e_secret
+  webhook_secret: %s
+  ca_file: %s
+zoom:
+  account_id: acct-e2e
+  client_id: client-e2e
+  api_url: %s/v2
+  oauth_url: %s/oauth/token
+  light_per_second: 25
+  medium_per_second: 15
+worker:
+  poll: 100ms
+events:
+  - product_id: 10
+    meeting_id: "%s"
+  - product_id: 11
+    webinar_id: %d
+`, e.dbFile, ssrv.URL, e.secret, caFile, zsrv.URL, zsrv.URL, worker.FormatID(fmt.Sprint(e.meeting)), e.webinar)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("WOOZOOM_ZOOM_CLIENT_SECRET", e2eZoomSecret) // a secret from the environment only
+
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"serve", "--config", cfgFile}, pw, e.logs)
+		pw.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	select {
+	case e.url = <-addr:
+	case c := <-code:
+		t.Fatalf("server exited with %d before listening:\n%s", c, e.logs)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("server did not start:\n%s", e.logs)
+	}
+	e.shop.AddWebhook(e.url+"/webhooks/woocommerce", e.secret, "order.created", "order.updated", "order.deleted", "order.restored")
+	stopped := false
+	e.stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(30 * time.Second):
+			t.Fatal("server did not stop within 30 s")
+			return -1
+		}
+	}
+	t.Cleanup(func() {
+		e.stop()
+		for _, v := range e.check.Violations() {
+			t.Errorf("Zoom spec violation: %s", v)
+		}
+		if strings.Contains(e.logs.String(), e2eZoomSecret) || strings.Contains(e.logs.String(), "cs_e2e_secret") {
+			t.Error("a secret appears in the server's log")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", e.logs)
+		}
+	})
+	return e
+}
+
+// eventually polls cond until it holds or 15 s pass, flushing the shop's
+// delivery queue as Action Scheduler would.
+func (e *e2e) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		e.shop.Flush()
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("timed out waiting for: %s", what)
+}
+
+func (e *e2e) zoomStatus(target int64, email string) string {
+	r, ok := e.zoom.Registrant(target, email)
+	if !ok {
+		return "none"
+	}
+	return r.Status
+}
+
+func (e *e2e) post(body []byte, h map[string]string) int {
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/webhooks/woocommerce", bytes.NewReader(body))
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (e *e2e) deliveries() int {
+	db, err := store.Open(context.Background(), e.dbFile)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	n, err := db.CountDeliveries(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func TestEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
+
+	if code, err := sender.Ping(); err != nil || code != http.StatusOK {
+		t.Fatalf("ping answered %d (%v), want exactly 200", code, err)
+	}
+
+	// A completed order registers its attendee on both targets and gets its
+	// links written back.
+	id := e.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "Rita", LastName: "Doro", Email: "Rita.Doro@Example.org",
+		Items: []wootest.Item{{ProductID: 10, Quantity: 2, Name: "Tour"}, {ProductID: 11, Name: "Webinar"}}})
+	e.shop.SetStatus(id, "completed")
+	e.eventually("registrant approved on the meeting and the webinar", func() bool {
+		return e.zoomStatus(e.meeting, "rita.doro@example.org") == "approved" && e.zoomStatus(e.webinar, "rita.doro@example.org") == "approved"
+	})
+	e.eventually("meta and a customer note on the order", func() bool {
+		_, ok := e.shop.Meta(id, worker.MetaKey)
+		notes := e.shop.Notes(id)
+		return ok && len(notes) == 1 && notes[0].Customer && strings.Contains(notes[0].Note, "passcode Tour42")
+	})
+	db, err := store.Open(context.Background(), e.dbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, err := db.Registrations(context.Background(), id)
+	db.Close()
+	if err != nil || len(regs) != 2 || regs[0].State != rules.Active {
+		t.Fatalf("registration rows = %+v, %v", regs, err)
+	}
+
+	// Cancel: denied on Zoom. Complete again: approved, never added twice.
+	e.shop.SetStatus(id, "cancelled")
+	e.eventually("registrant denied after cancel", func() bool {
+		return e.zoomStatus(e.meeting, "rita.doro@example.org") == "denied" && e.zoomStatus(e.webinar, "rita.doro@example.org") == "denied"
+	})
+	e.shop.SetStatus(id, "completed")
+	e.eventually("registrant approved after completing again", func() bool {
+		return e.zoomStatus(e.meeting, "rita.doro@example.org") == "approved" && e.zoomStatus(e.webinar, "rita.doro@example.org") == "approved"
+	})
+	if n := e.zoom.Adds(e.meeting, "rita.doro@example.org"); n != 1 {
+		t.Errorf("%d add-registrant calls for one email, want 1", n)
+	}
+
+	// A forged delivery is refused and stores nothing.
+	before := e.deliveries()
+	forged := []byte(`{"id":999,"status":"completed","billing":{"email":"mallory@example.org","first_name":"M"},"line_items":[{"id":1,"product_id":10,"quantity":1}]}`)
+	if code, _ := sender.SendAs("order.updated", forged, "forged-1", woo.Sign(forged, "guessed-secret")); code != http.StatusUnauthorized {
+		t.Errorf("forged delivery answered %d, want 401", code)
+	}
+	if code := e.post(forged, map[string]string{woo.HeaderTopic: "order.updated", "Content-Type": "application/json"}); code != http.StatusUnauthorized {
+		t.Errorf("unsigned delivery answered %d, want 401", code)
+	}
+	if after := e.deliveries(); after != before {
+		t.Errorf("refused deliveries stored %d rows", after-before)
+	}
+
+	// An exact duplicate gives one registrant; two orders sharing a
+	// Delivery-ID (same webhook, same second) are both handled.
+	a := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ann", Email: "ann@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	b := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Bob", Email: "bob@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	bodyA, _ := e.shop.OrderJSON(a)
+	bodyB, _ := e.shop.OrderJSON(b)
+	shared := wootest.DeliveryID(1, time.Now())
+	before = e.deliveries()
+	for _, body := range [][]byte{bodyA, bodyA, bodyB} {
+		if code, err := sender.SendAs("order.updated", body, shared, woo.Sign(body, e.secret)); err != nil || code != http.StatusOK {
+			t.Fatalf("delivery answered %d, %v", code, err)
+		}
+	}
+	if n := e.deliveries() - before; n != 2 {
+		t.Errorf("three deliveries (one an exact repeat) stored %d rows, want 2", n)
+	}
+	e.eventually("both orders sharing a Delivery-ID registered", func() bool {
+		return e.zoomStatus(e.meeting, "ann@example.org") == "approved" && e.zoomStatus(e.meeting, "bob@example.org") == "approved"
+	})
+	if n := e.zoom.Adds(e.meeting, "ann@example.org"); n != 1 {
+		t.Errorf("a duplicated delivery made %d add calls, want 1", n)
+	}
+	count := 0
+	for _, r := range e.zoom.Registrants(e.meeting) {
+		if r.Email == "ann@example.org" {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d registrants for ann@example.org, want 1", count)
+	}
+
+	// A signed delivery woozoom cannot use is kept, answered 2xx, and parked
+	// where the admin sees it.
+	junk := []byte(`{"id":"not a number"`)
+	if code, _ := sender.Send("order.updated", junk); code != http.StatusOK {
+		t.Errorf("signed unusable delivery answered %d, want 200", code)
+	}
+	var out bytes.Buffer
+	cfgFile := filepath.Join(filepath.Dir(e.dbFile), "config.yaml")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "cannot be read") && time.Now().Before(deadline) {
+		out.Reset()
+		run(context.Background(), []string{"jobs", "list", "--failed", "--config", cfgFile}, &out, io.Discard)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(out.String(), "cannot be read") {
+		t.Errorf("jobs list --failed does not show the unusable delivery:\n%s", out.String())
+	}
+
+	if code := e.stop(); code != 0 {
+		t.Errorf("server exited with %d after SIGTERM-like cancel", code)
+	}
+	if !strings.Contains(e.logs.String(), "stopped") {
+		t.Error("server did not log a clean stop")
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	root := newRoot(io.Discard, io.Discard)
+	for _, c := range allCommands(root) {
+		if strings.TrimSpace(c.Short) == "" {
+			t.Errorf("command %q has no help text", c.CommandPath())
+		}
+		var out bytes.Buffer
+		args := append(strings.Fields(c.CommandPath())[1:], "--help")
+		if code := run(context.Background(), args, &out, &out); code != 0 || !strings.Contains(out.String(), "Usage:") {
+			t.Errorf("%s --help: exit %d\n%s", c.CommandPath(), code, out.String())
+		}
+	}
+}
+
+func allCommands(c *cobra.Command) []*cobra.Command {
+	out := []*cobra.Command{c}
+	for _, sub := range c.Commands() {
+		if sub.Name() == "help" || sub.Name() == "completion" {
+			continue
+		}
+		out = append(out, allCommands(sub)...)
+	}
+	return out
+}
