@@ -28,10 +28,15 @@ func (i Intent) String() string {
 	}
 }
 
-// Policy says which statuses register and which cancel.
+// Policy says which statuses register and which cancel, and where the
+// attendees' details are.
 type Policy struct {
 	RegisterStatuses []string
 	CancelStatuses   []string
+	// Attendees are the line-item meta keys of per-ticket attendees;
+	// AttendeesByProduct overrides them for some products.
+	Attendees          AttendeeKeys
+	AttendeesByProduct map[int64]AttendeeKeys
 }
 
 // DefaultPolicy registers on completed and cancels on cancelled and refunded.
@@ -88,17 +93,9 @@ func TargetsFor(item LineItem, mappings []Mapping) []Target {
 	return product
 }
 
-// AttendeesOf returns the people a line item registers: for now the billing
-// person once per line item.
-func AttendeesOf(o Order, _ LineItem) []Person {
-	b := o.Billing
-	b.Email = NormalizeEmail(b.Email)
-	return []Person{b}
-}
-
-// Wants lists every attendee wanted on every target of every mapped line item,
-// one per email per target (the first line item that asks wins).
-func Wants(o Order, mappings []Mapping) []Want {
+// Wants lists every attendee wanted on every target of every mapped line
+// item, one per email per target (the first line item that asks wins).
+func (p Policy) Wants(o Order, mappings []Mapping) []Want {
 	seen := map[SeatKey]bool{}
 	var out []Want
 	for _, item := range o.Items {
@@ -106,9 +103,13 @@ func Wants(o Order, mappings []Mapping) []Want {
 		if len(targets) == 0 {
 			continue
 		}
-		for _, p := range AttendeesOf(o, item) {
+		keys, ok := p.AttendeesByProduct[item.ProductID]
+		if !ok {
+			keys = p.Attendees
+		}
+		for _, person := range attendees(o, item, keys) {
 			for _, t := range targets {
-				w := Want{LineItemID: item.ID, Target: t, Attendee: p}
+				w := Want{LineItemID: item.ID, Target: t, Attendee: person}
 				if seen[w.Key()] {
 					continue
 				}

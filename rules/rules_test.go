@@ -68,7 +68,7 @@ func TestTargetsFor(t *testing.T) {
 
 func TestWantsNormalisesAndDedupes(t *testing.T) {
 	o := order("completed", item(1, 10, 0), item(2, 10, 0), item(3, 11, 0), item(4, 99, 0))
-	got := Wants(o, []Mapping{{ProductID: 10, Target: mtg}, {ProductID: 11, Target: mtg}, {ProductID: 11, Target: web}})
+	got := DefaultPolicy().Wants(o, []Mapping{{ProductID: 10, Target: mtg}, {ProductID: 11, Target: mtg}, {ProductID: 11, Target: web}})
 	want := []Want{
 		{LineItemID: 1, Target: mtg, Attendee: mara},
 		{LineItemID: 3, Target: web, Attendee: mara},
@@ -237,7 +237,7 @@ func TestDecide(t *testing.T) {
 				seats[s.SeatKey] = s
 			}
 			in := Input{
-				Order: tc.order, Intent: p.Intent(tc.order), Wants: Wants(tc.order, mapped),
+				Order: tc.order, Intent: p.Intent(tc.order), Wants: p.Wants(tc.order, mapped),
 				Registrations: tc.regs, Seats: seats, HeldElsewhere: map[SeatKey]bool{key: tc.held},
 			}
 			got := Decide(in)

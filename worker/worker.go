@@ -268,7 +268,7 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	if err != nil {
 		return "", err
 	}
-	in := rules.Input{Order: order, Intent: intent, Wants: rules.Wants(order, mappings)}
+	in := rules.Input{Order: order, Intent: intent, Wants: w.cfg.Policy.Wants(order, mappings)}
 	if in.Registrations, err = w.store.Registrations(ctx, order.ID); err != nil {
 		return "", err
 	}

@@ -375,3 +375,29 @@ func TestShutdownHandsJobsBack(t *testing.T) {
 		t.Errorf("after restart the handed-back job registered: %s", got)
 	}
 }
+
+func TestPerTicketAttendeesFromFooEvents(t *testing.T) {
+	h := newHarness(t)
+	ticket := func(first, email string) map[string]any {
+		return map[string]any{"WooCommerceEventsProductID": "10", "WooCommerceEventsAttendeeName": first,
+			"WooCommerceEventsAttendeeLastName": "X", "WooCommerceEventsAttendeeEmail": email}
+	}
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Payer", Email: "payer@example.org",
+		Items: []wootest.Item{{ProductID: 10, Quantity: 2}},
+		Meta: []wootest.Meta{{Key: rules.FooEventsTicketsKey, Value: map[string]any{"1": map[string]any{
+			"1": ticket("Mara", "mara@example.net"), "2": ticket("Jonas", "Jonas@Example.net"),
+		}}}}})
+	h.deliver(id)
+	h.drain()
+	for _, email := range []string{"mara@example.net", "jonas@example.net"} {
+		if got := h.status(h.meeting, email); got != "approved" {
+			t.Errorf("ticket holder %s: %s, want approved", email, got)
+		}
+	}
+	if got := h.status(h.meeting, "payer@example.org"); got != "none" {
+		t.Errorf("the payer was registered beside the ticket holders: %s", got)
+	}
+	if notes := h.shop.Notes(id); len(notes) != 1 || strings.Count(notes[0].Note, "\n- ") != 2 {
+		t.Errorf("notes = %+v, want one note with a line per ticket holder", notes)
+	}
+}

@@ -23,7 +23,20 @@ type Config struct {
 	Zoom        ZoomConfig        `mapstructure:"zoom"`
 	Worker      WorkerConfig      `mapstructure:"worker"`
 	Statuses    StatusConfig      `mapstructure:"statuses"`
+	Attendees   AttendeeConfig    `mapstructure:"attendees"`
 	Events      []EventConfig     `mapstructure:"events"`
+}
+
+// AttendeeConfig names the line-item meta keys of per-ticket attendees, for
+// plugins that write them there. FooEvents' order meta is read without it.
+type AttendeeConfig struct {
+	EmailKey     string `mapstructure:"email_key"`
+	FirstNameKey string `mapstructure:"first_name_key"`
+	LastNameKey  string `mapstructure:"last_name_key"`
+}
+
+func (a AttendeeConfig) keys() rules.AttendeeKeys {
+	return rules.AttendeeKeys{Email: a.EmailKey, FirstName: a.FirstNameKey, LastName: a.LastNameKey}
 }
 
 // WooCommerceConfig is the shop side.
@@ -69,6 +82,8 @@ type EventConfig struct {
 	VariationID int64  `mapstructure:"variation_id"`
 	MeetingID   string `mapstructure:"meeting_id"`
 	WebinarID   string `mapstructure:"webinar_id"`
+	// Attendees overrides the shop-wide attendee keys for this product.
+	Attendees *AttendeeConfig `mapstructure:"attendees"`
 }
 
 var defaults = map[string]any{
@@ -97,6 +112,9 @@ var defaults = map[string]any{
 	"worker.grace":                "10s",
 	"statuses.register":           []string{rules.StatusCompleted},
 	"statuses.cancel":             []string{rules.StatusCancelled, rules.StatusRefunded},
+	"attendees.email_key":         "",
+	"attendees.first_name_key":    "",
+	"attendees.last_name_key":     "",
 	"events":                      []any{},
 }
 
@@ -221,7 +239,16 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 }
 
 func (c Config) policy() rules.Policy {
-	return rules.Policy{RegisterStatuses: c.Statuses.Register, CancelStatuses: c.Statuses.Cancel}
+	p := rules.Policy{RegisterStatuses: c.Statuses.Register, CancelStatuses: c.Statuses.Cancel, Attendees: c.Attendees.keys()}
+	for _, e := range c.Events {
+		if e.Attendees != nil {
+			if p.AttendeesByProduct == nil {
+				p.AttendeesByProduct = map[int64]rules.AttendeeKeys{}
+			}
+			p.AttendeesByProduct[e.ProductID] = e.Attendees.keys()
+		}
+	}
+	return p
 }
 
 func envName(key string) string {

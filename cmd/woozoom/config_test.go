@@ -181,3 +181,26 @@ func TestMapCommands(t *testing.T) {
 		t.Error("retrying a job that does not exist succeeded")
 	}
 }
+
+func TestConfigAttendeeKeys(t *testing.T) {
+	c, err := loadConfig(writeConfig(t, goodConfig+`  - product_id: 840
+    meeting_id: 1234567890
+    attendees: {email_key: guest_email}
+attendees:
+  email_key: Attendee Email
+  first_name_key: Attendee Name
+`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := c.policy()
+	if p.Attendees != (rules.AttendeeKeys{Email: "Attendee Email", FirstName: "Attendee Name"}) {
+		t.Errorf("shop-wide keys = %+v", p.Attendees)
+	}
+	if p.AttendeesByProduct[840] != (rules.AttendeeKeys{Email: "guest_email"}) || len(p.AttendeesByProduct) != 1 {
+		t.Errorf("per-product keys = %+v", p.AttendeesByProduct)
+	}
+}
