@@ -251,17 +251,19 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	if err != nil {
 		return "", err
 	}
+	intent := w.cfg.Policy.Intent(order)
+	if intent == rules.Hold {
+		// A view that changes nothing must not hide an older one that does
+		// (completed, then on-hold, delivered in reverse): it sets no mark.
+		return fmt.Sprintf("status %s: nothing to do", order.Status), nil
+	}
 	if seen && order.Modified.Before(prev.Modified) {
 		return fmt.Sprintf("skipped: this view (%s, modified %s) is older than the one applied (%s, modified %s)",
 			order.Status, order.Modified.Format(time.RFC3339), prev.Status, prev.Modified.Format(time.RFC3339)), nil
 	}
-	intent := w.cfg.Policy.Intent(order)
 	state := rules.AppliedOrder{Status: order.Status, Modified: order.Modified, NoteDigest: prev.NoteDigest}
 	if order.Deleted {
 		state.Status = rules.StatusTrash
-	}
-	if intent == rules.Hold {
-		return fmt.Sprintf("status %s: nothing to do", order.Status), w.store.SaveOrderState(ctx, order.ID, state)
 	}
 
 	mappings, err := w.store.ActiveMappings(ctx)
