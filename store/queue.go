@@ -223,3 +223,28 @@ func (d *DB) JobCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// Checkpoint returns a named point in time; ok is false if never saved.
+func (d *DB) Checkpoint(ctx context.Context, name string) (at time.Time, ok bool, err error) {
+	var ms int64
+	err = d.db.QueryRowContext(ctx, `SELECT at FROM checkpoints WHERE name = ?`, name).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	return time.UnixMilli(ms).UTC(), true, nil
+}
+
+// SaveCheckpoint moves a named point in time forward (never back).
+func (d *DB) SaveCheckpoint(ctx context.Context, name string, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `
+		INSERT INTO checkpoints (name, at, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET at = MAX(checkpoints.at, excluded.at), updated_at = excluded.updated_at`,
+		name, at.UnixMilli(), d.now())
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s: %w", name, err)
+	}
+	return nil
+}

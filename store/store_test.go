@@ -306,3 +306,17 @@ func TestOrderStateAndTargetDetails(t *testing.T) {
 		t.Error("stale details returned as fresh")
 	}
 }
+
+func TestCheckpointOnlyMovesForward(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	if _, ok, _ := db.Checkpoint(ctx, "reconcile"); ok {
+		t.Fatal("unsaved checkpoint found")
+	}
+	t1 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	db.SaveCheckpoint(ctx, "reconcile", t1)
+	db.SaveCheckpoint(ctx, "reconcile", t1.Add(-time.Hour))
+	if at, ok, _ := db.Checkpoint(ctx, "reconcile"); !ok || !at.Equal(t1) {
+		t.Errorf("checkpoint = %v %v, want %v (never moved back)", at, ok, t1)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,6 +151,35 @@ func (c *Client) Order(ctx context.Context, id int64) (rules.Order, error) {
 		return rules.Order{}, fmt.Errorf("%s: %w: %w", op, rules.ErrPermanent, err)
 	}
 	return o, nil
+}
+
+// OrdersModifiedSince returns one page (1-based, 100 orders) of the orders
+// modified at or after since, oldest first, as raw JSON (each is exactly
+// what a webhook would deliver), and how many pages there are.
+func (c *Client) OrdersModifiedSince(ctx context.Context, since time.Time, page int) ([][]byte, int, error) {
+	op := fmt.Sprintf("list orders modified since %s (page %d)", since.UTC().Format(time.RFC3339), page)
+	var raw []json.RawMessage
+	req := c.r.R().SetContext(ctx).SetResult(&raw).SetQueryParams(map[string]string{
+		// Without dates_are_gmt WooCommerce reads the time as the site's local time.
+		"modified_after": since.UTC().Format("2006-01-02T15:04:05"), "dates_are_gmt": "true",
+		"per_page": "100", "page": strconv.Itoa(page), "orderby": "modified", "order": "asc",
+	})
+	resp, err := req.Get("/orders")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, 0, fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		return nil, 0, fmt.Errorf("%s: %w: %w", op, rules.ErrTemporary, err)
+	}
+	if !resp.IsSuccess() {
+		return nil, 0, newError(op, resp.StatusCode(), resp.Body())
+	}
+	pages, _ := strconv.Atoi(resp.Header().Get("X-WP-TotalPages"))
+	out := make([][]byte, len(raw))
+	for i, r := range raw {
+		out[i] = r
+	}
+	return out, pages, nil
 }
 
 type metaUpdate struct {

@@ -53,6 +53,7 @@ func TestFormatID(t *testing.T) {
 
 type harness struct {
 	t       *testing.T
+	wc      *woo.Client
 	db      *store.DB
 	zoom    *zoomtest.Fake
 	shop    *wootest.Shop
@@ -85,7 +86,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, db: db, zoom: fz, shop: shop}
+	h := &harness{t: t, db: db, zoom: fz, shop: shop, wc: wc}
 	h.meeting = fz.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example", StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC), Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
 	h.webinar = fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", Duration: 90})
 	for _, m := range []rules.Mapping{
@@ -117,7 +118,7 @@ func (h *harness) deliverBody(topic string, body []byte) {
 // drain runs every due job.
 func (h *harness) drain() {
 	h.t.Helper()
-	for range 100 {
+	for range 10000 {
 		ran, err := h.w.RunOne(context.Background())
 		if err != nil {
 			h.t.Fatal(err)
@@ -401,3 +402,5 @@ func TestPerTicketAttendeesFromFooEvents(t *testing.T) {
 		t.Errorf("notes = %+v, want one note with a line per ticket holder", notes)
 	}
 }
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

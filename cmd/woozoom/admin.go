@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom"
 )
 
@@ -261,6 +263,79 @@ func registrationsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 	cmd.Flags().Int64Var(&order, "order", 0, "WooCommerce order id")
 	cmd.Flags().BoolVar(&failed, "failed", false, "every attendee Zoom refused")
 	return cmd
+}
+
+func reconcileCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	var since string
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "Read orders modified since a time from WooCommerce and queue what woozoom missed",
+		Long: `Read every order modified since --since (default: where the last pass ended)
+through the WooCommerce REST API and queue each one as if its webhook had arrived.
+Orders woozoom already has in that form are skipped. The running sidecar does the
+work; safe to run any number of times. serve does this by itself every
+reconcile.interval.`,
+		Example: `  woozoom reconcile --since 2026-11-01
+  woozoom reconcile --since 2026-11-20T08:00:00Z`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cfg(true)
+			if err != nil {
+				return err
+			}
+			if err := c.Validate(); err != nil {
+				return fmt.Errorf("the configuration has problems:\n%w", err)
+			}
+			hc, err := httpClient(c.WooCommerce)
+			if err != nil {
+				return err
+			}
+			log := newLogger(c, io.Discard)
+			wc, err := woo.New(woo.Config{URL: c.WooCommerce.URL, ConsumerKey: c.WooCommerce.ConsumerKey,
+				ConsumerSecret: c.WooCommerce.ConsumerSecret, Timeout: c.WooCommerce.Timeout, Retries: 2}, hc, log)
+			if err != nil {
+				return err
+			}
+			db, err := store.Open(cmd.Context(), c.Database)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rec := reconciler(c, db, wc, log)
+			from, err := rec.Since(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if since != "" {
+				if from, err = parseTime(since); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(out, "reading orders modified after %s\n", from.Format(time.RFC3339))
+			res, err := rec.Pass(cmd.Context(), from, func(page, pages int, r worker.PassResult) {
+				fmt.Fprintf(out, "  page %d/%d: %d orders read, %d new to woozoom\n", page, max(pages, 1), r.Orders, r.New)
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "done: %d orders read, %d queued; the running sidecar works them (woozoom jobs list)\n", res.Orders, res.New)
+			if res.Skipped > 0 {
+				fmt.Fprintf(out, "%d bodies were not orders; see woozoom jobs list --failed\n", res.Skipped)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time or date (UTC), e.g. 2026-11-01 (default: the last checkpoint)")
+	return cmd
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-11-01 or 2026-11-01T08:00:00Z", s)
 }
 
 func demoCommand(out io.Writer) *cobra.Command {

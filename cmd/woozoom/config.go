@@ -24,7 +24,16 @@ type Config struct {
 	Worker      WorkerConfig      `mapstructure:"worker"`
 	Statuses    StatusConfig      `mapstructure:"statuses"`
 	Attendees   AttendeeConfig    `mapstructure:"attendees"`
+	Reconcile   ReconcileConfig   `mapstructure:"reconcile"`
 	Events      []EventConfig     `mapstructure:"events"`
+}
+
+// ReconcileConfig sets the periodic read of recently modified orders that
+// catches orders whose webhook never arrived.
+type ReconcileConfig struct {
+	Interval time.Duration `mapstructure:"interval"` // 0 turns it off
+	Lookback time.Duration `mapstructure:"lookback"` // first pass ever
+	Overlap  time.Duration `mapstructure:"overlap"`
 }
 
 // AttendeeConfig names the line-item meta keys of per-ticket attendees, for
@@ -115,6 +124,9 @@ var defaults = map[string]any{
 	"attendees.email_key":         "",
 	"attendees.first_name_key":    "",
 	"attendees.last_name_key":     "",
+	"reconcile.interval":          "15m",
+	"reconcile.lookback":          "24h",
+	"reconcile.overlap":           "2m",
 	"events":                      []any{},
 }
 
@@ -178,6 +190,9 @@ func (c Config) Validate() error {
 	}
 	if c.Worker.Workers < 1 || c.Worker.Workers > 64 {
 		errs = append(errs, fmt.Errorf("worker.workers is %d; use 1 to 64", c.Worker.Workers))
+	}
+	if c.Reconcile.Interval < 0 || (c.Reconcile.Interval > 0 && c.Reconcile.Interval < 10*time.Second) {
+		errs = append(errs, fmt.Errorf("reconcile.interval is %s; use 0 (off) or at least 10s", c.Reconcile.Interval))
 	}
 	if len(c.Statuses.Register) == 0 {
 		errs = append(errs, errors.New("statuses.register is empty: no order would ever register anyone"))

@@ -89,6 +89,6 @@ sample order that the fake shop delivers as a signed webhook.`,
 	}
 
 	root.AddCommand(serveCmd, checkCmd, mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
-		registrationsCommand(cfg, stdout), demoCommand(stdout))
+		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), demoCommand(stdout))
 	return root
 }

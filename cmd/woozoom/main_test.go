@@ -51,6 +51,7 @@ type e2e struct {
 	shop    *wootest.Shop
 	url     string // the sidecar
 	dbFile  string
+	cfgFile string
 	secret  string
 	meeting int64
 	webinar int64
@@ -94,6 +95,7 @@ func startE2E(t *testing.T) *e2e {
 	}
 
 	cfgFile := filepath.Join(dir, "config.yaml")
+	e.cfgFile = cfgFile
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
 database: %s
 woocommerce:
@@ -111,6 +113,8 @@ zoom:
   medium_per_second: 15
 worker:
   poll: 100ms
+reconcile:
+  interval: 0
 events:
   - product_id: 10
     meeting_id: "%s"
@@ -364,4 +368,35 @@ func allCommands(c *cobra.Command) []*cobra.Command {
 		out = append(out, allCommands(sub)...)
 	}
 	return out
+}
+
+func TestReconcileFindsOrdersWhoseWebhookNeverCame(t *testing.T) {
+	e := startE2E(t)
+	// The order completes while no delivery reaches woozoom: the shop's queue
+	// is never run.
+	id := e.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "Lost", Email: "lost@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	e.shop.SetStatus(id, "completed")
+	time.Sleep(300 * time.Millisecond)
+	if got := e.zoomStatus(e.meeting, "lost@example.org"); got != "none" {
+		t.Fatalf("registered before any delivery or reconciliation: %s", got)
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"reconcile", "--config", e.cfgFile, "--since", "2000-01-01"}, &out, &out); code != 0 {
+		t.Fatalf("reconcile exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "1 queued") || !strings.Contains(out.String(), "page 1/1") {
+		t.Errorf("reconcile output:\n%s", out.String())
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for e.zoomStatus(e.meeting, "lost@example.org") != "approved" && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := e.zoomStatus(e.meeting, "lost@example.org"); got != "approved" {
+		t.Fatalf("after one reconciliation pass the order's attendee is %s, want approved", got)
+	}
+	out.Reset()
+	run(context.Background(), []string{"reconcile", "--config", e.cfgFile}, &out, &out)
+	if !strings.Contains(out.String(), "reading orders modified after") {
+		t.Errorf("second pass from the checkpoint:\n%s", out.String())
+	}
 }

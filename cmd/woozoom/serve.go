@@ -128,6 +128,11 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	defer stopWork()
 	var wg sync.WaitGroup
 	wg.Go(func() { w.Run(workCtx) })
+	if cfg.Reconcile.Interval > 0 {
+		rec := reconciler(cfg, db, wc, log)
+		rec.Wake = w.Wake
+		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
+	}
 
 	select {
 	case <-ctx.Done():
@@ -147,6 +152,11 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		return err
 	}
 	return nil
+}
+
+func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *worker.Reconciler {
+	return &worker.Reconciler{List: wc, Store: db, Decode: woo.ParseDelivery, Log: log,
+		Overlap: cfg.Reconcile.Overlap, Lookback: cfg.Reconcile.Lookback}
 }
 
 // loopback names a wildcard listen address as one a browser can use.

@@ -402,6 +402,8 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/wp-json/wc/v3/orders" && r.Method == http.MethodPost:
 		s.restCreate(w, r)
+	case r.URL.Path == "/wp-json/wc/v3/orders" && r.Method == http.MethodGet:
+		s.restList(w, r)
 	case reOrder.MatchString(r.URL.Path):
 		id, _ := strconv.ParseInt(reOrder.FindStringSubmatch(r.URL.Path)[1], 10, 64)
 		switch r.Method {
@@ -418,6 +420,70 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
 	}
+}
+
+// restList serves GET /orders with modified_after (strictly after, read as site-local time
+// unless dates_are_gmt=true; the fake's site runs at UTC+2 to make that
+// visible), paging (per_page at most 100) and orderby=modified.
+func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	perPage, page := 10, 1
+	if v := q.Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): per_page")
+			return
+		}
+		perPage = n
+	}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): page")
+			return
+		}
+		page = n
+	}
+	var after time.Time
+	if v := q.Get("modified_after"); v != "" {
+		t, err := time.Parse("2006-01-02T15:04:05", strings.TrimSuffix(v, "Z"))
+		if err != nil {
+			restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): modified_after")
+			return
+		}
+		if q.Get("dates_are_gmt") != "true" {
+			t = t.Add(-2 * time.Hour) // site-local time, UTC+2
+		}
+		after = t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var matched []*order
+	for _, o := range s.orders {
+		if o.status != "trash" && o.modified.After(after) {
+			matched = append(matched, o)
+		}
+	}
+	slices.SortFunc(matched, func(a, b *order) int {
+		if c := a.modified.Compare(b.modified); c != 0 {
+			return c
+		}
+		return int(a.id - b.id)
+	})
+	if q.Get("order") == "desc" {
+		slices.Reverse(matched)
+	}
+	total := len(matched)
+	pages := (total + perPage - 1) / perPage
+	start := min((page-1)*perPage, total)
+	end := min(start+perPage, total)
+	list := make([]map[string]any, 0, end-start)
+	for _, o := range matched[start:end] {
+		list = append(list, s.renderLocked(o))
+	}
+	w.Header().Set("X-WP-Total", strconv.Itoa(total))
+	w.Header().Set("X-WP-TotalPages", strconv.Itoa(pages))
+	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Shop) restGet(w http.ResponseWriter, id int64) {

@@ -1,0 +1,142 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// Lister is what reconciliation needs of WooCommerce.
+type Lister interface {
+	OrdersModifiedSince(ctx context.Context, since time.Time, page int) (bodies [][]byte, pages int, err error)
+}
+
+// Recorder is what reconciliation needs of the store.
+type Recorder interface {
+	RecordDelivery(ctx context.Context, d rules.Delivery) (id int64, isNew bool, err error)
+	Checkpoint(ctx context.Context, name string) (time.Time, bool, error)
+	SaveCheckpoint(ctx context.Context, name string, at time.Time) error
+}
+
+// ReconcileCheckpoint names how far reconciliation has read.
+const ReconcileCheckpoint = "reconcile"
+
+// Reconciler reads the orders modified since its checkpoint through the REST
+// API and records each as a delivery, so an order whose webhook never came
+// (sidecar down, webhook disabled, delivery stuck) goes through the same
+// queue, dedupe and rules as any other. An order that did arrive has the same
+// body and makes no new job.
+type Reconciler struct {
+	List   Lister
+	Store  Recorder
+	Decode Decoder
+	Log    *slog.Logger
+	// Overlap is read again before the checkpoint, for clock skew and
+	// orders saved in the second the last pass ended.
+	Overlap time.Duration
+	// Lookback is how far back the first pass ever reads.
+	Lookback time.Duration
+	// Wake, if set, is called when a pass recorded new deliveries.
+	Wake func()
+	Now  func() time.Time
+}
+
+// PassResult says what one pass did.
+type PassResult struct {
+	Orders  int       // orders read
+	New     int       // of which not seen before in that form
+	Skipped int       // bodies that were not orders (recorded, parked by the worker)
+	Through time.Time // the newest modification read
+}
+
+// Since is where the next periodic pass starts.
+func (r *Reconciler) Since(ctx context.Context) (time.Time, error) {
+	at, ok, err := r.Store.Checkpoint(ctx, ReconcileCheckpoint)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !ok {
+		return r.now().Add(-r.Lookback), nil
+	}
+	return at.Add(-r.Overlap), nil
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Pass reads every order modified after since, page by page; progress, if
+// set, is told after each page.
+func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(page, pages int, res PassResult)) (PassResult, error) {
+	var res PassResult
+	for page := 1; ; page++ {
+		bodies, pages, err := r.List.OrdersModifiedSince(ctx, since, page)
+		if err != nil {
+			return res, fmt.Errorf("reconcile: %w", err)
+		}
+		for _, body := range bodies {
+			d := rules.Delivery{DeliveryID: "reconcile", Topic: "order.updated", Source: "reconcile", Body: body}
+			if o, err := r.Decode(d.Topic, body); err == nil {
+				d.OrderID = o.ID
+				if o.Modified.After(res.Through) {
+					res.Through = o.Modified
+				}
+			} else {
+				res.Skipped++
+			}
+			_, isNew, err := r.Store.RecordDelivery(ctx, d)
+			if err != nil {
+				return res, fmt.Errorf("reconcile: %w", err)
+			}
+			res.Orders++
+			if isNew {
+				res.New++
+			}
+		}
+		if progress != nil {
+			progress(page, pages, res)
+		}
+		if page >= pages || len(bodies) == 0 {
+			break
+		}
+	}
+	if res.New > 0 && r.Wake != nil {
+		r.Wake()
+	}
+	if !res.Through.IsZero() {
+		if err := r.Store.SaveCheckpoint(ctx, ReconcileCheckpoint, res.Through); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// Run makes a pass from the checkpoint every interval until ctx ends.
+func (r *Reconciler) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		since, err := r.Since(ctx)
+		if err == nil {
+			var res PassResult
+			res, err = r.Pass(ctx, since, nil)
+			if err == nil && res.Orders > 0 {
+				r.Log.Info("reconciled", "since", since, "orders", res.Orders, "new", res.New)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			r.Log.Warn("reconciliation pass failed; next pass retries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/worker"
+)
+
+func TestReconcilePagesAndCheckpoints(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const n = 150 // two pages of 100
+	for i := range n {
+		h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "P", Email: fmt.Sprintf("p%03d@example.org", i), Items: []wootest.Item{{ProductID: 10}}})
+	}
+	rec := &worker.Reconciler{List: h.wc, Store: h.db, Decode: woo.ParseDelivery, Log: discard(), Lookback: 24 * time.Hour, Overlap: time.Minute}
+	var pages []int
+	since, _ := rec.Since(ctx)
+	res, err := rec.Pass(ctx, since, func(page, total int, _ worker.PassResult) { pages = append(pages, page*10+total) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Orders != n || res.New != n || fmt.Sprint(pages) != "[12 22]" {
+		t.Fatalf("first pass: %+v, progress %v; want %d orders over pages 1/2 and 2/2", res, pages, n)
+	}
+	h.drain()
+	for i := range n {
+		if got := h.status(h.meeting, fmt.Sprintf("p%03d@example.org", i)); got != "approved" {
+			t.Fatalf("order %d's attendee after reconciliation: %s", i, got)
+		}
+	}
+	// Again from the checkpoint: only what changed since (our own write-backs)
+	// is read, and it changes nothing on Zoom.
+	calls := len(h.zoom.Calls())
+	since, _ = rec.Since(ctx)
+	if _, err := rec.Pass(ctx, since, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	for _, c := range h.zoom.Calls()[calls:] {
+		if c.Method != "GET" {
+			t.Errorf("a second pass changed Zoom: %s %s", c.Method, c.Path)
+		}
+	}
+	// The same pass twice records nothing new.
+	res2, _ := rec.Pass(ctx, since, nil)
+	if res2.New != 0 {
+		t.Errorf("repeating a pass recorded %d new deliveries, want 0", res2.New)
+	}
+}
