@@ -129,3 +129,43 @@ func TestAttendeeSources(t *testing.T) {
 		})
 	}
 }
+
+func TestRefundedTickets(t *testing.T) {
+	billing := rules.Person{FirstName: "Bill", Email: "bill@example.org"}
+	keys := rules.AttendeeKeys{Email: "Attendee Email"}
+	three := []rules.Meta{metaRow("Attendee Email", "a@example.org"), metaRow("Attendee Email", "b@example.org"), metaRow("Attendee Email", "c@example.org")}
+	for _, tc := range []struct {
+		name     string
+		qty      int
+		meta     []rules.Meta
+		refunded int
+		want     []string
+	}{
+		{"billing once, 1 of 2 refunded: still holds a ticket", 2, nil, 1, []string{"bill@example.org@meeting 85746065123"}},
+		{"billing once, all refunded", 2, nil, 2, nil},
+		{"per ticket, 1 of 3 refunded: the last goes", 3, three, 1, []string{"a@example.org@meeting 85746065123", "b@example.org@meeting 85746065123"}},
+		{"per ticket, more refunded than tickets", 3, three, 5, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := rules.Order{Billing: billing, Items: []rules.LineItem{{ID: 7, ProductID: 10, Quantity: tc.qty, Meta: tc.meta}},
+				HasRefunds: true, RefundedQty: map[int64]int{7: tc.refunded}}
+			got := emails(rules.Policy{Attendees: keys}.Wants(o, []rules.Mapping{{ProductID: 10, Target: tour}}))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFullyRefundedLineReleasesItsSeat(t *testing.T) {
+	o := rules.Order{ID: 1, Status: "completed", Billing: rules.Person{FirstName: "B", Email: "b@example.org"},
+		Items: []rules.LineItem{{ID: 7, ProductID: 10, Quantity: 1}}, RefundedQty: map[int64]int{7: 1}}
+	p := rules.DefaultPolicy()
+	reg := rules.Registration{OrderID: 1, LineItemID: 7, Target: tour, Attendee: rules.Person{FirstName: "B", Email: "b@example.org"}, State: rules.Active}
+	key := reg.Key()
+	plan := rules.Decide(rules.Input{Order: o, Intent: p.Intent(o), Wants: p.Wants(o, []rules.Mapping{{ProductID: 10, Target: tour}}),
+		Registrations: []rules.Registration{reg}, Seats: map[rules.SeatKey]rules.Seat{key: {SeatKey: key, RegistrantID: "r", Status: rules.SeatApproved}}})
+	if len(plan.Release) != 1 || len(plan.Zoom) != 1 || plan.Zoom[0].Kind != rules.Cancel {
+		t.Errorf("plan = %+v, want the seat released and cancelled", plan)
+	}
+}

@@ -52,6 +52,10 @@ type Order struct {
 	Meta     []Meta
 	// Deleted is set for an order.deleted delivery: the order went to the trash.
 	Deleted bool
+	// HasRefunds says the order lists refunds; RefundedQty then holds, per
+	// line item id, how many of its units were refunded (read separately).
+	HasRefunds  bool
+	RefundedQty map[int64]int
 }
 
 // LineItem is one line of an order.

@@ -107,7 +107,19 @@ func (p Policy) Wants(o Order, mappings []Mapping) []Want {
 		if !ok {
 			keys = p.Attendees
 		}
-		for _, person := range attendees(o, item, keys) {
+		people := attendees(o, item, keys)
+		if refunded := o.RefundedQty[item.ID]; refunded > 0 {
+			// WooCommerce does not say which tickets were refunded: the last.
+			keep := len(people) - refunded
+			if len(people) < item.Quantity { // fewer people than units (billing once)
+				keep = len(people)
+				if refunded >= item.Quantity {
+					keep = 0
+				}
+			}
+			people = people[:max(keep, 0)]
+		}
+		for _, person := range people {
 			for _, t := range targets {
 				w := Want{LineItemID: item.ID, Target: t, Attendee: person}
 				if seen[w.Key()] {
@@ -212,7 +224,8 @@ func Decide(in Input) Plan {
 		// by the admin does not: that is no reason to cancel a paid ticket.
 		items := map[int64]bool{}
 		for _, it := range in.Order.Items {
-			items[it.ID] = true
+			// A line refunded in full is gone as far as tickets go.
+			items[it.ID] = in.Order.RefundedQty[it.ID] < max(it.Quantity, 1)
 		}
 		for k, r := range existing {
 			if r.State != Active || wanted[k] {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -180,6 +181,38 @@ func (c *Client) OrdersModifiedSince(ctx context.Context, since time.Time, page 
 		out[i] = r
 	}
 	return out, pages, nil
+}
+
+// RefundedQuantities reads an order's refunds and returns, per line item id,
+// how many units were refunded (refund lines point at the original line
+// through their _refunded_item_id meta, with a negative quantity).
+func (c *Client) RefundedQuantities(ctx context.Context, orderID int64) (map[int64]int, error) {
+	var refunds []struct {
+		LineItems []struct {
+			Quantity json.Number `json:"quantity"`
+			MetaData []meta      `json:"meta_data"`
+		} `json:"line_items"`
+	}
+	op := fmt.Sprintf("read refunds of order %d", orderID)
+	if err := c.do(ctx, op, http.MethodGet, fmt.Sprintf("/orders/%d/refunds", orderID), nil, &refunds); err != nil {
+		return nil, err
+	}
+	out := map[int64]int{}
+	for _, r := range refunds {
+		for _, li := range r.LineItems {
+			var item int64
+			for _, m := range li.MetaData {
+				if m.Key == "_refunded_item_id" {
+					item, _ = strconv.ParseInt(strings.Trim(string(m.Value), `"`), 10, 64)
+				}
+			}
+			q, _ := strconv.ParseFloat(li.Quantity.String(), 64)
+			if item > 0 && q != 0 {
+				out[item] += int(math.Abs(q))
+			}
+		}
+	}
+	return out, nil
 }
 
 type metaUpdate struct {

@@ -100,7 +100,8 @@ type order struct {
 		Quantity    json.Number `json:"quantity"`
 		MetaData    []meta      `json:"meta_data"`
 	} `json:"line_items"`
-	MetaData []meta `json:"meta_data"`
+	MetaData []meta            `json:"meta_data"`
+	Refunds  []json.RawMessage `json:"refunds"`
 	// An error object body has these instead.
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -133,7 +134,8 @@ func ParseOrder(body []byte) (rules.Order, error) {
 	out := rules.Order{
 		ID: id, Status: o.Status,
 		Billing: rules.Person{FirstName: o.Billing.FirstName, LastName: o.Billing.LastName, Email: o.Billing.Email},
-		Meta:    toMeta(o.MetaData),
+		Meta:       toMeta(o.MetaData),
+		HasRefunds: len(o.Refunds) > 0,
 	}
 	if o.DateModifiedGMT != "" {
 		// WooCommerce writes GMT dates without a zone: they are UTC.

@@ -49,6 +49,7 @@ type Shop interface {
 	Order(ctx context.Context, id int64) (rules.Order, error)
 	UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Meta) error
 	AddOrderNote(ctx context.Context, id int64, note string, customer bool) error
+	RefundedQuantities(ctx context.Context, orderID int64) (map[int64]int, error)
 }
 
 // Decoder turns a delivery body of a topic into the order it shows.
@@ -260,6 +261,11 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	if seen && order.Modified.Before(prev.Modified) {
 		return fmt.Sprintf("skipped: this view (%s, modified %s) is older than the one applied (%s, modified %s)",
 			order.Status, order.Modified.Format(time.RFC3339), prev.Status, prev.Modified.Format(time.RFC3339)), nil
+	}
+	if intent == rules.Register && order.HasRefunds {
+		if order.RefundedQty, err = w.shop.RefundedQuantities(ctx, order.ID); err != nil {
+			return "", err
+		}
 	}
 	state := rules.AppliedOrder{Status: order.Status, Modified: order.Modified, NoteDigest: prev.NoteDigest}
 	if order.Deleted {

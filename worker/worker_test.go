@@ -404,3 +404,42 @@ func TestPerTicketAttendeesFromFooEvents(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestPartialAndFullRefunds(t *testing.T) {
+	h := newHarness(t)
+	ticket := func(first, email string) map[string]any {
+		return map[string]any{"WooCommerceEventsProductID": "10", "WooCommerceEventsAttendeeName": first, "WooCommerceEventsAttendeeEmail": email}
+	}
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Payer", Email: "payer@example.org",
+		Items: []wootest.Item{{ProductID: 10, Quantity: 3}, {ProductID: 11, Quantity: 1}},
+		Meta: []wootest.Meta{{Key: rules.FooEventsTicketsKey, Value: map[string]any{"1": map[string]any{
+			"1": ticket("A", "a@example.org"), "2": ticket("B", "b@example.org"), "3": ticket("C", "c@example.org"),
+		}}}}})
+	h.deliver(id)
+	h.drain()
+	lines := h.shop.LineItemIDs(id)
+	// One of three tour tickets refunded: the last ticket holder goes.
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.Refund(id, "one guest cannot come", map[int64]int{lines[0]: 1})
+	h.deliver(id)
+	h.drain()
+	for email, want := range map[string]string{"a@example.org": "approved", "b@example.org": "approved", "c@example.org": "denied"} {
+		if got := h.status(h.meeting, email); got != want {
+			t.Errorf("after refunding 1 of 3: %s is %s, want %s", email, got, want)
+		}
+	}
+	if got := h.status(h.webinar, "payer@example.org"); got != "approved" {
+		t.Errorf("the unrefunded webinar line: %s", got)
+	}
+	// The webinar line refunded in full (order still completed): released.
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.Refund(id, "webinar dropped", map[int64]int{lines[1]: 1})
+	h.deliver(id)
+	h.drain()
+	if got := h.status(h.webinar, "payer@example.org"); got != "denied" {
+		t.Errorf("fully refunded line: webinar registrant %s, want denied", got)
+	}
+	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
+		t.Errorf("a refund of another line touched %s", got)
+	}
+}

@@ -59,6 +59,13 @@ type order struct {
 	items    []map[string]any
 	meta     []Meta
 	notes    []Note
+	refunds  []refund
+}
+
+type refund struct {
+	id     int64
+	reason string
+	lines  map[int64]int // line item id -> units refunded
 }
 
 // Webhook is a webhook configured in the fake shop.
@@ -181,6 +188,35 @@ func (s *Shop) SetStatus(id int64, status string) error {
 	return nil
 }
 
+// Refund refunds units of order lines (line item id -> quantity), as the
+// shop admin would; the status stays, and order.updated fires.
+func (s *Shop) Refund(id int64, reason string, lines map[int64]int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[id]
+	if o == nil {
+		return fmt.Errorf("no order %d", id)
+	}
+	s.nextID++
+	o.refunds = append(o.refunds, refund{id: s.nextID, reason: reason, lines: lines})
+	s.touchLocked(o)
+	s.enqueueLocked("order.updated", id)
+	return nil
+}
+
+// LineItemIDs returns an order's line item ids in order.
+func (s *Shop) LineItemIDs(id int64) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int64
+	if o := s.orders[id]; o != nil {
+		for _, it := range o.items {
+			out = append(out, it["id"].(int64))
+		}
+	}
+	return out
+}
+
 // Trash moves an order to the trash; it fires order.deleted with only the id.
 func (s *Shop) Trash(id int64) error {
 	s.mu.Lock()
@@ -282,7 +318,7 @@ func (s *Shop) renderLocked(o *order) map[string]any {
 		"customer_user_agent": "", "created_via": "", "customer_note": "", "date_completed": nil,
 		"date_paid": date(o.created), "cart_hash": "", "number": strconv.FormatInt(o.id, 10),
 		"meta_data": o.meta, "line_items": o.items, "tax_lines": []any{}, "shipping_lines": []any{},
-		"fee_lines": []any{}, "coupon_lines": []any{}, "refunds": []any{},
+		"fee_lines": []any{}, "coupon_lines": []any{}, "refunds": s.refundSummaryLocked(o),
 		"date_created_gmt": date(o.created), "date_modified_gmt": date(o.modified),
 		"date_completed_gmt": nil, "date_paid_gmt": date(o.created), "currency_symbol": "€",
 		"_links": map[string]any{
@@ -290,6 +326,41 @@ func (s *Shop) renderLocked(o *order) map[string]any {
 			"collection": []any{map[string]string{"href": base + "/wp-json/wc/v3/orders"}},
 		},
 	}
+}
+
+func (s *Shop) refundSummaryLocked(o *order) []any {
+	out := []any{}
+	for _, r := range o.refunds {
+		units := 0
+		for _, q := range r.lines {
+			units += q
+		}
+		out = append(out, map[string]any{"id": r.id, "reason": r.reason, "total": fmt.Sprintf("-%d.00", 25*units)})
+	}
+	return out
+}
+
+// refundsLocked renders GET /orders/{id}/refunds: refund lines carry a
+// negative quantity and the refunded line's id in _refunded_item_id.
+func (s *Shop) refundsLocked(o *order) []any {
+	out := []any{}
+	for _, r := range o.refunds {
+		lines := []any{}
+		for _, it := range o.items {
+			id := it["id"].(int64)
+			q := r.lines[id]
+			if q == 0 {
+				continue
+			}
+			lines = append(lines, map[string]any{
+				"id": r.id*100 + id, "name": it["name"], "product_id": it["product_id"], "variation_id": it["variation_id"],
+				"quantity": -q, "total": fmt.Sprintf("-%d.00", 25*q),
+				"meta_data": []any{map[string]any{"id": r.id*1000 + id, "key": "_refunded_item_id", "value": strconv.FormatInt(id, 10)}},
+			})
+		}
+		out = append(out, map[string]any{"id": r.id, "reason": r.reason, "amount": fmt.Sprintf("%d.00", 25*len(lines)), "refunded_payment": false, "line_items": lines})
+	}
+	return out
 }
 
 // enqueueLocked queues a delivery for every webhook of the topic, unless one
@@ -374,8 +445,9 @@ func (s *Shop) Run(interval time.Duration, stop <-chan struct{}) {
 }
 
 var (
-	reOrder = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)$`)
-	reNotes = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)/notes$`)
+	reOrder   = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)$`)
+	reNotes   = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)/notes$`)
+	reRefunds = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)/refunds$`)
 )
 
 // ServeHTTP serves the REST API under /wp-json/wc/v3.
@@ -414,6 +486,16 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
 		}
+	case reRefunds.MatchString(r.URL.Path) && r.Method == http.MethodGet:
+		id, _ := strconv.ParseInt(reRefunds.FindStringSubmatch(r.URL.Path)[1], 10, 64)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		o := s.orders[id]
+		if o == nil {
+			restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+			return
+		}
+		writeJSON(w, http.StatusOK, s.refundsLocked(o))
 	case reNotes.MatchString(r.URL.Path):
 		id, _ := strconv.ParseInt(reNotes.FindStringSubmatch(r.URL.Path)[1], 10, 64)
 		s.restNotes(w, r, id)
