@@ -133,7 +133,7 @@ func ParseOrder(body []byte) (rules.Order, error) {
 	}
 	out := rules.Order{
 		ID: id, Status: o.Status,
-		Billing: rules.Person{FirstName: o.Billing.FirstName, LastName: o.Billing.LastName, Email: o.Billing.Email},
+		Billing:    rules.Person{FirstName: o.Billing.FirstName, LastName: o.Billing.LastName, Email: o.Billing.Email},
 		Meta:       toMeta(o.MetaData),
 		HasRefunds: len(o.Refunds) > 0,
 	}
