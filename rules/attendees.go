@@ -20,17 +20,60 @@ type AttendeeKeys struct {
 	LastName  string
 }
 
-// attendees returns the people a line item registers, in this order of
-// preference: FooEvents tickets of the item's product, line-item meta under
-// keys, the billing person once.
-func attendees(o Order, item LineItem, keys AttendeeKeys) []Person {
-	if ps := fooEventsAttendees(o, item); len(ps) > 0 {
-		return ps
+// ticket is one person a line item registers, with the slot they booked.
+type ticket struct {
+	Person
+	Slot string
+}
+
+// attendees returns the tickets of a line item, in this order of
+// preference: FooEvents tickets of the item's product (each with its own
+// booked slot), line-item meta under keys, the billing person once. A ticket
+// without its own slot takes the line's (slotKeys).
+func attendees(o Order, item LineItem, keys AttendeeKeys, slotKeys []string) []ticket {
+	ts := fooEventsAttendees(o, item)
+	if len(ts) == 0 {
+		for _, p := range lineItemAttendees(o, item, keys) {
+			ts = append(ts, ticket{Person: p})
+		}
 	}
-	if ps := lineItemAttendees(o, item, keys); len(ps) > 0 {
-		return ps
+	if len(ts) == 0 {
+		ts = []ticket{{Person: normalize(o.Billing)}}
 	}
-	return []Person{normalize(o.Billing)}
+	slot := lineSlot(item, slotKeys)
+	for i := range ts {
+		if ts[i].Slot == "" {
+			ts[i].Slot = slot
+		}
+	}
+	return ts
+}
+
+func lineSlot(item LineItem, slotKeys []string) string {
+	for _, k := range slotKeys {
+		if v := MetaValue(item.Meta, k); v != nil {
+			if s := strings.TrimSpace(str(rawString(v))); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// fooEventsSlot reads WooCommerceEventsBookingOptions: {"slot": id, "date": id}.
+func fooEventsSlot(v any) string {
+	opts, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	slot, date := str(opts["slot"]), str(opts["date"])
+	if slot == "" {
+		return ""
+	}
+	if date != "" {
+		return slot + "/" + date
+	}
+	return slot
 }
 
 func normalize(p Person) Person {
@@ -44,7 +87,7 @@ func normalize(p Person) Person {
 // fooEventsAttendees reads the tickets FooEvents wrote for the item's
 // product (and variation, where the ticket names one). A ticket without
 // attendee details falls back to the purchaser, then to billing.
-func fooEventsAttendees(o Order, item LineItem) []Person {
+func fooEventsAttendees(o Order, item LineItem) []ticket {
 	raw := MetaValue(o.Meta, FooEventsTicketsKey)
 	if len(raw) == 0 {
 		return nil
@@ -53,7 +96,7 @@ func fooEventsAttendees(o Order, item LineItem) []Person {
 	if json.Unmarshal(raw, &events) != nil {
 		return nil
 	}
-	var out []Person
+	var out []ticket
 	for _, ek := range sortedKeys(events) {
 		tickets := events[ek]
 		for _, tk := range sortedKeys(tickets) {
@@ -79,7 +122,7 @@ func fooEventsAttendees(o Order, item LineItem) []Person {
 			if strings.TrimSpace(p.Email) == "" {
 				p = o.Billing
 			}
-			out = append(out, normalize(p))
+			out = append(out, ticket{Person: normalize(p), Slot: fooEventsSlot(t["WooCommerceEventsBookingOptions"])})
 		}
 	}
 	return out

@@ -103,6 +103,15 @@ func TestAttendeeSources(t *testing.T) {
 			want: []string{"nine@example.org@meeting 85746065123", "ten@example.org@meeting 85746065123"},
 		},
 		{
+			name: "FooEvents Bookings: each ticket goes to the slot it booked",
+			order: rules.Order{Billing: billing, Items: []rules.LineItem{{ID: 1, ProductID: 10, Quantity: 2}},
+				Meta: []rules.Meta{metaRow(rules.FooEventsTicketsKey, map[string]any{"1": map[string]any{
+					"1": withBooking(ticket("10", "", "Ann", "A", "ann@example.org"), "7", "1698"),
+					"2": withBooking(ticket("10", "", "Ben", "B", "ben@example.org"), "8", ""),
+				}})}},
+			want: []string{"ann@example.org@meeting 85746065123", "ben@example.org@webinar 91234567890"},
+		},
+		{
 			name:   "line-item meta: quantity 3, three attendees, a duplicate email collapses",
 			policy: rules.Policy{Attendees: keys},
 			order: rules.Order{Billing: billing, Items: []rules.LineItem{{ID: 1, ProductID: 10, Quantity: 3, Meta: []rules.Meta{
@@ -122,7 +131,7 @@ func TestAttendeeSources(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := emails(tc.policy.Wants(tc.order, []rules.Mapping{{ProductID: 10, Target: tour}}))
+			got := emails(tc.policy.Wants(tc.order, []rules.Mapping{{ProductID: 10, Target: tour}, {ProductID: 10, Slot: "7", Target: tour}, {ProductID: 10, Slot: "8", Target: pot}}))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got)\n%s", diff)
 			}
@@ -168,4 +177,9 @@ func TestFullyRefundedLineReleasesItsSeat(t *testing.T) {
 	if len(plan.Release) != 1 || len(plan.Zoom) != 1 || plan.Zoom[0].Kind != rules.Cancel {
 		t.Errorf("plan = %+v, want the seat released and cancelled", plan)
 	}
+}
+
+func withBooking(t map[string]any, slot, date string) map[string]any {
+	t["WooCommerceEventsBookingOptions"] = map[string]any{"slot": slot, "date": date}
+	return t
 }

@@ -85,12 +85,22 @@ func MetaValue(meta []Meta, key string) json.RawMessage {
 	return nil
 }
 
-// Mapping links a product (and optionally one variation) to a target.
-// VariationID 0 matches every variation of the product.
+// Mapping links a product (and optionally one variation, one day of a
+// multi-day event, or one bookable slot) to a target. VariationID 0 matches
+// every variation of the product.
 type Mapping struct {
 	ProductID   int64
 	VariationID int64
-	Target      Target
+	// Day numbers the days of a multi-day event (0: not one). A ticket
+	// covers every day, so every day's target is registered.
+	Day int
+	// Slot, when set, limits the mapping to tickets that booked this slot.
+	// "3" matches slot 3 on any date, "3/1698" that slot on that date only.
+	Slot   string
+	Target Target
+	// Occurrences are the occurrence ids of a recurring meeting to register
+	// on, comma-separated; empty registers on every occurrence.
+	Occurrences string
 }
 
 // NormalizeEmail is the one form in which emails are compared and stored.

@@ -3,6 +3,7 @@ package rules
 import (
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Intent is what an order's current status asks for.
@@ -37,6 +38,9 @@ type Policy struct {
 	// AttendeesByProduct overrides them for some products.
 	Attendees          AttendeeKeys
 	AttendeesByProduct map[int64]AttendeeKeys
+	// SlotKeys are line-item meta keys holding the booked slot; the first
+	// present is the slot of every ticket of the line.
+	SlotKeys []string
 }
 
 // DefaultPolicy registers on completed and cancels on cancelled and refunded.
@@ -67,24 +71,38 @@ type Want struct {
 	LineItemID int64
 	Target     Target
 	Attendee   Person // Email normalised
+	// Occurrences of a recurring meeting to register on; empty: all.
+	Occurrences string
 }
 
 // Key returns the seat the want asks for.
 func (w Want) Key() SeatKey { return SeatKey{Target: w.Target, Email: w.Attendee.Email} }
 
-// TargetsFor returns the targets a line item maps to. Mappings for the exact
-// variation win over mappings for the whole product.
-func TargetsFor(item LineItem, mappings []Mapping) []Target {
-	var exact, product []Target
+// MappingsFor returns the mappings a ticket of a line item falls under. A
+// mapping for the ticket's slot wins over those for no slot, and among them
+// one for the exact variation wins over those for the whole product.
+func MappingsFor(item LineItem, slot string, mappings []Mapping) []Mapping {
+	var slotted, plain []Mapping
 	for _, m := range mappings {
-		if m.ProductID != item.ProductID {
-			continue
+		switch {
+		case m.ProductID != item.ProductID:
+		case m.Slot == "":
+			plain = append(plain, m)
+		case slot != "" && (m.Slot == slot || strings.HasPrefix(slot, m.Slot+"/")):
+			slotted = append(slotted, m)
 		}
+	}
+	set := plain
+	if len(slotted) > 0 {
+		set = slotted
+	}
+	var exact, product []Mapping
+	for _, m := range set {
 		switch {
 		case m.VariationID != 0 && m.VariationID == item.VariationID:
-			exact = append(exact, m.Target)
+			exact = append(exact, m)
 		case m.VariationID == 0:
-			product = append(product, m.Target)
+			product = append(product, m)
 		}
 	}
 	if len(exact) > 0 {
@@ -94,43 +112,52 @@ func TargetsFor(item LineItem, mappings []Mapping) []Target {
 }
 
 // Wants lists every attendee wanted on every target of every mapped line
-// item, one per email per target (the first line item that asks wins).
+// item, one per email per target (the first line item that asks wins; the
+// occurrences asked for are merged).
 func (p Policy) Wants(o Order, mappings []Mapping) []Want {
-	seen := map[SeatKey]bool{}
+	index := map[SeatKey]int{}
 	var out []Want
 	for _, item := range o.Items {
-		targets := TargetsFor(item, mappings)
-		if len(targets) == 0 {
-			continue
-		}
 		keys, ok := p.AttendeesByProduct[item.ProductID]
 		if !ok {
 			keys = p.Attendees
 		}
-		people := attendees(o, item, keys)
+		tickets := attendees(o, item, keys, p.SlotKeys)
 		if refunded := o.RefundedQty[item.ID]; refunded > 0 {
 			// WooCommerce does not say which tickets were refunded: the last.
-			keep := len(people) - refunded
-			if len(people) < item.Quantity { // fewer people than units (billing once)
-				keep = len(people)
+			keep := len(tickets) - refunded
+			if len(tickets) < item.Quantity { // fewer people than units (billing once)
+				keep = len(tickets)
 				if refunded >= item.Quantity {
 					keep = 0
 				}
 			}
-			people = people[:max(keep, 0)]
+			tickets = tickets[:max(keep, 0)]
 		}
-		for _, person := range people {
-			for _, t := range targets {
-				w := Want{LineItemID: item.ID, Target: t, Attendee: person}
-				if seen[w.Key()] {
+		for _, t := range tickets {
+			for _, m := range MappingsFor(item, t.Slot, mappings) {
+				w := Want{LineItemID: item.ID, Target: m.Target, Attendee: t.Person, Occurrences: m.Occurrences}
+				if i, seen := index[w.Key()]; seen {
+					out[i].Occurrences = mergeOccurrences(out[i].Occurrences, w.Occurrences)
 					continue
 				}
-				seen[w.Key()] = true
+				index[w.Key()] = len(out)
 				out = append(out, w)
 			}
 		}
 	}
 	return out
+}
+
+// mergeOccurrences joins two occurrence lists; empty means every occurrence
+// and so absorbs the other.
+func mergeOccurrences(a, b string) string {
+	if a == "" || b == "" {
+		return ""
+	}
+	set := strings.Split(a+","+b, ",")
+	slices.Sort(set)
+	return strings.Join(slices.Compact(set), ",")
 }
 
 // ActionKind names a Zoom registrant operation.
@@ -144,9 +171,10 @@ const (
 
 // Action is one Zoom operation on one seat.
 type Action struct {
-	Kind     ActionKind
-	Seat     SeatKey
-	Attendee Person // for AddRegistrant
+	Kind        ActionKind
+	Seat        SeatKey
+	Attendee    Person // for AddRegistrant
+	Occurrences string // for AddRegistrant: occurrence ids, empty for all
 	// RegistrantID is the known registrant for Approve and Cancel.
 	RegistrantID string
 }
@@ -200,6 +228,7 @@ func Decide(in Input) Plan {
 	for k, r := range existing {
 		touched[k] = r.Attendee
 	}
+	occurrences := map[SeatKey]string{}
 
 	if in.Intent == Register {
 		wanted := map[SeatKey]bool{}
@@ -207,6 +236,7 @@ func Decide(in Input) Plan {
 			k := w.Key()
 			wanted[k] = true
 			touched[k] = w.Attendee
+			occurrences[k] = w.Occurrences
 			r, ok := existing[k]
 			switch {
 			case ok && r.State == Active:
@@ -251,7 +281,7 @@ func Decide(in Input) Plan {
 		seat, known := in.Seats[k]
 		switch {
 		case want && !known:
-			plan.Zoom = append(plan.Zoom, Action{Kind: AddRegistrant, Seat: k, Attendee: p})
+			plan.Zoom = append(plan.Zoom, Action{Kind: AddRegistrant, Seat: k, Attendee: p, Occurrences: occurrences[k]})
 		case want && seat.Status != SeatApproved:
 			plan.Zoom = append(plan.Zoom, Action{Kind: Approve, Seat: k, RegistrantID: seat.RegistrantID})
 		case !want && known && seat.Status != SeatDenied:

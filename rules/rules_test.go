@@ -44,25 +44,78 @@ func TestIntent(t *testing.T) {
 	}
 }
 
-func TestTargetsFor(t *testing.T) {
+func TestMappingsFor(t *testing.T) {
+	web2 := Target{Kind: Webinar, ID: 2}
 	maps := []Mapping{
 		{ProductID: 10, Target: mtg},
 		{ProductID: 10, VariationID: 15, Target: web},
 		{ProductID: 11, Target: web},
+		{ProductID: 12, Day: 1, Target: mtg},
+		{ProductID: 12, Day: 2, Target: web},
+		{ProductID: 13, Slot: "morning", Target: mtg},
+		{ProductID: 13, Slot: "evening", Target: web, Occurrences: "1700000000000"},
+		{ProductID: 13, Target: web2},
+		{ProductID: 14, Slot: "3", Target: mtg},
+		{ProductID: 14, Slot: "3/1698", Target: web},
+	}
+	targets := func(ms []Mapping) []Target {
+		var out []Target
+		for _, m := range ms {
+			out = append(out, m.Target)
+		}
+		return out
 	}
 	for _, tc := range []struct {
 		name string
 		item LineItem
+		slot string
 		want []Target
 	}{
-		{"product mapping", item(1, 10, 0), []Target{mtg}},
-		{"other variation falls back to product", item(1, 10, 16), []Target{mtg}},
-		{"exact variation wins", item(1, 10, 15), []Target{web}},
-		{"unmapped product", item(1, 12, 0), nil},
+		{"product mapping", item(1, 10, 0), "", []Target{mtg}},
+		{"other variation falls back to product", item(1, 10, 16), "", []Target{mtg}},
+		{"exact variation wins", item(1, 10, 15), "", []Target{web}},
+		{"unmapped product", item(1, 99, 0), "", nil},
+		{"multi-day: every day", item(1, 12, 0), "", []Target{mtg, web}},
+		{"booked slot picks its target", item(1, 13, 0), "evening", []Target{web}},
+		{"unknown slot falls back to the slot-less mapping", item(1, 13, 0), "noon", []Target{web2}},
+		{"no slot booked: the slot-less mapping", item(1, 13, 0), "", []Target{web2}},
+		{"slot id matches every date of it", item(1, 14, 0), "3/2001", []Target{mtg}},
+		{"slot and date match both", item(1, 14, 0), "3/1698", []Target{mtg, web}},
 	} {
-		if diff := cmp.Diff(tc.want, TargetsFor(tc.item, maps)); diff != "" {
+		if diff := cmp.Diff(tc.want, targets(MappingsFor(tc.item, tc.slot, maps))); diff != "" {
 			t.Errorf("%s: (-want +got)\n%s", tc.name, diff)
 		}
+	}
+}
+
+func TestWantsSlotsAndOccurrences(t *testing.T) {
+	rec := Target{Kind: Meeting, ID: 777}
+	maps := []Mapping{
+		{ProductID: 20, Slot: "mon", Target: rec, Occurrences: "1700000000000"},
+		{ProductID: 20, Slot: "tue", Target: rec, Occurrences: "1700086400000"},
+		{ProductID: 21, Slot: "a", Target: mtg},
+		{ProductID: 21, Slot: "b", Target: web},
+	}
+	slot := func(v string) []Meta { return []Meta{{Key: "Booking Slot", Value: []byte(`"` + v + `"`)}} }
+	o := Order{ID: 1, Status: "completed", Billing: Person{FirstName: "M", Email: "m@example.org"}, Items: []LineItem{
+		{ID: 1, ProductID: 20, Quantity: 1, Meta: slot("mon")},
+		{ID: 2, ProductID: 20, Quantity: 1, Meta: slot("tue")},
+		{ID: 3, ProductID: 21, Quantity: 1, Meta: slot("a")},
+		{ID: 4, ProductID: 21, Quantity: 1, Meta: slot("b")},
+	}}
+	got := Policy{SlotKeys: []string{"Booking Slot"}}.Wants(o, maps)
+	want := []Want{
+		{LineItemID: 1, Target: rec, Attendee: Person{FirstName: "M", Email: "m@example.org"}, Occurrences: "1700000000000,1700086400000"},
+		{LineItemID: 3, Target: mtg, Attendee: Person{FirstName: "M", Email: "m@example.org"}},
+		{LineItemID: 4, Target: web, Attendee: Person{FirstName: "M", Email: "m@example.org"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("two slots of one recurring meeting merge their occurrences; two slots of one product reach two targets (-want +got)\n%s", diff)
+	}
+	p := DefaultPolicy()
+	plan := Decide(Input{Order: o, Intent: p.Intent(o), Wants: got})
+	if len(plan.Zoom) != 3 || plan.Zoom[0].Occurrences == "" && plan.Zoom[1].Occurrences == "" && plan.Zoom[2].Occurrences == "" {
+		t.Errorf("the add for the recurring meeting lost its occurrences: %+v", plan.Zoom)
 	}
 }
 

@@ -24,8 +24,8 @@ type StoredMapping struct {
 // Mappings returns every mapping.
 func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 	rows, err := d.db.QueryContext(ctx, `
-		SELECT id, source, product_id, variation_id, target_kind, target_id FROM mappings
-		ORDER BY product_id, variation_id, target_kind, target_id`)
+		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids FROM mappings
+		ORDER BY product_id, variation_id, day, slot, target_kind, target_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list mappings: %w", err)
 	}
@@ -33,7 +33,7 @@ func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 	var out []StoredMapping
 	for rows.Next() {
 		var m StoredMapping
-		if err := rows.Scan(&m.ID, &m.Source, &m.ProductID, &m.VariationID, &m.Target.Kind, &m.Target.ID); err != nil {
+		if err := rows.Scan(&m.ID, &m.Source, &m.ProductID, &m.VariationID, &m.Day, &m.Slot, &m.Target.Kind, &m.Target.ID, &m.Occurrences); err != nil {
 			return nil, fmt.Errorf("list mappings: %w", err)
 		}
 		out = append(out, m)
@@ -45,9 +45,9 @@ func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 // reports false.
 func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bool, error) {
 	res, err := d.db.ExecContext(ctx, `
-		INSERT INTO mappings (product_id, variation_id, target_kind, target_id, source, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		m.ProductID, m.VariationID, m.Target.Kind, m.Target.ID, source, d.now())
+		INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, source, d.now())
 	if err != nil {
 		return false, fmt.Errorf("add mapping of product %d to %s: %w", m.ProductID, m.Target, err)
 	}
@@ -58,8 +58,9 @@ func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bo
 // RemoveMapping removes a mapping and reports whether it existed.
 func (d *DB) RemoveMapping(ctx context.Context, m rules.Mapping) (bool, error) {
 	res, err := d.db.ExecContext(ctx, `
-		DELETE FROM mappings WHERE product_id = ? AND variation_id = ? AND target_kind = ? AND target_id = ?`,
-		m.ProductID, m.VariationID, m.Target.Kind, m.Target.ID)
+		DELETE FROM mappings WHERE product_id = ? AND variation_id = ? AND day = ? AND slot = ?
+			AND target_kind = ? AND target_id = ? AND occurrence_ids = ?`,
+		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences)
 	if err != nil {
 		return false, fmt.Errorf("remove mapping of product %d to %s: %w", m.ProductID, m.Target, err)
 	}
@@ -77,9 +78,9 @@ func (d *DB) SyncConfigMappings(ctx context.Context, ms []rules.Mapping) error {
 		}
 		for _, m := range ms {
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO mappings (product_id, variation_id, target_kind, target_id, source, created_at)
-				VALUES (?, ?, ?, ?, 'config', ?) ON CONFLICT DO NOTHING`,
-				m.ProductID, m.VariationID, m.Target.Kind, m.Target.ID, now); err != nil {
+				INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, 'config', ?) ON CONFLICT DO NOTHING`,
+				m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, now); err != nil {
 				return err
 			}
 		}

@@ -259,11 +259,15 @@ func TestMappingsConfigSync(t *testing.T) {
 	a := rules.Mapping{ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 1}}
 	b := rules.Mapping{ProductID: 11, VariationID: 3, Target: rules.Target{Kind: rules.Webinar, ID: 2}}
 	c := rules.Mapping{ProductID: 12, Target: rules.Target{Kind: rules.Meeting, ID: 3}}
+	day2 := rules.Mapping{ProductID: 12, Day: 2, Slot: "3/1698", Target: rules.Target{Kind: rules.Meeting, ID: 4}, Occurrences: "1700000000000"}
 	if added, _ := db.AddMapping(ctx, c, FromCLI); !added {
 		t.Fatal("AddMapping did not add")
 	}
 	if added, _ := db.AddMapping(ctx, c, FromCLI); added {
 		t.Error("AddMapping added a duplicate")
+	}
+	if added, _ := db.AddMapping(ctx, day2, FromCLI); !added {
+		t.Error("a mapping for a day, slot and occurrence of the same product was not added")
 	}
 	if err := db.SyncConfigMappings(ctx, []rules.Mapping{a, b}); err != nil {
 		t.Fatal(err)
@@ -272,11 +276,14 @@ func TestMappingsConfigSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms, _ := db.Mappings(ctx)
-	if diff := cmp.Diff([]rules.Mapping{b, c}, RulesMappings(ms)); diff != "" {
+	if diff := cmp.Diff([]rules.Mapping{b, c, day2}, RulesMappings(ms)); diff != "" {
 		t.Errorf("mappings after config sync (-want +got)\n%s", diff)
 	}
 	if removed, _ := db.RemoveMapping(ctx, c); !removed {
 		t.Error("RemoveMapping did not remove")
+	}
+	if removed, _ := db.RemoveMapping(ctx, rules.Mapping{ProductID: 12, Day: 2, Target: day2.Target}); removed {
+		t.Error("RemoveMapping removed a mapping whose slot and occurrences differ")
 	}
 }
 
@@ -318,5 +325,39 @@ func TestCheckpointOnlyMovesForward(t *testing.T) {
 	db.SaveCheckpoint(ctx, "reconcile", t1.Add(-time.Hour))
 	if at, ok, _ := db.Checkpoint(ctx, "reconcile"); !ok || !at.Equal(t1) {
 		t.Errorf("checkpoint = %v %v, want %v (never moved back)", at, ok, t1)
+	}
+}
+
+func TestMigrationKeepsOldMappings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "old.db")
+	db, err := Open(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	m := rules.Mapping{ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 5}}
+	db.AddMapping(ctx, m, FromCLI)
+	// Roll the schema back to version 2 by hand, as an older woozoom left it.
+	for _, q := range []string{
+		`DROP TABLE mappings`,
+		`CREATE TABLE mappings (id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, variation_id INTEGER NOT NULL DEFAULT 0,
+			target_kind TEXT NOT NULL, target_id INTEGER NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
+			UNIQUE (product_id, variation_id, target_kind, target_id))`,
+		`INSERT INTO mappings (product_id, variation_id, target_kind, target_id, source, created_at) VALUES (10, 0, 'meeting', 5, 'cli', 1)`,
+		`DELETE FROM schema_version WHERE version = 3`,
+	} {
+		if _, err := db.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db, err = Open(ctx, file)
+	if err != nil {
+		t.Fatalf("migrating a version-2 database: %v", err)
+	}
+	defer db.Close()
+	ms, _ := db.ActiveMappings(ctx)
+	if diff := cmp.Diff([]rules.Mapping{m}, ms); diff != "" {
+		t.Errorf("mappings after migration (-want +got)\n%s", diff)
 	}
 }

@@ -39,7 +39,7 @@ type Store interface {
 
 // Zoom is what the worker needs of Zoom.
 type Zoom interface {
-	AddRegistrant(ctx context.Context, t rules.Target, p rules.Person) (rules.Seat, error)
+	AddRegistrant(ctx context.Context, t rules.Target, p rules.Person, occurrences string) (rules.Seat, error)
 	UpdateStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error
 	Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error)
 }
@@ -363,7 +363,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
 			continue
 		}
-		seat, err := w.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee)
+		seat, err := w.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee, a.Occurrences)
 		switch {
 		case err == nil:
 			if err := w.store.SaveSeats(ctx, seat); err != nil {

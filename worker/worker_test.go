@@ -54,6 +54,7 @@ func TestFormatID(t *testing.T) {
 type harness struct {
 	t       *testing.T
 	wc      *woo.Client
+	zc      *zoom.Client
 	db      *store.DB
 	zoom    *zoomtest.Fake
 	shop    *wootest.Shop
@@ -79,6 +80,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(zs.Close)
 	zc := zoom.New(zoom.Config{AccountID: "a", ClientID: "c", ClientSecret: "s", APIURL: zs.URL + "/v2", OAuthURL: zs.URL + "/oauth/token",
 		LightPerSecond: 1000, MediumPerSecond: 1000}, nil, log)
+
 	shop := wootest.NewShop("ck", "cs")
 	ss := httptest.NewTLSServer(shop)
 	t.Cleanup(ss.Close)
@@ -86,7 +88,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, db: db, zoom: fz, shop: shop, wc: wc}
+	h := &harness{t: t, db: db, zoom: fz, shop: shop, wc: wc, zc: zc}
 	h.meeting = fz.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example", StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC), Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
 	h.webinar = fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", Duration: 90})
 	for _, m := range []rules.Mapping{
@@ -403,6 +405,11 @@ func TestPerTicketAttendeesFromFooEvents(t *testing.T) {
 	}
 }
 
+// withPolicy replaces the harness's worker by one with another policy.
+func (h *harness) withPolicy(p rules.Policy) {
+	h.w = worker.New(worker.Config{Policy: p, CustomerNote: true}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
+}
+
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestPartialAndFullRefunds(t *testing.T) {
@@ -441,5 +448,50 @@ func TestPartialAndFullRefunds(t *testing.T) {
 	}
 	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
 		t.Errorf("a refund of another line touched %s", got)
+	}
+}
+
+func TestMultiDayAndSlotsOfARecurringMeeting(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	day2 := h.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Workshop day 2", HostEmail: "host@shop.example", Duration: 120})
+	mon := time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)
+	tue := mon.Add(24 * time.Hour)
+	course := h.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Evening course", HostEmail: "host@shop.example", Duration: 60, StartTime: mon, Occurrences: []time.Time{mon, tue}})
+	monID, tueID := fmt.Sprint(mon.UnixMilli()), fmt.Sprint(tue.UnixMilli())
+	for _, m := range []rules.Mapping{
+		{ProductID: 30, Day: 1, Target: rules.Target{Kind: rules.Meeting, ID: h.meeting}},
+		{ProductID: 30, Day: 2, Target: rules.Target{Kind: rules.Meeting, ID: day2}},
+		{ProductID: 31, Slot: "mon", Target: rules.Target{Kind: rules.Meeting, ID: course}, Occurrences: monID},
+		{ProductID: 31, Slot: "tue", Target: rules.Target{Kind: rules.Meeting, ID: course}, Occurrences: tueID},
+	} {
+		h.db.AddMapping(ctx, m, store.FromCLI)
+	}
+	h.withPolicy(rules.Policy{RegisterStatuses: []string{"completed"}, CancelStatuses: []string{"cancelled"}, SlotKeys: []string{"Slot"}})
+
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Mo", Email: "mo@example.org", Items: []wootest.Item{
+		{ProductID: 30, Quantity: 1},
+		{ProductID: 31, Quantity: 1, Meta: []wootest.Meta{{Key: "Slot", Value: "mon"}}},
+		{ProductID: 31, Quantity: 1, Meta: []wootest.Meta{{Key: "Slot", Value: "tue"}}},
+	}})
+	h.deliver(id)
+	h.drain()
+	for _, target := range []int64{h.meeting, day2} {
+		if got := h.status(target, "mo@example.org"); got != "approved" {
+			t.Errorf("multi-day: day target %d has %s, want approved", target, got)
+		}
+	}
+	r, _ := h.zoom.Registrant(course, "mo@example.org")
+	if r.Status != "approved" || fmt.Sprint(r.Occurrences) != fmt.Sprint([]string{monID, tueID}) {
+		t.Errorf("two slots of one recurring meeting: %+v, want one registrant on both occurrences", r)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.SetStatus(id, "cancelled")
+	h.deliver(id)
+	h.drain()
+	for _, target := range []int64{h.meeting, day2, course} {
+		if got := h.status(target, "mo@example.org"); got != "denied" {
+			t.Errorf("after cancel, target %d has %s, want denied", target, got)
+		}
 	}
 }

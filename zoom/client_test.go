@@ -3,6 +3,7 @@ package zoom_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -75,14 +76,14 @@ func TestRegistrationLifecycleAgreesWithSpec(t *testing.T) {
 	rita := rules.Person{FirstName: "Rita", LastName: "Doro", Email: "Rita.Doro@Example.org"}
 
 	for _, tgt := range []rules.Target{meeting, webinar} {
-		s1, err := e.client.AddRegistrant(ctx, tgt, rita)
+		s1, err := e.client.AddRegistrant(ctx, tgt, rita, "")
 		if err != nil {
 			t.Fatalf("add on %s: %v", tgt, err)
 		}
 		if s1.Status != rules.SeatApproved || s1.JoinURL == "" || s1.Email != "rita.doro@example.org" {
 			t.Errorf("add on %s = %+v, want an approved seat with a join URL and a normalised email", tgt, s1)
 		}
-		s2, err := e.client.AddRegistrant(ctx, tgt, rita)
+		s2, err := e.client.AddRegistrant(ctx, tgt, rita, "")
 		if err != nil || s2.RegistrantID != s1.RegistrantID {
 			t.Errorf("second add on %s = %+v, %v; want the same registrant %s", tgt, s2, err, s1.RegistrantID)
 		}
@@ -96,7 +97,7 @@ func TestRegistrationLifecycleAgreesWithSpec(t *testing.T) {
 		if approved, _ := e.client.Registrants(ctx, tgt, rules.SeatApproved); len(approved) != 0 {
 			t.Errorf("a cancelled registrant is still listed as approved on %s", tgt)
 		}
-		if _, err := e.client.AddRegistrant(ctx, tgt, rita); !errors.Is(err, rules.ErrPermanent) {
+		if _, err := e.client.AddRegistrant(ctx, tgt, rita, ""); !errors.Is(err, rules.ErrPermanent) {
 			t.Errorf("re-adding a cancelled registrant on %s: err = %v, want a permanent refusal", tgt, err)
 		}
 		if err := e.client.UpdateStatus(ctx, tgt, rules.Approve, []rules.Seat{s1}); err != nil {
@@ -126,7 +127,7 @@ func TestRegistrantsPagesThroughEveryPage(t *testing.T) {
 	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
 	for i := range 305 {
 		p := rules.Person{FirstName: "A", Email: "a" + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + "-" + time.Duration(i).String() + "@example.org"}
-		if _, err := e.client.AddRegistrant(ctx, tgt, p); err != nil {
+		if _, err := e.client.AddRegistrant(ctx, tgt, p, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,12 +148,12 @@ func TestAttendeeRefusalsAreTyped(t *testing.T) {
 		{FirstName: "", Email: "nofirst@example.org"},
 		{FirstName: "Host", Email: "HOST@shop.example"},
 	} {
-		_, err := e.client.AddRegistrant(ctx, webinar, p)
+		_, err := e.client.AddRegistrant(ctx, webinar, p, "")
 		if !errors.Is(err, rules.ErrInvalidAttendee) || !errors.Is(err, rules.ErrPermanent) {
 			t.Errorf("add %q: err = %v, want an attendee refusal", p.Email, err)
 		}
 	}
-	_, err := e.client.AddRegistrant(ctx, rules.Target{Kind: rules.Meeting, ID: 1}, rules.Person{FirstName: "A", Email: "a@example.org"})
+	_, err := e.client.AddRegistrant(ctx, rules.Target{Kind: rules.Meeting, ID: 1}, rules.Person{FirstName: "A", Email: "a@example.org"}, "")
 	if !errors.Is(err, rules.ErrNotFound) || errors.Is(err, rules.ErrInvalidAttendee) || rules.Retryable(err) {
 		t.Errorf("add on a missing meeting: err = %v, want not found, not retryable", err)
 	}
@@ -237,7 +238,7 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 	// A per-second 429 with Retry-After in seconds is waited out and retried.
 	e.fake.FailNext(1, 429, "1")
 	start := time.Now()
-	if _, err := e.client.AddRegistrant(ctx, tgt, p); err != nil {
+	if _, err := e.client.AddRegistrant(ctx, tgt, p, ""); err != nil {
 		t.Fatalf("add after a per-second 429: %v", err)
 	}
 	if waited := time.Since(start); waited < 900*time.Millisecond {
@@ -251,7 +252,7 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 	}
 	e.fake.FailNext(1, 500, "")
 	before := len(e.fake.Calls())
-	_, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "B", Email: "b@example.org"})
+	_, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "B", Email: "b@example.org"}, "")
 	if !errors.Is(err, rules.ErrTemporary) {
 		t.Errorf("add answered 500: err = %v, want temporary", err)
 	}
@@ -261,10 +262,10 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 
 	// The 4th add of one email in a day is a daily 429: not retried, due at 00:00 UTC.
 	for range 2 {
-		e.client.AddRegistrant(ctx, tgt, p)
+		e.client.AddRegistrant(ctx, tgt, p, "")
 	}
 	before = len(e.fake.Calls())
-	_, err = e.client.AddRegistrant(ctx, tgt, p)
+	_, err = e.client.AddRegistrant(ctx, tgt, p, "")
 	if !errors.Is(err, rules.ErrRateLimited) {
 		t.Fatalf("4th add in a day: err = %v, want rate limited", err)
 	}
@@ -324,4 +325,28 @@ func tokenCalls(f *zoomtest.Fake) int {
 		}
 	}
 	return n
+}
+
+func TestRecurringOccurrencesAgreeWithSpec(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	day1 := time.Date(2026, 12, 1, 17, 0, 0, 0, time.UTC)
+	day2 := day1.Add(24 * time.Hour)
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Course", HostEmail: "h@x.org", Duration: 90, StartTime: day1, Occurrences: []time.Time{day1, day2}})
+	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
+	second := fmt.Sprint(day2.UnixMilli())
+	if _, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "A", Email: "a@example.org"}, second); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := e.fake.Registrant(mid, "a@example.org"); len(r.Occurrences) != 1 || r.Occurrences[0] != second {
+		t.Errorf("registrant occurrences = %v, want [%s]", r.Occurrences, second)
+	}
+	_, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "B", Email: "b@example.org"}, "123")
+	var zerr *zoom.Error
+	if !errors.As(err, &zerr) || zerr.Code != 300 || rules.Retryable(err) {
+		t.Errorf("unknown occurrence: %v, want Zoom's 400 code 300", err)
+	}
+	if _, err := e.client.Details(ctx, tgt); err != nil {
+		t.Fatal(err)
+	}
 }

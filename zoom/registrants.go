@@ -23,10 +23,12 @@ type addRegistrantResponse struct {
 	JoinURL      string `json:"join_url"`
 }
 
-// AddRegistrant registers a person on a meeting or webinar and returns the
-// seat Zoom holds for them. Zoom answers an email it already has with the
-// existing registrant. A registrant without a join URL awaits approval.
-func (c *Client) AddRegistrant(ctx context.Context, t rules.Target, p rules.Person) (rules.Seat, error) {
+// AddRegistrant registers a person on a meeting or webinar (on the given
+// occurrences of a recurring one, comma-separated; empty for all) and
+// returns the seat Zoom holds for them. Zoom answers an email it already has
+// with the existing registrant. A registrant without a join URL awaits
+// approval.
+func (c *Client) AddRegistrant(ctx context.Context, t rules.Target, p rules.Person, occurrences string) (rules.Seat, error) {
 	path, err := targetPath(t)
 	if err != nil {
 		return rules.Seat{}, err
@@ -38,9 +40,13 @@ func (c *Client) AddRegistrant(ctx context.Context, t rules.Target, p rules.Pers
 		body.AutoApprove = &yes
 	}
 	var out addRegistrantResponse
+	var query map[string]string
+	if occurrences != "" {
+		query = map[string]string{"occurrence_ids": occurrences}
+	}
 	err = c.do(ctx, call{
 		op: fmt.Sprintf("register %s on %s", p.Email, t), cat: light,
-		method: http.MethodPost, path: path + "/registrants", body: body, result: &out,
+		method: http.MethodPost, path: path + "/registrants", query: query, body: body, result: &out,
 	})
 	if err != nil {
 		return rules.Seat{}, err

@@ -62,13 +62,22 @@ added here are kept until removed here.`,
 					return err
 				}
 				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "PRODUCT\tVARIATION\tTARGET\tID\tFROM")
+				fmt.Fprintln(tw, "PRODUCT\tVARIATION\tDAY\tSLOT\tTARGET\tID\tOCCURRENCES\tFROM")
 				for _, m := range ms {
-					v := "any"
+					v, day, slot, occ := "any", "-", "any", "all"
 					if m.VariationID != 0 {
 						v = strconv.FormatInt(m.VariationID, 10)
 					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", m.ProductID, v, m.Target.Kind, m.Target.ID, m.Source)
+					if m.Day != 0 {
+						day = strconv.Itoa(m.Day)
+					}
+					if m.Slot != "" {
+						slot = m.Slot
+					}
+					if m.Occurrences != "" {
+						occ = m.Occurrences
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ProductID, v, day, slot, m.Target.Kind, m.Target.ID, occ, m.Source)
 				}
 				return tw.Flush()
 			})
@@ -76,9 +85,14 @@ added here are kept until removed here.`,
 	})
 
 	var product, variation int64
-	var meeting, webinar string
+	var day int
+	var meeting, webinar, slot, occurrences string
 	target := func() (rules.Mapping, error) {
-		m := rules.Mapping{ProductID: product, VariationID: variation}
+		occ, err := normalizeOccurrences(occurrences)
+		if err != nil {
+			return rules.Mapping{}, err
+		}
+		m := rules.Mapping{ProductID: product, VariationID: variation, Day: day, Slot: slot, Occurrences: occ}
 		if product <= 0 {
 			return m, errors.New("--product is required: the WooCommerce product id")
 		}
@@ -98,12 +112,17 @@ added here are kept until removed here.`,
 		c.Flags().Int64Var(&variation, "variation", 0, "variation id (default: every variation)")
 		c.Flags().StringVar(&meeting, "meeting", "", "Zoom meeting id (spaces allowed: \"857 4606 5123\")")
 		c.Flags().StringVar(&webinar, "webinar", "", "Zoom webinar id")
+		c.Flags().IntVar(&day, "day", 0, "day of a multi-day event (1, 2, ...); every day's target is registered")
+		c.Flags().StringVar(&slot, "slot", "", "only tickets that booked this slot (\"3\", or \"3/1698\" for one date)")
+		c.Flags().StringVar(&occurrences, "occurrences", "", "occurrence ids of a recurring meeting, comma-separated (default: all)")
 	}
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Map a product to a meeting or webinar",
 		Example: `  woozoom map add --product 812 --meeting "857 4606 5123"
-  woozoom map add --product 812 --variation 815 --webinar 91234567890`,
+  woozoom map add --product 812 --variation 815 --webinar 91234567890
+  woozoom map add --product 840 --day 2 --meeting 81234567890
+  woozoom map add --product 850 --slot evening --meeting 81234567890 --occurrences 1764608400000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := target()

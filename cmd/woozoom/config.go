@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ type Config struct {
 	Statuses    StatusConfig      `mapstructure:"statuses"`
 	Attendees   AttendeeConfig    `mapstructure:"attendees"`
 	Reconcile   ReconcileConfig   `mapstructure:"reconcile"`
+	SlotKeys    []string          `mapstructure:"slot_keys"`
 	Events      []EventConfig     `mapstructure:"events"`
 }
 
@@ -87,10 +90,13 @@ type StatusConfig struct {
 
 // EventConfig maps a product (and variation) to a meeting or a webinar.
 type EventConfig struct {
-	ProductID   int64  `mapstructure:"product_id"`
-	VariationID int64  `mapstructure:"variation_id"`
-	MeetingID   string `mapstructure:"meeting_id"`
-	WebinarID   string `mapstructure:"webinar_id"`
+	ProductID     int64  `mapstructure:"product_id"`
+	VariationID   int64  `mapstructure:"variation_id"`
+	Day           int    `mapstructure:"day"`
+	Slot          string `mapstructure:"slot"`
+	MeetingID     string `mapstructure:"meeting_id"`
+	WebinarID     string `mapstructure:"webinar_id"`
+	OccurrenceIDs string `mapstructure:"occurrence_ids"`
 	// Attendees overrides the shop-wide attendee keys for this product.
 	Attendees *AttendeeConfig `mapstructure:"attendees"`
 }
@@ -127,6 +133,7 @@ var defaults = map[string]any{
 	"reconcile.interval":          "15m",
 	"reconcile.lookback":          "24h",
 	"reconcile.overlap":           "2m",
+	"slot_keys":                   []string{},
 	"events":                      []any{},
 }
 
@@ -225,11 +232,16 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 			errs = append(errs, fmt.Errorf("%s: product_id must be a WooCommerce product id", where))
 			continue
 		}
-		if e.VariationID < 0 {
-			errs = append(errs, fmt.Errorf("%s: variation_id must not be negative", where))
+		if e.VariationID < 0 || e.Day < 0 {
+			errs = append(errs, fmt.Errorf("%s: variation_id and day must not be negative", where))
 			continue
 		}
-		m := rules.Mapping{ProductID: e.ProductID, VariationID: e.VariationID}
+		occ, err := normalizeOccurrences(e.OccurrenceIDs)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			continue
+		}
+		m := rules.Mapping{ProductID: e.ProductID, VariationID: e.VariationID, Day: e.Day, Slot: strings.TrimSpace(e.Slot), Occurrences: occ}
 		switch {
 		case e.MeetingID != "" && e.WebinarID != "":
 			errs = append(errs, fmt.Errorf("%s: give meeting_id or webinar_id, not both", where))
@@ -253,8 +265,26 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 	return out, errors.Join(errs...)
 }
 
+// normalizeOccurrences checks a comma-separated list of Zoom occurrence ids
+// (epoch milliseconds) and writes it sorted without spaces.
+func normalizeOccurrences(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	var ids []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if _, err := strconv.ParseUint(f, 10, 64); err != nil || f == "" {
+			return "", fmt.Errorf("occurrence_ids %q: %q is not a Zoom occurrence id (digits, as in 1648194360000)", s, f)
+		}
+		ids = append(ids, f)
+	}
+	slices.Sort(ids)
+	return strings.Join(slices.Compact(ids), ","), nil
+}
+
 func (c Config) policy() rules.Policy {
-	p := rules.Policy{RegisterStatuses: c.Statuses.Register, CancelStatuses: c.Statuses.Cancel, Attendees: c.Attendees.keys()}
+	p := rules.Policy{RegisterStatuses: c.Statuses.Register, CancelStatuses: c.Statuses.Cancel, Attendees: c.Attendees.keys(), SlotKeys: c.SlotKeys}
 	for _, e := range c.Events {
 		if e.Attendees != nil {
 			if p.AttendeesByProduct == nil {

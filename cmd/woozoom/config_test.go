@@ -204,3 +204,32 @@ attendees:
 		t.Errorf("per-product keys = %+v", p.AttendeesByProduct)
 	}
 }
+
+func TestConfigDaysSlotsOccurrences(t *testing.T) {
+	c, err := loadConfig(writeConfig(t, goodConfig+`  - product_id: 840
+    day: 2
+    meeting_id: 1234567890
+  - product_id: 850
+    slot: evening
+    meeting_id: 1234567891
+    occurrence_ids: "1764608400000, 1764522000000"
+slot_keys: [Booking Slot]
+`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := c.Mappings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[2].Day != 2 || ms[3].Slot != "evening" || ms[3].Occurrences != "1764522000000,1764608400000" {
+		t.Errorf("mappings = %+v", ms[2:])
+	}
+	if p := c.policy(); len(p.SlotKeys) != 1 || p.SlotKeys[0] != "Booking Slot" {
+		t.Errorf("slot keys = %v", p.SlotKeys)
+	}
+	bad, _ := loadConfig(writeConfig(t, goodConfig+"  - {product_id: 9, meeting_id: 1234567890, occurrence_ids: \"tomorrow\"}\n"), true)
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "not a Zoom occurrence id") {
+		t.Errorf("bad occurrence id: %v", err)
+	}
+}

@@ -52,6 +52,8 @@ type Meeting struct {
 	Timezone     string
 	Password     string
 	ApprovalType int // 0 automatic, 1 manual, 2 no registration
+	// Occurrences make it recurring with fixed times: their start times.
+	Occurrences []time.Time
 }
 
 // Registrant is a registrant as the fake holds it.
@@ -64,6 +66,8 @@ type Registrant struct {
 	JoinURL   string
 	PinCode   int64
 	Created   time.Time
+	// Occurrences registered on (ids), for a recurring meeting.
+	Occurrences []string
 }
 
 type target struct {
@@ -450,8 +454,13 @@ func (f *Fake) getTarget(w http.ResponseWriter, kind, rawID string) {
 		return
 	}
 	typ := 2
-	if t.spec.Webinar {
+	switch {
+	case t.spec.Webinar && len(t.spec.Occurrences) > 0:
+		typ = 9
+	case t.spec.Webinar:
 		typ = 5
+	case len(t.spec.Occurrences) > 0:
+		typ = 8
 	}
 	body := map[string]any{
 		"id": t.id, "uuid": base64.StdEncoding.EncodeToString([]byte(rawID + "uuid-0123456")), "host_id": "z8yAAAAA8bbbQ",
@@ -468,6 +477,9 @@ func (f *Fake) getTarget(w http.ResponseWriter, kind, rawID string) {
 	}
 	writeJSON(w, http.StatusOK, body)
 }
+
+// occurrenceID is Zoom's id of an occurrence: its start in epoch milliseconds.
+func occurrenceID(start time.Time) string { return strconv.FormatInt(start.UnixMilli(), 10) }
 
 // joinHost is where the fake's join links point: a reserved name that
 // resolves nowhere, so no one mistakes a demo link for a real one.
@@ -532,6 +544,20 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 		writeError(w, http.StatusBadRequest, 3027, "Host cannot register.")
 		return
 	}
+	var occ []string
+	if v := r.URL.Query().Get("occurrence_ids"); v != "" {
+		known := map[string]bool{}
+		for _, st := range t.spec.Occurrences {
+			known[occurrenceID(st)] = true
+		}
+		for _, id := range strings.Split(v, ",") {
+			if !known[id] {
+				writeError(w, http.StatusBadRequest, 300, "Invalid parameter: occurrence_ids.")
+				return
+			}
+			occ = append(occ, id)
+		}
+	}
 	reg := t.byEmail[key]
 	switch {
 	case reg != nil && reg.Status == "denied":
@@ -553,6 +579,7 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 			PinCode: pin.Int64() + 100000, Created: f.Now().UTC(),
 		}
 		reg.JoinURL = fmt.Sprintf("%s/w/%d?tk=%s", joinHost, t.id, randomString(43))
+		reg.Occurrences = occ
 		t.regs = append(t.regs, reg)
 		t.byEmail[key] = reg
 	}
@@ -567,6 +594,13 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 	}
 	if !t.spec.Webinar {
 		resp["participant_pin_code"] = reg.PinCode
+	}
+	if len(t.spec.Occurrences) > 0 {
+		var list []map[string]any
+		for _, st := range t.spec.Occurrences {
+			list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": t.spec.Duration, "status": "available"})
+		}
+		resp["occurrences"] = list
 	}
 	writeJSON(w, http.StatusCreated, resp)
 }
