@@ -45,9 +45,9 @@ func TestFooEventsTicketsFromARealOrderShape(t *testing.T) {
 	o := example(t, "order-completed.json") // 2 adult tickets of 812, 1 of 840
 	ws := rules.DefaultPolicy().Wants(o, []rules.Mapping{{ProductID: 812, Target: tour}, {ProductID: 840, Target: pot}})
 	want := []rules.Want{
-		{LineItemID: 1187, Target: tour, Attendee: rules.Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara.lindqvist@example.net"}},
-		{LineItemID: 1187, Target: tour, Attendee: rules.Person{FirstName: "Jonas", LastName: "Brandt", Email: "jonas.brandt@example.net"}},
-		{LineItemID: 1188, Target: pot, Attendee: rules.Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara.lindqvist@example.net"}},
+		{LineItemID: 1187, ProductID: 812, Target: tour, Attendee: rules.Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara.lindqvist@example.net"}},
+		{LineItemID: 1187, ProductID: 812, Target: tour, Attendee: rules.Person{FirstName: "Jonas", LastName: "Brandt", Email: "jonas.brandt@example.net"}},
+		{LineItemID: 1188, ProductID: 840, Target: pot, Attendee: rules.Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara.lindqvist@example.net"}},
 	}
 	if diff := cmp.Diff(want, ws); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)

@@ -150,6 +150,7 @@ const (
 type Registration struct {
 	OrderID    int64
 	LineItemID int64
+	ProductID  int64
 	Target     Target
 	Attendee   Person // Email normalised
 	State      RegistrationState

@@ -69,6 +69,7 @@ func (p Policy) Intent(o Order) Intent {
 // Want is one attendee of one line item wanted on one target.
 type Want struct {
 	LineItemID int64
+	ProductID  int64
 	Target     Target
 	Attendee   Person // Email normalised
 	// Occurrences of a recurring meeting to register on; empty: all.
@@ -136,7 +137,7 @@ func (p Policy) Wants(o Order, mappings []Mapping) []Want {
 		}
 		for _, t := range tickets {
 			for _, m := range MappingsFor(item, t.Slot, mappings) {
-				w := Want{LineItemID: item.ID, Target: m.Target, Attendee: t.Person, Occurrences: m.Occurrences}
+				w := Want{LineItemID: item.ID, ProductID: item.ProductID, Target: m.Target, Attendee: t.Person, Occurrences: m.Occurrences}
 				if i, seen := index[w.Key()]; seen {
 					out[i].Occurrences = mergeOccurrences(out[i].Occurrences, w.Occurrences)
 					continue
@@ -244,7 +245,7 @@ func Decide(in Input) Plan {
 				// Refused for good; retried only when an admin asks.
 			default:
 				plan.Activate = append(plan.Activate, Registration{
-					OrderID: in.Order.ID, LineItemID: w.LineItemID, Target: w.Target,
+					OrderID: in.Order.ID, LineItemID: w.LineItemID, ProductID: w.ProductID, Target: w.Target,
 					Attendee: w.Attendee, State: Active,
 				})
 				active[k] = true

@@ -105,9 +105,9 @@ func TestWantsSlotsAndOccurrences(t *testing.T) {
 	}}
 	got := Policy{SlotKeys: []string{"Booking Slot"}}.Wants(o, maps)
 	want := []Want{
-		{LineItemID: 1, Target: rec, Attendee: Person{FirstName: "M", Email: "m@example.org"}, Occurrences: "1700000000000,1700086400000"},
-		{LineItemID: 3, Target: mtg, Attendee: Person{FirstName: "M", Email: "m@example.org"}},
-		{LineItemID: 4, Target: web, Attendee: Person{FirstName: "M", Email: "m@example.org"}},
+		{LineItemID: 1, ProductID: 20, Target: rec, Attendee: Person{FirstName: "M", Email: "m@example.org"}, Occurrences: "1700000000000,1700086400000"},
+		{LineItemID: 3, ProductID: 21, Target: mtg, Attendee: Person{FirstName: "M", Email: "m@example.org"}},
+		{LineItemID: 4, ProductID: 21, Target: web, Attendee: Person{FirstName: "M", Email: "m@example.org"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("two slots of one recurring meeting merge their occurrences; two slots of one product reach two targets (-want +got)\n%s", diff)
@@ -123,8 +123,8 @@ func TestWantsNormalisesAndDedupes(t *testing.T) {
 	o := order("completed", item(1, 10, 0), item(2, 10, 0), item(3, 11, 0), item(4, 99, 0))
 	got := DefaultPolicy().Wants(o, []Mapping{{ProductID: 10, Target: mtg}, {ProductID: 11, Target: mtg}, {ProductID: 11, Target: web}})
 	want := []Want{
-		{LineItemID: 1, Target: mtg, Attendee: mara},
-		{LineItemID: 3, Target: web, Attendee: mara},
+		{LineItemID: 1, ProductID: 10, Target: mtg, Attendee: mara},
+		{LineItemID: 3, ProductID: 11, Target: web, Attendee: mara},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
@@ -132,7 +132,7 @@ func TestWantsNormalisesAndDedupes(t *testing.T) {
 }
 
 func reg(state RegistrationState, t Target) Registration {
-	return Registration{OrderID: 4521, LineItemID: 1, Target: t, Attendee: mara, State: state}
+	return Registration{OrderID: 4521, LineItemID: 1, ProductID: 10, Target: t, Attendee: mara, State: state}
 }
 
 func seat(t Target, s SeatStatus) Seat {

@@ -248,3 +248,27 @@ func (d *DB) SaveCheckpoint(ctx context.Context, name string, at time.Time) erro
 	}
 	return nil
 }
+
+// DeliveryJobCounts counts, by state, the jobs of the given deliveries.
+func (d *DB) DeliveryJobCounts(ctx context.Context, deliveries []int64) (map[string]int, error) {
+	out := map[string]int{rules.JobQueued: 0, rules.JobRunning: 0, rules.JobDone: 0, rules.JobFailed: 0}
+	for _, id := range deliveries {
+		rows, err := d.db.QueryContext(ctx, `SELECT state FROM jobs WHERE delivery = ?`, id)
+		if err != nil {
+			return nil, fmt.Errorf("jobs of delivery %d: %w", id, err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[s]++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

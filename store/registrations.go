@@ -10,12 +10,12 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-const registrationColumns = `order_id, line_item_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at`
+const registrationColumns = `order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at`
 
 func scanRegistration(rows *sql.Rows) (rules.Registration, error) {
 	var r rules.Registration
 	var updated int64
-	err := rows.Scan(&r.OrderID, &r.LineItemID, &r.Target.Kind, &r.Target.ID, &r.Attendee.Email,
+	err := rows.Scan(&r.OrderID, &r.LineItemID, &r.ProductID, &r.Target.Kind, &r.Target.ID, &r.Attendee.Email,
 		&r.Attendee.FirstName, &r.Attendee.LastName, &r.State, &r.Error, &updated)
 	r.UpdatedAt = time.UnixMilli(updated)
 	return r, err
@@ -53,6 +53,13 @@ func (d *DB) FailedRegistrations(ctx context.Context, limit int) ([]rules.Regist
 		`WHERE state = 'failed' ORDER BY updated_at DESC LIMIT ?`, limit)
 }
 
+// ProductRegistrations returns every registration made for a product's
+// tickets, by order.
+func (d *DB) ProductRegistrations(ctx context.Context, productID int64) ([]rules.Registration, error) {
+	return d.queryRegistrations(ctx, fmt.Sprintf("registrations of product %d", productID),
+		`WHERE product_id = ? ORDER BY order_id, target_kind, target_id, email`, productID)
+}
+
 // SaveRegistrations inserts or updates registrations in one transaction.
 func (d *DB) SaveRegistrations(ctx context.Context, regs []rules.Registration) error {
 	if len(regs) == 0 {
@@ -62,12 +69,12 @@ func (d *DB) SaveRegistrations(ctx context.Context, regs []rules.Registration) e
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range regs {
 			_, err := tx.ExecContext(ctx, `
-				INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
-					line_item_id = excluded.line_item_id, first_name = excluded.first_name, last_name = excluded.last_name,
+					line_item_id = excluded.line_item_id, product_id = excluded.product_id, first_name = excluded.first_name, last_name = excluded.last_name,
 					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at`,
-				r.OrderID, r.LineItemID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
+				r.OrderID, r.LineItemID, r.ProductID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
 				r.Attendee.LastName, r.State, r.Error, now, now)
 			if err != nil {
 				return err

@@ -344,7 +344,9 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 			target_kind TEXT NOT NULL, target_id INTEGER NOT NULL, source TEXT NOT NULL, created_at INTEGER NOT NULL,
 			UNIQUE (product_id, variation_id, target_kind, target_id))`,
 		`INSERT INTO mappings (product_id, variation_id, target_kind, target_id, source, created_at) VALUES (10, 0, 'meeting', 5, 'cli', 1)`,
-		`DELETE FROM schema_version WHERE version = 3`,
+		`DELETE FROM schema_version WHERE version >= 3`,
+		`DROP INDEX registrations_product`,
+		`ALTER TABLE registrations DROP COLUMN product_id`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -155,17 +155,28 @@ func (c *Client) Order(ctx context.Context, id int64) (rules.Order, error) {
 }
 
 // OrdersModifiedSince returns one page (1-based, 100 orders) of the orders
-// modified at or after since, oldest first, as raw JSON (each is exactly
-// what a webhook would deliver), and how many pages there are.
+// modified after since, oldest first, as raw JSON (each is exactly what a
+// webhook would deliver), and how many pages there are.
 func (c *Client) OrdersModifiedSince(ctx context.Context, since time.Time, page int) ([][]byte, int, error) {
-	op := fmt.Sprintf("list orders modified since %s (page %d)", since.UTC().Format(time.RFC3339), page)
-	var raw []json.RawMessage
-	req := c.r.R().SetContext(ctx).SetResult(&raw).SetQueryParams(map[string]string{
+	return c.listOrders(ctx, fmt.Sprintf("list orders modified since %s (page %d)", since.UTC().Format(time.RFC3339), page), map[string]string{
 		// Without dates_are_gmt WooCommerce reads the time as the site's local time.
 		"modified_after": since.UTC().Format("2006-01-02T15:04:05"), "dates_are_gmt": "true",
-		"per_page": "100", "page": strconv.Itoa(page), "orderby": "modified", "order": "asc",
-	})
-	resp, err := req.Get("/orders")
+		"orderby": "modified", "order": "asc",
+	}, page)
+}
+
+// CompletedOrdersOfProduct returns one page of the completed orders that
+// hold a product, oldest first.
+func (c *Client) CompletedOrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error) {
+	return c.listOrders(ctx, fmt.Sprintf("list completed orders of product %d (page %d)", productID, page), map[string]string{
+		"product": strconv.FormatInt(productID, 10), "status": "completed", "orderby": "date", "order": "asc",
+	}, page)
+}
+
+func (c *Client) listOrders(ctx context.Context, op string, query map[string]string, page int) ([][]byte, int, error) {
+	var raw []json.RawMessage
+	query["per_page"], query["page"] = "100", strconv.Itoa(page)
+	resp, err := c.r.R().SetContext(ctx).SetResult(&raw).SetQueryParams(query).Get("/orders")
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, 0, fmt.Errorf("%s: %w", op, ctx.Err())

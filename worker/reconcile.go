@@ -50,6 +50,8 @@ type PassResult struct {
 	New     int       // of which not seen before in that form
 	Skipped int       // bodies that were not orders (recorded, parked by the worker)
 	Through time.Time // the newest modification read
+	// Deliveries are the row ids of the recorded deliveries, new or not.
+	Deliveries []int64
 }
 
 // Since is where the next periodic pass starts.
@@ -74,37 +76,11 @@ func (r *Reconciler) now() time.Time {
 // Pass reads every order modified after since, page by page; progress, if
 // set, is told after each page.
 func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(page, pages int, res PassResult)) (PassResult, error) {
-	var res PassResult
-	for page := 1; ; page++ {
-		bodies, pages, err := r.List.OrdersModifiedSince(ctx, since, page)
-		if err != nil {
-			return res, fmt.Errorf("reconcile: %w", err)
-		}
-		for _, body := range bodies {
-			d := rules.Delivery{DeliveryID: "reconcile", Topic: "order.updated", Source: "reconcile", Body: body}
-			if o, err := r.Decode(d.Topic, body); err == nil {
-				d.OrderID = o.ID
-				if o.Modified.After(res.Through) {
-					res.Through = o.Modified
-				}
-			} else {
-				res.Skipped++
-			}
-			_, isNew, err := r.Store.RecordDelivery(ctx, d)
-			if err != nil {
-				return res, fmt.Errorf("reconcile: %w", err)
-			}
-			res.Orders++
-			if isNew {
-				res.New++
-			}
-		}
-		if progress != nil {
-			progress(page, pages, res)
-		}
-		if page >= pages || len(bodies) == 0 {
-			break
-		}
+	res, err := Enqueue(ctx, r.Store, r.Decode, func(ctx context.Context, page int) ([][]byte, int, error) {
+		return r.List.OrdersModifiedSince(ctx, since, page)
+	}, progress)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: %w", err)
 	}
 	if res.New > 0 && r.Wake != nil {
 		r.Wake()
@@ -115,6 +91,48 @@ func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(pa
 		}
 	}
 	return res, nil
+}
+
+// PageFunc returns one page (1-based) of orders as raw JSON and the number
+// of pages.
+type PageFunc func(ctx context.Context, page int) (bodies [][]byte, pages int, err error)
+
+// Enqueue records every order that list returns as a delivery, as if its
+// webhook had come: the same queue, dedupe and rules handle it.
+func Enqueue(ctx context.Context, store Recorder, decode Decoder, list PageFunc, progress func(page, pages int, res PassResult)) (PassResult, error) {
+	var res PassResult
+	for page := 1; ; page++ {
+		bodies, pages, err := list(ctx, page)
+		if err != nil {
+			return res, err
+		}
+		for _, body := range bodies {
+			d := rules.Delivery{DeliveryID: "reconcile", Topic: "order.updated", Source: "reconcile", Body: body}
+			if o, err := decode(d.Topic, body); err == nil {
+				d.OrderID = o.ID
+				if o.Modified.After(res.Through) {
+					res.Through = o.Modified
+				}
+			} else {
+				res.Skipped++
+			}
+			id, isNew, err := store.RecordDelivery(ctx, d)
+			if err != nil {
+				return res, err
+			}
+			res.Orders++
+			res.Deliveries = append(res.Deliveries, id)
+			if isNew {
+				res.New++
+			}
+		}
+		if progress != nil {
+			progress(page, pages, res)
+		}
+		if page >= pages || len(bodies) == 0 {
+			return res, nil
+		}
+	}
 }
 
 // Run makes a pass from the checkpoint every interval until ctx ends.

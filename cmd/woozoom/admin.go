@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -302,25 +305,12 @@ reconcile.interval.`,
 			if err != nil {
 				return err
 			}
-			if err := c.Validate(); err != nil {
-				return fmt.Errorf("the configuration has problems:\n%w", err)
-			}
-			hc, err := httpClient(c.WooCommerce)
+			live, err := openLive(cmd.Context(), c)
 			if err != nil {
 				return err
 			}
-			log := newLogger(c, io.Discard)
-			wc, err := woo.New(woo.Config{URL: c.WooCommerce.URL, ConsumerKey: c.WooCommerce.ConsumerKey,
-				ConsumerSecret: c.WooCommerce.ConsumerSecret, Timeout: c.WooCommerce.Timeout, Retries: 2}, hc, log)
-			if err != nil {
-				return err
-			}
-			db, err := store.Open(cmd.Context(), c.Database)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rec := reconciler(c, db, wc, log)
+			defer live.Close()
+			rec := reconciler(c, live.db, live.wc, live.log)
 			from, err := rec.Since(cmd.Context())
 			if err != nil {
 				return err
@@ -345,6 +335,171 @@ reconcile.interval.`,
 		},
 	}
 	cmd.Flags().StringVar(&since, "since", "", "RFC 3339 time or date (UTC), e.g. 2026-11-01 (default: the last checkpoint)")
+	return cmd
+}
+
+// live is what a command that talks to the shop and Zoom needs.
+type live struct {
+	db  *store.DB
+	wc  *woo.Client
+	w   *worker.Worker
+	log *slog.Logger
+}
+
+func (l *live) Close() { l.db.Close() }
+
+// openLive validates the configuration and opens the database and clients.
+func openLive(ctx context.Context, c Config) (*live, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("the configuration has problems:\n%w", err)
+	}
+	hc, err := httpClient(c.WooCommerce)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, c.Database)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(c, io.Discard)
+	wc, w, err := newWorker(c, db, hc, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &live{db: db, wc: wc, w: w, log: log}, nil
+}
+
+func backfillCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	var product int64
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "backfill",
+		Short: "Register the attendees of a product's orders completed before its mapping existed",
+		Long: `Read every completed order of a product through the WooCommerce REST API, queue
+each one as if its webhook had come, and work the queue until they are done,
+showing progress. Use it after mapping a product whose tickets were already sold
+(an event that moved online, a mapping added late). Safe to run twice: attendees
+already registered are not added again.`,
+		Example: "  woozoom map add --product 812 --meeting \"857 4606 5123\"\n  woozoom backfill --product 812",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if product <= 0 {
+				return errors.New("--product is required: the WooCommerce product id")
+			}
+			c, err := cfg(true)
+			if err != nil {
+				return err
+			}
+			l, err := openLive(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			ctx := cmd.Context()
+			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
+				return l.wc.CompletedOrdersOfProduct(ctx, product, page)
+			}, func(page, pages int, r worker.PassResult) {
+				fmt.Fprintf(out, "reading completed orders of product %d: page %d/%d, %d orders\n", product, page, max(pages, 1), r.Orders)
+			})
+			if err != nil {
+				return err
+			}
+			if res.Orders == 0 {
+				fmt.Fprintf(out, "no completed orders hold product %d\n", product)
+				return nil
+			}
+			// Work the queue here (a running sidecar may share it safely).
+			workCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			go l.w.Run(workCtx)
+			deadline := time.Now().Add(wait)
+			for {
+				counts, err := l.db.DeliveryJobCounts(ctx, res.Deliveries)
+				if err != nil {
+					return err
+				}
+				open := counts[rules.JobQueued] + counts[rules.JobRunning]
+				fmt.Fprintf(out, "working: %d orders read, %d jobs done, %d failed, %d to go\n", res.Orders, counts[rules.JobDone], counts[rules.JobFailed], open)
+				if open == 0 {
+					if counts[rules.JobFailed] > 0 {
+						return fmt.Errorf("%d orders could not be done; see woozoom jobs list --failed", counts[rules.JobFailed])
+					}
+					fmt.Fprintf(out, "done; see woozoom export --product %d\n", product)
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("%d jobs still waiting after %s (retries after Zoom rate limits?); they stay queued for the sidecar: woozoom jobs list", open, wait)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(time.Second):
+				}
+			}
+		},
+	}
+	cmd.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
+	cmd.Flags().DurationVar(&wait, "wait", 10*time.Minute, "how long to work before leaving the rest to the sidecar")
+	return cmd
+}
+
+func exportCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	var product int64
+	var database, output string
+	cmd := &cobra.Command{
+		Use:     "export",
+		Short:   "Write a CSV of a product's attendees and their registration state",
+		Example: "  woozoom export --product 812 --output attendees-812.csv",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if product <= 0 {
+				return errors.New("--product is required: the WooCommerce product id")
+			}
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
+				regs, err := db.ProductRegistrations(ctx, product)
+				if err != nil {
+					return err
+				}
+				keys := make([]rules.SeatKey, len(regs))
+				for i, r := range regs {
+					keys[i] = r.Key()
+				}
+				seats, err := db.Seats(ctx, keys)
+				if err != nil {
+					return err
+				}
+				w := out
+				if output != "" && output != "-" {
+					f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				cw := csv.NewWriter(w)
+				cw.Write([]string{"order_id", "line_item_id", "product_id", "email", "first_name", "last_name", "target_type", "target_id", "state", "zoom_status", "join_url", "error", "updated_at"})
+				for _, r := range regs {
+					s := seats[r.Key()]
+					cw.Write([]string{strconv.FormatInt(r.OrderID, 10), strconv.FormatInt(r.LineItemID, 10), strconv.FormatInt(r.ProductID, 10),
+						r.Attendee.Email, r.Attendee.FirstName, r.Attendee.LastName, string(r.Target.Kind), strconv.FormatInt(r.Target.ID, 10),
+						string(r.State), string(s.Status), s.JoinURL, r.Error, r.UpdatedAt.UTC().Format(time.RFC3339)})
+				}
+				cw.Flush()
+				if err := cw.Error(); err != nil {
+					return err
+				}
+				if w != out {
+					fmt.Fprintf(out, "wrote %d attendees of product %d to %s\n", len(regs), product, output)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
+	cmd.Flags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.Flags().StringVarP(&output, "output", "o", "-", "CSV file to write (- for standard output)")
 	return cmd
 }
 

@@ -400,3 +400,53 @@ func TestReconcileFindsOrdersWhoseWebhookNeverCame(t *testing.T) {
 		t.Errorf("second pass from the checkpoint:\n%s", out.String())
 	}
 }
+
+func TestBackfillAndExport(t *testing.T) {
+	e := startE2E(t)
+	// Orders of product 12 were sold before it had any mapping.
+	for i := range 3 {
+		e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Early", LastName: fmt.Sprint(i), Email: fmt.Sprintf("early%d@example.org", i), Items: []wootest.Item{{ProductID: 12}}})
+	}
+	e.shop.CreateOrder(wootest.Order{Status: "cancelled", FirstName: "Gone", Email: "gone@example.org", Items: []wootest.Item{{ProductID: 12}}})
+	e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Other", Email: "other@example.org", Items: []wootest.Item{{ProductID: 99}}})
+	var out bytes.Buffer
+	must := func(args ...string) string {
+		t.Helper()
+		out.Reset()
+		if code := run(context.Background(), append(args, "--config", e.cfgFile), &out, &out); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, out.String())
+		}
+		return out.String()
+	}
+	must("map", "add", "--product", "12", "--meeting", fmt.Sprint(e.meeting))
+	got := must("backfill", "--product", "12")
+	if !strings.Contains(got, "page 1/1, 3 orders") || !strings.Contains(got, "3 jobs done, 0 failed, 0 to go") {
+		t.Errorf("backfill output:\n%s", got)
+	}
+	for i := range 3 {
+		if s := e.zoomStatus(e.meeting, fmt.Sprintf("early%d@example.org", i)); s != "approved" {
+			t.Errorf("early buyer %d after backfill: %s", i, s)
+		}
+	}
+	for _, email := range []string{"gone@example.org", "other@example.org"} {
+		if s := e.zoomStatus(e.meeting, email); s != "none" {
+			t.Errorf("%s registered by a backfill of product 12: %s", email, s)
+		}
+	}
+	adds := e.zoom.Adds(e.meeting, "early0@example.org")
+	must("backfill", "--product", "12") // safe twice
+	if n := e.zoom.Adds(e.meeting, "early0@example.org"); n != adds {
+		t.Errorf("a second backfill added again (%d adds, was %d)", n, adds)
+	}
+
+	csvOut := must("export", "--product", "12")
+	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "order_id,line_item_id,product_id,email") {
+		t.Fatalf("export:\n%s", csvOut)
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, ",active,approved,https://") {
+			t.Errorf("export row %q lacks state, Zoom status and join link", l)
+		}
+	}
+}

@@ -78,22 +78,10 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		}
 	}
 
-	zc := zoom.New(zoom.Config{
-		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
-		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
-		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, Retries: 3,
-	}, nil, log)
-	wc, err := woo.New(woo.Config{
-		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
-		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
-	}, shopHTTP, log)
+	wc, w, err := newWorker(cfg, db, shopHTTP, log)
 	if err != nil {
 		return err
 	}
-	w := worker.New(worker.Config{
-		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace,
-		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
-	}, db, zc, wc, woo.ParseDelivery, log)
 
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
@@ -152,6 +140,27 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		return err
 	}
 	return nil
+}
+
+// newWorker builds the clients and the worker from the configuration.
+func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger) (*woo.Client, *worker.Worker, error) {
+	zc := zoom.New(zoom.Config{
+		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
+		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
+		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, Retries: 3,
+	}, nil, log)
+	wc, err := woo.New(woo.Config{
+		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
+		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
+	}, shopHTTP, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	w := worker.New(worker.Config{
+		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace,
+		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
+	}, db, zc, wc, woo.ParseDelivery, log)
+	return wc, w, nil
 }
 
 func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *worker.Reconciler {

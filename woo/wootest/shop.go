@@ -540,11 +540,17 @@ func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	product, _ := strconv.ParseInt(q.Get("product"), 10, 64)
+	status := q.Get("status")
 	var matched []*order
 	for _, o := range s.orders {
-		if o.status != "trash" && o.modified.After(after) {
-			matched = append(matched, o)
+		if o.status == "trash" || !o.modified.After(after) || (status != "" && status != "any" && o.status != status) {
+			continue
 		}
+		if product != 0 && !slices.ContainsFunc(o.items, func(it map[string]any) bool { return it["product_id"] == product }) {
+			continue
+		}
+		matched = append(matched, o)
 	}
 	slices.SortFunc(matched, func(a, b *order) int {
 		if c := a.modified.Compare(b.modified); c != 0 {
