@@ -3,16 +3,24 @@ GO      ?= go
 BIN     ?= bin/woozoom
 CONFIG  ?= config.yaml
 
-.PHONY: run test build bench vet clean
+.PHONY: run test build bench fuzz clean
 
 ## run: start the sidecar; without config.yaml it runs in demo mode with in-process fakes
 run: build
 	@if [ -f $(CONFIG) ]; then ./$(BIN) serve --config $(CONFIG); else ./$(BIN) serve --demo; fi
 
-## test: every test, with the race detector
+FUZZTIME ?= 5s
+
+## test: every test, with the race detector, and each fuzz target briefly
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+## fuzz: run each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./woo
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDelivery$$' -fuzztime $(FUZZTIME) ./woo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
