@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/woozoom
 CONFIG  ?= config.yaml
 
-.PHONY: run test build bench fuzz clean
+.PHONY: run test build bench fuzz chaos clean
 
 ## run: start the sidecar; without config.yaml it runs in demo mode with in-process fakes
 run: build
@@ -24,6 +24,12 @@ fuzz:
 
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
+
+## chaos: the crash and fault harness at full size (make test runs a short one)
+CHAOS_ORDERS ?= 2000
+CHAOS_KILLS  ?= 10
+chaos:
+	WOOZOOM_CHAOS_ORDERS=$(CHAOS_ORDERS) WOOZOOM_CHAOS_KILLS=$(CHAOS_KILLS) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./cmd/woozoom | grep -E '^(chaos:|---|ok|FAIL|PASS)|seed'
 
 ## bench: benchmarks (figures, not assertions)
 bench:

@@ -156,6 +156,20 @@ func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64,
 	return nil
 }
 
+// ExtendLease keeps a running job's lease alive; false means the job is no
+// longer this worker's (its lease ran out and it was taken back).
+func (d *DB) ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error) {
+	now := d.now()
+	res, err := d.db.ExecContext(ctx, `
+		UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
+		now+lease.Milliseconds(), now, id)
+	if err != nil {
+		return false, fmt.Errorf("extend lease of job %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
 // RequeueExpired puts running jobs whose lease has run out (their worker
 // died) back in the queue, and says how many.
 func (d *DB) RequeueExpired(ctx context.Context) (int, error) {
@@ -271,4 +285,13 @@ func (d *DB) DeliveryJobCounts(ctx context.Context, deliveries []int64) (map[str
 		}
 	}
 	return out, nil
+}
+
+// HasDelivery reports whether a delivery with this Delivery-ID and body is stored.
+func (d *DB) HasDelivery(ctx context.Context, deliveryID string, body []byte) (bool, error) {
+	sum := sha256.Sum256(body)
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`,
+		deliveryID, hex.EncodeToString(sum[:])).Scan(&n)
+	return n > 0, err
 }

@@ -363,3 +363,27 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		t.Errorf("mappings after migration (-want +got)\n%s", diff)
 	}
 }
+
+func TestExtendLease(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: 1, Body: []byte("x")})
+	j, _, _ := db.ClaimJob(ctx, time.Minute)
+	now = now.Add(50 * time.Second)
+	if ok, err := db.ExtendLease(ctx, j.ID, time.Minute); !ok || err != nil {
+		t.Fatalf("ExtendLease = %v, %v", ok, err)
+	}
+	now = now.Add(50 * time.Second) // past the first lease, within the renewed one
+	if n, _ := db.RequeueExpired(ctx); n != 0 {
+		t.Error("a renewed lease was taken back")
+	}
+	now = now.Add(time.Minute)
+	if n, _ := db.RequeueExpired(ctx); n != 1 {
+		t.Error("an expired lease was not taken back")
+	}
+	if ok, _ := db.ExtendLease(ctx, j.ID, time.Minute); ok {
+		t.Error("a job taken back could still be extended")
+	}
+}

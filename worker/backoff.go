@@ -16,11 +16,16 @@ const (
 // as ±20 %. A job is never dropped for failing long: it keeps its place at
 // the cap until the fault clears.
 func Backoff(attempt int, jitter float64) time.Duration {
-	d := backoffBase
-	for i := 1; i < attempt && d < backoffMax; i++ {
+	return BackoffWith(backoffBase, backoffMax, attempt, jitter)
+}
+
+// BackoffWith is Backoff with other bounds.
+func BackoffWith(base, ceiling time.Duration, attempt int, jitter float64) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
 		d *= 2
 	}
-	d = min(d, backoffMax)
+	d = min(d, ceiling)
 	jitter = max(-1, min(1, jitter))
 	return d + time.Duration(float64(d)*0.2*jitter)
 }

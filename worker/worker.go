@@ -23,6 +23,7 @@ type Store interface {
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 	FailJob(ctx context.Context, id int64, reason string) error
 	ReleaseJob(ctx context.Context, id int64) error
+	ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error)
 	RequeueExpired(ctx context.Context) (int, error)
 	Delivery(ctx context.Context, id int64) (rules.Delivery, error)
 	ActiveMappings(ctx context.Context) ([]rules.Mapping, error)
@@ -57,8 +58,10 @@ type Decoder func(topic string, body []byte) (rules.Order, error)
 
 // Config tunes the worker.
 type Config struct {
-	Workers      int
-	Lease        time.Duration // how long a claimed job is held before others may take it
+	Workers int
+	// Lease is how long a claimed job is held without a heartbeat; a
+	// worker that dies lets its jobs go after this. Renewed every Lease/3.
+	Lease        time.Duration
 	Poll         time.Duration // how often to look for due jobs when not woken
 	Policy       rules.Policy
 	CustomerNote bool          // the order note with the links is a customer note (emailed)
@@ -66,6 +69,8 @@ type Config struct {
 	// Grace is how long jobs in flight may finish after Run's context ends;
 	// then they are cancelled and handed back to the queue.
 	Grace time.Duration
+	// RetryBase and RetryMax bound the backoff between tries of a job.
+	RetryBase, RetryMax time.Duration
 }
 
 // Worker runs jobs.
@@ -86,13 +91,19 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 		cfg.Workers = 2
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 5 * time.Minute
+		cfg.Lease = 30 * time.Second
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 10 * time.Second
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = backoffBase
+	}
+	if cfg.RetryMax < cfg.RetryBase {
+		cfg.RetryMax = max(backoffMax, cfg.RetryBase)
 	}
 	if cfg.DetailsTTL <= 0 {
 		cfg.DetailsTTL = time.Hour
@@ -183,7 +194,9 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 		return false, err
 	}
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
+	stopBeat := w.heartbeat(ctx, job.ID, log)
 	result, err := w.process(ctx, job, log)
+	stopBeat()
 	// The job's final state is written even while shutting down.
 	done := context.WithoutCancel(ctx)
 	switch {
@@ -194,7 +207,7 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 		log.Info("job handed back at shutdown")
 		return true, w.store.ReleaseJob(done, job.ID)
 	case rules.Retryable(err):
-		at := w.now().Add(Backoff(job.Attempts, jitter()))
+		at := w.now().Add(BackoffWith(w.cfg.RetryBase, w.cfg.RetryMax, job.Attempts, jitter()))
 		if t, ok := rules.RetryAt(err); ok && t.After(at) {
 			at = t
 		}
@@ -204,6 +217,27 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 		log.Error("job parked: it needs a person", "err", err)
 		return true, w.store.FailJob(done, job.ID, err.Error())
 	}
+}
+
+// heartbeat renews the job's lease until the returned stop is called.
+func (w *Worker) heartbeat(ctx context.Context, id int64, log *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(w.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if ok, err := w.store.ExtendLease(context.WithoutCancel(ctx), id, w.cfg.Lease); err != nil || !ok {
+					log.Warn("could not extend the job's lease", "err", err, "still_ours", ok)
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 // permanent is a failure that parks the job for a person.

@@ -77,9 +77,12 @@ type ZoomConfig struct {
 
 // WorkerConfig tunes the background worker.
 type WorkerConfig struct {
-	Workers int           `mapstructure:"workers"`
-	Poll    time.Duration `mapstructure:"poll"`
-	Grace   time.Duration `mapstructure:"grace"`
+	Workers   int           `mapstructure:"workers"`
+	Poll      time.Duration `mapstructure:"poll"`
+	Grace     time.Duration `mapstructure:"grace"`
+	Lease     time.Duration `mapstructure:"lease"`
+	RetryBase time.Duration `mapstructure:"retry_base"`
+	RetryMax  time.Duration `mapstructure:"retry_max"`
 }
 
 // StatusConfig says which order statuses register and which cancel.
@@ -125,6 +128,9 @@ var defaults = map[string]any{
 	"worker.workers":              2,
 	"worker.poll":                 "1s",
 	"worker.grace":                "10s",
+	"worker.lease":                "30s",
+	"worker.retry_base":           "10s",
+	"worker.retry_max":            "30m",
 	"statuses.register":           []string{rules.StatusCompleted},
 	"statuses.cancel":             []string{rules.StatusCancelled, rules.StatusRefunded},
 	"attendees.email_key":         "",

@@ -157,7 +157,8 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		return nil, nil, err
 	}
 	w := worker.New(worker.Config{
-		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace,
+		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
+		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
 	}, db, zc, wc, woo.ParseDelivery, log)
 	return wc, w, nil

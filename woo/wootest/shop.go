@@ -6,7 +6,9 @@ package wootest
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"github.com/woozoom/woozoom/woo"
 	"net/http"
 	"regexp"
 	"slices"
@@ -80,9 +82,11 @@ type Webhook struct {
 
 // Delivery is one delivery the shop attempted.
 type Delivery struct {
-	Topic   string
-	OrderID int64
-	Status  int // 0: transport error
+	Topic      string
+	OrderID    int64
+	Status     int // 0: transport error
+	DeliveryID string
+	Body       []byte
 }
 
 // Shop is the fake WooCommerce.
@@ -102,6 +106,37 @@ type Shop struct {
 	pending    []pendingDelivery
 	deliveries []Delivery
 	writes     int // REST PUTs of orders
+	restFaults []int
+}
+
+// FailNext makes the next n REST requests answer status (500, 503, ...).
+func (s *Shop) FailNext(n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.restFaults = append(s.restFaults, status)
+	}
+}
+
+// ActivateWebhooks sets every webhook active again, as an admin would. The
+// failure count stays (WooCommerce keeps it across re-activation).
+func (s *Shop) ActivateWebhooks() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.webhooks {
+		w.Status = "active"
+	}
+}
+
+// Webhooks returns copies of the configured webhooks.
+func (s *Shop) Webhooks() []Webhook {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Webhook, len(s.webhooks))
+	for i, w := range s.webhooks {
+		out[i] = *w
+	}
+	return out
 }
 
 type pendingDelivery struct {
@@ -413,13 +448,14 @@ func (s *Shop) deliver(p pendingDelivery) {
 	s.mu.Unlock()
 
 	sender := &Sender{URL: w.DeliveryURL, Secret: w.Secret, WebhookID: w.ID, Source: s.Home, Client: s.Client, Now: s.Now}
-	status, err := sender.Send(p.topic, body)
+	deliveryID := DeliveryID(w.ID, sender.now())
+	status, err := sender.SendAs(p.topic, body, deliveryID, woo.Sign(body, w.Secret))
 	if err != nil {
 		status = 0
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.deliveries = append(s.deliveries, Delivery{Topic: p.topic, OrderID: p.orderID, Status: status})
+	s.deliveries = append(s.deliveries, Delivery{Topic: p.topic, OrderID: p.orderID, Status: status, DeliveryID: deliveryID, Body: body})
 	if status >= 200 && status <= 302 {
 		p.webhook.Failures = 0
 		return
@@ -454,6 +490,16 @@ var (
 func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.URL.Path, "/wp-json/wc/v3/") {
 		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
+		return
+	}
+	s.mu.Lock()
+	var fault int
+	if len(s.restFaults) > 0 {
+		fault, s.restFaults = s.restFaults[0], s.restFaults[1:]
+	}
+	s.mu.Unlock()
+	if fault != 0 {
+		restError(w, fault, "internal_server_error", "There has been a critical error on this website.")
 		return
 	}
 	// WordPress tries Basic auth only on HTTPS; over plain HTTP the request

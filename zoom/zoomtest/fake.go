@@ -103,6 +103,7 @@ type Fake struct {
 	tokenDown int
 	latency   time.Duration
 	calls     []Call
+	overLimit int
 	pages     map[string]pageState
 }
 
@@ -175,6 +176,14 @@ func (f *Fake) Adds(id int64, email string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.addCount[f.dayKey(id, strings.ToLower(email))]
+}
+
+// OverLimit returns how many calls were refused for a daily per-registrant
+// limit (3 adds per email, 10 status changes per registrant, per day).
+func (f *Fake) OverLimit() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.overLimit
 }
 
 // Calls returns every request answered so far.
@@ -521,6 +530,7 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 	dk := f.dayKey(t.id, key)
 	f.addCount[dk]++
 	if f.addCount[dk] > f.limits.AddsPerDay {
+		f.overLimit++
 		noun := "meeting"
 		if t.spec.Webinar {
 			noun = "webinar"
@@ -710,6 +720,7 @@ func (f *Fake) updateStatus(w http.ResponseWriter, r *http.Request, kind, rawID 
 		}
 		dk := f.dayKey(t.id, "status|"+reg.ID)
 		if f.statCount[dk]+1 > f.limits.StatusPerDay {
+			f.overLimit++
 			noun := "meeting"
 			if t.spec.Webinar {
 				noun = "webinar"

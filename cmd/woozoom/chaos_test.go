@@ -1,0 +1,394 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
+)
+
+// The chaos harness: the real binary, a file database, the fake Zoom and the
+// fake shop; a random stream of orders, status changes, refunds, duplicate and
+// late deliveries and injected faults; SIGKILL at random moments and a
+// restart each time. At the end Zoom must hold exactly what the orders' final
+// states require. make test runs a short stream; make chaos the full one:
+//
+//	WOOZOOM_CHAOS_ORDERS=2000 WOOZOOM_CHAOS_KILLS=10 go test -run TestChaos -v ./cmd/woozoom
+func TestChaos(t *testing.T) {
+	orders := envInt("WOOZOOM_CHAOS_ORDERS", 120)
+	kills := envInt("WOOZOOM_CHAOS_KILLS", 3)
+	seed := uint64(envInt("WOOZOOM_CHAOS_SEED", int(time.Now().UnixNano()%1e6)))
+	t.Logf("chaos seed %d (WOOZOOM_CHAOS_SEED=%d reproduces the stream)", seed, seed)
+	r := rand.New(rand.NewPCG(seed, 7))
+	dir := t.TempDir()
+
+	bin := filepath.Join(dir, "woozoom")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+
+	creds := zoomtest.Credentials{AccountID: "acct-chaos", ClientID: "client-chaos", ClientSecret: "zoom-secret-chaos-4242"}
+	fz := zoomtest.New(creds, zoomtest.ProLimits)
+	zsrv := httptest.NewServer(fz)
+	defer zsrv.Close()
+	meeting := fz.CreateMeeting(zoomtest.Meeting{Topic: "Chaos tour", HostEmail: "host@shop.example", Duration: 60, Password: "p"})
+	webinar := fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Chaos webinar", HostEmail: "host@shop.example", Duration: 60})
+
+	shop := wootest.NewShop("ck_chaos", "cs_chaos_secret")
+	ssrv := httptest.NewTLSServer(shop)
+	defer ssrv.Close()
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600)
+
+	port := freePort(t)
+	dbFile := filepath.Join(dir, "woozoom.db")
+	cfgFile := filepath.Join(dir, "config.yaml")
+	const secret = "whsec-chaos-1"
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen: 127.0.0.1:%d
+database: %s
+log_format: json
+woocommerce: {url: %s, consumer_key: ck_chaos, consumer_secret: cs_chaos_secret, webhook_secret: %s, ca_file: %s, timeout: 5s}
+zoom: {account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 5s, light_per_second: 25, medium_per_second: 15}
+worker: {workers: 2, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
+reconcile: {interval: 0}
+events:
+  - {product_id: 10, meeting_id: %d}
+  - {product_id: 11, webinar_id: %d}
+`, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, meeting, webinar)), 0o600)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	shop.AddWebhook(base+"/webhooks/woocommerce", secret, "order.created", "order.updated", "order.deleted", "order.restored")
+
+	logPath := filepath.Join(dir, "woozoom.log")
+	if p := os.Getenv("WOOZOOM_CHAOS_LOG"); p != "" {
+		logPath = p
+	}
+	logFile, _ := os.Create(logPath)
+	defer logFile.Close()
+	var proc *exec.Cmd
+	start := func() {
+		proc = exec.Command(bin, "serve", "--config", cfgFile)
+		proc.Stdout, proc.Stderr = logFile, logFile
+		if err := proc.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitHealthy(t, base)
+	}
+	start()
+	defer func() {
+		if proc != nil && proc.ProcessState == nil {
+			proc.Process.Signal(syscall.SIGTERM)
+			proc.Wait()
+		}
+	}()
+
+	// The shop's Action Scheduler runs every 100 ms, as long as the stream.
+	stopRunner := make(chan struct{})
+	var runner sync.WaitGroup
+	runner.Go(func() { shop.Run(100*time.Millisecond, stopRunner) })
+
+	// The stream: each order gets a few random steps; buyers share emails now
+	// and then. Kills and faults fall at random steps.
+	steps := orders * 3
+	killAt := map[int]bool{}
+	for len(killAt) < kills {
+		killAt[1+r.IntN(steps-1)] = true
+	}
+	pool := make([]string, orders*2)
+	for i := range pool {
+		pool[i] = fmt.Sprintf("buyer%04d@example.org", i)
+	}
+	var ids []int64
+	var snapshots [][]byte
+	sender := &wootest.Sender{URL: base + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
+	faults, dupes, killed := 0, 0, 0
+	for step := 0; step < steps; step++ {
+		switch {
+		case len(ids) < orders && (step%3 == 0 || len(ids) == 0):
+			var items []wootest.Item
+			for _, p := range []int64{10, 11, 99} {
+				if r.IntN(2) == 0 {
+					items = append(items, wootest.Item{ProductID: p, Quantity: 1 + r.IntN(2)})
+				}
+			}
+			if len(items) == 0 {
+				items = []wootest.Item{{ProductID: 10, Quantity: 1}}
+			}
+			ids = append(ids, shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "Buyer", LastName: strconv.Itoa(step),
+				Email: pool[r.IntN(len(pool))], Items: items}))
+		default:
+			id := ids[r.IntN(len(ids))]
+			switch x := r.IntN(10); {
+			case x < 5:
+				shop.SetStatus(id, "completed")
+			case x < 7:
+				shop.SetStatus(id, []string{"cancelled", "refunded"}[r.IntN(2)])
+			case x < 8:
+				shop.SetStatus(id, []string{"on-hold", "processing"}[r.IntN(2)])
+			default:
+				// Refunds only of completed orders: under any other status a
+				// refund changes nothing, by the rules.
+				body, _ := shop.OrderJSON(id)
+				if o, _ := woo.ParseOrder(body); o.Status == "completed" {
+					lines := shop.LineItemIDs(id)
+					shop.Refund(id, "chaos", map[int64]int{lines[r.IntN(len(lines))]: 1})
+				}
+			}
+			if body, ok := shop.OrderJSON(id); ok {
+				snapshots = append(snapshots, body)
+			}
+		}
+		// A repeated or late delivery of an older view.
+		if len(snapshots) > 0 && r.IntN(5) == 0 {
+			old := snapshots[r.IntN(len(snapshots))]
+			if code, err := sender.Send("order.updated", old); err == nil && code == 200 {
+				dupes++
+			}
+		}
+		if r.IntN(25) == 0 {
+			faults++
+			switch r.IntN(6) {
+			case 0:
+				fz.FailNext(2, 503, "")
+			case 1:
+				fz.FailNext(2, 429, "1")
+			case 2:
+				fz.ExpireTokens()
+			case 3:
+				fz.FailTokens(2)
+			case 4:
+				fz.ResetNext(1)
+			case 5:
+				shop.FailNext(2, 500)
+			}
+		}
+		if killAt[step] {
+			proc.Process.Signal(syscall.SIGKILL)
+			proc.Wait()
+			killed++
+			time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
+			start()
+			shop.ActivateWebhooks()
+		}
+		if r.IntN(4) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// Every order ends in a status that decides: WooCommerce may coalesce a
+	// completed phase away, so an order left on-hold has no observable
+	// outcome to check.
+	for _, id := range ids {
+		body, _ := shop.OrderJSON(id)
+		if o, _ := woo.ParseOrder(body); o.Status != "completed" && o.Status != "cancelled" && o.Status != "refunded" {
+			shop.SetStatus(id, []string{"completed", "cancelled"}[r.IntN(2)])
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stopRunner)
+	runner.Wait()
+	shop.Flush()
+
+	// WooCommerce may have disabled the webhook while woozoom was down; the
+	// admin's reconciliation pass picks up what was never delivered.
+	// Injected shop faults may still be pending: run it again, as an admin
+	// would after a clear error.
+	for try := 1; ; try++ {
+		out, err := exec.Command(bin, "reconcile", "--config", cfgFile, "--since", "2000-01-01").CombinedOutput()
+		if err == nil {
+			break
+		}
+		if try == 5 {
+			t.Fatalf("reconcile: %v\n%s", err, out)
+		}
+	}
+	waitDrained(t, base, 3*time.Minute)
+	proc.Process.Signal(syscall.SIGTERM)
+	if err := proc.Wait(); err != nil {
+		t.Errorf("woozoom did not stop cleanly on SIGTERM: %v", err)
+	}
+
+	// What the orders' latest deciding states require.
+	want := map[string]bool{}
+	wantWriteBack := map[int64]bool{}
+	for _, id := range ids {
+		body, _ := shop.OrderJSON(id)
+		o, err := woo.ParseOrder(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status != rules.StatusCompleted {
+			continue
+		}
+		refunded := refundedUnits(t, ssrv, id)
+		for _, it := range o.Items {
+			target := map[int64]int64{10: meeting, 11: webinar}[it.ProductID]
+			if target == 0 || refunded[it.ID] >= it.Quantity {
+				continue
+			}
+			want[fmt.Sprintf("%d|%s", target, rules.NormalizeEmail(o.Billing.Email))] = true
+			wantWriteBack[id] = true
+		}
+	}
+	var missing, extra, wrong []string
+	held := map[string]string{}
+	for _, target := range []int64{meeting, webinar} {
+		for _, reg := range fz.Registrants(target) {
+			held[fmt.Sprintf("%d|%s", target, strings.ToLower(reg.Email))] = reg.Status
+		}
+	}
+	for k := range want {
+		switch held[k] {
+		case "approved":
+		case "denied":
+			wrong = append(wrong, k)
+		default:
+			missing = append(missing, k)
+		}
+	}
+	for k, s := range held {
+		if s == "approved" && !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	overLimit := fz.OverLimit() // daily per-registrant limits: woozoom must never reach them
+	noWriteBack := 0
+	for id := range wantWriteBack {
+		if _, ok := shop.Meta(id, worker.MetaKey); !ok {
+			noWriteBack++
+		}
+	}
+	db, err := store.Open(context.Background(), dbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, accepted := 0, 0
+	for _, d := range shop.Deliveries() {
+		if d.Status >= 200 && d.Status < 300 {
+			accepted++
+			if ok, _ := db.HasDelivery(context.Background(), d.DeliveryID, d.Body); !ok {
+				lost++
+			}
+		}
+	}
+	failedJobs, _ := db.Jobs(context.Background(), rules.JobFailed, 10)
+	db.Close()
+
+	sort.Strings(missing)
+	sort.Strings(extra)
+	sort.Strings(wrong)
+	disabled := 0
+	for _, w := range shop.Webhooks() {
+		if w.Status != "active" {
+			disabled++
+		}
+	}
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, noWriteBack, lost, len(failedJobs), disabled)
+	if len(missing)+len(extra)+len(wrong)+overLimit+noWriteBack+lost+len(failedJobs) > 0 {
+		log, _ := os.ReadFile(logFile.Name())
+		tail := string(log)
+		if len(tail) > 4000 {
+			tail = tail[len(tail)-4000:]
+		}
+		t.Errorf("seed %d: missing %v, extra %v, wrong %v, parked %v\nlog tail:\n%s", seed, missing, extra, wrong, failedJobs, tail)
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("woozoom did not become healthy")
+}
+
+// waitDrained waits until no job is queued or running, twice in a row.
+func waitDrained(t *testing.T, base string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	quiet := 0
+	for time.Now().Before(deadline) {
+		var h struct {
+			Jobs map[string]int `json:"jobs"`
+		}
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+			if h.Jobs["queued"]+h.Jobs["running"] == 0 {
+				if quiet++; quiet == 3 {
+					return
+				}
+			} else {
+				quiet = 0
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		t.Fatalf("queue did not drain within %s: %s", limit, b)
+	}
+	t.Fatalf("queue did not drain within %s: %v", limit, err)
+}
+
+func refundedUnits(t *testing.T, srv *httptest.Server, id int64) map[int64]int {
+	c, err := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_chaos", ConsumerSecret: "cs_chaos_secret"}, srv.Client(), discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.RefundedQuantities(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
