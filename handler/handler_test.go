@@ -21,7 +21,7 @@ import (
 
 const secret = "whsec-test-123"
 
-func setup(t *testing.T, cfg handler.Config) (*echo.Echo, *store.DB) {
+func setup(t testing.TB, cfg handler.Config) (*echo.Echo, *store.DB) {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "w.db"))
 	if err != nil {
