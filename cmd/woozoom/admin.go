@@ -301,11 +301,7 @@ reconcile.interval.`,
   woozoom reconcile --since 2026-11-20T08:00:00Z`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cfg(true)
-			if err != nil {
-				return err
-			}
-			live, err := openLive(cmd.Context(), c)
+			c, live, err := openLive(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -348,26 +344,31 @@ type live struct {
 
 func (l *live) Close() { l.db.Close() }
 
-// openLive validates the configuration and opens the database and clients.
-func openLive(ctx context.Context, c Config) (*live, error) {
+// openLive loads and validates the configuration and opens the database
+// and clients.
+func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
+	c, err := cfg(true)
+	if err != nil {
+		return c, nil, err
+	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("the configuration has problems:\n%w", err)
+		return c, nil, fmt.Errorf("the configuration has problems:\n%w", err)
 	}
 	hc, err := httpClient(c.WooCommerce)
 	if err != nil {
-		return nil, err
+		return c, nil, err
 	}
 	db, err := store.Open(ctx, c.Database)
 	if err != nil {
-		return nil, err
+		return c, nil, err
 	}
 	log := newLogger(c, io.Discard)
 	wc, w, err := newWorker(c, db, hc, log)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return c, nil, err
 	}
-	return &live{db: db, wc: wc, w: w, log: log}, nil
+	return c, &live{db: db, wc: wc, w: w, log: log}, nil
 }
 
 func backfillCommand(cfg configFunc, out io.Writer) *cobra.Command {
@@ -387,11 +388,7 @@ already registered are not added again.`,
 			if product <= 0 {
 				return errors.New("--product is required: the WooCommerce product id")
 			}
-			c, err := cfg(true)
-			if err != nil {
-				return err
-			}
-			l, err := openLive(cmd.Context(), c)
+			_, l, err := openLive(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -536,9 +536,8 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(reRefunds.FindStringSubmatch(r.URL.Path)[1], 10, 64)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		o := s.orders[id]
+		o := s.orderLocked(w, id)
 		if o == nil {
-			restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 			return
 		}
 		writeJSON(w, http.StatusOK, s.refundsLocked(o))
@@ -620,12 +619,20 @@ func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-func (s *Shop) restGet(w http.ResponseWriter, id int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// orderLocked finds an order or answers WooCommerce's 404 for it.
+func (s *Shop) orderLocked(w http.ResponseWriter, id int64) *order {
 	o := s.orders[id]
 	if o == nil {
 		restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+	}
+	return o
+}
+
+func (s *Shop) restGet(w http.ResponseWriter, id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orderLocked(w, id)
+	if o == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.renderLocked(o))
@@ -682,9 +689,8 @@ func (s *Shop) restUpdate(w http.ResponseWriter, r *http.Request, id int64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.orders[id]
+	o := s.orderLocked(w, id)
 	if o == nil {
-		restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 		return
 	}
 	if in.Status != nil {
@@ -754,9 +760,8 @@ func (s *Shop) setMetaLocked(o *order, id int64, key string, v any) {
 func (s *Shop) restNotes(w http.ResponseWriter, r *http.Request, id int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.orders[id]
+	o := s.orderLocked(w, id)
 	if o == nil {
-		restError(w, http.StatusNotFound, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 		return
 	}
 	switch r.Method {
