@@ -350,3 +350,17 @@ func TestRecurringOccurrencesAgreeWithSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTokenRejectedTwiceIsRetriedNotParked(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	e.fake.RefuseTokens(true) // revoked again right after renewal
+	_, err := e.client.Details(ctx, rules.Target{Kind: rules.Meeting, ID: mid})
+	if n := tokenCalls(e.fake); n != 2 {
+		t.Errorf("fetched %d tokens, want 2 (one renewal, no loop)", n)
+	}
+	if !rules.Retryable(err) || !strings.Contains(err.Error(), "scopes") {
+		t.Errorf("a token refused after renewal: %v, want a retryable error that names the scopes", err)
+	}
+}

@@ -96,9 +96,11 @@ func newError(op string, status int, header http.Header, body []byte, now time.T
 	case status >= 500:
 		e.kind = rules.ErrTemporary
 	case status == http.StatusUnauthorized && e.Code == 124:
-		// Renewing once did not help: the token lacks scopes or the app is off.
-		e.kind = rules.ErrPermanent
-		e.Message += " (the Server-to-Server app may lack the registrant scopes, or be deactivated)"
+		// Renewing once did not help. Tokens are also revoked for passing
+		// reasons, so the job retries (with backoff, never dropped); the hint
+		// tells the admin what to check if it keeps failing.
+		e.kind = rules.ErrTemporary
+		e.Message += " (if this persists: the Server-to-Server app may lack the registrant scopes, or be deactivated)"
 	case status == http.StatusNotFound:
 		e.kind = rules.ErrNotFound
 	case status == http.StatusBadRequest && attendeeCodes[e.Code] && strings.HasPrefix(op, "register"):

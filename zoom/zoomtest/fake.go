@@ -102,6 +102,7 @@ type Fake struct {
 	faults    []fault
 	tokenDown int
 	latency   time.Duration
+	refuseAll bool
 	calls     []Call
 	overLimit int
 	pages     map[string]pageState
@@ -231,6 +232,14 @@ func (f *Fake) ExpireTokens() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	clear(f.tokens)
+}
+
+// RefuseTokens makes the API answer 401 code 124 to every token while on,
+// as when Zoom revokes tokens as fast as they are issued.
+func (f *Fake) RefuseTokens(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuseAll = on
 }
 
 // TokensIssued returns how many access tokens the fake has issued and not expired.
@@ -408,7 +417,7 @@ func (f *Fake) authorized(r *http.Request) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	exp, ok := f.tokens[tok]
-	return ok && f.Now().Before(exp)
+	return ok && !f.refuseAll && f.Now().Before(exp)
 }
 
 // paced counts the request against its category's per-second limit.
