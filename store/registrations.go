@@ -180,6 +180,31 @@ func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.Applied
 	return nil
 }
 
+// MetaDigest returns the digest of the meta woozoom last wrote to an order.
+func (d *DB) MetaDigest(ctx context.Context, orderID int64) (string, error) {
+	var digest string
+	err := d.db.QueryRowContext(ctx, `SELECT meta_digest FROM orders WHERE order_id = ?`, orderID).Scan(&digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("meta digest of order %d: %w", orderID, err)
+	}
+	return digest, nil
+}
+
+// SaveMetaDigest records what woozoom just wrote to an order's meta.
+func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string) error {
+	_, err := d.db.ExecContext(ctx, `
+		INSERT INTO orders (order_id, status, modified, meta_digest, updated_at) VALUES (?, '', 0, ?, ?)
+		ON CONFLICT (order_id) DO UPDATE SET meta_digest = excluded.meta_digest, updated_at = excluded.updated_at`,
+		orderID, digest, d.now())
+	if err != nil {
+		return fmt.Errorf("save meta digest of order %d: %w", orderID, err)
+	}
+	return nil
+}
+
 // TargetDetails returns cached meeting or webinar details fetched after since.
 func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error) {
 	td := rules.TargetDetails{Target: t}

@@ -347,6 +347,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`DELETE FROM schema_version WHERE version >= 3`,
 		`DROP INDEX registrations_product`,
 		`ALTER TABLE registrations DROP COLUMN product_id`,
+		`ALTER TABLE orders DROP COLUMN meta_digest`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -34,6 +34,8 @@ type Store interface {
 	HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error)
 	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
 	SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error
+	MetaDigest(ctx context.Context, orderID int64) (string, error)
+	SaveMetaDigest(ctx context.Context, orderID int64, digest string) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
 }

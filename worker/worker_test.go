@@ -495,3 +495,35 @@ func TestMultiDayAndSlotsOfARecurringMeeting(t *testing.T) {
 		}
 	}
 }
+
+// A completed view that still shows links woozoom has since removed must
+// bring them back (found by the chaos harness).
+func TestWriteBackCorrectsASnapshotOlderThanOurOwnWrite(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(id)
+	h.drain()
+	withLinks, _ := h.shop.OrderJSON(id) // completed, links present
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.SetStatus(id, "cancelled")
+	h.deliver(id)
+	h.drain() // links removed
+	if _, ok := h.shop.Meta(id, worker.MetaKey); ok {
+		t.Fatal("links left on a cancelled order")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.SetStatus(id, "completed")
+	// The completed view arrives built before the removal landed.
+	var o map[string]any
+	json.Unmarshal(withLinks, &o)
+	cur, _ := h.shop.OrderJSON(id)
+	var now map[string]any
+	json.Unmarshal(cur, &now)
+	o["date_modified_gmt"] = now["date_modified_gmt"]
+	stale, _ := wootest.PHPJSON(o)
+	h.deliverBody("order.updated", stale)
+	h.drain()
+	if _, ok := h.shop.Meta(id, worker.MetaKey); !ok {
+		t.Error("the links were not written back: the stale snapshot was trusted over woozoom's own last write")
+	}
+}

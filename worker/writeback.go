@@ -138,20 +138,11 @@ func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetai
 	return d, w.store.SaveTargetDetails(ctx, d)
 }
 
-// writeMeta writes the entries to the order unless it holds them already;
-// no entries removes the key.
+// writeMeta writes the entries to the order unless both the order as
+// delivered and woozoom's own last write already hold them; no entries
+// removes the key. The second check matters when a snapshot is older than
+// woozoom's last write to the order (a retried job, a late delivery).
 func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []MetaEntry) error {
-	current := rules.MetaValue(order.Meta, MetaKey)
-	var have []MetaEntry
-	if len(current) > 0 && string(current) != "null" {
-		if json.Unmarshal(current, &have) != nil {
-			have = nil
-			current = json.RawMessage(`"unreadable"`) // rewrite what we cannot read
-		}
-	}
-	if slices.Equal(have, entries) && (len(entries) > 0 || len(current) == 0) {
-		return nil
-	}
 	value := json.RawMessage("null")
 	if len(entries) > 0 {
 		b, err := json.Marshal(entries)
@@ -160,7 +151,25 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 		}
 		value = b
 	}
-	return w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}})
+	sum := sha256.Sum256(value)
+	digest := hex.EncodeToString(sum[:])
+	written, err := w.store.MetaDigest(ctx, order.ID)
+	if err != nil {
+		return err
+	}
+	current := rules.MetaValue(order.Meta, MetaKey)
+	var have []MetaEntry
+	unreadable := len(current) > 0 && string(current) != "null" && json.Unmarshal(current, &have) != nil
+	snapshotHolds := !unreadable && slices.Equal(have, entries) && (len(entries) > 0 || len(current) == 0 || string(current) == "null")
+	// Nothing written yet counts as having written "nothing".
+	lastHolds := written == digest || (written == "" && len(entries) == 0)
+	if snapshotHolds && (lastHolds || written == "") {
+		return nil
+	}
+	if err := w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}}); err != nil {
+		return err
+	}
+	return w.store.SaveMetaDigest(ctx, order.ID, digest)
 }
 
 // noteText is the order note with every attendee's join link.

@@ -213,8 +213,9 @@ events:
 
 	// WooCommerce may have disabled the webhook while woozoom was down; the
 	// admin's reconciliation pass picks up what was never delivered.
-	// Injected shop faults may still be pending: run it again, as an admin
-	// would after a clear error.
+	// The faults clear; one may still be in flight: run it again, as an
+	// admin would after a clear error.
+	shop.ClearFaults()
 	for try := 1; ; try++ {
 		out, err := exec.Command(bin, "reconcile", "--config", cfgFile, "--since", "2000-01-01").CombinedOutput()
 		if err == nil {
@@ -274,10 +275,10 @@ events:
 		}
 	}
 	overLimit := fz.OverLimit() // daily per-registrant limits: woozoom must never reach them
-	noWriteBack := 0
+	var noWriteBack []int64
 	for id := range wantWriteBack {
 		if _, ok := shop.Meta(id, worker.MetaKey); !ok {
-			noWriteBack++
+			noWriteBack = append(noWriteBack, id)
 		}
 	}
 	db, err := store.Open(context.Background(), dbFile)
@@ -306,14 +307,22 @@ events:
 		}
 	}
 	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, noWriteBack, lost, len(failedJobs), disabled)
-	if len(missing)+len(extra)+len(wrong)+overLimit+noWriteBack+lost+len(failedJobs) > 0 {
+		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, len(noWriteBack), lost, len(failedJobs), disabled)
+	if len(missing)+len(extra)+len(wrong)+overLimit+len(noWriteBack)+lost+len(failedJobs) > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
 			tail = tail[len(tail)-4000:]
 		}
-		t.Errorf("seed %d: missing %v, extra %v, wrong %v, parked %v\nlog tail:\n%s", seed, missing, extra, wrong, failedJobs, tail)
+		if keep := os.Getenv("WOOZOOM_CHAOS_KEEP"); keep != "" {
+			b, _ := os.ReadFile(dbFile)
+			os.WriteFile(filepath.Join(keep, "woozoom.db"), b, 0o600)
+			for _, id := range noWriteBack {
+				body, _ := shop.OrderJSON(id)
+				os.WriteFile(filepath.Join(keep, fmt.Sprintf("order-%d.json", id)), body, 0o600)
+			}
+		}
+		t.Errorf("seed %d: missing %v, extra %v, wrong %v, no write-back %v, parked %v\nlog tail:\n%s", seed, missing, extra, wrong, noWriteBack, failedJobs, tail)
 	}
 }
 

@@ -118,6 +118,13 @@ func (s *Shop) FailNext(n, status int) {
 	}
 }
 
+// ClearFaults drops REST faults not yet served.
+func (s *Shop) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restFaults = nil
+}
+
 // ActivateWebhooks sets every webhook active again, as an admin would. The
 // failure count stays (WooCommerce keeps it across re-activation).
 func (s *Shop) ActivateWebhooks() {
