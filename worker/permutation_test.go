@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -152,18 +153,8 @@ func TestAnyOrderOfDeliveriesEndsInTheLatestState(t *testing.T) {
 func normaliseSeats(seats []string) []string {
 	out := make([]string, len(seats))
 	for i, s := range seats {
-		out[i] = lower(s)
+		out[i] = strings.ToLower(s)
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

@@ -6,7 +6,6 @@ package zoom
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -196,6 +195,3 @@ type quietLogger struct{}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Warnf(string, ...any)  {}
 func (quietLogger) Debugf(string, ...any) {}
-
-// IsRateLimited reports a 429 answer, for callers that count them.
-func IsRateLimited(err error) bool { return errors.Is(err, rules.ErrRateLimited) }
