@@ -161,9 +161,9 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	var have []MetaEntry
 	unreadable := len(current) > 0 && string(current) != "null" && json.Unmarshal(current, &have) != nil
 	snapshotHolds := !unreadable && slices.Equal(have, entries) && (len(entries) > 0 || len(current) == 0 || string(current) == "null")
-	// Nothing written yet counts as having written "nothing".
-	lastHolds := written == digest || (written == "" && len(entries) == 0)
-	if snapshotHolds && (lastHolds || written == "") {
+	// Skip only when the order as delivered holds the entries and woozoom's
+	// own last write (if any) was the same.
+	if snapshotHolds && (written == "" || written == digest) {
 		return nil
 	}
 	if err := w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}}); err != nil {
