@@ -124,6 +124,9 @@ func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
 			if err != nil {
 				return fmt.Errorf("seat %s on %s: %w", s.Email, s.Target, err)
 			}
+			if err := clearAdd(ctx, tx, s.SeatKey); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -131,6 +134,51 @@ func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
 		return fmt.Errorf("save seats: %w", err)
 	}
 	return nil
+}
+
+// BeginAdd records that an add for the seat is about to be sent; until
+// SaveSeats or EndAdd records its outcome, the seat is uncertain.
+func (d *DB) BeginAdd(ctx context.Context, k rules.SeatKey) error {
+	_, err := d.db.ExecContext(ctx, `
+		INSERT INTO add_attempts (target_kind, target_id, email, started_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (target_kind, target_id, email) DO UPDATE SET started_at = excluded.started_at`,
+		k.Target.Kind, k.Target.ID, k.Email, d.now())
+	if err != nil {
+		return fmt.Errorf("record add of %s on %s: %w", k.Email, k.Target, err)
+	}
+	return nil
+}
+
+// EndAdd records that the seat's add is known not to have taken effect.
+func (d *DB) EndAdd(ctx context.Context, k rules.SeatKey) error {
+	return d.tx(ctx, func(tx *sql.Tx) error { return clearAdd(ctx, tx, k) })
+}
+
+func clearAdd(ctx context.Context, tx *sql.Tx, k rules.SeatKey) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM add_attempts WHERE target_kind = ? AND target_id = ? AND email = ?`,
+		k.Target.Kind, k.Target.ID, k.Email)
+	if err != nil {
+		return fmt.Errorf("clear add of %s on %s: %w", k.Email, k.Target, err)
+	}
+	return nil
+}
+
+// UncertainAdds returns those of the seats whose last add has no known
+// outcome.
+func (d *DB) UncertainAdds(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error) {
+	var out []rules.SeatKey
+	for _, k := range keys {
+		var n int
+		err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM add_attempts WHERE target_kind = ? AND target_id = ? AND email = ?`,
+			k.Target.Kind, k.Target.ID, k.Email).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("read add of %s on %s: %w", k.Email, k.Target, err)
+		}
+		if n > 0 {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // HeldElsewhere marks the seats that an order other than orderID holds

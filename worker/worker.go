@@ -31,6 +31,9 @@ type Store interface {
 	SaveRegistrations(ctx context.Context, regs []rules.Registration) error
 	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
 	SaveSeats(ctx context.Context, seats ...rules.Seat) error
+	BeginAdd(ctx context.Context, k rules.SeatKey) error
+	EndAdd(ctx context.Context, k rules.SeatKey) error
+	UncertainAdds(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error)
 	HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error)
 	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
 	SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error
@@ -44,6 +47,7 @@ type Store interface {
 type Zoom interface {
 	AddRegistrant(ctx context.Context, t rules.Target, p rules.Person, occurrences string) (rules.Seat, error)
 	UpdateStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error
+	Registrants(ctx context.Context, t rules.Target, status rules.SeatStatus) ([]rules.Seat, error)
 	Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error)
 }
 
@@ -320,6 +324,9 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	if in.Seats, err = w.store.Seats(ctx, keys); err != nil {
 		return "", err
 	}
+	if err := w.settleAdds(ctx, keys, in.Seats, log); err != nil {
+		return "", err
+	}
 	if in.HeldElsewhere, err = w.store.HeldElsewhere(ctx, order.ID, keys); err != nil {
 		return "", err
 	}
@@ -342,6 +349,56 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 		return "", err
 	}
 	return out.summary(intent), nil
+}
+
+// settleAdds learns from Zoom what became of adds whose answer was never
+// read (a crash, a timeout, a lost reply), and records it in seats. Adding
+// again instead would spend one of Zoom's 3 adds per email per meeting per
+// day, and could run into the limit.
+func (w *Worker) settleAdds(ctx context.Context, keys []rules.SeatKey, seats map[rules.SeatKey]rules.Seat, log *slog.Logger) error {
+	open, err := w.store.UncertainAdds(ctx, keys)
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	byTarget := map[rules.Target]map[string]bool{}
+	var targets []rules.Target
+	for _, k := range open {
+		if byTarget[k.Target] == nil {
+			byTarget[k.Target] = map[string]bool{}
+			targets = append(targets, k.Target)
+		}
+		byTarget[k.Target][k.Email] = true
+	}
+	for _, t := range targets {
+		unsettled := byTarget[t]
+		for _, status := range []rules.SeatStatus{rules.SeatApproved, rules.SeatPending, rules.SeatDenied} {
+			list, err := w.zoom.Registrants(ctx, t, status)
+			if err != nil {
+				return fmt.Errorf("look up %d registrants whose add went unanswered on %s: %w", len(unsettled), t, err)
+			}
+			for _, s := range list {
+				if !unsettled[s.Email] {
+					continue
+				}
+				if err := w.store.SaveSeats(ctx, s); err != nil {
+					return err
+				}
+				seats[s.SeatKey] = s
+				delete(unsettled, s.Email)
+				log.Info("an unanswered add had taken effect", "email", s.Email, "target", t.String(), "status", string(s.Status))
+			}
+			if len(unsettled) == 0 {
+				break
+			}
+		}
+		for email := range unsettled {
+			if err := w.store.EndAdd(ctx, rules.SeatKey{Target: t, Email: email}); err != nil {
+				return err
+			}
+			log.Info("an unanswered add had not taken effect", "email", email, "target", t.String())
+		}
+	}
+	return nil
 }
 
 func seatKeys(wants []rules.Want, regs []rules.Registration) []rules.SeatKey {
@@ -399,7 +456,18 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
 			continue
 		}
+		if err := w.store.BeginAdd(ctx, a.Seat); err != nil {
+			note(err)
+			continue
+		}
 		seat, err := w.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee, a.Occurrences)
+		if err != nil && (errors.Is(err, rules.ErrRateLimited) || errors.Is(err, rules.ErrPermanent)) {
+			// Zoom refused it: nothing was added. Any other failure leaves
+			// the add uncertain, for settleAdds to look up.
+			if eerr := w.store.EndAdd(ctx, a.Seat); eerr != nil {
+				note(eerr)
+			}
+		}
 		switch {
 		case err == nil:
 			if err := w.store.SaveSeats(ctx, seat); err != nil {

@@ -377,6 +377,54 @@ func TestShutdownHandsJobsBack(t *testing.T) {
 	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
 		t.Errorf("after restart the handed-back job registered: %s", got)
 	}
+	// Zoom did the add whose answer the shutdown cut off; the handed-back
+	// job looked it up instead of spending a second add.
+	if n := h.zoom.Adds(h.meeting, "a@example.org"); n != 1 {
+		t.Errorf("adds counted by Zoom = %d, want 1", n)
+	}
+}
+
+func TestUnansweredAddIsLookedUpNotRepeated(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault func(*zoomtest.Fake)
+	}{
+		{"answer lost after Zoom added", func(f *zoomtest.Fake) { f.LoseNext(1) }},
+		{"connection dropped before Zoom added", func(f *zoomtest.Fake) { f.ResetNext(1) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+			tc.fault(h.zoom)
+			h.deliver(id)
+			h.drain()
+			if j := h.lastJob(); j.State != rules.JobQueued {
+				t.Fatalf("after an unanswered add the job is %+v, want queued for a retry", j)
+			}
+			// The order arrives again; its job settles the add first.
+			time.Sleep(1100 * time.Millisecond)
+			h.deliver(id)
+			h.drain()
+			if got := h.status(h.meeting, "a@example.org"); got != "approved" {
+				t.Errorf("registrant %s, want approved", got)
+			}
+			if n := h.zoom.Adds(h.meeting, "a@example.org"); n != 1 {
+				t.Errorf("adds counted by Zoom = %d, want 1", n)
+			}
+			key := rules.SeatKey{Target: rules.Target{Kind: rules.Meeting, ID: h.meeting}, Email: "a@example.org"}
+			seats, _ := h.db.Seats(context.Background(), []rules.SeatKey{key})
+			r, _ := h.zoom.Registrant(h.meeting, "a@example.org")
+			if seats[key].RegistrantID != r.ID || seats[key].JoinURL != r.JoinURL {
+				t.Errorf("seat %+v, want Zoom's registrant %s", seats[key], r.ID)
+			}
+			if open, _ := h.db.UncertainAdds(context.Background(), []rules.SeatKey{key}); len(open) != 0 {
+				t.Errorf("add still uncertain after it was settled: %v", open)
+			}
+			if meta, ok := h.shop.Meta(id, worker.MetaKey); !ok || !strings.Contains(fmt.Sprint(meta), r.JoinURL) {
+				t.Errorf("write-back lacks the registrant's join URL: %q", meta)
+			}
+		})
+	}
 }
 
 func TestPerTicketAttendeesFromFooEvents(t *testing.T) {

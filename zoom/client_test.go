@@ -284,6 +284,40 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 	if _, err := e.client.Details(ctx, tgt); err != nil {
 		t.Errorf("read after a connection reset: %v", err)
 	}
+
+	// The account's daily limit, with Retry-After: due at that instant, not
+	// retried; without it: due at 00:00 UTC. Reads are not retried either.
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	for _, withHeader := range []bool{true, false} {
+		e.fake.ExhaustDaily(until, withHeader)
+		before = len(e.fake.Calls())
+		_, err = e.client.Details(ctx, tgt)
+		want := midnight
+		if withHeader {
+			want = until
+		}
+		if at, ok := rules.RetryAt(err); !errors.Is(err, rules.ErrRateLimited) || !ok || !at.Equal(want) {
+			t.Errorf("account daily 429 (Retry-After sent: %v): err %v, retry at %v, want %v", withHeader, err, at, want)
+		}
+		if n := len(e.fake.Calls()) - before; n != 1 {
+			t.Errorf("an account daily 429 was retried in the client: %d calls", n)
+		}
+	}
+	e.fake.ExhaustDaily(time.Time{}, false)
+	if _, err := e.client.Details(ctx, tgt); err != nil {
+		t.Errorf("read after the daily limit lifted: %v", err)
+	}
+
+	// An add whose answer is lost took effect; the caller sees a temporary
+	// error, and the next add of the email finds the same registrant.
+	lost := rules.Person{FirstName: "L", Email: "lost@example.org"}
+	e.fake.LoseNext(1)
+	if _, err := e.client.AddRegistrant(ctx, tgt, lost, ""); !errors.Is(err, rules.ErrTemporary) {
+		t.Errorf("add with its answer lost: err = %v, want temporary", err)
+	}
+	if r, ok := e.fake.Registrant(mid, lost.Email); !ok || e.fake.Adds(mid, lost.Email) != 1 {
+		t.Errorf("add with its answer lost: Zoom holds %+v (%v) after %d adds, want the registrant after 1", r, ok, e.fake.Adds(mid, lost.Email))
+	}
 }
 
 func TestClientPacesUnderTheCategoryLimit(t *testing.T) {

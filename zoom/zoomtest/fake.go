@@ -7,6 +7,7 @@
 package zoomtest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -103,15 +104,20 @@ type Fake struct {
 	tokenDown int
 	latency   time.Duration
 	refuseAll bool
-	calls     []Call
-	overLimit int
-	pages     map[string]pageState
+	// An account daily limit in force until dailyUntil.
+	dailyUntil      time.Time
+	dailyRetryAfter bool
+	dailyRefused    int
+	calls           []Call
+	overLimit       int
+	pages           map[string]pageState
 }
 
 type fault struct {
 	status     int
 	retryAfter string
 	reset      bool // close the connection without an answer
+	lose       bool // do the work, then close the connection without the answer
 }
 
 type pageState struct {
@@ -213,7 +219,36 @@ func (f *Fake) ResetNext(n int) {
 	}
 }
 
-// SetLatency makes every API answer wait d first (or until the client gives up).
+// LoseNext makes the next n API requests take effect and then drop the
+// connection without the answer, as when a timeout or a gateway loses
+// Zoom's reply: the caller cannot know what happened.
+func (f *Fake) LoseNext(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.faults = append(f.faults, fault{lose: true})
+	}
+}
+
+// ExhaustDaily makes every API request answer Zoom's account daily-limit
+// 429 until the fake's clock reaches until; with retryAfter the answer
+// says when (Retry-After, an ISO-8601 instant), else it says nothing, as
+// Zoom's per-user daily 429s do. A zero until lifts the limit.
+func (f *Fake) ExhaustDaily(until time.Time, retryAfter bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.dailyUntil, f.dailyRetryAfter = until, retryAfter
+}
+
+// DailyRefused returns how many API requests the account daily limit refused.
+func (f *Fake) DailyRefused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dailyRefused
+}
+
+// SetLatency makes every API answer wait d after the request took effect;
+// a client that gives up first gets no answer, though the work was done.
 func (f *Fake) SetLatency(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -341,35 +376,23 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	delay := f.latency
-	f.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	f.mu.Lock()
 	var ft *fault
 	if len(f.faults) > 0 {
 		ft = &f.faults[0]
 		f.faults = f.faults[1:]
 	}
+	delay := f.latency
+	daily := !f.dailyUntil.IsZero() && f.Now().Before(f.dailyUntil)
+	if daily {
+		f.dailyRefused++
+	}
+	until, withRetryAfter := f.dailyUntil, f.dailyRetryAfter
 	f.mu.Unlock()
-	if ft != nil {
-		if ft.reset {
-			if hj, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
-				w = hj.Unwrap()
-			}
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
-			panic(http.ErrAbortHandler)
-		}
+	switch {
+	case ft != nil && ft.reset:
+		dropConnection(w)
+		return
+	case ft != nil && !ft.lose:
 		if ft.retryAfter != "" {
 			w.Header().Set("Retry-After", ft.retryAfter)
 		}
@@ -381,7 +404,42 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 			writeError(w, ft.status, ft.status, http.StatusText(ft.status))
 		}
 		return
+	case daily:
+		w.Header().Set("X-RateLimit-Type", "Daily-limit")
+		if withRetryAfter {
+			w.Header().Set("Retry-After", until.UTC().Format(time.RFC3339))
+		}
+		writeError(w, http.StatusTooManyRequests, 429, "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.")
+		return
 	}
+	if delay == 0 && ft == nil {
+		f.route(w, r)
+		return
+	}
+	// Zoom does the work; then its answer is slow, or lost on the way.
+	buf := &bufferedAnswer{header: http.Header{}, status: http.StatusOK}
+	inner := &recorder{ResponseWriter: buf, status: http.StatusOK}
+	f.route(inner, r)
+	if rec, ok := w.(*recorder); ok {
+		rec.code = inner.code
+	}
+	if ft != nil {
+		dropConnection(w)
+		return
+	}
+	select {
+	case <-time.After(delay):
+	case <-r.Context().Done():
+		return
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(buf.status)
+	w.Write(buf.body.Bytes())
+}
+
+func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 	var m []string
 	switch {
 	case r.Method == http.MethodGet && reTarget.MatchString(r.URL.Path):
@@ -408,6 +466,31 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 404, "Not found.")
 	}
 }
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(interface{ Unwrap() http.ResponseWriter }); ok {
+		w = hj.Unwrap()
+	}
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// bufferedAnswer holds an answer until the fake decides to send it.
+type bufferedAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedAnswer) Header() http.Header         { return b.header }
+func (b *bufferedAnswer) WriteHeader(s int)           { b.status = s }
+func (b *bufferedAnswer) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 func (f *Fake) authorized(r *http.Request) bool {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
