@@ -129,7 +129,7 @@ func (d *DB) RetryJob(ctx context.Context, id int64, at time.Time, lastErr strin
 }
 
 // FailJob parks a job that cannot succeed without a person; it keeps the
-// reason and runs again only on RetryFailedJob.
+// reason and runs again only on RunJobNow.
 func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
 	return d.finishJob(ctx, id, rules.JobFailed, d.now(), reason, "")
 }
@@ -184,19 +184,40 @@ func (d *DB) RequeueExpired(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// RetryFailedJob queues a parked job again (admin's retry).
-func (d *DB) RetryFailedJob(ctx context.Context, id int64) error {
+// RunJobNow makes a job due now at an admin's request: a parked job is
+// queued again with its tries reset; a job waiting for its retry time (Zoom's
+// daily limit resets at 00:00 UTC) runs at once.
+func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 	now := d.now()
 	res, err := d.db.ExecContext(ctx, `
-		UPDATE jobs SET state = 'queued', run_at = ?, attempts = 0, updated_at = ?
-		WHERE id = ? AND state = 'failed'`, now, now, id)
+		UPDATE jobs SET run_at = ?, updated_at = ?,
+			attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, state = 'queued'
+		WHERE id = ? AND (state = 'failed' OR (state = 'queued' AND run_at > ?))`, now, now, id, now)
 	if err != nil {
-		return fmt.Errorf("retry job %d: %w", id, err)
+		return fmt.Errorf("run job %d now: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("retry job %d: no failed job with that id: %w", id, ErrNotFound)
+		return fmt.Errorf("run job %d now: no parked or waiting job with that id: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// WaitingJobs returns the ids of queued jobs whose retry time is still ahead.
+func (d *DB) WaitingJobs(ctx context.Context) ([]int64, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM jobs WHERE state = 'queued' AND run_at > ? ORDER BY id`, d.now())
+	if err != nil {
+		return nil, fmt.Errorf("list waiting jobs: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list waiting jobs: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // Jobs lists jobs in a state ("" for all), newest first, at most limit.

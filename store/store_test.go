@@ -174,6 +174,9 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
 		t.Fatal("claimed a job before its retry time")
 	}
+	if ids, _ := db.WaitingJobs(ctx); len(ids) != 1 || ids[0] != j.ID {
+		t.Errorf("waiting jobs = %v, want [%d]", ids, j.ID)
+	}
 	now = now.Add(2 * time.Hour)
 	j, ok, _ = db.ClaimJob(ctx, time.Minute)
 	if !ok {
@@ -186,11 +189,11 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if len(failed) != 1 || failed[0].LastError != "meeting 1 does not exist" {
 		t.Fatalf("failed jobs = %+v", failed)
 	}
-	if err := db.RetryFailedJob(ctx, j.ID); err != nil {
+	if err := db.RunJobNow(ctx, j.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RetryFailedJob(ctx, j.ID); err == nil {
-		t.Error("retrying a job that is not failed succeeded")
+	if err := db.RunJobNow(ctx, j.ID); err == nil {
+		t.Error("running now a job that is already due succeeded")
 	}
 	if j, ok, _ := db.ClaimJob(ctx, time.Minute); !ok || j.Attempts != 1 {
 		t.Fatalf("claim after admin retry = %+v ok=%v", j, ok)

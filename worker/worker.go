@@ -89,6 +89,7 @@ type Worker struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
+	seats  *seatLocks
 }
 
 // New returns a worker.
@@ -117,7 +118,7 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 	if len(cfg.Policy.RegisterStatuses) == 0 {
 		cfg.Policy = rules.DefaultPolicy()
 	}
-	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now, wake: make(chan struct{}, 1), seats: newSeatLocks()}
 }
 
 // Wake tells the worker a job is waiting; it never blocks.
@@ -321,6 +322,10 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 		return "", err
 	}
 	keys := seatKeys(in.Wants, in.Registrations)
+	// From reading the seats to acting on Zoom, no other job may decide
+	// about them.
+	unlock := sync.OnceFunc(w.seats.lock(keys))
+	defer unlock()
 	if in.Seats, err = w.store.Seats(ctx, keys); err != nil {
 		return "", err
 	}
@@ -337,6 +342,7 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	}
 	out := w.execute(ctx, order.ID, plan, in.Registrations, log)
 	out.released = plan.Release
+	unlock()
 
 	// Write back what the order holds, even when some attendees failed.
 	if err := w.writeBack(ctx, order, intent, out, &state); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -573,5 +574,53 @@ func TestWriteBackCorrectsASnapshotOlderThanOurOwnWrite(t *testing.T) {
 	h.drain()
 	if _, ok := h.shop.Meta(id, worker.MetaKey); !ok {
 		t.Error("the links were not written back: the stale snapshot was trusted over woozoom's own last write")
+	}
+}
+
+// gatedZoom holds the first add until released, to line two jobs up.
+type gatedZoom struct {
+	*zoom.Client
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gatedZoom) AddRegistrant(ctx context.Context, t rules.Target, p rules.Person, occ string) (rules.Seat, error) {
+	first := false
+	g.once.Do(func() { first = true })
+	if first {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Client.AddRegistrant(ctx, t, p, occ)
+}
+
+func TestTwoOrdersOfOneEmailAtOnceAddOnce(t *testing.T) {
+	h := newHarness(t)
+	g := &gatedZoom{Client: h.zc, entered: make(chan struct{}), release: make(chan struct{})}
+	w := worker.New(worker.Config{CustomerNote: true}, h.db, g, h.wc, woo.ParseDelivery, discard())
+	a := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "same@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	b := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "same@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(a)
+	h.deliver(b)
+	var wg sync.WaitGroup
+	run := func() {
+		if ran, err := w.RunOne(context.Background()); !ran || err != nil {
+			t.Errorf("RunOne = %v, %v", ran, err)
+		}
+	}
+	// Order a's job is about to add the seat when order b's job starts.
+	wg.Go(run)
+	<-g.entered
+	wg.Go(run)
+	time.Sleep(300 * time.Millisecond)
+	close(g.release)
+	wg.Wait()
+	if n := h.zoom.Adds(h.meeting, "same@example.org"); n != 1 {
+		t.Errorf("two orders of one email, worked at once: Zoom counted %d adds, want 1", n)
+	}
+	for _, id := range []int64{a, b} {
+		if regs, _ := h.db.Registrations(context.Background(), id); len(regs) != 1 || regs[0].State != rules.Active {
+			t.Errorf("order %d registrations = %+v, want one active", id, regs)
+		}
 	}
 }

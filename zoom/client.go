@@ -82,7 +82,8 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 		SetRetryWaitTime(500 * time.Millisecond).
 		SetRetryMaxWaitTime(10 * time.Second).
 		AddRetryCondition(c.retryInClient).
-		SetRetryAfter(c.waitBeforeRetry)
+		SetRetryAfter(c.waitBeforeRetry).
+		AddRetryHook(c.logRetry)
 	c.r.SetLogger(quietLogger{})
 	return c
 }
@@ -106,6 +107,21 @@ func (c *Client) retryInClient(resp *resty.Response, err error) bool {
 		return false
 	}
 	return err != nil || status >= 500
+}
+
+// logRetry makes the failures resty retries visible: they would otherwise
+// vanish when the retry succeeds.
+func (c *Client) logRetry(resp *resty.Response, err error) {
+	if resp == nil || resp.Request == nil {
+		return
+	}
+	args := []any{"method", resp.Request.Method, "url", resp.Request.URL, "attempt", resp.Request.Attempt}
+	if err != nil {
+		args = append(args, "err", err)
+	} else {
+		args = append(args, "status", resp.StatusCode())
+	}
+	c.log.WarnContext(resp.Request.Context(), "zoom call retried", args...)
 }
 
 func (c *Client) waitBeforeRetry(_ *resty.Client, resp *resty.Response) (time.Duration, error) {

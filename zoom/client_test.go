@@ -398,3 +398,23 @@ func TestTokenRejectedTwiceIsRetriedNotParked(t *testing.T) {
 		t.Errorf("a token refused after renewal: %v, want a retryable error that names the scopes", err)
 	}
 }
+
+func TestSlowAnswerTimesOut(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{Timeout: 300 * time.Millisecond, Retries: 1})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
+	if _, err := e.client.Details(ctx, tgt); err != nil { // token fetched before Zoom slows down
+		t.Fatal(err)
+	}
+	e.fake.SetLatency(time.Second)
+	start := time.Now()
+	_, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "S", Email: "slow@example.org"}, "")
+	t.Logf("err %v after %v", err, time.Since(start))
+	if !errors.Is(err, rules.ErrTemporary) {
+		t.Errorf("add answered after the timeout: err = %v, want temporary", err)
+	}
+	if waited := time.Since(start); waited > 900*time.Millisecond {
+		t.Errorf("the client waited %v for an answer, past its 300ms timeout", waited)
+	}
+}

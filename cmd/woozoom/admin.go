@@ -178,7 +178,7 @@ func jobsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 	var database string
 	cmd := &cobra.Command{
 		Use:   "jobs",
-		Short: "Show the work queue and retry parked jobs",
+		Short: "Show the work queue and run parked or waiting jobs again",
 	}
 	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
 	var failed bool
@@ -220,24 +220,48 @@ func jobsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 	}
 	list.Flags().BoolVar(&failed, "failed", false, "only parked jobs, which need a person")
 	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
+	var waiting bool
 	retry := &cobra.Command{
-		Use:   "retry JOB_ID",
-		Short: "Queue a parked job again (after fixing what its error names)",
-		Args:  cobra.ExactArgs(1),
+		Use:   "retry [JOB_ID...]",
+		Short: "Run parked jobs again (after fixing what their error names), or waiting jobs now",
+		Long: `Queue parked jobs again, with their tries reset, after fixing what their
+error names. A job that waits for its retry time (for example for Zoom's daily
+limit, which resets at 00:00 UTC) runs at once; --waiting does this for every
+waiting job, for example after Zoom raised a limit.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil {
-				return fmt.Errorf("job id %q is not a number", args[0])
+			if len(args) == 0 && !waiting {
+				return errors.New("name the jobs to run (see woozoom jobs list), or pass --waiting")
+			}
+			var ids []int64
+			for _, a := range args {
+				id, err := strconv.ParseInt(a, 10, 64)
+				if err != nil {
+					return fmt.Errorf("job id %q is not a number", a)
+				}
+				ids = append(ids, id)
 			}
 			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				if err := db.RetryFailedJob(ctx, id); err != nil {
-					return err
+				if waiting {
+					more, err := db.WaitingJobs(ctx)
+					if err != nil {
+						return err
+					}
+					ids = append(ids, more...)
 				}
-				fmt.Fprintf(out, "job %d queued again; the running sidecar picks it up\n", id)
+				for _, id := range ids {
+					if err := db.RunJobNow(ctx, id); err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "job %d queued to run now; the running sidecar picks it up\n", id)
+				}
+				if len(ids) == 0 {
+					fmt.Fprintln(out, "no job is waiting")
+				}
 				return nil
 			})
 		},
 	}
+	retry.Flags().BoolVar(&waiting, "waiting", false, "also run every job that waits for its retry time")
 	cmd.AddCommand(list, retry)
 	return cmd
 }

@@ -72,7 +72,7 @@ func TestChaos(t *testing.T) {
 database: %s
 log_format: json
 woocommerce: {url: %s, consumer_key: ck_chaos, consumer_secret: cs_chaos_secret, webhook_secret: %s, ca_file: %s, timeout: 5s}
-zoom: {account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 5s, light_per_second: 25, medium_per_second: 15}
+zoom: {account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 2s, light_per_second: 25, medium_per_second: 15}
 worker: {workers: 2, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
 reconcile: {interval: 0}
 events:
@@ -125,7 +125,13 @@ events:
 	var snapshots [][]byte
 	sender := &wootest.Sender{URL: base + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
 	faults, dupes, killed := 0, 0, 0
+	var slowUntil time.Time // Zoom answers slower than woozoom waits until then
+	dailyWithoutRetryAfter := false
 	for step := 0; step < steps; step++ {
+		if !slowUntil.IsZero() && time.Now().After(slowUntil) {
+			fz.SetLatency(0)
+			slowUntil = time.Time{}
+		}
 		switch {
 		case len(ids) < orders && (step%3 == 0 || len(ids) == 0):
 			var items []wootest.Item
@@ -170,19 +176,35 @@ events:
 		}
 		if r.IntN(25) == 0 {
 			faults++
-			switch r.IntN(6) {
-			case 0:
+			switch x := r.IntN(9); {
+			case x == 0:
 				fz.FailNext(2, 503, "")
-			case 1:
+			case x == 1:
 				fz.FailNext(2, 429, "1")
-			case 2:
+			case x == 2:
 				fz.ExpireTokens()
-			case 3:
+			case x == 3:
 				fz.FailTokens(2)
-			case 4:
+			case x == 4:
 				fz.ResetNext(1)
-			case 5:
+			case x == 5:
 				shop.FailNext(2, 500)
+			case x == 6:
+				// Zoom does the work and the answer is lost.
+				fz.LoseNext(1)
+			case x == 7:
+				// Zoom answers after woozoom's 2 s timeout, for 2 s.
+				fz.SetLatency(3 * time.Second)
+				slowUntil = time.Now().Add(2 * time.Second)
+			case !dailyWithoutRetryAfter && r.IntN(2) == 0:
+				// The account's daily limit without Retry-After, once: the
+				// jobs it meets wait for 00:00 UTC, checked at the end.
+				dailyWithoutRetryAfter = true
+				fz.ExhaustDaily(time.Now().Add(2*time.Second), false)
+			default:
+				// The account's daily limit, lifted at the instant its
+				// Retry-After names.
+				fz.ExhaustDaily(time.Now().Add(3*time.Second).UTC().Truncate(time.Second), true)
 			}
 		}
 		if killAt[step] {
@@ -216,6 +238,7 @@ events:
 	// The faults clear; one may still be in flight: run it again, as an
 	// admin would after a clear error.
 	shop.ClearFaults()
+	fz.SetLatency(0)
 	for try := 1; ; try++ {
 		out, err := exec.Command(bin, "reconcile", "--config", cfgFile, "--since", "2000-01-01").CombinedOutput()
 		if err == nil {
@@ -224,6 +247,13 @@ events:
 		if try == 5 {
 			t.Fatalf("reconcile: %v\n%s", err, out)
 		}
+	}
+	// Jobs that met a daily limit without Retry-After wait for 00:00 UTC.
+	// Check they do, and no earlier; then let the day turn for them, as
+	// the admin command does.
+	heldForDay := waitOnlyWaiting(t, dbFile, 3*time.Minute)
+	if out, err := exec.Command(bin, "jobs", "retry", "--waiting", "--config", cfgFile).CombinedOutput(); err != nil {
+		t.Fatalf("jobs retry --waiting: %v\n%s", err, out)
 	}
 	waitDrained(t, base, 3*time.Minute)
 	proc.Process.Signal(syscall.SIGTERM)
@@ -275,6 +305,18 @@ events:
 		}
 	}
 	overLimit := fz.OverLimit() // daily per-registrant limits: woozoom must never reach them
+	// Every add Zoom counted beyond the first for a seat spent one of its 3
+	// a day: an unanswered add must be looked up, not repeated.
+	repeatAdds := 0
+	var repeated []string
+	for _, target := range []int64{meeting, webinar} {
+		for _, reg := range fz.Registrants(target) {
+			if n := fz.Adds(target, reg.Email); n > 1 {
+				repeatAdds += n - 1
+				repeated = append(repeated, fmt.Sprintf("%d|%s", target, reg.Email))
+			}
+		}
+	}
 	var noWriteBack []int64
 	for id := range wantWriteBack {
 		if _, ok := shop.Meta(id, worker.MetaKey); !ok {
@@ -306,9 +348,9 @@ events:
 			disabled++
 		}
 	}
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, len(noWriteBack), lost, len(failedJobs), disabled)
-	if len(missing)+len(extra)+len(wrong)+overLimit+len(noWriteBack)+lost+len(failedJobs) > 0 {
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, repeatAdds, len(noWriteBack), lost, len(failedJobs), fz.DailyRefused(), heldForDay, disabled)
+	if len(missing)+len(extra)+len(wrong)+overLimit+repeatAdds+len(noWriteBack)+lost+len(failedJobs) > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
@@ -322,7 +364,7 @@ events:
 				os.WriteFile(filepath.Join(keep, fmt.Sprintf("order-%d.json", id)), body, 0o600)
 			}
 		}
-		t.Errorf("seed %d: missing %v, extra %v, wrong %v, no write-back %v, parked %v\nlog tail:\n%s", seed, missing, extra, wrong, noWriteBack, failedJobs, tail)
+		t.Errorf("seed %d: missing %v, extra %v, wrong %v, added more than once %v, no write-back %v, parked %v\nlog tail:\n%s", seed, missing, extra, wrong, repeated, noWriteBack, failedJobs, tail)
 	}
 }
 
@@ -355,6 +397,59 @@ func waitHealthy(t *testing.T, base string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("woozoom did not become healthy")
+}
+
+// waitOnlyWaiting waits until no queued job is due soon, checks that those held for a daily limit without Retry-After wait
+// for the next 00:00 UTC, and returns how many there are.
+func waitOnlyWaiting(t *testing.T, dbFile string, limit time.Duration) int {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(limit)
+	for {
+		counts, err := db.JobCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued, err := db.Jobs(ctx, rules.JobQueued, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		soon := 0 // due, or due within the harness's short retry times
+		for _, j := range queued {
+			if j.RunAt.Before(time.Now().Add(30 * time.Second)) {
+				soon++
+			}
+		}
+		if counts[rules.JobRunning] == 0 && soon == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("due jobs did not drain within %s: %v", limit, counts)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	now := time.Now().UTC()
+	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	jobs, err := db.Jobs(ctx, rules.JobQueued, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, j := range jobs {
+		if !strings.Contains(j.LastError, "daily rate limit") {
+			continue
+		}
+		held++
+		if !j.RunAt.Equal(midnight) {
+			t.Errorf("job %d met a daily limit without Retry-After and waits until %s, want %s: %s", j.ID, j.RunAt, midnight, j.LastError)
+		}
+	}
+	return held
 }
 
 // waitDrained waits until no job is queued or running, twice in a row.

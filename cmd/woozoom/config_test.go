@@ -180,6 +180,12 @@ func TestMapCommands(t *testing.T) {
 	if code := run(context.Background(), []string{"jobs", "retry", "77", "--database", db}, &out, &out); code == 0 {
 		t.Error("retrying a job that does not exist succeeded")
 	}
+	if code := run(context.Background(), []string{"jobs", "retry", "--database", db}, &out, &out); code == 0 {
+		t.Error("jobs retry without ids or --waiting succeeded")
+	}
+	if got := runOK("jobs", "retry", "--waiting"); !strings.Contains(got, "no job is waiting") {
+		t.Errorf("jobs retry --waiting on an empty queue: %q", got)
+	}
 }
 
 func TestConfigAttendeeKeys(t *testing.T) {

@@ -121,6 +121,9 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := httptest.NewRecorder()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	v.next.ServeHTTP(rec, r)
+	if r.Context().Err() != nil {
+		return // the client gave up; no answer goes out
+	}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
