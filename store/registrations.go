@@ -124,7 +124,7 @@ func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
 			if err != nil {
 				return fmt.Errorf("seat %s on %s: %w", s.Email, s.Target, err)
 			}
-			if err := clearAdd(ctx, tx, s.SeatKey); err != nil {
+			if err := settle(ctx, tx, s.SeatKey); err != nil {
 				return err
 			}
 		}
@@ -136,43 +136,57 @@ func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
 	return nil
 }
 
-// BeginAdd records that an add for the seat is about to be sent; until
-// SaveSeats or EndAdd records its outcome, the seat is uncertain.
-func (d *DB) BeginAdd(ctx context.Context, k rules.SeatKey) error {
-	_, err := d.db.ExecContext(ctx, `
-		INSERT INTO add_attempts (target_kind, target_id, email, started_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (target_kind, target_id, email) DO UPDATE SET started_at = excluded.started_at`,
-		k.Target.Kind, k.Target.ID, k.Email, d.now())
-	if err != nil {
-		return fmt.Errorf("record add of %s on %s: %w", k.Email, k.Target, err)
-	}
-	return nil
+// BeginSeatChange records that a change of the seats (an add, an approve,
+// a cancel) is about to be sent to Zoom; until SaveSeats or EndSeatChange
+// records its outcome, the seats are unsettled.
+func (d *DB) BeginSeatChange(ctx context.Context, keys ...rules.SeatKey) error {
+	now := d.now()
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			_, err := tx.ExecContext(ctx, `
+				INSERT INTO unsettled_seats (target_kind, target_id, email, started_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (target_kind, target_id, email) DO UPDATE SET started_at = excluded.started_at`,
+				k.Target.Kind, k.Target.ID, k.Email, now)
+			if err != nil {
+				return fmt.Errorf("record change of %s on %s: %w", k.Email, k.Target, err)
+			}
+		}
+		return nil
+	})
 }
 
-// EndAdd records that the seat's add is known not to have taken effect.
-func (d *DB) EndAdd(ctx context.Context, k rules.SeatKey) error {
-	return d.tx(ctx, func(tx *sql.Tx) error { return clearAdd(ctx, tx, k) })
+// EndSeatChange records that the seats' change is known not to have been
+// made.
+func (d *DB) EndSeatChange(ctx context.Context, keys ...rules.SeatKey) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			if err := settle(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-func clearAdd(ctx context.Context, tx *sql.Tx, k rules.SeatKey) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM add_attempts WHERE target_kind = ? AND target_id = ? AND email = ?`,
+func settle(ctx context.Context, tx *sql.Tx, k rules.SeatKey) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM unsettled_seats WHERE target_kind = ? AND target_id = ? AND email = ?`,
 		k.Target.Kind, k.Target.ID, k.Email)
 	if err != nil {
-		return fmt.Errorf("clear add of %s on %s: %w", k.Email, k.Target, err)
+		return fmt.Errorf("settle %s on %s: %w", k.Email, k.Target, err)
 	}
 	return nil
 }
 
-// UncertainAdds returns those of the seats whose last add has no known
+// UnsettledSeats returns those of the seats whose last change has no known
 // outcome.
-func (d *DB) UncertainAdds(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error) {
+func (d *DB) UnsettledSeats(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error) {
 	var out []rules.SeatKey
 	for _, k := range keys {
 		var n int
-		err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM add_attempts WHERE target_kind = ? AND target_id = ? AND email = ?`,
+		err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM unsettled_seats WHERE target_kind = ? AND target_id = ? AND email = ?`,
 			k.Target.Kind, k.Target.ID, k.Email).Scan(&n)
 		if err != nil {
-			return nil, fmt.Errorf("read add of %s on %s: %w", k.Email, k.Target, err)
+			return nil, fmt.Errorf("read change of %s on %s: %w", k.Email, k.Target, err)
 		}
 		if n > 0 {
 			out = append(out, k)

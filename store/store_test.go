@@ -256,36 +256,34 @@ func TestRegistrationsSeatsAndHolders(t *testing.T) {
 	}
 }
 
-func TestAddAttempts(t *testing.T) {
+func TestUnsettledSeats(t *testing.T) {
 	db, _ := open(t)
 	ctx := context.Background()
 	mtg := rules.Target{Kind: rules.Meeting, ID: 85746065123}
 	a := rules.SeatKey{Target: mtg, Email: "a@example.org"}
 	b := rules.SeatKey{Target: mtg, Email: "b@example.org"}
 	c := rules.SeatKey{Target: rules.Target{Kind: rules.Webinar, ID: 9}, Email: "a@example.org"}
-	for _, k := range []rules.SeatKey{a, b, c} {
-		if err := db.BeginAdd(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.BeginAdd(ctx, a); err != nil { // a second try of the same add
+	if err := db.BeginSeatChange(ctx, a, b, c); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.UncertainAdds(ctx, []rules.SeatKey{a, b, c})
+	if err := db.BeginSeatChange(ctx, a); err != nil { // a second try of the same change
+		t.Fatal(err)
+	}
+	got, err := db.UnsettledSeats(ctx, []rules.SeatKey{a, b, c})
 	if err != nil || len(got) != 3 {
-		t.Fatalf("UncertainAdds after three adds began = %v, %v", got, err)
+		t.Fatalf("UnsettledSeats after three changes began = %v, %v", got, err)
 	}
 	// The answer read: the seat is saved and no longer uncertain.
 	if err := db.SaveSeats(ctx, rules.Seat{SeatKey: a, RegistrantID: "r1", Status: rules.SeatApproved}); err != nil {
 		t.Fatal(err)
 	}
 	// A refusal read: Zoom holds nothing.
-	if err := db.EndAdd(ctx, c); err != nil {
+	if err := db.EndSeatChange(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = db.UncertainAdds(ctx, []rules.SeatKey{a, b, c})
+	got, _ = db.UnsettledSeats(ctx, []rules.SeatKey{a, b, c})
 	if diff := cmp.Diff([]rules.SeatKey{b}, got); diff != "" {
-		t.Errorf("uncertain adds (-want +got)\n%s", diff)
+		t.Errorf("unsettled seats (-want +got)\n%s", diff)
 	}
 }
 
@@ -384,7 +382,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`DROP INDEX registrations_product`,
 		`ALTER TABLE registrations DROP COLUMN product_id`,
 		`ALTER TABLE orders DROP COLUMN meta_digest`,
-		`DROP TABLE add_attempts`,
+		`DROP TABLE unsettled_seats`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)

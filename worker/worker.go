@@ -31,9 +31,9 @@ type Store interface {
 	SaveRegistrations(ctx context.Context, regs []rules.Registration) error
 	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
 	SaveSeats(ctx context.Context, seats ...rules.Seat) error
-	BeginAdd(ctx context.Context, k rules.SeatKey) error
-	EndAdd(ctx context.Context, k rules.SeatKey) error
-	UncertainAdds(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error)
+	BeginSeatChange(ctx context.Context, keys ...rules.SeatKey) error
+	EndSeatChange(ctx context.Context, keys ...rules.SeatKey) error
+	UnsettledSeats(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error)
 	HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error)
 	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
 	SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error
@@ -329,7 +329,7 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	if in.Seats, err = w.store.Seats(ctx, keys); err != nil {
 		return "", err
 	}
-	if err := w.settleAdds(ctx, keys, in.Seats, log); err != nil {
+	if err := w.settle(ctx, keys, in.Seats, log); err != nil {
 		return "", err
 	}
 	if in.HeldElsewhere, err = w.store.HeldElsewhere(ctx, order.ID, keys); err != nil {
@@ -357,12 +357,20 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	return out.summary(intent), nil
 }
 
-// settleAdds learns from Zoom what became of adds whose answer was never
-// read (a crash, a timeout, a lost reply), and records it in seats. Adding
-// again instead would spend one of Zoom's 3 adds per email per meeting per
-// day, and could run into the limit.
-func (w *Worker) settleAdds(ctx context.Context, keys []rules.SeatKey, seats map[rules.SeatKey]rules.Seat, log *slog.Logger) error {
-	open, err := w.store.UncertainAdds(ctx, keys)
+// refused reports a Zoom answer that says the change was not made. Any
+// other failure (a timeout, a lost answer, a 5xx, a crash) leaves the seat
+// unsettled, for settle to look up.
+func refused(err error) bool {
+	return err != nil && (errors.Is(err, rules.ErrRateLimited) || errors.Is(err, rules.ErrPermanent))
+}
+
+// settle learns from Zoom what became of seat changes whose answer was
+// never read (a crash, a timeout, a lost reply), and records it in seats.
+// Guessing would go wrong both ways: adding again spends one of Zoom's 3
+// adds per email per meeting per day, and a cancel made but not recorded
+// leaves another order's attendee shut out.
+func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rules.SeatKey]rules.Seat, log *slog.Logger) error {
+	open, err := w.store.UnsettledSeats(ctx, keys)
 	if err != nil || len(open) == 0 {
 		return err
 	}
@@ -380,7 +388,7 @@ func (w *Worker) settleAdds(ctx context.Context, keys []rules.SeatKey, seats map
 		for _, status := range []rules.SeatStatus{rules.SeatApproved, rules.SeatPending, rules.SeatDenied} {
 			list, err := w.zoom.Registrants(ctx, t, status)
 			if err != nil {
-				return fmt.Errorf("look up %d registrants whose add went unanswered on %s: %w", len(unsettled), t, err)
+				return fmt.Errorf("look up %d registrants of %s whose change went unanswered: %w", len(unsettled), t, err)
 			}
 			for _, s := range list {
 				if !unsettled[s.Email] {
@@ -391,17 +399,23 @@ func (w *Worker) settleAdds(ctx context.Context, keys []rules.SeatKey, seats map
 				}
 				seats[s.SeatKey] = s
 				delete(unsettled, s.Email)
-				log.Info("an unanswered add had taken effect", "email", s.Email, "target", t.String(), "status", string(s.Status))
+				log.Info("settled an unanswered change on Zoom", "email", s.Email, "target", t.String(), "status", string(s.Status))
 			}
 			if len(unsettled) == 0 {
 				break
 			}
 		}
 		for email := range unsettled {
-			if err := w.store.EndAdd(ctx, rules.SeatKey{Target: t, Email: email}); err != nil {
+			k := rules.SeatKey{Target: t, Email: email}
+			if err := w.store.EndSeatChange(ctx, k); err != nil {
 				return err
 			}
-			log.Info("an unanswered add had not taken effect", "email", email, "target", t.String())
+			if s, ok := seats[k]; ok {
+				// Zoom no longer has it (deleted by the host?): keep what we knew.
+				log.Warn("an unanswered change: Zoom no longer lists the registrant", "email", email, "target", t.String(), "status", string(s.Status))
+				continue
+			}
+			log.Info("settled an unanswered add: Zoom does not have it", "email", email, "target", t.String())
 		}
 	}
 	return nil
@@ -462,15 +476,13 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
 			continue
 		}
-		if err := w.store.BeginAdd(ctx, a.Seat); err != nil {
+		if err := w.store.BeginSeatChange(ctx, a.Seat); err != nil {
 			note(err)
 			continue
 		}
 		seat, err := w.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee, a.Occurrences)
-		if err != nil && (errors.Is(err, rules.ErrRateLimited) || errors.Is(err, rules.ErrPermanent)) {
-			// Zoom refused it: nothing was added. Any other failure leaves
-			// the add uncertain, for settleAdds to look up.
-			if eerr := w.store.EndAdd(ctx, a.Seat); eerr != nil {
+		if refused(err) {
+			if eerr := w.store.EndSeatChange(ctx, a.Seat); eerr != nil {
 				note(eerr)
 			}
 		}
@@ -509,7 +521,20 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 			seats[i] = rules.Seat{SeatKey: a.Seat, RegistrantID: a.RegistrantID}
 		}
 		kind, target := batch[0].Kind, batch[0].Seat.Target
+		keys := make([]rules.SeatKey, len(seats))
+		for i, s := range seats {
+			keys[i] = s.SeatKey
+		}
+		if err := w.store.BeginSeatChange(ctx, keys...); err != nil {
+			note(err)
+			continue
+		}
 		if err := w.zoom.UpdateStatus(ctx, target, kind, seats); err != nil {
+			if refused(err) {
+				if eerr := w.store.EndSeatChange(ctx, keys...); eerr != nil {
+					note(eerr)
+				}
+			}
 			note(err)
 			continue
 		}

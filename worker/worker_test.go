@@ -418,7 +418,7 @@ func TestUnansweredAddIsLookedUpNotRepeated(t *testing.T) {
 			if seats[key].RegistrantID != r.ID || seats[key].JoinURL != r.JoinURL {
 				t.Errorf("seat %+v, want Zoom's registrant %s", seats[key], r.ID)
 			}
-			if open, _ := h.db.UncertainAdds(context.Background(), []rules.SeatKey{key}); len(open) != 0 {
+			if open, _ := h.db.UnsettledSeats(context.Background(), []rules.SeatKey{key}); len(open) != 0 {
 				t.Errorf("add still uncertain after it was settled: %v", open)
 			}
 			if meta, ok := h.shop.Meta(id, worker.MetaKey); !ok || !strings.Contains(fmt.Sprint(meta), r.JoinURL) {
@@ -622,5 +622,31 @@ func TestTwoOrdersOfOneEmailAtOnceAddOnce(t *testing.T) {
 		if regs, _ := h.db.Registrations(context.Background(), id); len(regs) != 1 || regs[0].State != rules.Active {
 			t.Errorf("order %d registrations = %+v, want one active", id, regs)
 		}
+	}
+}
+
+func TestUnansweredCancelIsLookedUpBeforeAnotherOrderClaims(t *testing.T) {
+	h := newHarness(t)
+	x := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(x)
+	h.drain()
+	// Order x is cancelled; Zoom denies the registrant, but the answer is lost.
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.SetStatus(x, "cancelled")
+	h.zoom.LoseNext(1)
+	h.deliver(x)
+	h.drain()
+	if got := h.status(h.meeting, "a@example.org"); got != "denied" {
+		t.Fatalf("after the lost cancel Zoom holds %s, want denied", got)
+	}
+	// Another order of the same email, completed before x's job retries.
+	y := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(y)
+	h.drain()
+	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
+		t.Errorf("order y's attendee on Zoom: %s, want approved", got)
+	}
+	if n := h.zoom.Adds(h.meeting, "a@example.org"); n != 1 {
+		t.Errorf("adds counted by Zoom = %d, want 1", n)
 	}
 }
