@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -51,6 +52,11 @@ type Client struct {
 	medium *rate.Limiter
 	log    *slog.Logger
 	now    func() time.Time
+
+	mu sync.Mutex
+	// held[cat] is when Zoom said the account's daily limit of a category
+	// resets: until then its calls are answered here, not sent.
+	held [2]time.Time
 }
 
 // New returns a client. hc may be nil; its Timeout is then cfg.Timeout.
@@ -153,6 +159,14 @@ type call struct {
 // do sends a call with a valid token, pacing it under the category's limit;
 // a token Zoom rejects with code 124 is renewed and the call sent once more.
 func (c *Client) do(ctx context.Context, cl call) error {
+	c.mu.Lock()
+	until := c.held[cl.cat]
+	c.mu.Unlock()
+	if c.now().Before(until) {
+		return &Error{Op: cl.op, HTTPStatus: http.StatusTooManyRequests,
+			Message: "not sent: Zoom's daily limit for the account is reached until " + until.UTC().Format(time.RFC3339),
+			kind:    rules.ErrRateLimited, retryAt: until}
+	}
 	for attempt := 0; ; attempt++ {
 		lim := c.light
 		if cl.cat == medium {
@@ -187,6 +201,14 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			return nil
 		}
 		zerr := newError(cl.op, resp.StatusCode(), resp.Header(), resp.Body(), c.now())
+		if zerr.accountDaily() && resp.Header().Get("Retry-After") != "" {
+			// Every call of the category would be refused until then. Without
+			// Retry-After the reset is a guess (00:00 UTC): each job waits for
+			// it on its own, and an admin's retry is not held back.
+			c.mu.Lock()
+			c.held[cl.cat] = zerr.retryAt
+			c.mu.Unlock()
+		}
 		if zerr.TokenRejected() && attempt == 0 {
 			c.tokens.Invalidate(token)
 			continue

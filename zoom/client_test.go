@@ -288,7 +288,7 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 	// The account's daily limit, with Retry-After: due at that instant, not
 	// retried; without it: due at 00:00 UTC. Reads are not retried either.
 	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	for _, withHeader := range []bool{true, false} {
+	for _, withHeader := range []bool{false, true} {
 		e.fake.ExhaustDaily(until, withHeader)
 		before = len(e.fake.Calls())
 		_, err = e.client.Details(ctx, tgt)
@@ -303,13 +303,28 @@ func TestRateLimitsAndServerErrors(t *testing.T) {
 			t.Errorf("an account daily 429 was retried in the client: %d calls", n)
 		}
 	}
-	e.fake.ExhaustDaily(time.Time{}, false)
-	if _, err := e.client.Details(ctx, tgt); err != nil {
-		t.Errorf("read after the daily limit lifted: %v", err)
+	// Zoom named the reset: until then the category's calls are not sent.
+	before = len(e.fake.Calls())
+	_, err = e.client.Details(ctx, tgt)
+	if at, _ := rules.RetryAt(err); !errors.Is(err, rules.ErrRateLimited) || !at.Equal(until) {
+		t.Errorf("a Light call during the account's daily limit: err %v, retry at %v, want %v", err, at, until)
 	}
+	if n := len(e.fake.Calls()) - before; n != 0 {
+		t.Errorf("%d calls sent to Zoom during a daily limit whose reset Zoom named", n)
+	}
+	e.fake.ExhaustDaily(time.Time{}, false)
+	if _, err := e.client.Registrants(ctx, tgt, rules.SeatApproved); err != nil {
+		t.Errorf("a Medium call while only Light is held: %v", err)
+	}
+}
 
-	// An add whose answer is lost took effect; the caller sees a temporary
-	// error, and the next add of the email finds the same registrant.
+// An add whose answer is lost took effect; the caller sees a temporary
+// error, and Zoom holds the registrant.
+func TestLostAnswer(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{Retries: 3})
+	ctx := context.Background()
+	mid := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	tgt := rules.Target{Kind: rules.Meeting, ID: mid}
 	lost := rules.Person{FirstName: "L", Email: "lost@example.org"}
 	e.fake.LoseNext(1)
 	if _, err := e.client.AddRegistrant(ctx, tgt, lost, ""); !errors.Is(err, rules.ErrTemporary) {

@@ -65,6 +65,12 @@ func (e *Error) Daily() bool {
 	return e.HTTPStatus == http.StatusTooManyRequests && strings.Contains(strings.ToLower(e.Message), "daily")
 }
 
+// accountDaily reports the account's daily limit of an API category, as
+// opposed to one registrant's or one host's.
+func (e *Error) accountDaily() bool {
+	return e.HTTPStatus == http.StatusTooManyRequests && strings.Contains(strings.ToLower(e.Message), "daily rate limit for this api")
+}
+
 // Codes after which one attendee is refused while others may go ahead.
 var attendeeCodes = map[int]bool{
 	300:  true, // validation failed: email or name refused

@@ -125,13 +125,40 @@ events:
 	var snapshots [][]byte
 	sender := &wootest.Sender{URL: base + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
 	faults, dupes, killed := 0, 0, 0
-	var slowUntil time.Time // Zoom answers slower than woozoom waits until then
-	dailyWithoutRetryAfter := false
-	for step := 0; step < steps; step++ {
-		if !slowUntil.IsZero() && time.Now().After(slowUntil) {
-			fz.SetLatency(0)
-			slowUntil = time.Time{}
+	// Faults that last a while open every few seconds for as long as
+	// woozoom has work, not just while the (much faster) stream runs.
+	stopWindows := make(chan struct{})
+	var windows sync.WaitGroup
+	windowFaults := 0
+	windows.Go(func() {
+		wr := rand.New(rand.NewPCG(seed, 11))
+		dailyWithoutRetryAfter := false
+		for {
+			select {
+			case <-stopWindows:
+				return
+			case <-time.After(time.Duration(2000+wr.IntN(3000)) * time.Millisecond):
+			}
+			windowFaults++
+			switch x := wr.IntN(3); {
+			case x == 0:
+				// For 2 s, Zoom answers after woozoom's 2 s timeout.
+				fz.SetLatency(3 * time.Second)
+				time.Sleep(2 * time.Second)
+				fz.SetLatency(0)
+			case x == 1 && !dailyWithoutRetryAfter:
+				// The account's daily limit without Retry-After, once: the
+				// jobs it meets wait for 00:00 UTC, checked at the end.
+				dailyWithoutRetryAfter = true
+				fz.ExhaustDaily(time.Now().Add(2*time.Second), false)
+			default:
+				// The account's daily limit, lifted at the instant its
+				// Retry-After names.
+				fz.ExhaustDaily(time.Now().Add(3*time.Second).UTC().Truncate(time.Second), true)
+			}
 		}
+	})
+	for step := 0; step < steps; step++ {
 		switch {
 		case len(ids) < orders && (step%3 == 0 || len(ids) == 0):
 			var items []wootest.Item
@@ -176,7 +203,7 @@ events:
 		}
 		if r.IntN(25) == 0 {
 			faults++
-			switch x := r.IntN(9); {
+			switch x := r.IntN(7); {
 			case x == 0:
 				fz.FailNext(2, 503, "")
 			case x == 1:
@@ -192,19 +219,6 @@ events:
 			case x == 6:
 				// Zoom does the work and the answer is lost.
 				fz.LoseNext(1)
-			case x == 7:
-				// Zoom answers after woozoom's 2 s timeout, for 2 s.
-				fz.SetLatency(3 * time.Second)
-				slowUntil = time.Now().Add(2 * time.Second)
-			case !dailyWithoutRetryAfter && r.IntN(2) == 0:
-				// The account's daily limit without Retry-After, once: the
-				// jobs it meets wait for 00:00 UTC, checked at the end.
-				dailyWithoutRetryAfter = true
-				fz.ExhaustDaily(time.Now().Add(2*time.Second), false)
-			default:
-				// The account's daily limit, lifted at the instant its
-				// Retry-After names.
-				fz.ExhaustDaily(time.Now().Add(3*time.Second).UTC().Truncate(time.Second), true)
 			}
 		}
 		if killAt[step] {
@@ -232,13 +246,16 @@ events:
 	close(stopRunner)
 	runner.Wait()
 	shop.Flush()
+	waitOnlyWaiting(t, dbFile, 3*time.Minute)
+	close(stopWindows)
+	windows.Wait()
+	faults += windowFaults
 
 	// WooCommerce may have disabled the webhook while woozoom was down; the
 	// admin's reconciliation pass picks up what was never delivered.
 	// The faults clear; one may still be in flight: run it again, as an
 	// admin would after a clear error.
 	shop.ClearFaults()
-	fz.SetLatency(0)
 	for try := 1; ; try++ {
 		out, err := exec.Command(bin, "reconcile", "--config", cfgFile, "--since", "2000-01-01").CombinedOutput()
 		if err == nil {
@@ -348,8 +365,8 @@ events:
 			disabled++
 		}
 	}
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, repeatAdds, len(noWriteBack), lost, len(failedJobs), fz.DailyRefused(), heldForDay, disabled)
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, repeatAdds, len(noWriteBack), lost, len(failedJobs), fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
 	if len(missing)+len(extra)+len(wrong)+overLimit+repeatAdds+len(noWriteBack)+lost+len(failedJobs) > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)

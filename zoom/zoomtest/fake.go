@@ -108,6 +108,7 @@ type Fake struct {
 	dailyUntil      time.Time
 	dailyRetryAfter bool
 	dailyRefused    int
+	timedOut        int // answers the client gave up waiting for
 	calls           []Call
 	overLimit       int
 	pages           map[string]pageState
@@ -238,6 +239,13 @@ func (f *Fake) ExhaustDaily(until time.Time, retryAfter bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dailyUntil, f.dailyRetryAfter = until, retryAfter
+}
+
+// TimedOut returns how many slow answers the client stopped waiting for.
+func (f *Fake) TimedOut() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.timedOut
 }
 
 // DailyRefused returns how many API requests the account daily limit refused.
@@ -430,6 +438,9 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-time.After(delay):
 	case <-r.Context().Done():
+		f.mu.Lock()
+		f.timedOut++
+		f.mu.Unlock()
 		return
 	}
 	for k, v := range buf.header {
