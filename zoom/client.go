@@ -163,9 +163,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	until := c.held[cl.cat]
 	c.mu.Unlock()
 	if c.now().Before(until) {
-		return &Error{Op: cl.op, HTTPStatus: http.StatusTooManyRequests,
-			Message: "not sent: Zoom's daily limit for the account is reached until " + until.UTC().Format(time.RFC3339),
-			kind:    rules.ErrRateLimited, retryAt: until}
+		return heldError{op: cl.op, until: until}
 	}
 	for attempt := 0; ; attempt++ {
 		lim := c.light
@@ -216,6 +214,20 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		return zerr
 	}
 }
+
+// heldError answers a call not sent because the account's daily limit for
+// its category lasts until a time Zoom named.
+type heldError struct {
+	op    string
+	until time.Time
+}
+
+func (e heldError) Error() string {
+	return fmt.Sprintf("%s: not sent: Zoom's daily limit for the account lasts until %s", e.op, e.until.UTC().Format(time.RFC3339))
+}
+
+func (e heldError) Unwrap() error      { return rules.ErrRateLimited }
+func (e heldError) RetryAt() time.Time { return e.until }
 
 func targetPath(t rules.Target) (string, error) {
 	switch t.Kind {

@@ -125,20 +125,23 @@ events:
 	var snapshots [][]byte
 	sender := &wootest.Sender{URL: base + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
 	faults, dupes, killed := 0, 0, 0
-	// Faults that last a while open every few seconds for as long as
-	// woozoom has work, not just while the (much faster) stream runs.
+	// Faults that last a while open after 1 to 3 s, then every 5 to 15 s,
+	// for as long as woozoom has work, not just while the (much faster)
+	// stream runs.
 	stopWindows := make(chan struct{})
 	var windows sync.WaitGroup
 	windowFaults := 0
 	windows.Go(func() {
 		wr := rand.New(rand.NewPCG(seed, 11))
 		dailyWithoutRetryAfter := false
+		wait := time.Duration(1000+wr.IntN(2000)) * time.Millisecond
 		for {
 			select {
 			case <-stopWindows:
 				return
-			case <-time.After(time.Duration(2000+wr.IntN(3000)) * time.Millisecond):
+			case <-time.After(wait):
 			}
+			wait = time.Duration(5000+wr.IntN(10000)) * time.Millisecond
 			windowFaults++
 			switch x := wr.IntN(3); {
 			case x == 0:
@@ -154,7 +157,7 @@ events:
 			default:
 				// The account's daily limit, lifted at the instant its
 				// Retry-After names.
-				fz.ExhaustDaily(time.Now().Add(3*time.Second).UTC().Truncate(time.Second), true)
+				fz.ExhaustDaily(time.Now().Add(2*time.Second).UTC().Truncate(time.Second), true)
 			}
 		}
 	})
@@ -416,8 +419,9 @@ func waitHealthy(t *testing.T, base string) {
 	t.Fatal("woozoom did not become healthy")
 }
 
-// waitOnlyWaiting waits until no queued job is due soon, checks that those held for a daily limit without Retry-After wait
-// for the next 00:00 UTC, and returns how many there are.
+// waitOnlyWaiting waits until no queued job is due soon, checks that those
+// held for a daily limit without Retry-After wait for the 00:00 UTC after
+// they met it, and returns how many there are.
 func waitOnlyWaiting(t *testing.T, dbFile string, limit time.Duration) int {
 	t.Helper()
 	ctx := context.Background()
@@ -450,8 +454,6 @@ func waitOnlyWaiting(t *testing.T, dbFile string, limit time.Duration) int {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	now := time.Now().UTC()
-	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
 	jobs, err := db.Jobs(ctx, rules.JobQueued, 100000)
 	if err != nil {
 		t.Fatal(err)
@@ -462,8 +464,9 @@ func waitOnlyWaiting(t *testing.T, dbFile string, limit time.Duration) int {
 			continue
 		}
 		held++
-		if !j.RunAt.Equal(midnight) {
-			t.Errorf("job %d met a daily limit without Retry-After and waits until %s, want %s: %s", j.ID, j.RunAt, midnight, j.LastError)
+		y, m, d := j.UpdatedAt.UTC().Date()
+		if midnight := time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC); !j.RunAt.Equal(midnight) {
+			t.Errorf("job %d met a daily limit without Retry-After at %s and waits until %s, want %s: %s", j.ID, j.UpdatedAt, j.RunAt, midnight, j.LastError)
 		}
 	}
 	return held
