@@ -208,7 +208,7 @@ events:
 			faults++
 			switch x := r.IntN(7); {
 			case x == 0:
-				fz.FailNext(2, 503, "")
+				fz.FailNext(2, []int{500, 503}[r.IntN(2)], "")
 			case x == 1:
 				fz.FailNext(2, 429, "1")
 			case x == 2:

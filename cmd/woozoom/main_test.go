@@ -450,3 +450,46 @@ func TestBackfillAndExport(t *testing.T) {
 		}
 	}
 }
+
+// A meeting deleted on Zoom parks the job with Zoom's reason; the admin
+// maps the product to a new meeting and retries the job.
+func TestParkedJobRetriedByTheAdmin(t *testing.T) {
+	e := startE2E(t)
+	admin := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if code := run(context.Background(), append(args, "--config", e.cfgFile), &out, &out); code != 0 {
+			t.Fatalf("woozoom %s: exit %d\n%s", strings.Join(args, " "), code, out.String())
+		}
+		return out.String()
+	}
+	gone := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Deleted tour", HostEmail: "host@shop.example", Duration: 60})
+	admin("map", "add", "--product", "12", "--meeting", fmt.Sprint(gone))
+	e.zoom.DeleteMeeting(gone)
+
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Pia", Email: "pia@example.org", Items: []wootest.Item{{ProductID: 12}}})
+	e.shop.Flush()
+	var jobID string
+	e.eventually("the job parked with Zoom's 3001", func() bool {
+		for _, line := range strings.Split(admin("jobs", "list", "--failed"), "\n") {
+			if strings.Contains(line, "3001") && strings.Contains(line, fmt.Sprint(id)) {
+				jobID = strings.Fields(line)[0]
+				return true
+			}
+		}
+		return false
+	})
+
+	fresh := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Tour, new date", HostEmail: "host@shop.example", Duration: 60})
+	admin("map", "remove", "--product", "12", "--meeting", fmt.Sprint(gone))
+	admin("map", "add", "--product", "12", "--meeting", fmt.Sprint(fresh))
+	if out := admin("jobs", "retry", jobID); !strings.Contains(out, "job "+jobID) {
+		t.Errorf("jobs retry said: %s", out)
+	}
+	e.eventually("the retried job registered the attendee on the new meeting", func() bool {
+		return e.zoomStatus(fresh, "pia@example.org") == "approved"
+	})
+	if out := admin("jobs", "list", "--failed"); strings.Contains(out, "3001") {
+		t.Errorf("the retried job is still parked:\n%s", out)
+	}
+}
