@@ -133,7 +133,6 @@ events:
 	windowFaults := 0
 	windows.Go(func() {
 		wr := rand.New(rand.NewPCG(seed, 11))
-		dailyWithoutRetryAfter := false
 		wait := time.Duration(1000+wr.IntN(2000)) * time.Millisecond
 		for {
 			select {
@@ -143,17 +142,18 @@ events:
 			}
 			wait = time.Duration(5000+wr.IntN(10000)) * time.Millisecond
 			windowFaults++
-			switch x := wr.IntN(3); {
-			case x == 0:
+			// Each kind in turn, so even a short run sees each of them; the
+			// daily limit without Retry-After only once.
+			switch kind := windowFaults % 2; {
+			case windowFaults == 3:
+				// The account's daily limit without Retry-After: the jobs
+				// it meets wait for 00:00 UTC, checked at the end.
+				fz.ExhaustDaily(time.Now().Add(2*time.Second), false)
+			case kind == 1:
 				// For 2 s, Zoom answers after woozoom's 2 s timeout.
 				fz.SetLatency(3 * time.Second)
 				time.Sleep(2 * time.Second)
 				fz.SetLatency(0)
-			case x == 1 && !dailyWithoutRetryAfter:
-				// The account's daily limit without Retry-After, once: the
-				// jobs it meets wait for 00:00 UTC, checked at the end.
-				dailyWithoutRetryAfter = true
-				fz.ExhaustDaily(time.Now().Add(2*time.Second), false)
 			default:
 				// The account's daily limit, lifted at the instant its
 				// Retry-After names.
