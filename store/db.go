@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -31,6 +32,10 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	db  *sql.DB
 	Now func() time.Time
+	// writes queues this process's writers in Go. SQLite's own busy wait
+	// sleeps and retries, so under a stream of webhook commits a waiting
+	// worker could lose the race for the lock again and again.
+	writes sync.Mutex
 }
 
 // Open opens (creating if needed, owner-only) the database file at path and
@@ -114,8 +119,17 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// exec runs one write statement.
+func (d *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	d.writes.Lock()
+	defer d.writes.Unlock()
+	return d.db.ExecContext(ctx, query, args...)
+}
+
 // tx runs fn in one immediate transaction.
 func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	d.writes.Lock()
+	defer d.writes.Unlock()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 // AddMapping adds a mapping; adding one that exists changes nothing and
 // reports false.
 func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `
+	res, err := d.exec(ctx, `
 		INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, source, d.now())
@@ -57,7 +57,7 @@ func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bo
 
 // RemoveMapping removes a mapping and reports whether it existed.
 func (d *DB) RemoveMapping(ctx context.Context, m rules.Mapping) (bool, error) {
-	res, err := d.db.ExecContext(ctx, `
+	res, err := d.exec(ctx, `
 		DELETE FROM mappings WHERE product_id = ? AND variation_id = ? AND day = ? AND slot = ?
 			AND target_kind = ? AND target_id = ? AND occurrence_ids = ?`,
 		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences)

@@ -137,7 +137,7 @@ func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
 // ReleaseJob hands a running job back unchanged (shutdown): the attempt it
 // was given does not count.
 func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
-	_, err := d.db.ExecContext(ctx, `
+	_, err := d.exec(ctx, `
 		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL, updated_at = ?
 		WHERE id = ? AND state = 'running'`, d.now(), id)
 	if err != nil {
@@ -147,7 +147,7 @@ func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
 }
 
 func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64, lastErr, result string) error {
-	_, err := d.db.ExecContext(ctx, `
+	_, err := d.exec(ctx, `
 		UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = ?, result = ?, updated_at = ?
 		WHERE id = ?`, state, runAt, lastErr, result, d.now(), id)
 	if err != nil {
@@ -160,7 +160,7 @@ func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64,
 // longer this worker's (its lease ran out and it was taken back).
 func (d *DB) ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error) {
 	now := d.now()
-	res, err := d.db.ExecContext(ctx, `
+	res, err := d.exec(ctx, `
 		UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
 		now+lease.Milliseconds(), now, id)
 	if err != nil {
@@ -174,7 +174,7 @@ func (d *DB) ExtendLease(ctx context.Context, id int64, lease time.Duration) (bo
 // died) back in the queue, and says how many.
 func (d *DB) RequeueExpired(ctx context.Context) (int, error) {
 	now := d.now()
-	res, err := d.db.ExecContext(ctx, `
+	res, err := d.exec(ctx, `
 		UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?
 		WHERE state = 'running' AND lease_until < ?`, now, now, now)
 	if err != nil {
@@ -189,7 +189,7 @@ func (d *DB) RequeueExpired(ctx context.Context) (int, error) {
 // daily limit resets at 00:00 UTC) runs at once.
 func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 	now := d.now()
-	res, err := d.db.ExecContext(ctx, `
+	res, err := d.exec(ctx, `
 		UPDATE jobs SET run_at = ?, updated_at = ?,
 			attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, state = 'queued'
 		WHERE id = ? AND (state = 'failed' OR (state = 'queued' AND run_at > ?))`, now, now, id, now)
@@ -274,7 +274,7 @@ func (d *DB) Checkpoint(ctx context.Context, name string) (at time.Time, ok bool
 
 // SaveCheckpoint moves a named point in time forward (never back).
 func (d *DB) SaveCheckpoint(ctx context.Context, name string, at time.Time) error {
-	_, err := d.db.ExecContext(ctx, `
+	_, err := d.exec(ctx, `
 		INSERT INTO checkpoints (name, at, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET at = MAX(checkpoints.at, excluded.at), updated_at = excluded.updated_at`,
 		name, at.UnixMilli(), d.now())

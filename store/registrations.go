@@ -231,7 +231,7 @@ func (d *DB) OrderState(ctx context.Context, orderID int64) (st rules.AppliedOrd
 
 // SaveOrderState records the view of an order that was applied.
 func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error {
-	_, err := d.db.ExecContext(ctx, `
+	_, err := d.exec(ctx, `
 		INSERT INTO orders (order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,
 			note_digest = excluded.note_digest, updated_at = excluded.updated_at`,
@@ -257,7 +257,7 @@ func (d *DB) MetaDigest(ctx context.Context, orderID int64) (string, error) {
 
 // SaveMetaDigest records what woozoom just wrote to an order's meta.
 func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string) error {
-	_, err := d.db.ExecContext(ctx, `
+	_, err := d.exec(ctx, `
 		INSERT INTO orders (order_id, status, modified, meta_digest, updated_at) VALUES (?, '', 0, ?, ?)
 		ON CONFLICT (order_id) DO UPDATE SET meta_digest = excluded.meta_digest, updated_at = excluded.updated_at`,
 		orderID, digest, d.now())
@@ -293,7 +293,7 @@ func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) erro
 	if !td.StartTime.IsZero() {
 		start = td.StartTime.UnixMilli()
 	}
-	_, err := d.db.ExecContext(ctx, `
+	_, err := d.exec(ctx, `
 		INSERT INTO targets (target_kind, target_id, topic, start_time, duration, timezone, passcode, join_url, fetched_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (target_kind, target_id) DO UPDATE SET topic = excluded.topic, start_time = excluded.start_time,

@@ -13,7 +13,7 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-func open(t *testing.T) (*DB, string) {
+func open(t testing.TB) (*DB, string) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "woozoom.db")
 	db, err := Open(context.Background(), file)
