@@ -650,3 +650,29 @@ func TestUnansweredCancelIsLookedUpBeforeAnotherOrderClaims(t *testing.T) {
 		t.Errorf("adds counted by Zoom = %d, want 1", n)
 	}
 }
+
+func TestLongOutageNeverParksAJob(t *testing.T) {
+	h := newHarness(t)
+	w := worker.New(worker.Config{RetryBase: time.Millisecond, RetryMax: time.Millisecond}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(id)
+	h.zoom.FailTokens(1 << 20) // Zoom's token endpoint is down for good
+	for range 40 {
+		time.Sleep(2 * time.Millisecond)
+		if _, err := w.RunOne(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := h.lastJob()
+	if j.State != rules.JobQueued || j.Attempts < 30 {
+		t.Fatalf("after a long outage the job is %s with %d tries, want still queued after 30+", j.State, j.Attempts)
+	}
+	h.zoom.FailTokens(0)
+	time.Sleep(2 * time.Millisecond)
+	if _, err := w.RunOne(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if j := h.lastJob(); j.State != rules.JobDone || h.status(h.meeting, "a@example.org") != "approved" {
+		t.Errorf("once the outage ended: job %s, registrant %s; want done and approved", j.State, h.status(h.meeting, "a@example.org"))
+	}
+}
