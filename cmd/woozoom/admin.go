@@ -412,7 +412,7 @@ already registered are not added again.`,
 			if product <= 0 {
 				return errors.New("--product is required: the WooCommerce product id")
 			}
-			_, l, err := openLive(cmd.Context(), cfg)
+			c, l, err := openLive(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -430,10 +430,27 @@ already registered are not added again.`,
 				fmt.Fprintf(out, "no completed orders hold product %d\n", product)
 				return nil
 			}
-			// Work the queue here (a running sidecar may share it safely).
+			// Work the queue here, unless a running sidecar does.
+			lock := queueLock(c.Database)
+			mine, err := tryQueueLock(lock)
+			if err != nil {
+				return err
+			}
 			workCtx, stop := context.WithCancel(ctx)
-			defer stop()
-			go l.w.Run(workCtx)
+			worked := make(chan struct{})
+			if mine {
+				go func() { defer close(worked); l.w.Run(workCtx) }()
+			} else {
+				close(worked)
+				fmt.Fprintln(out, "a running woozoom works the queue; showing its progress")
+			}
+			defer func() {
+				stop()
+				<-worked
+				if mine {
+					lock.Unlock()
+				}
+			}()
 			deadline := time.Now().Add(wait)
 			for {
 				counts, err := l.db.DeliveryJobCounts(ctx, res.Deliveries)

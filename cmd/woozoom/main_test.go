@@ -423,6 +423,10 @@ func TestBackfillAndExport(t *testing.T) {
 	if !strings.Contains(got, "page 1/1, 3 orders") || !strings.Contains(got, "3 jobs done, 0 failed, 0 to go") {
 		t.Errorf("backfill output:\n%s", got)
 	}
+	// The running sidecar holds the queue: the backfill only watches.
+	if !strings.Contains(got, "a running woozoom works the queue") {
+		t.Errorf("backfill beside a running sidecar worked the queue itself:\n%s", got)
+	}
 	for i := range 3 {
 		if s := e.zoomStatus(e.meeting, fmt.Sprintf("early%d@example.org", i)); s != "approved" {
 			t.Errorf("early buyer %d after backfill: %s", i, s)
@@ -439,9 +443,22 @@ func TestBackfillAndExport(t *testing.T) {
 		t.Errorf("a second backfill added again (%d adds, was %d)", n, adds)
 	}
 
+	// With no sidecar running, the backfill works the queue itself.
+	if code := e.stop(); code != 0 {
+		t.Fatalf("server exited with %d", code)
+	}
+	e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Late", Email: "late@example.org", Items: []wootest.Item{{ProductID: 12}}})
+	got = must("backfill", "--product", "12")
+	if strings.Contains(got, "a running woozoom works the queue") || !strings.Contains(got, "4 jobs done, 0 failed, 0 to go") {
+		t.Errorf("backfill without a sidecar:\n%s", got)
+	}
+	if s := e.zoomStatus(e.meeting, "late@example.org"); s != "approved" {
+		t.Errorf("late buyer after a backfill on its own: %s", s)
+	}
+
 	csvOut := must("export", "--product", "12")
 	lines := strings.Split(strings.TrimSpace(csvOut), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "order_id,line_item_id,product_id,email") {
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "order_id,line_item_id,product_id,email") {
 		t.Fatalf("export:\n%s", csvOut)
 	}
 	for _, l := range lines[1:] {
@@ -491,5 +508,46 @@ func TestParkedJobRetriedByTheAdmin(t *testing.T) {
 	})
 	if out := admin("jobs", "list", "--failed"); strings.Contains(out, "3001") {
 		t.Errorf("the retried job is still parked:\n%s", out)
+	}
+}
+
+// Two woozoom processes on one database: one works the queue; the other
+// answers webhooks and takes the queue over when the first ends.
+func TestOneProcessWorksTheQueue(t *testing.T) {
+	e := startE2E(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", e.cfgFile}, pw, logs)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var second string
+	for second == "" && sc.Scan() {
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			second = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	e.eventually("the second process says it waits for the queue", func() bool {
+		return strings.Contains(logs.String(), "another woozoom process")
+	})
+
+	if code := e.stop(); code != 0 {
+		t.Fatalf("first server exited with %d", code)
+	}
+	// Deliveries now reach the second process, which took the queue over.
+	e.shop.AddWebhook(second+"/webhooks/woocommerce", e.secret, "order.updated")
+	id := e.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "Ola", Email: "ola@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	e.shop.SetStatus(id, "completed")
+	e.eventually("the second process registered the attendee", func() bool {
+		return e.zoomStatus(e.meeting, "ola@example.org") == "approved"
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("second server exited with %d\n%s", code, logs)
 	}
 }

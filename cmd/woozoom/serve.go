@@ -115,7 +115,29 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	var wg sync.WaitGroup
-	wg.Go(func() { w.Run(workCtx) })
+	wg.Go(func() {
+		lock := queueLock(cfg.Database)
+		for said := false; ; said = true {
+			ok, err := tryQueueLock(lock)
+			if err != nil {
+				log.Warn("working the job queue without its lock: do not run backfill beside this process", "err", err)
+				break
+			}
+			if ok {
+				defer lock.Unlock()
+				break
+			}
+			if !said {
+				log.Warn("another woozoom process (a backfill?) works the job queue; this one takes over when it ends", "lock", lock.Path())
+			}
+			select {
+			case <-workCtx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+		w.Run(workCtx)
+	})
 	if cfg.Reconcile.Interval > 0 {
 		rec := reconciler(cfg, db, wc, log)
 		rec.Wake = w.Wake
