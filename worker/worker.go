@@ -48,6 +48,7 @@ type Zoom interface {
 	AddRegistrant(ctx context.Context, t rules.Target, p rules.Person, occurrences string) (rules.Seat, error)
 	UpdateStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error
 	Registrants(ctx context.Context, t rules.Target, status rules.SeatStatus) ([]rules.Seat, error)
+	Registrant(ctx context.Context, t rules.Target, id string) (rules.Seat, error)
 	Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error)
 }
 
@@ -465,6 +466,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 			out.err = err
 		}
 	}
+	var pending []rules.Seat
 	claims := map[rules.SeatKey]rules.Registration{}
 	for _, r := range existing {
 		claims[r.Key()] = r
@@ -493,7 +495,10 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 				continue
 			}
 			out.added++
-			log.Info("registered", "email", a.Seat.Email, "target", a.Seat.Target.String(), "registrant_id", seat.RegistrantID)
+			if seat.Status == rules.SeatPending {
+				pending = append(pending, seat)
+			}
+			log.Info("registered", "email", a.Seat.Email, "target", a.Seat.Target.String(), "registrant_id", seat.RegistrantID, "status", string(seat.Status))
 		case errors.Is(err, rules.ErrInvalidAttendee):
 			r, ok := claims[a.Seat]
 			if !ok || r.OrderID != orderID {
@@ -512,7 +517,13 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 			note(err)
 		}
 	}
-	for _, batch := range rules.Batches(plan.Zoom, 30) {
+	// A webinar that asks for manual approval holds a paid attendee as
+	// pending: approve them now rather than leave them without a link.
+	actions := plan.Zoom
+	for _, s := range pending {
+		actions = append(actions, rules.Action{Kind: rules.Approve, Seat: s.SeatKey, RegistrantID: s.RegistrantID})
+	}
+	for _, batch := range rules.Batches(actions, 30) {
 		if ctx.Err() != nil {
 			break
 		}

@@ -676,3 +676,23 @@ func TestLongOutageNeverParksAJob(t *testing.T) {
 		t.Errorf("once the outage ended: job %s, registrant %s; want done and approved", j.State, h.status(h.meeting, "a@example.org"))
 	}
 }
+
+func TestManualApprovalWebinarIsApprovedWithItsLink(t *testing.T) {
+	h := newHarness(t)
+	manual := h.zoom.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Masterclass", HostEmail: "host@shop.example", Duration: 90, ApprovalType: 1})
+	h.db.AddMapping(context.Background(), rules.Mapping{ProductID: 13, Target: rules.Target{Kind: rules.Webinar, ID: manual}}, store.FromCLI)
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "M", Email: "m@example.org", Items: []wootest.Item{{ProductID: 13}}})
+	h.deliver(id)
+	h.drain()
+	r, ok := h.zoom.Registrant(manual, "m@example.org")
+	if !ok || r.Status != "approved" {
+		t.Fatalf("paid attendee on a manual-approval webinar: %+v (%v), want approved in the same job", r, ok)
+	}
+	if j := h.lastJob(); j.State != rules.JobDone {
+		t.Errorf("job %s: %s", j.State, j.LastError)
+	}
+	meta, ok := h.shop.Meta(id, worker.MetaKey)
+	if !ok || !strings.Contains(fmt.Sprint(meta), r.JoinURL) {
+		t.Errorf("order meta lacks the approved registrant's join link %s: %v", r.JoinURL, meta)
+	}
+}

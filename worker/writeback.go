@@ -107,8 +107,21 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 	var out []MetaEntry
 	for _, r := range regs {
 		seat, ok := seats[r.Key()]
-		if r.State != rules.Active || !ok || seat.Status != rules.SeatApproved || seat.JoinURL == "" {
+		if r.State != rules.Active || !ok || seat.Status != rules.SeatApproved {
 			continue
+		}
+		if seat.JoinURL == "" {
+			// Approved after a wait (manual approval): Zoom gave no link
+			// when it was added.
+			if seat, err = w.zoom.Registrant(ctx, r.Target, seat.RegistrantID); err != nil {
+				return nil, fmt.Errorf("read the join link of %s on %s: %w", r.Attendee.Email, r.Target, err)
+			}
+			if err := w.store.SaveSeats(ctx, seat); err != nil {
+				return nil, err
+			}
+			if seat.JoinURL == "" {
+				continue
+			}
 		}
 		d, err := w.details(ctx, r.Target)
 		if err != nil {

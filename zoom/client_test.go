@@ -433,3 +433,25 @@ func TestSlowAnswerTimesOut(t *testing.T) {
 		t.Errorf("the client waited %v for an answer, past its 300ms timeout", waited)
 	}
 }
+
+func TestRegistrantByID(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	wid := e.fake.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "W", HostEmail: "h@x.org", ApprovalType: 1})
+	tgt := rules.Target{Kind: rules.Webinar, ID: wid}
+	added, err := e.client.AddRegistrant(ctx, tgt, rules.Person{FirstName: "P", Email: "P@Example.org"}, "")
+	if err != nil || added.Status != rules.SeatPending || added.JoinURL != "" {
+		t.Fatalf("add on a manual-approval webinar = %+v, %v; want pending without a link", added, err)
+	}
+	if err := e.client.UpdateStatus(ctx, tgt, rules.Approve, []rules.Seat{added}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.client.Registrant(ctx, tgt, added.RegistrantID)
+	want, _ := e.fake.Registrant(wid, "p@example.org")
+	if err != nil || got.Status != rules.SeatApproved || got.JoinURL != want.JoinURL || got.Email != "p@example.org" {
+		t.Errorf("registrant after approval = %+v, %v; want approved with %s", got, err, want.JoinURL)
+	}
+	if _, err := e.client.Registrant(ctx, tgt, "noSuchRegistrant1"); !errors.Is(err, rules.ErrPermanent) || !strings.Contains(err.Error(), "3079") {
+		t.Errorf("unknown registrant: err = %v, want permanent with code 3079", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -99,14 +100,23 @@ func (c *Client) UpdateStatus(ctx context.Context, t rules.Target, action rules.
 	})
 }
 
+type registrantItem struct {
+	ID      string `json:"id"`
+	Email   string `json:"email"`
+	JoinURL string `json:"join_url"`
+	Status  string `json:"status"`
+}
+
+func (r registrantItem) seat(t rules.Target) rules.Seat {
+	return rules.Seat{
+		SeatKey:      rules.SeatKey{Target: t, Email: rules.NormalizeEmail(r.Email)},
+		RegistrantID: r.ID, JoinURL: r.JoinURL, Status: rules.SeatStatus(r.Status),
+	}
+}
+
 type registrantList struct {
-	NextPageToken string `json:"next_page_token"`
-	Registrants   []struct {
-		ID      string `json:"id"`
-		Email   string `json:"email"`
-		JoinURL string `json:"join_url"`
-		Status  string `json:"status"`
-	} `json:"registrants"`
+	NextPageToken string           `json:"next_page_token"`
+	Registrants   []registrantItem `json:"registrants"`
 }
 
 // Registrants lists a target's registrants with a status (approved,
@@ -132,16 +142,30 @@ func (c *Client) Registrants(ctx context.Context, t rules.Target, status rules.S
 			return nil, err
 		}
 		for _, r := range page.Registrants {
-			out = append(out, rules.Seat{
-				SeatKey:      rules.SeatKey{Target: t, Email: rules.NormalizeEmail(r.Email)},
-				RegistrantID: r.ID, JoinURL: r.JoinURL, Status: rules.SeatStatus(r.Status),
-			})
+			out = append(out, r.seat(t))
 		}
 		if page.NextPageToken == "" {
 			return out, nil
 		}
 		token = page.NextPageToken
 	}
+}
+
+// Registrant returns one registrant of a target by id, with its join URL.
+func (c *Client) Registrant(ctx context.Context, t rules.Target, id string) (rules.Seat, error) {
+	path, err := targetPath(t)
+	if err != nil {
+		return rules.Seat{}, err
+	}
+	var r registrantItem
+	err = c.do(ctx, call{
+		op: fmt.Sprintf("get registrant %s of %s", id, t), cat: light,
+		method: http.MethodGet, path: path + "/registrants/" + url.PathEscape(id), result: &r,
+	})
+	if err != nil {
+		return rules.Seat{}, err
+	}
+	return r.seat(t), nil
 }
 
 type details struct {

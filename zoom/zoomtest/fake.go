@@ -376,6 +376,7 @@ var (
 	reTarget     = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)$`)
 	reRegistrant = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants$`)
 	reStatus     = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/status$`)
+	reOne        = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/([A-Za-z0-9_-]+)$`)
 )
 
 func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
@@ -467,6 +468,11 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 		m = reRegistrant.FindStringSubmatch(r.URL.Path)
 		if f.paced(w, "Medium") {
 			f.listRegistrants(w, r, m[1], m[2])
+		}
+	case r.Method == http.MethodGet && reOne.MatchString(r.URL.Path) && !reStatus.MatchString(r.URL.Path):
+		m = reOne.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") {
+			f.getRegistrant(w, m[1], m[2], m[3])
 		}
 	case r.Method == http.MethodPut && reStatus.MatchString(r.URL.Path):
 		m = reStatus.FindStringSubmatch(r.URL.Path)
@@ -718,6 +724,36 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 	writeJSON(w, http.StatusCreated, resp)
 }
 
+func registrantJSON(t *target, reg *Registrant) map[string]any {
+	item := map[string]any{
+		"id": reg.ID, "email": reg.Email, "first_name": reg.FirstName, "last_name": reg.LastName,
+		"status": reg.Status, "create_time": reg.Created.Format(time.RFC3339), "join_url": reg.JoinURL,
+	}
+	if !t.spec.Webinar {
+		item["participant_pin_code"] = reg.PinCode
+	}
+	return item
+}
+
+// getRegistrant answers GET .../registrants/{registrantId}. Zoom documents
+// 400 code 3079 for an unknown registrant of a webinar; the fake answers
+// the same for meetings.
+func (f *Fake) getRegistrant(w http.ResponseWriter, kind, rawID, regID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	for _, reg := range t.regs {
+		if reg.ID == regID {
+			writeJSON(w, http.StatusOK, registrantJSON(t, reg))
+			return
+		}
+	}
+	writeError(w, http.StatusBadRequest, 3079, "This registrant does not exist: "+regID+".")
+}
+
 func (f *Fake) listRegistrants(w http.ResponseWriter, r *http.Request, kind, rawID string) {
 	q := r.URL.Query()
 	status := q.Get("status")
@@ -761,14 +797,7 @@ func (f *Fake) listRegistrants(w http.ResponseWriter, r *http.Request, kind, raw
 	end := min(offset+size, len(matched))
 	list := []map[string]any{}
 	for _, reg := range matched[offset:end] {
-		item := map[string]any{
-			"id": reg.ID, "email": reg.Email, "first_name": reg.FirstName, "last_name": reg.LastName,
-			"status": reg.Status, "create_time": reg.Created.Format(time.RFC3339), "join_url": reg.JoinURL,
-		}
-		if !t.spec.Webinar {
-			item["participant_pin_code"] = reg.PinCode
-		}
-		list = append(list, item)
+		list = append(list, registrantJSON(t, reg))
 	}
 	next := ""
 	if end < len(matched) {
