@@ -367,7 +367,7 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"access_token": tok, "token_type": "bearer", "expires_in": int(f.limits.TokenTTL.Seconds()),
-		"scope":   "meeting:read:meeting:admin meeting:write:registrant:admin meeting:read:list_registrants:admin meeting:update:registrant_status:admin webinar:read:webinar:admin webinar:write:registrant:admin webinar:read:list_registrants:admin webinar:update:registrant_status:admin",
+		"scope":   "meeting:read:meeting:admin meeting:write:registrant:admin meeting:read:list_registrants:admin meeting:read:registrant:admin meeting:update:registrant_status:admin webinar:read:webinar:admin webinar:write:registrant:admin webinar:read:list_registrants:admin webinar:read:registrant:admin webinar:update:registrant_status:admin",
 		"api_url": "https://api.zoom.us",
 	})
 }
