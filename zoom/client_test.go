@@ -30,16 +30,13 @@ type env struct {
 func setup(t *testing.T, limits zoomtest.Limits, cfg zoom.Config) env {
 	t.Helper()
 	fake := zoomtest.New(creds, limits)
-	spec, err := zoomtest.SpecPath()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var e env
 	e.fake = fake
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	e.check, err = zoomtest.NewValidator(spec, srv.URL+"/v2", fake)
+	var err error
+	e.check, err = zoomtest.NewValidator(srv.URL+"/v2", fake)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,11 @@ package zoomtest
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -18,26 +17,12 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// SpecPath finds Zoom's OpenAPI description of the operations woozoom uses:
-// $WOOZOOM_ZOOM_SPEC, or the team's shared reference beside the repository.
-func SpecPath() (string, error) {
-	if p := os.Getenv("WOOZOOM_ZOOM_SPEC"); p != "" {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "..", "shared", "reference", "zoom", "zoom-registration-subset.openapi.json")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("zoom-registration-subset.openapi.json not found beside the repository (shared/reference/zoom); set WOOZOOM_ZOOM_SPEC")
-		}
-	}
-}
+// spec is Zoom's own OpenAPI description of the operations woozoom uses,
+// kept in the repository (testdata/README.md says where it comes from) so a
+// clone tests alone.
+//
+//go:embed testdata/zoom-registration-subset.openapi.json
+var spec []byte
 
 // Validator checks requests to and responses from the API under /v2 against
 // Zoom's OpenAPI description, and records every violation.
@@ -50,18 +35,17 @@ type Validator struct {
 	checked    int
 }
 
-// NewValidator wraps next (a Fake) with validation against the spec at path;
+// NewValidator wraps next (a Fake) with validation against Zoom's spec;
 // base is the URL the API is served at (".../v2").
-func NewValidator(path, base string, next http.Handler) (*Validator, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(path)
+func NewValidator(base string, next http.Handler) (*Validator, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, fmt.Errorf("load Zoom's OpenAPI description: %w", err)
 	}
 	doc.Servers = openapi3.Servers{{URL: base}}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
-		return nil, fmt.Errorf("route %s: %w", path, err)
+		return nil, fmt.Errorf("route Zoom's OpenAPI description: %w", err)
 	}
 	return &Validator{router: router, next: next}, nil
 }
