@@ -3,7 +3,11 @@ GO      ?= go
 BIN     ?= bin/woozoom
 CONFIG  ?= config.yaml
 
-.PHONY: run test build bench fuzz chaos clean
+.PHONY: run test build bench fuzz chaos clean lint
+
+# golangci-lint, pinned; built from the Go module proxy into bin/tools once.
+GOLANGCI_VERSION ?= v2.15.0
+GOLANGCI         := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
 ## run: start the sidecar; without config.yaml it runs in demo mode with in-process fakes
 run: build
@@ -14,9 +18,8 @@ run: build
 # (go.dev/issue/75804, fixed in Go 1.27).
 FUZZTIME ?= 30000x
 
-## test: every test, with the race detector, and each fuzz target briefly
-test:
-	$(GO) vet ./...
+## test: lint, every test with the race detector, and each fuzz target briefly
+test: lint
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
@@ -27,6 +30,15 @@ fuzz:
 
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
+
+## lint: golangci-lint (.golangci.yml), which runs go vet among others
+lint: $(GOLANGCI)
+	$(GOLANGCI) run ./...
+
+$(GOLANGCI):
+	mkdir -p bin/tools
+	GOBIN=$(CURDIR)/bin/tools $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	mv bin/tools/golangci-lint $@
 
 ## chaos: the crash and fault harness at full size (make test runs a short one)
 CHAOS_ORDERS ?= 2000

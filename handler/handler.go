@@ -143,9 +143,13 @@ func (h *Handler) handleError(err error, c echo.Context) {
 			status, msg = http.StatusServiceUnavailable, "shutting down"
 		}
 	}
+	var werr error
 	if c.Request().Method == http.MethodHead {
-		c.NoContent(status)
-		return
+		werr = c.NoContent(status)
+	} else {
+		werr = c.JSON(status, map[string]string{"error": msg})
 	}
-	c.JSON(status, map[string]string{"error": msg})
+	if werr != nil {
+		h.log.Debug("error answer not sent", "err", werr)
+	}
 }

@@ -48,8 +48,8 @@ func Open(ctx context.Context, file string) (*DB, error) {
 	// The file holds order data and registrant links: owner-only from birth.
 	if f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", file, err)
-	} else {
-		f.Close()
+	} else if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
 	// Set through the DSN so that every pooled connection gets them.
 	q := url.Values{}
@@ -64,7 +64,7 @@ func Open(ctx context.Context, file string) (*DB, error) {
 	}
 	d := &DB{db: sqldb, Now: time.Now}
 	if err := d.migrate(ctx); err != nil {
-		sqldb.Close()
+		_ = sqldb.Close() // the migration's error is the one to report
 		return nil, fmt.Errorf("migrate database %s: %w", file, err)
 	}
 	return d, nil

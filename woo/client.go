@@ -3,6 +3,7 @@ package woo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -31,16 +32,14 @@ type Client struct {
 	log *slog.Logger
 }
 
-// New returns a client. WooCommerce accepts the consumer key and secret as
-// Basic auth only over HTTPS (plain HTTP demands OAuth 1.0a signatures), so
-// the URL must be https. hc may be nil.
+// New returns a client. WooCommerce takes the consumer key and secret as
+// Basic auth only over HTTPS; over plain HTTP (a shop on the same host or a
+// private network) each request is signed with OAuth 1.0a instead. hc may be
+// nil.
 func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 	u, err := url.Parse(cfg.URL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("woocommerce url %q is not a URL", cfg.URL)
-	}
-	if u.Scheme != "https" {
-		return nil, fmt.Errorf("woocommerce url %q must be https: WooCommerce accepts the consumer key and secret only over HTTPS", cfg.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("woocommerce url %q is not an http:// or https:// URL", cfg.URL)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
@@ -48,10 +47,14 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
+	if u.Scheme == "http" {
+		signed := *hc
+		signed.Transport = &OAuth1{ConsumerKey: cfg.ConsumerKey, ConsumerSecret: cfg.ConsumerSecret, Base: hc.Transport}
+		hc = &signed
+	}
 	r := resty.NewWithClient(hc).
 		SetBaseURL(strings.TrimRight(cfg.URL, "/")+"/wp-json/wc/v3").
 		SetTimeout(cfg.Timeout).
-		SetBasicAuth(cfg.ConsumerKey, cfg.ConsumerSecret).
 		SetHeader("Accept", "application/json").
 		SetHeader("User-Agent", "woozoom").
 		SetRetryCount(cfg.Retries).
@@ -64,6 +67,9 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 			}
 			return err != nil || resp.StatusCode() >= 500 || resp.StatusCode() == http.StatusTooManyRequests
 		})
+	if u.Scheme == "https" {
+		r.SetBasicAuth(cfg.ConsumerKey, cfg.ConsumerSecret)
+	}
 	r.SetLogger(quietLogger{})
 	return &Client{r: r, log: log}, nil
 }
@@ -90,7 +96,7 @@ func (e *Error) Error() string {
 
 // Unwrap lets errors.Is find the kind; a not-found is also permanent.
 func (e *Error) Unwrap() []error {
-	if e.kind == rules.ErrNotFound {
+	if errors.Is(e.kind, rules.ErrNotFound) {
 		return []error{e.kind, rules.ErrPermanent}
 	}
 	return []error{e.kind}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,8 +232,8 @@ func TestClientAuthFailuresAreClear(t *testing.T) {
 	if !errors.Is(err, rules.ErrPermanent) || !strings.Contains(err.Error(), "consumer_secret") || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("wrong secret: %v", err)
 	}
-	if _, err := woo.New(woo.Config{URL: "http://shop.example", ConsumerKey: "k", ConsumerSecret: "s"}, nil, slog.Default()); err == nil {
-		t.Error("a plain-HTTP shop URL was accepted: WooCommerce refuses Basic auth there")
+	if _, err := woo.New(woo.Config{URL: "ftp://shop.example", ConsumerKey: "k", ConsumerSecret: "s"}, nil, slog.Default()); err == nil {
+		t.Error("an ftp:// shop URL was accepted")
 	}
 	// The fake refuses Basic auth over plain HTTP, as WordPress does.
 	shop := wootest.NewShop("k", "s")
@@ -285,5 +287,90 @@ func TestShopDisablesWebhookAfterFailures(t *testing.T) {
 	}
 	if wh.Status != "disabled" {
 		t.Errorf("webhook status after 6 failed deliveries = %s, want disabled", wh.Status)
+	}
+}
+
+// recorder keeps the URL of every request it passes on.
+type recorder struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.urls = append(r.urls, req.URL.String())
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestClientOverPlainHTTPSignsWithOAuth1(t *testing.T) {
+	shop := wootest.NewShop("ck_plain", "cs_plain_secret")
+	srv := httptest.NewServer(shop)
+	defer srv.Close()
+	rec := &recorder{}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c, err := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_plain", ConsumerSecret: "cs_plain_secret"}, &http.Client{Transport: rec}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id := shop.CreateOrder(wootest.Order{Status: "completed", Email: "rita@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
+	if o, err := c.Order(ctx, id); err != nil || o.ID != id {
+		t.Fatalf("signed GET refused: %+v, %v", o, err)
+	}
+	// Query parameters of the call are signed too.
+	if _, _, err := c.OrdersModifiedSince(ctx, time.Now().Add(-time.Hour), 1); err != nil {
+		t.Fatalf("signed list refused: %v", err)
+	}
+	if err := c.UpdateOrderMeta(ctx, id, []rules.Meta{{Key: "_woozoom", Value: json.RawMessage(`"x"`)}}); err != nil {
+		t.Fatalf("signed PUT refused: %v", err)
+	}
+	if err := c.AddOrderNote(ctx, id, "note", false); err != nil {
+		t.Fatalf("signed POST refused: %v", err)
+	}
+	rec.mu.Lock()
+	first := rec.urls[0]
+	rec.mu.Unlock()
+	if strings.Contains(first, "cs_plain_secret") || !strings.Contains(first, "oauth_signature_method=HMAC-SHA256") {
+		t.Errorf("signed URL %s shows the secret or is not HMAC-SHA256", first)
+	}
+
+	// The same request again is a replay: its nonce was used.
+	resp, err := http.Get(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "nonce has already been used") {
+		t.Errorf("replayed request answered %d %s, want 401 for the nonce", resp.StatusCode, body)
+	}
+
+	// A wrong secret makes a signature the shop does not accept.
+	bad, _ := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_plain", ConsumerSecret: "wrong"}, nil, quiet)
+	if _, err := bad.Order(ctx, id); err == nil || !strings.Contains(err.Error(), "signature does not match") {
+		t.Errorf("wrong secret over HTTP: %v", err)
+	}
+	// A tampered parameter breaks the signature too.
+	tampered := strings.Replace(first, fmt.Sprintf("/orders/%d", id), fmt.Sprintf("/orders/%d", id+1), 1)
+	resp, err = http.Get(tampered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("tampered request answered %d, want 401", resp.StatusCode)
+	}
+
+	// A clock off by more than 15 minutes is refused.
+	late := &woo.OAuth1{ConsumerKey: "ck_plain", ConsumerSecret: "cs_plain_secret", Now: func() time.Time { return time.Now().Add(-20 * time.Minute) }}
+	resp, err = (&http.Client{Transport: late}).Get(fmt.Sprintf("%s/wp-json/wc/v3/orders/%d", srv.URL, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "Invalid timestamp") {
+		t.Errorf("stale timestamp answered %d %s", resp.StatusCode, body)
 	}
 }

@@ -2,6 +2,7 @@ package zoom
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -47,7 +48,7 @@ func (e *Error) Error() string {
 
 // Unwrap lets errors.Is find the error's kind; a not-found is also permanent.
 func (e *Error) Unwrap() []error {
-	if e.kind == rules.ErrNotFound || e.kind == rules.ErrInvalidAttendee {
+	if errors.Is(e.kind, rules.ErrNotFound) || errors.Is(e.kind, rules.ErrInvalidAttendee) {
 		return []error{e.kind, rules.ErrPermanent}
 	}
 	return []error{e.kind}

@@ -27,7 +27,7 @@ import (
 type configFunc func(required bool) (Config, error)
 
 // withDB opens the configured database for an admin command.
-func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context.Context, *store.DB) error) error {
+func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context.Context, *store.DB) error) (err error) {
 	c, err := cfg(false)
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB(db, &err)
 	return fn(cmd.Context(), db)
 }
 
@@ -324,12 +324,12 @@ reconcile.interval.`,
 		Example: `  woozoom reconcile --since 2026-11-01
   woozoom reconcile --since 2026-11-20T08:00:00Z`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			c, live, err := openLive(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			defer live.Close()
+			defer closeDB(live.db, &err)
 			rec := reconciler(c, live.db, live.wc, live.log)
 			from, err := rec.Since(cmd.Context())
 			if err != nil {
@@ -366,7 +366,12 @@ type live struct {
 	log *slog.Logger
 }
 
-func (l *live) Close() { l.db.Close() }
+// closeDB closes db and reports its error unless another came first.
+func closeDB(db *store.DB, err *error) {
+	if cerr := db.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("close database: %w", cerr)
+	}
+}
 
 // openLive loads and validates the configuration and opens the database
 // and clients.
@@ -389,7 +394,7 @@ func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
 	log := newLogger(c, io.Discard)
 	wc, w, err := newWorker(c, db, hc, log)
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the first error is the one to report
 		return c, nil, err
 	}
 	return c, &live{db: db, wc: wc, w: w, log: log}, nil
@@ -408,7 +413,7 @@ showing progress. Use it after mapping a product whose tickets were already sold
 already registered are not added again.`,
 		Example: "  woozoom map add --product 812 --meeting \"857 4606 5123\"\n  woozoom backfill --product 812",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if product <= 0 {
 				return errors.New("--product is required: the WooCommerce product id")
 			}
@@ -416,7 +421,7 @@ already registered are not added again.`,
 			if err != nil {
 				return err
 			}
-			defer l.Close()
+			defer closeDB(l.db, &err)
 			ctx := cmd.Context()
 			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
 				return l.wc.CompletedOrdersOfProduct(ctx, product, page)
@@ -508,25 +513,32 @@ func exportCommand(cfg configFunc, out io.Writer) *cobra.Command {
 					return err
 				}
 				w := out
+				var f *os.File
 				if output != "" && output != "-" {
-					f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-					if err != nil {
+					if f, err = os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
 						return err
 					}
-					defer f.Close()
+					defer func() { _ = f.Close() }() // after an error; the good path closes and checks below
 					w = f
 				}
 				cw := csv.NewWriter(w)
-				cw.Write([]string{"order_id", "line_item_id", "product_id", "email", "first_name", "last_name", "target_type", "target_id", "state", "zoom_status", "join_url", "error", "updated_at"})
+				rows := [][]string{{"order_id", "line_item_id", "product_id", "email", "first_name", "last_name", "target_type", "target_id", "state", "zoom_status", "join_url", "error", "updated_at"}}
 				for _, r := range regs {
 					s := seats[r.Key()]
-					cw.Write([]string{strconv.FormatInt(r.OrderID, 10), strconv.FormatInt(r.LineItemID, 10), strconv.FormatInt(r.ProductID, 10),
+					rows = append(rows, []string{strconv.FormatInt(r.OrderID, 10), strconv.FormatInt(r.LineItemID, 10), strconv.FormatInt(r.ProductID, 10),
 						r.Attendee.Email, r.Attendee.FirstName, r.Attendee.LastName, string(r.Target.Kind), strconv.FormatInt(r.Target.ID, 10),
 						string(r.State), string(s.Status), s.JoinURL, r.Error, r.UpdatedAt.UTC().Format(time.RFC3339)})
 				}
-				cw.Flush()
-				if err := cw.Error(); err != nil {
-					return err
+				if err := cw.WriteAll(rows); err != nil {
+					return fmt.Errorf("write %s: %w", output, err)
+				}
+				if f != nil {
+					if err := f.Sync(); err != nil {
+						return fmt.Errorf("write %s: %w", output, err)
+					}
+					if err := f.Close(); err != nil {
+						return fmt.Errorf("write %s: %w", output, err)
+					}
 				}
 				if w != out {
 					fmt.Fprintf(out, "wrote %d attendees of product %d to %s\n", len(regs), product, output)

@@ -193,8 +193,8 @@ func (c Config) Validate() error {
 	need(c.Zoom.AccountID, "zoom.account_id", "the Account ID of the Zoom Server-to-Server OAuth app")
 	need(c.Zoom.ClientID, "zoom.client_id", "the Client ID of that app")
 	need(c.Zoom.ClientSecret, "zoom.client_secret", "the Client Secret of that app")
-	if u, err := url.Parse(c.WooCommerce.URL); c.WooCommerce.URL != "" && (err != nil || u.Host == "" || u.Scheme != "https") {
-		errs = append(errs, fmt.Errorf("woocommerce.url %q must be an https:// address: WooCommerce accepts the REST key only over HTTPS", c.WooCommerce.URL))
+	if u, err := url.Parse(c.WooCommerce.URL); c.WooCommerce.URL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+		errs = append(errs, fmt.Errorf("woocommerce.url %q must be an https:// address (or http:// for a shop on this host or a private network: requests are then signed with OAuth 1.0a)", c.WooCommerce.URL))
 	}
 	for _, k := range []struct{ key, val string }{{"zoom.api_url", c.Zoom.APIURL}, {"zoom.oauth_url", c.Zoom.OAuthURL}} {
 		if u, err := url.Parse(k.val); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {

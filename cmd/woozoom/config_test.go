@@ -86,7 +86,7 @@ func TestConfigEnvAloneSuffices(t *testing.T) {
 func TestConfigValidateListsEveryProblem(t *testing.T) {
 	c, err := loadConfig(writeConfig(t, `
 woocommerce:
-  url: http://shop.example.com
+  url: ftp://shop.example.com
 zoom:
   api_url: not a url
 worker:

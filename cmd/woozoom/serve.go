@@ -36,7 +36,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 
 // serve runs the sidecar until ctx ends: HTTP stops taking deliveries first,
 // then the worker finishes or hands back its jobs, then the database closes.
-func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) (err error) {
 	log := newLogger(cfg, stderr)
 	if !demo && !cfg.credentialsGiven() {
 		demo = true
@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB(db, &err)
 	mappings, err := cfg.Mappings()
 	if err != nil {
 		return err

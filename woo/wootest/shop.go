@@ -107,6 +107,7 @@ type Shop struct {
 	deliveries []Delivery
 	writes     int // REST PUTs of orders
 	restFaults []int
+	nonces     map[string]int64 // OAuth 1.0a nonces seen, with their timestamp
 }
 
 // FailNext makes the next n REST requests answer status (500, 503, ...).
@@ -509,19 +510,8 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		restError(w, fault, "internal_server_error", "There has been a critical error on this website.")
 		return
 	}
-	// WordPress tries Basic auth only on HTTPS; over plain HTTP the request
-	// is anonymous (OAuth 1.0a would be needed).
-	key, secret, ok := r.BasicAuth()
-	if r.TLS == nil || !ok {
-		restError(w, http.StatusUnauthorized, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
-		return
-	}
-	if key != s.ConsumerKey {
-		restError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer key is invalid.")
-		return
-	}
-	if secret != s.ConsumerSecret {
-		restError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+	if code, msg := s.authenticate(r); code != "" {
+		restError(w, http.StatusUnauthorized, code, msg)
 		return
 	}
 	switch {
