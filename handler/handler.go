@@ -31,6 +31,21 @@ type Config struct {
 	// Stored, if set, is called after a new delivery is committed (to wake
 	// the worker).
 	Stored func()
+	// Problems, if set, returns what needs a person now, by component;
+	// /healthz then says "degraded" and names them.
+	Problems func() map[string]string
+	// Ready, if set, says why woozoom cannot do its work now (database not
+	// writable, worker not running); nil means ready.
+	Ready func(ctx context.Context) error
+	// Metrics, if set, hears of every delivery.
+	Metrics Metrics
+	// MetricsHandler, if set, serves GET /metrics.
+	MetricsHandler http.Handler
+}
+
+// Metrics is what the handler reports.
+type Metrics interface {
+	Delivery(topic, result string)
 }
 
 // DefaultMaxBodyBytes caps a delivery; an order with hundreds of lines and
@@ -56,6 +71,10 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	e.HTTPErrorHandler = h.handleError
 	e.POST("/webhooks/woocommerce", h.webhook)
 	e.GET("/healthz", h.health)
+	e.GET("/readyz", h.ready)
+	if cfg.MetricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(cfg.MetricsHandler))
+	}
 	return e
 }
 
@@ -75,11 +94,15 @@ func (h *Handler) webhook(c echo.Context) error {
 	sig := r.Header.Get(woo.HeaderSignature)
 	// WooCommerce activates a webhook only if its unsigned ping gets exactly 200.
 	if sig == "" && woo.IsPing(r.Header.Get(echo.HeaderContentType), body) {
+		// Shown at info level: it is how an operator sees the shop reach woozoom.
+		h.log.Info("webhook ping from WooCommerce answered", "remote", c.RealIP(), "user_agent", r.UserAgent())
+		h.count("ping", "accepted")
 		return c.JSON(http.StatusOK, map[string]string{"status": "pong"})
 	}
 	if !woo.Verify(body, sig, h.cfg.WebhookSecret) {
 		h.log.Warn("webhook refused: signature does not match", "remote", c.RealIP(),
 			"topic", r.Header.Get(woo.HeaderTopic), "delivery_id", r.Header.Get(woo.HeaderDeliveryID))
+		h.count(r.Header.Get(woo.HeaderTopic), "refused")
 		return echo.NewHTTPError(http.StatusUnauthorized, "signature does not match")
 	}
 	topic := r.Header.Get(woo.HeaderTopic)
@@ -95,6 +118,7 @@ func (h *Handler) webhook(c echo.Context) error {
 	}
 	id, isNew, err := h.store.RecordDelivery(r.Context(), d)
 	if err != nil {
+		h.count(topic, "error")
 		return err
 	}
 	if isNew && h.cfg.Stored != nil {
@@ -104,6 +128,7 @@ func (h *Handler) webhook(c echo.Context) error {
 	if !isNew {
 		status = "duplicate"
 	}
+	h.count(topic, status)
 	h.log.Info("webhook stored", "delivery", id, "topic", topic, "order_id", d.OrderID, "new", isNew)
 	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
 }
@@ -114,11 +139,32 @@ func (h *Handler) health(c echo.Context) error {
 		return err
 	}
 	out := map[string]any{"status": "ok", "jobs": counts, "mode": "live"}
+	if h.cfg.Problems != nil {
+		if p := h.cfg.Problems(); len(p) > 0 {
+			out["status"], out["problems"] = "degraded", p
+		}
+	}
 	if h.cfg.Demo {
 		out["mode"] = "demo"
 		out["warning"] = "DEMO MODE: Zoom and WooCommerce are in-process fakes; nothing reaches a real shop or Zoom account"
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// ready answers 200 only while woozoom can do its work.
+func (h *Handler) ready(c echo.Context) error {
+	if h.cfg.Ready != nil {
+		if err := h.cfg.Ready(c.Request().Context()); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (h *Handler) count(topic, result string) {
+	if h.cfg.Metrics != nil {
+		h.cfg.Metrics.Delivery(topic, result)
+	}
 }
 
 // handleError is the one place errors become HTTP answers; only 5xx are

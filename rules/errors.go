@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"time"
 )
@@ -19,7 +21,34 @@ var (
 	// ErrInvalidAttendee: this attendee is refused (bad email, host's own
 	// email); the other attendees go ahead.
 	ErrInvalidAttendee = errors.New("attendee refused")
+	// ErrCredentials: a service refused woozoom's credentials, or woozoom
+	// does not trust the service's certificate. A person must fix the
+	// configuration; meanwhile the work waits and is retried, never dropped.
+	ErrCredentials = errors.New("credentials or certificate refused")
 )
+
+// Service returns the service an error came from ("zoom", "woocommerce"),
+// if the error says.
+func Service(err error) string {
+	var s interface{ Service() string }
+	if errors.As(err, &s) {
+		return s.Service()
+	}
+	return ""
+}
+
+// Untrusted reports whether err is a TLS certificate that could not be
+// verified (unknown authority, wrong host name, expired): no retry fixes it
+// until a person changes the trust or the certificate.
+func Untrusted(err error) bool {
+	var (
+		cv  *tls.CertificateVerificationError
+		ua  x509.UnknownAuthorityError
+		hn  x509.HostnameError
+		inv x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &inv)
+}
 
 // RetryAt returns the earliest time err says a retry may succeed, if it says.
 func RetryAt(err error) (time.Time, bool) {
@@ -36,5 +65,5 @@ func RetryAt(err error) (time.Time, bool) {
 // Anything not known to be temporary counts as permanent, so an unclassified
 // error parks a job for a person rather than retrying it forever.
 func Retryable(err error) bool {
-	return errors.Is(err, ErrTemporary) || errors.Is(err, ErrRateLimited)
+	return errors.Is(err, ErrTemporary) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrCredentials)
 }

@@ -202,6 +202,27 @@ func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 	return nil
 }
 
+// WakeJobsWaitingFor makes due now every queued job whose last error starts
+// with prefix (jobs waiting for a person to fix credentials), and queues
+// again parked jobs whose last error holds one of legacy (jobs that older
+// versions parked for the same reasons). It returns how many it woke.
+func (d *DB) WakeJobsWaitingFor(ctx context.Context, prefix string, legacy ...string) (int, error) {
+	now := d.now()
+	q := `UPDATE jobs SET run_at = ?, updated_at = ?, attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, state = 'queued'
+		WHERE (state = 'queued' AND run_at > ? AND substr(last_error, 1, ?) = ?)`
+	args := []any{now, now, now, len(prefix), prefix}
+	for _, l := range legacy {
+		q += ` OR (state = 'failed' AND instr(last_error, ?) > 0)`
+		args = append(args, l)
+	}
+	res, err := d.exec(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("wake jobs waiting for a person: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
 // WaitingJobs returns the ids of queued jobs whose retry time is still ahead.
 func (d *DB) WaitingJobs(ctx context.Context) ([]int64, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT id FROM jobs WHERE state = 'queued' AND run_at > ? ORDER BY id`, d.now())
@@ -257,6 +278,25 @@ func (d *DB) JobCounts(ctx context.Context) (map[string]int, error) {
 		out[s] = n
 	}
 	return out, rows.Err()
+}
+
+// QueueStats returns the jobs in each state, when the oldest queued job was
+// stored (zero if none), and how many queued jobs wait for a daily limit.
+func (d *DB) QueueStats(ctx context.Context) (byState map[string]int, oldest time.Time, heldForDaily int, err error) {
+	if byState, err = d.JobCounts(ctx); err != nil {
+		return nil, time.Time{}, 0, err
+	}
+	var first sql.NullInt64
+	err = d.db.QueryRowContext(ctx, `
+		SELECT MIN(created_at), COALESCE(SUM(run_at > ? AND lower(last_error) LIKE '%daily%'), 0)
+		FROM jobs WHERE state = 'queued'`, d.now()).Scan(&first, &heldForDaily)
+	if err != nil {
+		return nil, time.Time{}, 0, fmt.Errorf("read queue stats: %w", err)
+	}
+	if first.Valid {
+		oldest = time.UnixMilli(first.Int64)
+	}
+	return byState, oldest, heldForDaily, nil
 }
 
 // Checkpoint returns a named point in time; ok is false if never saved.

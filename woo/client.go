@@ -65,7 +65,7 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 			if resp == nil || resp.Request == nil || resp.Request.Method == http.MethodPost {
 				return false
 			}
-			return err != nil || resp.StatusCode() >= 500 || resp.StatusCode() == http.StatusTooManyRequests
+			return (err != nil && !rules.Untrusted(err)) || resp.StatusCode() >= 500 || resp.StatusCode() == http.StatusTooManyRequests
 		})
 	if u.Scheme == "https" {
 		r.SetBasicAuth(cfg.ConsumerKey, cfg.ConsumerSecret)
@@ -94,6 +94,9 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Service names where the error came from.
+func (e *Error) Service() string { return "woocommerce" }
+
 // Unwrap lets errors.Is find the kind; a not-found is also permanent.
 func (e *Error) Unwrap() []error {
 	if errors.Is(e.kind, rules.ErrNotFound) {
@@ -117,8 +120,12 @@ func newError(op string, status int, body []byte) *Error {
 	case status == http.StatusNotFound:
 		e.kind = rules.ErrNotFound
 	case status == http.StatusUnauthorized:
-		e.kind = rules.ErrPermanent
+		// The work waits for the key to be fixed; it is never dropped.
+		e.kind = rules.ErrCredentials
 		e.Message += " (check woocommerce.consumer_key and consumer_secret; behind a proxy that ends TLS, WordPress must see the request as HTTPS or it refuses Basic auth)"
+	case status == http.StatusForbidden:
+		e.kind = rules.ErrCredentials
+		e.Message += " (the REST key needs Read/Write permissions, and its user must be an administrator or shop manager)"
 	default:
 		e.kind = rules.ErrPermanent
 	}
@@ -138,7 +145,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, body, result a
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		return fmt.Errorf("%s: %w: %w", op, rules.ErrTemporary, err)
+		return transportError(op, err)
 	}
 	if !resp.IsSuccess() {
 		return newError(op, resp.StatusCode(), resp.Body())
@@ -187,7 +194,7 @@ func (c *Client) listOrders(ctx context.Context, op string, query map[string]str
 		if ctx.Err() != nil {
 			return nil, 0, fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		return nil, 0, fmt.Errorf("%s: %w: %w", op, rules.ErrTemporary, err)
+		return nil, 0, transportError(op, err)
 	}
 	if !resp.IsSuccess() {
 		return nil, 0, newError(op, resp.StatusCode(), resp.Body())
@@ -258,6 +265,31 @@ func (c *Client) AddOrderNote(ctx context.Context, id int64, note string, custom
 	body := map[string]any{"note": note, "customer_note": customer}
 	return c.do(ctx, fmt.Sprintf("add note to order %d", id), http.MethodPost, fmt.Sprintf("/orders/%d/notes", id), body, nil)
 }
+
+// transportError is a call that got no answer from the shop: a temporary
+// failure, or a certificate woozoom does not trust (which waits for a person).
+func transportError(op string, err error) error {
+	kind := rules.ErrTemporary
+	if rules.Untrusted(err) {
+		kind = rules.ErrCredentials
+	}
+	return &noAnswer{op: op, kind: kind, err: err}
+}
+
+type noAnswer struct {
+	op   string
+	kind error
+	err  error
+}
+
+func (e *noAnswer) Error() string {
+	if errors.Is(e.kind, rules.ErrCredentials) {
+		return fmt.Sprintf("%s: the shop's certificate is not trusted (set woocommerce.ca_file to its CA, or fix the certificate): %v", e.op, e.err)
+	}
+	return fmt.Sprintf("%s: %v: %v", e.op, e.kind, e.err)
+}
+func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
+func (e *noAnswer) Service() string { return "woocommerce" }
 
 type quietLogger struct{}
 

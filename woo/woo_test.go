@@ -229,8 +229,14 @@ func TestClientAuthFailuresAreClear(t *testing.T) {
 	_, _, srv := shopServer(t)
 	bad, _ := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_test", ConsumerSecret: "wrong"}, srv.Client(), slog.Default())
 	_, err := bad.Order(context.Background(), 1)
-	if !errors.Is(err, rules.ErrPermanent) || !strings.Contains(err.Error(), "consumer_secret") || strings.Contains(err.Error(), "wrong") {
-		t.Errorf("wrong secret: %v", err)
+	if !errors.Is(err, rules.ErrCredentials) || !rules.Retryable(err) || rules.Service(err) != "woocommerce" || !strings.Contains(err.Error(), "consumer_secret") || strings.Contains(err.Error(), "wrong") {
+		t.Errorf("wrong secret: %v, want a credentials error of woocommerce that waits", err)
+	}
+	// A certificate woozoom does not trust is named, and waits for a person.
+	untrusting, _ := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_test", ConsumerSecret: "cs_test_secret"}, nil, slog.Default())
+	_, err = untrusting.Order(context.Background(), 1)
+	if !errors.Is(err, rules.ErrCredentials) || errors.Is(err, rules.ErrTemporary) || !strings.Contains(err.Error(), "not trusted") {
+		t.Errorf("unknown certificate authority: %v, want a trust error, not a temporary one", err)
 	}
 	if _, err := woo.New(woo.Config{URL: "ftp://shop.example", ConsumerKey: "k", ConsumerSecret: "s"}, nil, slog.Default()); err == nil {
 		t.Error("an ftp:// shop URL was accepted")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/woozoom/woozoom/rules"
@@ -60,6 +61,16 @@ type Shop interface {
 	RefundedQuantities(ctx context.Context, orderID int64) (map[int64]int, error)
 }
 
+// Health is told what needs a person while the work waits for it.
+type Health interface {
+	Problem(component, reason string)
+}
+
+// Metrics is what the worker reports.
+type Metrics interface {
+	WriteBackFailed()
+}
+
 // Decoder turns a delivery body of a topic into the order it shows.
 type Decoder func(topic string, body []byte) (rules.Order, error)
 
@@ -78,6 +89,11 @@ type Config struct {
 	Grace time.Duration
 	// RetryBase and RetryMax bound the backoff between tries of a job.
 	RetryBase, RetryMax time.Duration
+	// Metrics, if set, counts what the worker alone sees.
+	Metrics Metrics
+	// Health, if set, hears of refused credentials and untrusted
+	// certificates; they are logged there once, not on every try.
+	Health Health
 }
 
 // Worker runs jobs.
@@ -91,7 +107,11 @@ type Worker struct {
 	now    func() time.Time
 	wake   chan struct{}
 	seats  *seatLocks
+	active atomic.Bool
 }
+
+// Running reports whether Run is working the queue.
+func (w *Worker) Running() bool { return w.active.Load() }
 
 // New returns a worker.
 func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slog.Logger) *Worker {
@@ -134,6 +154,8 @@ func (w *Worker) Wake() {
 // jobs in flight Grace to finish, cancels and hands back the rest, and
 // returns.
 func (w *Worker) Run(ctx context.Context) {
+	w.active.Store(true)
+	defer w.active.Store(false)
 	if n, err := w.store.RequeueExpired(ctx); err != nil {
 		w.log.Error("requeue expired jobs", "err", err)
 	} else if n > 0 {
@@ -219,6 +241,15 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 		if t, ok := rules.RetryAt(err); ok && t.After(at) {
 			at = t
 		}
+		if errors.Is(err, rules.ErrCredentials) {
+			// A person must act; the job waits for them and is taken up at
+			// once when woozoom restarts with a changed configuration.
+			if w.cfg.Health != nil {
+				w.cfg.Health.Problem(serviceOf(err), err.Error())
+			}
+			log.Debug("job waits for credentials or trust to be fixed", "err", err, "retry_at", at)
+			return true, w.store.RetryJob(done, job.ID, at, CredentialsPrefix+err.Error())
+		}
 		log.Warn("job will be retried", "err", err, "retry_at", at)
 		return true, w.store.RetryJob(done, job.ID, at, err.Error())
 	default:
@@ -246,6 +277,17 @@ func (w *Worker) heartbeat(ctx context.Context, id int64, log *slog.Logger) (sto
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// CredentialsPrefix starts the last error of a job that waits for refused
+// credentials or an untrusted certificate to be fixed.
+const CredentialsPrefix = "waits for a person: "
+
+func serviceOf(err error) string {
+	if s := rules.Service(err); s != "" {
+		return s
+	}
+	return "connection"
 }
 
 // permanent is a failure that parks the job for a person.
@@ -347,6 +389,9 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 
 	// Write back what the order holds, even when some attendees failed.
 	if err := w.writeBack(ctx, order, intent, out, &state); err != nil {
+		if w.cfg.Metrics != nil {
+			w.cfg.Metrics.WriteBackFailed()
+		}
 		return "", errors.Join(out.err, err)
 	}
 	if out.err != nil {

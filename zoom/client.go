@@ -112,7 +112,7 @@ func (c *Client) retryInClient(resp *resty.Response, err error) bool {
 	if resp.Request.Method == http.MethodPost {
 		return false
 	}
-	return err != nil || status >= 500
+	return (err != nil && !rules.Untrusted(err)) || status >= 500
 }
 
 // logRetry makes the failures resty retries visible: they would otherwise
@@ -191,7 +191,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%s: %w", cl.op, ctx.Err())
 			}
-			return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
+			return transportError(cl.op, err)
 		}
 		c.log.DebugContext(ctx, "zoom call", "op", cl.op, "method", cl.method, "path", cl.path,
 			"status", resp.StatusCode(), "duration", time.Since(start))

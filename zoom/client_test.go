@@ -214,8 +214,8 @@ func TestTokenFailuresAreClassifiedAndSecretless(t *testing.T) {
 	bad := zoom.New(zoom.Config{AccountID: creds.AccountID, ClientID: creds.ClientID, ClientSecret: "wrong-secret-value",
 		APIURL: e.srv.URL + "/v2", OAuthURL: e.srv.URL + "/oauth/token"}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	_, err = bad.Details(ctx, rules.Target{Kind: rules.Meeting, ID: 1})
-	if !errors.Is(err, rules.ErrPermanent) || rules.Retryable(err) {
-		t.Errorf("wrong secret: err = %v, want permanent", err)
+	if !errors.Is(err, rules.ErrCredentials) || errors.Is(err, rules.ErrPermanent) || !rules.Retryable(err) || rules.Service(err) != "zoom" {
+		t.Errorf("wrong secret: err = %v, want a credentials error of zoom that waits (is retried)", err)
 	}
 	if strings.Contains(err.Error(), "wrong-secret-value") || strings.Contains(err.Error(), creds.ClientSecret) {
 		t.Errorf("error text reveals the secret: %v", err)
@@ -450,5 +450,17 @@ func TestRegistrantByID(t *testing.T) {
 	}
 	if _, err := e.client.Registrant(ctx, tgt, "noSuchRegistrant1"); !errors.Is(err, rules.ErrPermanent) || !strings.Contains(err.Error(), "3079") {
 		t.Errorf("unknown registrant: err = %v, want permanent with code 3079", err)
+	}
+}
+
+func TestUntrustedCertificateIsACredentialsProblem(t *testing.T) {
+	fake := zoomtest.New(creds, fastLimits())
+	srv := httptest.NewTLSServer(fake) // its certificate is not in the default pool
+	defer srv.Close()
+	c := zoom.New(zoom.Config{AccountID: creds.AccountID, ClientID: creds.ClientID, ClientSecret: creds.ClientSecret,
+		APIURL: srv.URL + "/v2", OAuthURL: srv.URL + "/oauth/token", Retries: 3}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err := c.Details(context.Background(), rules.Target{Kind: rules.Meeting, ID: 1})
+	if !errors.Is(err, rules.ErrCredentials) || errors.Is(err, rules.ErrTemporary) || !strings.Contains(err.Error(), "not trusted") {
+		t.Errorf("unknown certificate authority: err = %v, want a credentials (trust) error, not a temporary one", err)
 	}
 }

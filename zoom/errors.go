@@ -46,6 +46,9 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Service names where the error came from.
+func (e *Error) Service() string { return "zoom" }
+
 // Unwrap lets errors.Is find the error's kind; a not-found is also permanent.
 func (e *Error) Unwrap() []error {
 	if errors.Is(e.kind, rules.ErrNotFound) || errors.Is(e.kind, rules.ErrInvalidAttendee) {
@@ -102,12 +105,11 @@ func newError(op string, status int, header http.Header, body []byte, now time.T
 		e.retryAt = retryAfter(header, e.Daily(), now)
 	case status >= 500:
 		e.kind = rules.ErrTemporary
-	case status == http.StatusUnauthorized && e.Code == 124:
-		// Renewing once did not help. Tokens are also revoked for passing
-		// reasons, so the job retries (with backoff, never dropped); the hint
-		// tells the admin what to check if it keeps failing.
-		e.kind = rules.ErrTemporary
-		e.Message += " (if this persists: the Server-to-Server app may lack the registrant scopes, or be deactivated)"
+	case status == http.StatusUnauthorized && e.Code == 124, e.Code == 4700, e.Code == 4711:
+		// Renewing once did not help: the app lacks a scope or was
+		// deactivated. The job waits for a person (retried, never dropped).
+		e.kind = rules.ErrCredentials
+		e.Message += " (the Server-to-Server app may lack the scopes woozoom needs, or be deactivated: woozoom check lists them)"
 	case status == http.StatusNotFound:
 		e.kind = rules.ErrNotFound
 	case status == http.StatusBadRequest && attendeeCodes[e.Code] && strings.HasPrefix(op, "register"):
@@ -139,3 +141,28 @@ func retryAfter(h http.Header, daily bool, now time.Time) time.Time {
 	}
 	return now.Add(time.Second)
 }
+
+// transportError is a call that got no answer from Zoom: a temporary
+// failure, or a certificate woozoom does not trust (which waits for a person).
+func transportError(op string, err error) error {
+	kind := rules.ErrTemporary
+	if rules.Untrusted(err) {
+		kind = rules.ErrCredentials
+	}
+	return &noAnswer{op: op, kind: kind, err: err}
+}
+
+type noAnswer struct {
+	op   string
+	kind error
+	err  error
+}
+
+func (e *noAnswer) Error() string {
+	if errors.Is(e.kind, rules.ErrCredentials) {
+		return fmt.Sprintf("%s: Zoom's certificate is not trusted (check the system's CA certificates and any proxy between woozoom and Zoom): %v", e.op, e.err)
+	}
+	return fmt.Sprintf("%s: %v: %v", e.op, e.kind, e.err)
+}
+func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
+func (e *noAnswer) Service() string { return "zoom" }

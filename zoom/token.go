@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -77,9 +76,10 @@ func (s *TokenSource) Invalidate(access string) {
 }
 
 func classifyTokenError(err error) error {
+	const op = "get Zoom access token"
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		e := &Error{Op: "get Zoom access token", HTTPStatus: re.Response.StatusCode, Message: string(re.Body)}
+		e := &Error{Op: op, HTTPStatus: re.Response.StatusCode, Message: string(re.Body)}
 		switch {
 		case re.Response.StatusCode == http.StatusTooManyRequests:
 			e.kind = rules.ErrRateLimited
@@ -87,19 +87,13 @@ func classifyTokenError(err error) error {
 		case re.Response.StatusCode >= 500:
 			e.kind = rules.ErrTemporary
 		default:
-			e.kind = rules.ErrPermanent
+			e.kind = rules.ErrCredentials
 			e.Message = "Zoom refused the app credentials (check zoom.account_id, zoom.client_id, zoom.client_secret and that the Server-to-Server app is activated): " + string(re.Body)
 		}
 		return e
 	}
-	var ne net.Error
-	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("get Zoom access token: %w: %w", rules.ErrTemporary, err)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	// Transport failures reach here as url.Error wrapping a dial error.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("get Zoom access token: %w: %w", rules.ErrTemporary, err)
-	}
-	return fmt.Errorf("get Zoom access token: %w: %w", rules.ErrPermanent, err)
+	return transportError(op, err)
 }

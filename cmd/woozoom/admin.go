@@ -392,7 +392,7 @@ func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
 		return c, nil, err
 	}
 	log := newLogger(c, io.Discard)
-	wc, w, err := newWorker(c, db, hc, log)
+	wc, w, err := newWorker(c, db, hc, log, nil)
 	if err != nil {
 		_ = db.Close() // the first error is the one to report
 		return c, nil, err

@@ -123,11 +123,32 @@ events:
 	}
 	t.Setenv("WOOZOOM_ZOOM_CLIENT_SECRET", e2eZoomSecret) // a secret from the environment only
 
+	e.serve()
+	e.shop.AddWebhook(e.url+"/webhooks/woocommerce", e.secret, "order.created", "order.updated", "order.deleted", "order.restored")
+	t.Cleanup(func() {
+		e.stop()
+		for _, v := range e.check.Violations() {
+			t.Errorf("Zoom spec violation: %s", v)
+		}
+		if strings.Contains(e.logs.String(), e2eZoomSecret) || strings.Contains(e.logs.String(), "cs_e2e_secret") {
+			t.Error("a secret appears in the server's log")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", e.logs)
+		}
+	})
+	return e
+}
+
+// serve runs the server (run, as main does) on e.cfgFile and waits until
+// it listens; e.stop ends it.
+func (e *e2e) serve() {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"serve", "--config", cfgFile}, pw, e.logs)
+		code <- run(ctx, []string{"serve", "--config", e.cfgFile}, pw, e.logs)
 		pw.Close()
 	}()
 	addr := make(chan string, 1)
@@ -143,11 +164,10 @@ events:
 	select {
 	case e.url = <-addr:
 	case c := <-code:
-		t.Fatalf("server exited with %d before listening:\n%s", c, e.logs)
+		e.t.Fatalf("server exited with %d before listening:\n%s", c, e.logs)
 	case <-time.After(20 * time.Second):
-		t.Fatalf("server did not start:\n%s", e.logs)
+		e.t.Fatalf("server did not start:\n%s", e.logs)
 	}
-	e.shop.AddWebhook(e.url+"/webhooks/woocommerce", e.secret, "order.created", "order.updated", "order.deleted", "order.restored")
 	stopped := false
 	e.stop = func() int {
 		if stopped {
@@ -159,23 +179,10 @@ events:
 		case c := <-code:
 			return c
 		case <-time.After(30 * time.Second):
-			t.Fatal("server did not stop within 30 s")
+			e.t.Fatal("server did not stop within 30 s")
 			return -1
 		}
 	}
-	t.Cleanup(func() {
-		e.stop()
-		for _, v := range e.check.Violations() {
-			t.Errorf("Zoom spec violation: %s", v)
-		}
-		if strings.Contains(e.logs.String(), e2eZoomSecret) || strings.Contains(e.logs.String(), "cs_e2e_secret") {
-			t.Error("a secret appears in the server's log")
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", e.logs)
-		}
-	})
-	return e
 }
 
 // eventually polls cond until it holds or 15 s pass, flushing the shop's

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/woozoom/woozoom/handler"
+	"github.com/woozoom/woozoom/health"
+	"github.com/woozoom/woozoom/metrics"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/worker"
@@ -78,14 +80,32 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		}
 	}
 
-	wc, w, err := newWorker(cfg, db, shopHTTP, log)
+	met := metrics.New(queueStats{db})
+	hl := health.New(log, met.Problems)
+	wc, w, err := newWorker(cfg, db, shopHTTP, log, &observers{metrics: met, health: hl})
 	if err != nil {
 		return err
+	}
+	// A restart is how an admin applies a fixed key or CA: jobs that waited
+	// for one are taken up at once.
+	if n, err := db.WakeJobsWaitingFor(ctx, worker.CredentialsPrefix, legacyCredentialErrors...); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("jobs that waited for credentials or trust are tried again now", "jobs", n)
 	}
 
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
-		Demo: demo, Stored: w.Wake,
+		Demo: demo, Stored: w.Wake, Problems: hl.Problems, Metrics: met, MetricsHandler: met.Handler(),
+		Ready: func(ctx context.Context) error {
+			if !w.Running() {
+				return errors.New("the worker is not working the queue (another woozoom process holds it, or this one is stopping)")
+			}
+			if err := db.SaveCheckpoint(ctx, "readyz", time.Now()); err != nil {
+				return fmt.Errorf("the database is not writable: %w", err)
+			}
+			return nil
+		},
 	}, db, log)
 	if d != nil {
 		d.db = db
@@ -164,13 +184,47 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	return nil
 }
 
-// newWorker builds the clients and the worker from the configuration.
-func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger) (*woo.Client, *worker.Worker, error) {
+// legacyCredentialErrors are parts of the errors with which older versions
+// parked jobs that now wait for a person instead.
+var legacyCredentialErrors = []string{"woocommerce answered 401", "Zoom refused the app credentials"}
+
+// observers are the serving process's metrics and health; commands run
+// without them.
+type observers struct {
+	metrics *metrics.Metrics
+	health  *health.Tracker
+}
+
+// instrument returns hc (nil: a new client with timeout) with its calls
+// counted, and the service's problem cleared by every answer it accepts.
+func (o *observers) instrument(service string, hc *http.Client, timeout time.Duration) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: timeout}
+	}
+	if o == nil {
+		return hc
+	}
+	c := *hc
+	c.Transport = o.metrics.Transport(service, hc.Transport, func() { o.health.OK(service) })
+	return &c
+}
+
+type queueStats struct{ db *store.DB }
+
+func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) {
+	by, oldest, held, err := q.db.QueueStats(ctx)
+	return metrics.QueueStats{ByState: by, OldestWaiting: oldest, HeldForDaily: held}, err
+}
+
+// newWorker builds the clients and the worker from the configuration; obs
+// may be nil.
+func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*woo.Client, *worker.Worker, error) {
 	zc := zoom.New(zoom.Config{
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
 		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, Retries: 3,
-	}, nil, log)
+	}, obs.instrument("zoom", nil, cfg.Zoom.Timeout), log)
+	shopHTTP = obs.instrument("woocommerce", shopHTTP, cfg.WooCommerce.Timeout)
 	wc, err := woo.New(woo.Config{
 		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
 		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
@@ -178,11 +232,15 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
-	w := worker.New(worker.Config{
+	wcfg := worker.Config{
 		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
 		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
-	}, db, zc, wc, woo.ParseDelivery, log)
+	}
+	if obs != nil {
+		wcfg.Metrics, wcfg.Health = obs.metrics, obs.health
+	}
+	w := worker.New(wcfg, db, zc, wc, woo.ParseDelivery, log)
 	return wc, w, nil
 }
 

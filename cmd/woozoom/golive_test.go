@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/worker"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric sums the samples of name whose labels contain every one of labels.
+func metric(text, name string, labels ...string) float64 {
+	sum := 0.0
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `(\{.*\})? (\S+)$`)
+	for _, line := range strings.Split(text, "\n") {
+		m := re.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(m[1], l)
+		}
+		if v, err := strconv.ParseFloat(m[2], 64); ok && err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+func TestMetricsAndReadiness(t *testing.T) {
+	e := startE2E(t)
+	if code, body := get(t, e.url+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d %s while serving", code, body)
+	}
+	_, before := get(t, e.url+"/metrics")
+	if metric(before, "woozoom_deliveries_total") != 0 || metric(before, "woozoom_calls_total", `service="zoom"`) != 0 {
+		t.Fatalf("counters are not zero before any work:\n%s", before)
+	}
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
+	e.eventually("the attendee is registered and written back", func() bool {
+		_, ok := e.shop.Meta(id, "_woozoom_registrations")
+		return e.zoomStatus(e.meeting, "rita@example.org") == "approved" && ok
+	})
+	_, after := get(t, e.url+"/metrics")
+	for _, c := range []struct {
+		name   string
+		labels []string
+	}{
+		{"woozoom_deliveries_total", []string{`topic="order.created"`, `result="accepted"`}},
+		{"woozoom_calls_total", []string{`service="zoom"`, `operation="POST /meetings/{id}/registrants"`, `status="201"`}},
+		{"woozoom_calls_total", []string{`service="woocommerce"`, `operation="PUT /orders/{id}"`, `status="200"`}},
+		{"woozoom_call_duration_seconds_count", []string{`service="zoom"`}},
+		{"woozoom_zoom_token_renewals_total", []string{`result="ok"`}},
+		{"woozoom_jobs", []string{`state="done"`}},
+	} {
+		if v := metric(after, c.name, c.labels...); v < 1 {
+			t.Errorf("%s%v = %v after a delivery and a Zoom call, want at least 1", c.name, c.labels, v)
+		}
+	}
+	for _, name := range []string{"woozoom_oldest_waiting_job_age_seconds", "woozoom_jobs_held_for_daily_limit", "woozoom_webhooks_not_active", "woozoom_write_back_failures_total"} {
+		if !strings.Contains(after, "\n"+name+" ") {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if strings.Contains(after, "cs_e2e_secret") || strings.Contains(after, e2eZoomSecret) {
+		t.Error("/metrics shows a secret")
+	}
+
+	// A second process on the same database waits for the queue: not ready.
+	e.stop()
+	if code, _ := getNoFail(e.url + "/readyz"); code == http.StatusOK {
+		t.Error("/readyz answered 200 after the server stopped")
+	}
+}
+
+func getNoFail(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// A wrong REST key keeps the write-back waiting, says so on /healthz and in
+// the log once, and a restart with the key fixed takes the job up at once.
+func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
+	e := startE2E(t)
+	e.stop()
+	good, err := os.ReadFile(e.cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(good), "consumer_secret: cs_e2e_secret", "consumer_secret: cs_typo", 1)
+	bad = strings.Replace(bad, "  poll: 100ms", "  poll: 100ms\n  retry_base: 100ms\n  retry_max: 200ms", 1)
+	if err := os.WriteFile(e.cfgFile, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.serve()
+
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ola", Email: "ola@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
+	body, _ := e.shop.OrderJSON(id)
+	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
+	if code, err := sender.Send("order.updated", body); err != nil || code != http.StatusOK {
+		t.Fatalf("delivery answered %d, %v", code, err)
+	}
+	job := func() rules.Job {
+		db, err := store.Open(context.Background(), e.dbFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		jobs, err := db.Jobs(context.Background(), "", 10)
+		if err != nil || len(jobs) == 0 {
+			t.Fatalf("jobs: %v %v", jobs, err)
+		}
+		return jobs[0]
+	}
+	e.eventually("the job has tried the write-back three times", func() bool { return job().Attempts >= 3 })
+	j := job()
+	if j.State != rules.JobQueued || !strings.HasPrefix(j.LastError, worker.CredentialsPrefix) || !strings.Contains(j.LastError, "401") {
+		t.Errorf("job with a refused REST key: state %s, error %q; want queued, waiting for a person", j.State, j.LastError)
+	}
+	if e.zoomStatus(e.meeting, "ola@example.org") != "approved" {
+		t.Error("the attendee was not registered while the write-back waits")
+	}
+	_, h := get(t, e.url+"/healthz")
+	var health struct {
+		Status   string            `json:"status"`
+		Problems map[string]string `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(h), &health); err != nil {
+		t.Fatal(err)
+	}
+	if health.Status != "degraded" || !strings.Contains(health.Problems["woocommerce"], "consumer_secret") || strings.Contains(h, "cs_typo") {
+		t.Errorf("/healthz = %s, want degraded naming the REST key without showing it", h)
+	}
+	if n := strings.Count(e.logs.String(), "needs a person: woocommerce"); n != 1 {
+		t.Errorf("the refused key was logged %d times over %d tries, want once", n, job().Attempts)
+	}
+	_, m := get(t, e.url+"/metrics")
+	if metric(m, "woozoom_problem", `component="woocommerce"`) != 1 || metric(m, "woozoom_write_back_failures_total") < 3 {
+		t.Errorf("/metrics does not show the problem and the failed write-backs")
+	}
+	e.stop()
+
+	// The admin fixes the key; the backoff is long now, so only the restart
+	// can make the job run soon.
+	fixed := strings.Replace(string(good), "  poll: 100ms", "  poll: 100ms\n  retry_base: 1h\n  retry_max: 2h", 1)
+	if err := os.WriteFile(e.cfgFile, []byte(fixed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	e.serve()
+	e.eventually("the write-back done after the restart", func() bool {
+		_, ok := e.shop.Meta(id, "_woozoom_registrations")
+		return ok && job().State == rules.JobDone
+	})
+	t.Logf("taken up %s after the restart", time.Since(start).Round(time.Millisecond))
+	if _, h := get(t, e.url+"/healthz"); !strings.Contains(h, `"status":"ok"`) {
+		t.Errorf("/healthz after the fix: %s", h)
+	}
+}
