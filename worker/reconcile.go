@@ -41,7 +41,10 @@ type Reconciler struct {
 	Lookback time.Duration
 	// Wake, if set, is called when a pass recorded new deliveries.
 	Wake func()
-	Now  func() time.Time
+	// AfterPass, if set, runs after every periodic pass that succeeded:
+	// what the shop missed delivering has been caught up by then.
+	AfterPass func(ctx context.Context)
+	Now       func() time.Time
 }
 
 // PassResult says what one pass did.
@@ -146,6 +149,9 @@ func (r *Reconciler) Run(ctx context.Context, interval time.Duration) {
 			res, err = r.Pass(ctx, since, nil)
 			if err == nil && res.Orders > 0 {
 				r.Log.Info("reconciled", "since", since, "orders", res.Orders, "new", res.New)
+			}
+			if err == nil && r.AfterPass != nil {
+				r.AfterPass(ctx)
 			}
 		}
 		if err != nil && ctx.Err() == nil {

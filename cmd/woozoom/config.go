@@ -61,6 +61,11 @@ type WooCommerceConfig struct {
 	CAFile         string        `mapstructure:"ca_file"`
 	Timeout        time.Duration `mapstructure:"timeout"`
 	MaxBodyBytes   int64         `mapstructure:"max_body_bytes"`
+	// WebhookURL is where the shop reaches woozoom's webhook endpoint.
+	WebhookURL string `mapstructure:"webhook_url"`
+	// ReactivateWebhooks re-activates a paused or disabled webhook once a
+	// reconcile pass has caught up what it missed.
+	ReactivateWebhooks bool `mapstructure:"reactivate_webhooks"`
 }
 
 // ZoomConfig is the Zoom side.
@@ -105,42 +110,44 @@ type EventConfig struct {
 }
 
 var defaults = map[string]any{
-	"listen":                      ":8080",
-	"database":                    "woozoom.db",
-	"log_level":                   "info",
-	"log_format":                  "text",
-	"woocommerce.url":             "",
-	"woocommerce.consumer_key":    "",
-	"woocommerce.consumer_secret": "",
-	"woocommerce.webhook_secret":  "",
-	"woocommerce.customer_note":   true,
-	"woocommerce.ca_file":         "",
-	"woocommerce.timeout":         "30s",
-	"woocommerce.max_body_bytes":  4 << 20,
-	"zoom.account_id":             "",
-	"zoom.client_id":              "",
-	"zoom.client_secret":          "",
-	"zoom.api_url":                zoom.DefaultAPIURL,
-	"zoom.oauth_url":              zoom.DefaultOAuthURL,
-	"zoom.timeout":                "30s",
-	"zoom.light_per_second":       10,
-	"zoom.medium_per_second":      5,
-	"worker.workers":              2,
-	"worker.poll":                 "1s",
-	"worker.grace":                "10s",
-	"worker.lease":                "30s",
-	"worker.retry_base":           "10s",
-	"worker.retry_max":            "30m",
-	"statuses.register":           []string{rules.StatusCompleted},
-	"statuses.cancel":             []string{rules.StatusCancelled, rules.StatusRefunded},
-	"attendees.email_key":         "",
-	"attendees.first_name_key":    "",
-	"attendees.last_name_key":     "",
-	"reconcile.interval":          "15m",
-	"reconcile.lookback":          "24h",
-	"reconcile.overlap":           "2m",
-	"slot_keys":                   []string{},
-	"events":                      []any{},
+	"listen":                          ":8080",
+	"database":                        "woozoom.db",
+	"log_level":                       "info",
+	"log_format":                      "text",
+	"woocommerce.url":                 "",
+	"woocommerce.consumer_key":        "",
+	"woocommerce.consumer_secret":     "",
+	"woocommerce.webhook_secret":      "",
+	"woocommerce.customer_note":       true,
+	"woocommerce.ca_file":             "",
+	"woocommerce.timeout":             "30s",
+	"woocommerce.max_body_bytes":      4 << 20,
+	"woocommerce.webhook_url":         "",
+	"woocommerce.reactivate_webhooks": false,
+	"zoom.account_id":                 "",
+	"zoom.client_id":                  "",
+	"zoom.client_secret":              "",
+	"zoom.api_url":                    zoom.DefaultAPIURL,
+	"zoom.oauth_url":                  zoom.DefaultOAuthURL,
+	"zoom.timeout":                    "30s",
+	"zoom.light_per_second":           10,
+	"zoom.medium_per_second":          5,
+	"worker.workers":                  2,
+	"worker.poll":                     "1s",
+	"worker.grace":                    "10s",
+	"worker.lease":                    "30s",
+	"worker.retry_base":               "10s",
+	"worker.retry_max":                "30m",
+	"statuses.register":               []string{rules.StatusCompleted},
+	"statuses.cancel":                 []string{rules.StatusCancelled, rules.StatusRefunded},
+	"attendees.email_key":             "",
+	"attendees.first_name_key":        "",
+	"attendees.last_name_key":         "",
+	"reconcile.interval":              "15m",
+	"reconcile.lookback":              "24h",
+	"reconcile.overlap":               "2m",
+	"slot_keys":                       []string{},
+	"events":                          []any{},
 }
 
 // loadConfig reads file (if it exists, or must exist when required) and the
@@ -219,6 +226,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.Mappings(); err != nil {
 		errs = append(errs, err)
+	}
+	if u, err := url.Parse(c.WooCommerce.WebhookURL); c.WooCommerce.WebhookURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+		errs = append(errs, fmt.Errorf("woocommerce.webhook_url %q is not an http(s) URL; it is where the shop reaches woozoom, e.g. https://shop.example.com/woozoom/webhooks/woocommerce", c.WooCommerce.WebhookURL))
 	}
 	if c.WooCommerce.CAFile != "" {
 		if _, err := os.Stat(c.WooCommerce.CAFile); err != nil {

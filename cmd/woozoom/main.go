@@ -90,6 +90,6 @@ sample order that the fake shop delivers as a signed webhook.`,
 
 	root.AddCommand(serveCmd, checkCmd, mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
 		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), backfillCommand(cfg, stdout),
-		exportCommand(cfg, stdout), demoCommand(stdout))
+		exportCommand(cfg, stdout), webhooksCommand(cfg, stdout), demoCommand(stdout))
 	return root
 }

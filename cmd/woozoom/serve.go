@@ -82,7 +82,8 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 
 	met := metrics.New(queueStats{db})
 	hl := health.New(log, met.Problems)
-	wc, w, err := newWorker(cfg, db, shopHTTP, log, &observers{metrics: met, health: hl})
+	obs := &observers{metrics: met, health: hl}
+	wc, w, err := newWorker(cfg, db, shopHTTP, log, obs)
 	if err != nil {
 		return err
 	}
@@ -161,6 +162,9 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	if cfg.Reconcile.Interval > 0 {
 		rec := reconciler(cfg, db, wc, log)
 		rec.Wake = w.Wake
+		watch := &webhookWatch{wc: wc, topics: neededTopics(cfg), url: cfg.WooCommerce.WebhookURL,
+			reactivate: cfg.WooCommerce.ReactivateWebhooks, obs: obs, log: log}
+		rec.AfterPass = watch.check
 		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
 	}
 

@@ -70,14 +70,20 @@ type refund struct {
 	lines  map[int64]int // line item id -> units refunded
 }
 
-// Webhook is a webhook configured in the fake shop.
+// Webhook is a webhook configured in the fake shop. As in WooCommerce, a
+// webhook has one topic.
 type Webhook struct {
 	ID          int64
-	Topics      []string // e.g. order.updated, order.created, order.deleted, order.restored
+	Name        string
+	Topic       string // e.g. order.updated, order.created, order.deleted, order.restored
 	DeliveryURL string
 	Secret      string
-	Status      string // active or disabled
+	Status      string // active, paused (by an admin) or disabled (after failures)
+	APIVersion  string // wp_api_v3
 	Failures    int
+	Created     time.Time
+	Modified    time.Time
+	pingPending bool // saved active, and no ping has had 200 yet
 }
 
 // Delivery is one delivery the shop attempted.
@@ -98,16 +104,18 @@ type Shop struct {
 	// Client posts deliveries (nil: a default client).
 	Client *http.Client
 
-	mu         sync.Mutex
-	orders     map[int64]*order
-	nextOrder  int64
-	nextID     int64
-	webhooks   []*Webhook
-	pending    []pendingDelivery
-	deliveries []Delivery
-	writes     int // REST PUTs of orders
-	restFaults []int
-	nonces     map[string]int64 // OAuth 1.0a nonces seen, with their timestamp
+	mu           sync.Mutex
+	orders       map[int64]*order
+	nextOrder    int64
+	nextID       int64
+	webhooks     []*Webhook
+	pending      []pendingDelivery
+	deliveries   []Delivery
+	writes       int // REST PUTs of orders
+	restFaults   []int
+	nonces       map[string]int64 // OAuth 1.0a nonces seen, with their timestamp
+	pings        []Ping
+	webhookSaves int
 }
 
 // FailNext makes the next n REST requests answer status (500, 503, ...).
@@ -161,13 +169,37 @@ func NewShop(key, secret string) *Shop {
 	}
 }
 
-// AddWebhook configures a webhook; deliveries go to url signed with secret.
+// AddWebhook configures an active webhook for each topic, as an admin would
+// in WooCommerce's settings, and returns the last; deliveries go to url
+// signed with secret.
 func (s *Shop) AddWebhook(url, secret string, topics ...string) *Webhook {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := &Webhook{ID: int64(len(s.webhooks) + 1), Topics: topics, DeliveryURL: url, Secret: secret, Status: "active"}
+	var w *Webhook
+	for _, t := range topics {
+		w = s.addWebhookLocked("Webhook "+t, t, url, secret)
+	}
+	return w
+}
+
+func (s *Shop) addWebhookLocked(name, topic, url, secret string) *Webhook {
+	now := s.Now()
+	w := &Webhook{ID: int64(len(s.webhooks) + 1), Name: name, Topic: topic, DeliveryURL: url, Secret: secret,
+		Status: "active", APIVersion: "wp_api_v3", Created: now, Modified: now}
 	s.webhooks = append(s.webhooks, w)
 	return w
+}
+
+// SetWebhookStatus sets a webhook's status as an admin would (active,
+// paused, disabled).
+func (s *Shop) SetWebhookStatus(id int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.webhooks {
+		if w.ID == id {
+			w.Status = status
+		}
+	}
 }
 
 // CreateOrder adds an order (as checkout would) and returns its id. It fires
@@ -410,7 +442,7 @@ func (s *Shop) refundsLocked(o *order) []any {
 // for the same webhook and order is already pending (WooCommerce coalesces).
 func (s *Shop) enqueueLocked(topic string, orderID int64) {
 	for _, w := range s.webhooks {
-		if w.Status != "active" || !slices.Contains(w.Topics, topic) {
+		if w.Status != "active" || w.Topic != topic {
 			continue
 		}
 		dup := slices.ContainsFunc(s.pending, func(p pendingDelivery) bool {
@@ -492,6 +524,7 @@ var (
 	reOrder   = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)$`)
 	reNotes   = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)/notes$`)
 	reRefunds = regexp.MustCompile(`^/wp-json/wc/v3/orders/(\d+)/refunds$`)
+	reWebhook = regexp.MustCompile(`^/wp-json/wc/v3/webhooks/(\d+)$`)
 )
 
 // ServeHTTP serves the REST API under /wp-json/wc/v3.
@@ -541,6 +574,8 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case reNotes.MatchString(r.URL.Path):
 		id, _ := strconv.ParseInt(reNotes.FindStringSubmatch(r.URL.Path)[1], 10, 64)
 		s.restNotes(w, r, id)
+	case r.URL.Path == "/wp-json/wc/v3/webhooks" || reWebhook.MatchString(r.URL.Path):
+		s.restWebhooks(w, r)
 	default:
 		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
 	}
