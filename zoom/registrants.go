@@ -176,6 +176,11 @@ type details struct {
 	Timezone  string `json:"timezone"`
 	Password  string `json:"password"`
 	JoinURL   string `json:"join_url"`
+	HostID    string `json:"host_id"`
+	HostEmail string `json:"host_email"`
+	Settings  struct {
+		ApprovalType *int `json:"approval_type"`
+	} `json:"settings"`
 }
 
 // Details returns what the customer needs to know of a meeting or webinar.
@@ -199,6 +204,80 @@ func (c *Client) Details(ctx context.Context, t rules.Target) (rules.TargetDetai
 		}
 	}
 	return td, nil
+}
+
+// Meeting is what woozoom checks of a meeting or webinar before relying on
+// it: that it exists, takes registrations, and whose it is.
+type Meeting struct {
+	rules.TargetDetails
+	HostID    string
+	HostEmail string
+	// ApprovalType is 0 (automatic), 1 (manual) or 2 (no registration).
+	ApprovalType int
+}
+
+// RegistrationOn reports whether the meeting takes registrants.
+func (m Meeting) RegistrationOn() bool { return m.ApprovalType != 2 }
+
+// Meeting reads a meeting or webinar.
+func (c *Client) Meeting(ctx context.Context, t rules.Target) (Meeting, error) {
+	path, err := targetPath(t)
+	if err != nil {
+		return Meeting{}, err
+	}
+	var d details
+	if err := c.do(ctx, call{op: "get " + t.String(), cat: light, method: http.MethodGet, path: path, result: &d}); err != nil {
+		return Meeting{}, err
+	}
+	m := Meeting{TargetDetails: rules.TargetDetails{Target: t, Topic: d.Topic, Duration: d.Duration, Timezone: d.Timezone},
+		HostID: d.HostID, HostEmail: d.HostEmail, ApprovalType: 2}
+	if d.Settings.ApprovalType != nil {
+		m.ApprovalType = *d.Settings.ApprovalType
+	}
+	if st, err := time.Parse(time.RFC3339, d.StartTime); err == nil {
+		m.StartTime = st.UTC()
+	}
+	return m, nil
+}
+
+// User is an account user, as woozoom needs to know a host.
+type User struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	// Type is 1 (Basic), 2 (Licensed), 4 (Unassigned without Meetings
+	// Basic) or 99 (None).
+	Type int `json:"type"`
+}
+
+// Licensed reports whether the user may host meetings with registration.
+func (u User) Licensed() bool { return u.Type == 2 }
+
+// TypeName names the user's type as Zoom's admin pages do.
+func (u User) TypeName() string {
+	switch u.Type {
+	case 1:
+		return "Basic"
+	case 2:
+		return "Licensed"
+	case 4:
+		return "Unassigned without Meetings Basic"
+	case 99:
+		return "None"
+	}
+	return fmt.Sprintf("type %d", u.Type)
+}
+
+// User reads a user by id or email.
+func (c *Client) User(ctx context.Context, id string) (User, error) {
+	var u User
+	err := c.do(ctx, call{op: "get user " + id, cat: light, method: http.MethodGet, path: "/users/" + url.PathEscape(id), result: &u})
+	return u, err
+}
+
+// Scopes returns the scopes of the app's access token (minting one if
+// needed).
+func (c *Client) Scopes(ctx context.Context) ([]string, error) {
+	return c.tokens.Scopes(ctx)
 }
 
 // ParseTargetID reads a meeting or webinar id as Zoom writes it (spaces

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,20 @@ func (s *TokenSource) Token(ctx context.Context) (string, error) {
 	}
 	s.token = tok
 	return tok.AccessToken, nil
+}
+
+// Scopes returns the scopes Zoom granted the current token.
+func (s *TokenSource) Scopes(ctx context.Context) ([]string, error) {
+	if _, err := s.Token(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.token == nil {
+		return nil, nil
+	}
+	scope, _ := s.token.Extra("scope").(string)
+	return strings.Fields(scope), nil
 }
 
 // Invalidate drops the cached token if it is still the one given, so that

@@ -124,7 +124,7 @@ events:
 
 func TestCheckHidesSecrets(t *testing.T) {
 	var out bytes.Buffer
-	code := run(context.Background(), []string{"check", "--config", writeConfig(t, goodConfig)}, &out, io.Discard)
+	code := run(context.Background(), []string{"check", "--offline", "--config", writeConfig(t, goodConfig)}, &out, io.Discard)
 	if code != 0 || !strings.Contains(out.String(), "configuration OK") {
 		t.Errorf("check exit %d:\n%s", code, out.String())
 	}

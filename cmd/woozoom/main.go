@@ -70,10 +70,22 @@ sample order that the fake shop delivers as a signed webhook.`,
 	}
 	serveCmd.Flags().BoolVar(&demo, "demo", false, "run against in-process fakes of Zoom and WooCommerce")
 
+	var offline bool
 	checkCmd := &cobra.Command{
 		Use:   "check",
-		Short: "Validate the configuration and show it, secrets hidden",
-		Args:  cobra.NoArgs,
+		Short: "Check the configuration, then Zoom and the shop with it; secrets are never shown",
+		Long: `Validate the configuration and show it, secrets hidden. Then, unless --offline,
+talk to both services as the sidecar would:
+
+  Zoom         an access token is minted; the app has the scopes woozoom uses;
+               every mapped meeting and webinar exists, takes registrations,
+               and has a Licensed host
+  WooCommerce  the REST key reads orders; a webhook for each topic woozoom
+               needs exists, is active and points at woozoom
+
+Each problem is one line that says what is wrong and how to fix it. The exit
+status is 1 when anything is wrong.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cfg(true)
 			if err != nil {
@@ -84,9 +96,13 @@ sample order that the fake shop delivers as a signed webhook.`,
 				return fmt.Errorf("the configuration has problems:\n%w", err)
 			}
 			fmt.Fprintln(stdout, "configuration OK")
-			return nil
+			if offline {
+				return nil
+			}
+			return checkOnline(cmd.Context(), c, stdout)
 		},
 	}
+	checkCmd.Flags().BoolVar(&offline, "offline", false, "check the configuration only; talk to neither Zoom nor the shop")
 
 	root.AddCommand(serveCmd, checkCmd, mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
 		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), backfillCommand(cfg, stdout),

@@ -298,6 +298,8 @@ func describe(cfg Config) string {
 	fmt.Fprintf(&b, "woocommerce.consumer_secret:  %s\n", redact(cfg.WooCommerce.ConsumerSecret))
 	fmt.Fprintf(&b, "woocommerce.webhook_secret:   %s\n", redact(cfg.WooCommerce.WebhookSecret))
 	fmt.Fprintf(&b, "woocommerce.customer_note:    %v\n", cfg.WooCommerce.CustomerNote)
+	fmt.Fprintf(&b, "woocommerce.webhook_url:      %s\n", orNone(cfg.WooCommerce.WebhookURL))
+	fmt.Fprintf(&b, "woocommerce.reactivate_webhooks: %v\n", cfg.WooCommerce.ReactivateWebhooks)
 	fmt.Fprintf(&b, "zoom.account_id:              %s\n", redact(cfg.Zoom.AccountID))
 	fmt.Fprintf(&b, "zoom.client_id:               %s\n", redact(cfg.Zoom.ClientID))
 	fmt.Fprintf(&b, "zoom.client_secret:           %s\n", redact(cfg.Zoom.ClientSecret))
@@ -307,4 +309,11 @@ func describe(cfg Config) string {
 	fmt.Fprintf(&b, "statuses.cancel:              %s\n", strings.Join(cfg.Statuses.Cancel, ", "))
 	fmt.Fprintf(&b, "events:                       %d\n", len(cfg.Events))
 	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not set)"
+	}
+	return s
 }

@@ -114,8 +114,10 @@ func (v *Validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out.SetBodyBytes(rec.Body.Bytes())
 	// 401 (bad token) and 5xx (injected faults) are not described per
-	// operation in Zoom's spec.
-	if rec.Code != http.StatusUnauthorized && rec.Code < 500 {
+	// operation in Zoom's spec, nor the users API's errors (the source of
+	// its description dropped them).
+	usersError := strings.HasPrefix(r.URL.Path, "/v2/users") && rec.Code >= 400
+	if rec.Code != http.StatusUnauthorized && rec.Code < 500 && !usersError {
 		if err := openapi3filter.ValidateResponse(r.Context(), out); err != nil {
 			v.fail("response %d to %s %s: %v", rec.Code, r.Method, r.URL.Path, err)
 		}

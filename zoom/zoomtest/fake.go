@@ -112,6 +112,9 @@ type Fake struct {
 	calls           []Call
 	overLimit       int
 	pages           map[string]pageState
+	users           map[string]*User // by id
+	scopes          []string         // what a new token is granted
+	tokenScopes     map[string][]string
 }
 
 type fault struct {
@@ -132,7 +135,7 @@ func New(creds Credentials, limits Limits) *Fake {
 		creds: creds, limits: limits, Now: time.Now,
 		tokens: map[string]time.Time{}, targets: map[int64]*target{}, nextID: 81234567890,
 		window: map[string]int{}, addCount: map[string]int{}, statCount: map[string]int{},
-		pages: map[string]pageState{},
+		pages: map[string]pageState{}, users: map[string]*User{}, scopes: AllScopes, tokenScopes: map[string][]string{},
 	}
 }
 
@@ -363,12 +366,13 @@ func (f *Fake) token(w http.ResponseWriter, r *http.Request) {
 	tok := "eyJ" + randomString(40)
 	f.mu.Lock()
 	f.tokens[tok] = f.Now().Add(f.limits.TokenTTL)
+	scopes := slices.Clone(f.scopes)
+	f.tokenScopes[tok] = scopes
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{
 		"access_token": tok, "token_type": "bearer", "expires_in": int(f.limits.TokenTTL.Seconds()),
-		"scope":   "meeting:read:meeting:admin meeting:write:registrant:admin meeting:read:list_registrants:admin meeting:read:registrant:admin meeting:update:registrant_status:admin webinar:read:webinar:admin webinar:write:registrant:admin webinar:read:list_registrants:admin webinar:read:registrant:admin webinar:update:registrant_status:admin",
-		"api_url": "https://api.zoom.us",
+		"scope": strings.Join(scopes, " "), "api_url": "https://api.zoom.us",
 	})
 }
 
@@ -377,6 +381,7 @@ var (
 	reRegistrant = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants$`)
 	reStatus     = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/status$`)
 	reOne        = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/([A-Za-z0-9_-]+)$`)
+	reUser       = regexp.MustCompile(`^/v2/users/([^/]+)$`)
 )
 
 func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
@@ -453,30 +458,37 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 
 func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 	var m []string
+	// noun is "meeting" or "webinar", the resource of a scope.
+	noun := func() string { return strings.TrimSuffix(m[1], "s") }
 	switch {
+	case r.Method == http.MethodGet && reUser.MatchString(r.URL.Path):
+		m = reUser.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") && f.needScope(w, r, "user:read:user:admin") {
+			f.getUser(w, m[1])
+		}
 	case r.Method == http.MethodGet && reTarget.MatchString(r.URL.Path):
 		m = reTarget.FindStringSubmatch(r.URL.Path)
-		if f.paced(w, "Light") {
+		if f.paced(w, "Light") && f.needScope(w, r, noun()+":read:"+noun()+":admin") {
 			f.getTarget(w, m[1], m[2])
 		}
 	case r.Method == http.MethodPost && reRegistrant.MatchString(r.URL.Path):
 		m = reRegistrant.FindStringSubmatch(r.URL.Path)
-		if f.paced(w, "Light") {
+		if f.paced(w, "Light") && f.needScope(w, r, noun()+":write:registrant:admin") {
 			f.addRegistrant(w, r, m[1], m[2])
 		}
 	case r.Method == http.MethodGet && reRegistrant.MatchString(r.URL.Path):
 		m = reRegistrant.FindStringSubmatch(r.URL.Path)
-		if f.paced(w, "Medium") {
+		if f.paced(w, "Medium") && f.needScope(w, r, noun()+":read:list_registrants:admin") {
 			f.listRegistrants(w, r, m[1], m[2])
 		}
 	case r.Method == http.MethodGet && reOne.MatchString(r.URL.Path) && !reStatus.MatchString(r.URL.Path):
 		m = reOne.FindStringSubmatch(r.URL.Path)
-		if f.paced(w, "Light") {
+		if f.paced(w, "Light") && f.needScope(w, r, noun()+":read:registrant:admin") {
 			f.getRegistrant(w, m[1], m[2], m[3])
 		}
 	case r.Method == http.MethodPut && reStatus.MatchString(r.URL.Path):
 		m = reStatus.FindStringSubmatch(r.URL.Path)
-		if f.paced(w, "Medium") {
+		if f.paced(w, "Medium") && f.needScope(w, r, noun()+":update:registrant_status:admin") {
 			f.updateStatus(w, r, m[1], m[2])
 		}
 	default:
@@ -581,7 +593,7 @@ func (f *Fake) getTarget(w http.ResponseWriter, kind, rawID string) {
 		typ = 8
 	}
 	body := map[string]any{
-		"id": t.id, "uuid": base64.StdEncoding.EncodeToString([]byte(rawID + "uuid-0123456")), "host_id": "z8yAAAAA8bbbQ",
+		"id": t.id, "uuid": base64.StdEncoding.EncodeToString([]byte(rawID + "uuid-0123456")), "host_id": f.hostLocked(t.spec.HostEmail).ID,
 		"host_email": t.spec.HostEmail, "topic": t.spec.Topic, "type": typ, "duration": t.spec.Duration,
 		"timezone": t.spec.Timezone, "password": t.spec.Password, "created_at": "2026-11-01T09:00:00Z",
 		"join_url": fmt.Sprintf("%s/j/%d?pwd=%s", joinHost, t.id, randomString(12)),
@@ -917,4 +929,107 @@ func randomString(n int) string {
 		b[i] = alphabet[k.Int64()]
 	}
 	return string(b)
+}
+
+// AllScopes are the granular scopes of a Server-to-Server app set up as the
+// README says; a new fake grants them all.
+var AllScopes = []string{
+	"user:read:user:admin", "user:read:list_users:admin",
+	"meeting:read:meeting:admin", "meeting:write:registrant:admin", "meeting:read:list_registrants:admin",
+	"meeting:read:registrant:admin", "meeting:update:registrant_status:admin",
+	"webinar:read:webinar:admin", "webinar:write:registrant:admin", "webinar:read:list_registrants:admin",
+	"webinar:read:registrant:admin", "webinar:update:registrant_status:admin",
+}
+
+// SetScopes sets the scopes of tokens minted from now on (an app whose
+// admin left some out).
+func (f *Fake) SetScopes(scopes ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scopes = slices.Clone(scopes)
+}
+
+// User is an account user as the fake holds it.
+type User struct {
+	ID        string
+	Email     string
+	FirstName string
+	LastName  string
+	Type      int // 1 Basic, 2 Licensed
+}
+
+// AddUser adds a user to the account and returns it with its id.
+func (f *Fake) AddUser(u User) User {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.addUserLocked(u)
+}
+
+func (f *Fake) addUserLocked(u User) *User {
+	if u.ID == "" {
+		u.ID = "u" + randomString(21)
+	}
+	if u.Type == 0 {
+		u.Type = 2
+	}
+	f.users[u.ID] = &u
+	return &u
+}
+
+// hostLocked is the user who hosts a meeting: the account's user with that
+// email, made Licensed if the account has none yet.
+func (f *Fake) hostLocked(email string) *User {
+	for _, u := range f.users {
+		if strings.EqualFold(u.Email, email) {
+			return u
+		}
+	}
+	return f.addUserLocked(User{Email: email, Type: 2})
+}
+
+// needScope answers Zoom's refusal when the token lacks scope (code 4711,
+// listing the user-level and the admin scope).
+func (f *Fake) needScope(w http.ResponseWriter, r *http.Request, scope string) bool {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	have := slices.Contains(f.tokenScopes[tok], scope)
+	if !have {
+		// A classic scope covers the granular ones of its resource.
+		res, rest, _ := strings.Cut(scope, ":")
+		verb, _, _ := strings.Cut(rest, ":")
+		classic := res + ":write:admin"
+		if verb == "read" {
+			classic = res + ":read:admin"
+		}
+		have = slices.Contains(f.tokenScopes[tok], classic)
+	}
+	f.mu.Unlock()
+	if !have {
+		writeError(w, http.StatusBadRequest, 4711, fmt.Sprintf("Invalid access token, does not contain scopes:[%s, %s].", strings.TrimSuffix(scope, ":admin"), scope))
+	}
+	return have
+}
+
+func (f *Fake) getUser(w http.ResponseWriter, id string) {
+	f.mu.Lock()
+	var u *User
+	for _, x := range f.users {
+		if x.ID == id || strings.EqualFold(x.Email, id) {
+			u = x
+		}
+	}
+	var body map[string]any
+	if u != nil {
+		body = map[string]any{
+			"id": u.ID, "email": u.Email, "first_name": u.FirstName, "last_name": u.LastName,
+			"display_name": strings.TrimSpace(u.FirstName + " " + u.LastName), "type": u.Type, "status": "active",
+			"timezone": "Europe/Berlin", "verified": 1, "created_at": "2026-01-05T09:00:00Z", "role_name": "Member",
+		}
+	}
+	f.mu.Unlock()
+	if u == nil {
+		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+// report collects check results: one line per finding, problems saying
+// what is wrong and how to fix it.
+type report struct {
+	out      io.Writer
+	problems int
+}
+
+func (r *report) ok(format string, args ...any) {
+	fmt.Fprintf(r.out, "ok       "+format+"\n", args...)
+}
+
+func (r *report) problem(format string, args ...any) {
+	r.problems++
+	fmt.Fprintf(r.out, "PROBLEM  "+format+"\n", args...)
+}
+
+// checkOnline talks to Zoom and the shop with the configuration, as the
+// sidecar would, and reports every problem it finds.
+func checkOnline(ctx context.Context, c Config, out io.Writer) error {
+	r := &report{out: out}
+	log := newLogger(c, io.Discard)
+	mappings, err := allMappings(ctx, c)
+	if err != nil {
+		return err
+	}
+
+	zc := zoom.New(zoom.Config{
+		AccountID: c.Zoom.AccountID, ClientID: c.Zoom.ClientID, ClientSecret: c.Zoom.ClientSecret,
+		APIURL: c.Zoom.APIURL, OAuthURL: c.Zoom.OAuthURL, Timeout: c.Zoom.Timeout,
+		LightPerSecond: c.Zoom.LightPerSecond, MediumPerSecond: c.Zoom.MediumPerSecond, Retries: 1,
+	}, nil, log)
+	checkZoom(ctx, r, zc, mappings)
+
+	if wc, err := shopClient(c, log); err != nil {
+		r.problem("WooCommerce: %v", err)
+	} else {
+		checkShop(ctx, r, wc, c)
+	}
+	if r.problems > 0 {
+		return fmt.Errorf("%d problem(s) found; fix them and run woozoom check again", r.problems)
+	}
+	fmt.Fprintln(out, "everything checked is in order")
+	return nil
+}
+
+// allMappings are the mappings of config.yaml and, if the database exists,
+// those added with woozoom map add.
+func allMappings(ctx context.Context, c Config) (ms []rules.Mapping, err error) {
+	if ms, err = c.Mappings(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(c.Database); err != nil {
+		return ms, nil
+	}
+	db, err := store.Open(ctx, c.Database)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB(db, &err)
+	stored, err := db.Mappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range stored {
+		if m.Source != store.FromConfig {
+			ms = append(ms, m.Mapping)
+		}
+	}
+	return ms, nil
+}
+
+func checkZoom(ctx context.Context, r *report, zc *zoom.Client, mappings []rules.Mapping) {
+	have, err := zc.Scopes(ctx)
+	if err != nil {
+		r.problem("Zoom: no access token: %v", err)
+		return
+	}
+	r.ok("Zoom: the Server-to-Server app gets an access token")
+	meetings, webinars := len(mappings) == 0, false
+	for _, m := range mappings {
+		meetings = meetings || m.Target.Kind == rules.Meeting
+		webinars = webinars || m.Target.Kind == rules.Webinar
+	}
+	missing := zoom.MissingScopes(have, zoom.NeededScopes(meetings, webinars))
+	for _, s := range missing {
+		r.problem("Zoom: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", s.Name, s.For)
+	}
+	if len(missing) == 0 {
+		r.ok("Zoom: the app has every scope woozoom uses")
+	}
+	canReadUsers := !slices.ContainsFunc(missing, func(s zoom.Scope) bool { return strings.HasPrefix(s.Name, "user:") })
+
+	var seen []rules.Target
+	hosts := map[string]zoom.User{}
+	for _, m := range mappings {
+		if slices.Contains(seen, m.Target) {
+			continue
+		}
+		seen = append(seen, m.Target)
+		what := fmt.Sprintf("%s (product %d)", m.Target, m.ProductID)
+		mt, err := zc.Meeting(ctx, m.Target)
+		switch {
+		case errors.Is(err, rules.ErrNotFound):
+			r.problem("Zoom: %s does not exist (deleted, or a typo): map the product to the right %s", what, m.Target.Kind)
+			continue
+		case err != nil:
+			r.problem("Zoom: cannot read %s: %v", what, err)
+			continue
+		}
+		if !mt.RegistrationOn() {
+			r.problem("Zoom: %s %q has registration off: in Zoom, edit it and set Registration to Required (automatic approval is simplest)", what, mt.Topic)
+			continue
+		}
+		if !canReadUsers || mt.HostID == "" {
+			r.ok("Zoom: %s %q takes registrations (host not checked)", what, mt.Topic)
+			continue
+		}
+		host, ok := hosts[mt.HostID]
+		if !ok {
+			if host, err = zc.User(ctx, mt.HostID); err != nil {
+				r.problem("Zoom: cannot read the host of %s: %v", what, err)
+				continue
+			}
+			hosts[mt.HostID] = host
+		}
+		if !host.Licensed() {
+			r.problem("Zoom: the host of %s, %s, is a %s user: Zoom allows registration only on meetings of Licensed users; give the host a license (User Management > Users) or move the %s to a licensed host", what, host.Email, host.TypeName(), m.Target.Kind)
+			continue
+		}
+		r.ok("Zoom: %s %q takes registrations; host %s is Licensed", what, mt.Topic, host.Email)
+	}
+}
+
+func checkShop(ctx context.Context, r *report, wc *woo.Client, c Config) {
+	if _, _, err := wc.OrdersModifiedSince(ctx, time.Now().Add(-time.Minute), 1); err != nil {
+		r.problem("WooCommerce: the REST key does not work: %v", err)
+		return
+	}
+	r.ok("WooCommerce: the REST key reads orders")
+	hooks, err := wc.Webhooks(ctx)
+	if err != nil {
+		r.problem("WooCommerce: cannot list the webhooks: %v", err)
+		return
+	}
+	fix := "woozoom webhooks install --url URL"
+	if c.WooCommerce.WebhookURL != "" {
+		fix = "woozoom webhooks install"
+	}
+	for _, st := range woo.CheckWebhooks(hooks, neededTopics(c), c.WooCommerce.WebhookURL) {
+		if st.Problem != "" {
+			r.problem("WooCommerce: %s: run %s", st.Problem, fix)
+			continue
+		}
+		r.ok("WooCommerce: webhook %d delivers %s to %s", st.Webhook.ID, st.Topic, st.Webhook.DeliveryURL)
+	}
+}

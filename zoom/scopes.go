@@ -1,0 +1,55 @@
+package zoom
+
+import (
+	"slices"
+	"strings"
+)
+
+// Scope is a granular scope of the Server-to-Server app and what woozoom
+// needs it for.
+type Scope struct {
+	Name string
+	For  string
+}
+
+// NeededScopes are the scopes woozoom uses: registrants of meetings, of
+// webinars, and reading users (to check that hosts are licensed).
+func NeededScopes(meetings, webinars bool) []Scope {
+	var out []Scope
+	for _, kind := range []struct {
+		on   bool
+		noun string
+	}{{meetings, "meeting"}, {webinars, "webinar"}} {
+		if !kind.on {
+			continue
+		}
+		n := kind.noun
+		out = append(out,
+			Scope{n + ":read:" + n + ":admin", "read the " + n + "s' details and join links"},
+			Scope{n + ":write:registrant:admin", "register attendees on " + n + "s"},
+			Scope{n + ":read:list_registrants:admin", "look up registrants whose answer was lost"},
+			Scope{n + ":read:registrant:admin", "read an approved attendee's join link"},
+			Scope{n + ":update:registrant_status:admin", "cancel and approve registrants"},
+		)
+	}
+	return append(out, Scope{"user:read:user:admin", "check that each host is a Licensed user"})
+}
+
+// MissingScopes returns the scopes of need that have does not grant. A
+// classic scope ("meeting:write:admin") grants the granular ones of its
+// resource: read for reading, write for the rest.
+func MissingScopes(have []string, need []Scope) []Scope {
+	var out []Scope
+	for _, s := range need {
+		res, rest, _ := strings.Cut(s.Name, ":")
+		verb, _, _ := strings.Cut(rest, ":")
+		classic := res + ":write:admin"
+		if verb == "read" {
+			classic = res + ":read:admin"
+		}
+		if !slices.Contains(have, s.Name) && !slices.Contains(have, classic) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
