@@ -183,3 +183,52 @@ func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
 		t.Errorf("/healthz after the fix: %s", h)
 	}
 }
+
+// woozoom backup beside a serving woozoom that keeps taking deliveries.
+func TestBackupWhileServing(t *testing.T) {
+	e := startE2E(t)
+	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
+	send := func(i int) {
+		body := []byte(`{"id":` + strconv.Itoa(1000+i) + `,"status":"processing","date_modified_gmt":"2026-11-23T10:00:00","line_items":[]}`)
+		if code, err := sender.Send("order.updated", body); err != nil || code != http.StatusOK {
+			t.Errorf("delivery %d: %d %v", i, code, err)
+		}
+	}
+	for i := range 100 {
+		send(i)
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 100
+		defer func() { done <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				send(n)
+				n++
+			}
+		}
+	}()
+	file := t.TempDir() + "/copy.db"
+	out, code := e.cli("backup", file)
+	close(stop)
+	sent := <-done
+	if code != 0 || !strings.Contains(out, "backed up") {
+		t.Fatalf("backup: exit %d\n%s", code, out)
+	}
+	cp, err := store.Open(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	n, err := cp.CountDeliveries(context.Background())
+	if err != nil || n < 100 || n > sent {
+		t.Errorf("the copy holds %d deliveries (%v); %d were stored before the backup, %d by its end", n, err, 100, sent)
+	}
+	if out, code := e.cli("backup", file); code == 0 || !strings.Contains(out, "exists") {
+		t.Errorf("backup over an existing file: exit %d\n%s", code, out)
+	}
+}
