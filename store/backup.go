@@ -47,8 +47,11 @@ func (d *DB) Backup(ctx context.Context, file string) (pages int, err error) {
 		return 0, fmt.Errorf("back up to %s: %w", file, err)
 	}
 	var ok string
-	if err := dst.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-		return 0, fmt.Errorf("back up to %s: the copy fails its integrity check: %s %v", file, ok, err)
+	if err := dst.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&ok); err != nil {
+		return 0, fmt.Errorf("back up to %s: check the copy: %w", file, err)
+	}
+	if ok != "ok" {
+		return 0, fmt.Errorf("back up to %s: the copy fails its integrity check: %s", file, ok)
 	}
 	// Fold the copy's WAL into its file, so one file is the whole backup.
 	if _, err := dst.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
@@ -72,12 +75,12 @@ func copyDB(ctx context.Context, src, dst *sql.DB) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer sc.Close()
+	defer func() { _ = sc.Close() }() // returned to the pool; nothing written
 	dc, err := dst.Conn(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer dc.Close()
+	defer func() { _ = dc.Close() }() // the copy's handle is closed and checked by Backup
 	pages := 0
 	err = dc.Raw(func(dRaw any) error {
 		return sc.Raw(func(sRaw any) error {
