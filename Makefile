@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/woozoom
 CONFIG  ?= config.yaml
 
-.PHONY: run test build bench fuzz chaos clean lint
+.PHONY: run test build bench fuzz chaos clean lint tools
 
 # golangci-lint, pinned; built from the Go module proxy into bin/tools once.
 GOLANGCI_VERSION ?= v2.15.0
@@ -19,7 +19,7 @@ run: build
 FUZZTIME ?= 30000x
 
 ## test: lint, every test with the race detector, and each fuzz target briefly
-test: lint
+test: lint tools
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
@@ -30,6 +30,10 @@ fuzz:
 
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
+
+## tools: what the tests need beyond Go: systemd-analyze (Debian's systemd) checks the unit
+tools:
+	@command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd; }
 
 ## lint: golangci-lint (.golangci.yml), which runs go vet among others
 lint: $(GOLANGCI)
