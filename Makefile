@@ -27,6 +27,7 @@ test: lint tools
 fuzz:
 	$(GO) test -timeout 30m -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./woo
 	$(GO) test -timeout 30m -run '^$$' -fuzz '^FuzzParseDelivery$$' -fuzztime $(FUZZTIME) ./woo
+	$(GO) test -timeout 30m -run '^$$' -fuzz '^FuzzOAuth1$$' -fuzztime $(FUZZTIME) ./woo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom

@@ -1,10 +1,18 @@
 package woo_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
 )
 
 func FuzzVerify(f *testing.F) {
@@ -52,4 +60,56 @@ func FuzzParseDelivery(f *testing.F) {
 		}
 		_ = woo.ResourceID(body)
 	})
+}
+
+// FuzzOAuth1 signs requests with any query values and secret, and the fake
+// shop, which rebuilds the signature as WooCommerce's PHP does, must accept
+// every one; a changed value must be refused.
+func FuzzOAuth1(f *testing.F) {
+	f.Add("modified_after", "2026-11-01T00:00:00", "cs_secret", "orders")
+	f.Add("search", "Müller & Söhne +1 ~/%20", "s&e=c r+e/t", "orders/12/notes")
+	f.Add("a", "", "x", "")
+	shop := wootest.NewShop("ck_fuzz", "")
+	srv := httptest.NewServer(shop)
+	f.Cleanup(srv.Close)
+	keyOK := regexp.MustCompile(`^[a-z_]{1,20}$`)
+	pathOK := regexp.MustCompile(`^[a-z0-9/]{0,30}$`)
+	f.Fuzz(func(t *testing.T, key, value, secret, path string) {
+		if !keyOK.MatchString(key) || strings.HasPrefix(key, "oauth_") || !pathOK.MatchString(path) || !utf8.ValidString(value) || !utf8.ValidString(secret) {
+			return
+		}
+		shop.ConsumerSecret = secret
+		client := &http.Client{Transport: &woo.OAuth1{ConsumerKey: "ck_fuzz", ConsumerSecret: secret}}
+		u := srv.URL + "/wp-json/wc/v3/" + path + "?" + url.Values{key: {value}}.Encode()
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized {
+			t.Fatalf("the shop refused a signed request (%s=%q, secret %q): %s", key, value, secret, body)
+		}
+		// The same signature over another value is refused.
+		tamper := &tamperer{key: key, value: value + "x"}
+		client.Transport = &woo.OAuth1{ConsumerKey: "ck_fuzz", ConsumerSecret: secret, Base: tamper}
+		resp, err = client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a request changed after signing was accepted (%s=%q)", key, value)
+		}
+	})
+}
+
+// tamperer changes one query value of a signed request before sending it.
+type tamperer struct{ key, value string }
+
+func (t *tamperer) RoundTrip(r *http.Request) (*http.Response, error) {
+	q := r.URL.Query()
+	q.Set(t.key, t.value)
+	r.URL.RawQuery = q.Encode()
+	return http.DefaultTransport.RoundTrip(r)
 }
