@@ -1,6 +1,8 @@
 package woo_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -58,8 +60,35 @@ func FuzzParseDelivery(f *testing.F) {
 				t.Fatalf("parsed a line without a positive id: %+v", it)
 			}
 		}
-		_ = woo.ResourceID(body)
+		// The handler's quick read of the id agrees with the full parse (for
+		// bodies PHP can write: one top-level "id").
+		if id := woo.ResourceID(body); id != o.ID && topLevelIDs(body) == 1 {
+			t.Fatalf("ResourceID = %d, the parsed order's id %d", id, o.ID)
+		}
 	})
+}
+
+// topLevelIDs counts the top-level "id" keys of a JSON object.
+func topLevelIDs(body []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	n := 0
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return n
+		}
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return n
+		}
+		if k == "id" {
+			n++
+		}
+	}
+	return n
 }
 
 // FuzzOAuth1 signs requests with any query values and secret, and the fake

@@ -61,17 +61,53 @@ func IsPing(contentType string, body []byte) bool {
 	return err == nil
 }
 
-// ResourceID reads the "id" of a delivered resource without decoding the
-// rest; 0 when the body has none.
+// ResourceID reads the top-level "id" of a delivered resource without
+// decoding the rest: it stops at the first top-level "id" (WooCommerce writes
+// it first, and PHP cannot write a key twice). 0 when there is none.
 func ResourceID(body []byte) int64 {
-	var v struct {
-		ID json.Number `json:"id"`
-	}
-	if json.Unmarshal(body, &v) != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return 0
 	}
-	id, _ := strconv.ParseInt(v.ID.String(), 10, 64)
-	return max(id, 0)
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return 0
+		}
+		if key == "id" {
+			var v json.Number
+			if dec.Decode(&v) != nil {
+				return 0
+			}
+			id, _ := strconv.ParseInt(v.String(), 10, 64)
+			return max(id, 0)
+		}
+		if skipValue(dec) != nil {
+			return 0
+		}
+	}
+	return 0
+}
+
+// skipValue reads past one JSON value.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 // ErrNotAnOrder is returned for a body that is no order (a product, or the

@@ -380,3 +380,35 @@ func TestClientOverPlainHTTPSignsWithOAuth1(t *testing.T) {
 		t.Errorf("stale timestamp answered %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestResourceID(t *testing.T) {
+	for body, want := range map[string]int64{
+		`{"id":12,"status":"completed"}`:                            12,
+		` { "parent_id": 0, "line_items": [{"id": 5}], "id" : 77 }`: 77,
+		`{"meta":{"id":3},"id":4}`:                                  4,
+		`{"id":"x"}`:                                                0,
+		`{"id":-3}`:                                                 0,
+		`[{"id":1}]`:                                                0,
+		`{"status":"completed"}`:                                    0,
+		`not json`:                                                  0,
+		`{"id":9,"rest": broken`:                                    9,
+	} {
+		if got := woo.ResourceID([]byte(body)); got != want {
+			t.Errorf("ResourceID(%s) = %d, want %d", body, got, want)
+		}
+	}
+}
+
+func BenchmarkResourceID(b *testing.B) {
+	body, err := os.ReadFile("testdata/order-completed.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if woo.ResourceID(body) == 0 {
+			b.Fatal("no id")
+		}
+	}
+}
