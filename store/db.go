@@ -36,6 +36,8 @@ type DB struct {
 	// sleeps and retries, so under a stream of webhook commits a waiting
 	// worker could lose the race for the lock again and again.
 	writes sync.Mutex
+	// ingest group-commits deliveries.
+	ingest *ingest
 }
 
 // Open opens (creating if needed, owner-only) the database file at path and
@@ -67,11 +69,18 @@ func Open(ctx context.Context, file string) (*DB, error) {
 		_ = sqldb.Close() // the migration's error is the one to report
 		return nil, fmt.Errorf("migrate database %s: %w", file, err)
 	}
+	if err := d.startIngest(ctx); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
 	return d, nil
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close commits the deliveries already queued and closes the database.
+func (d *DB) Close() error {
+	ierr := d.ingest.close()
+	return errors.Join(ierr, d.db.Close())
+}
 
 func (d *DB) now() int64 { return d.Now().UnixMilli() }
 
@@ -124,6 +133,25 @@ func (d *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	d.writes.Lock()
 	defer d.writes.Unlock()
 	return d.db.ExecContext(ctx, query, args...)
+}
+
+// rawTx runs fn in one immediate transaction on conn, whose prepared
+// statements fn uses; it queues with the process's other writers.
+func (d *DB) rawTx(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	d.writes.Lock()
+	defer d.writes.Unlock()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	return nil
 }
 
 // tx runs fn in one immediate transaction.

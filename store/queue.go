@@ -12,40 +12,12 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-// RecordDelivery stores a delivery and its job in one transaction. An exact
-// repeat (same Delivery-ID and body) stores nothing and reports isNew false.
+// RecordDelivery stores a delivery and its job in one transaction, and
+// returns only after that transaction committed. An exact repeat (same
+// Delivery-ID and body) stores nothing and reports isNew false. Concurrent
+// calls are committed together (see ingest).
 func (d *DB) RecordDelivery(ctx context.Context, del rules.Delivery) (id int64, isNew bool, err error) {
-	sum := sha256.Sum256(del.Body)
-	digest := hex.EncodeToString(sum[:])
-	now := d.now()
-	var orderID any
-	if del.OrderID != 0 {
-		orderID = del.OrderID
-	}
-	err = d.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (delivery_id, body_sha256) DO NOTHING
-			RETURNING id`,
-			del.DeliveryID, digest, del.WebhookID, del.Topic, del.Source, orderID, del.Body, now).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`,
-				del.DeliveryID, digest).Scan(&id)
-		}
-		if err != nil {
-			return err
-		}
-		isNew = true
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO jobs (delivery, order_id, state, run_at, created_at, updated_at)
-			VALUES (?, ?, 'queued', ?, ?, ?)`, id, orderID, now, now, now)
-		return err
-	})
-	if err != nil {
-		return 0, false, fmt.Errorf("record delivery %s: %w", del.DeliveryID, err)
-	}
-	return id, isNew, nil
+	return d.ingest.record(ctx, del)
 }
 
 // Delivery returns the stored delivery with row id.
@@ -116,6 +88,24 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, 
 		return rules.Job{}, false, fmt.Errorf("claim job: %w", err)
 	}
 	return job, ok, nil
+}
+
+// CompleteOrderJob marks a running job done and records the view of its
+// order that it applied, in one transaction.
+func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st rules.AppliedOrder) error {
+	now := d.now()
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', result = ?, updated_at = ? WHERE id = ?`,
+			rules.JobDone, now, result, now, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("complete job %d of order %d: %w", id, orderID, err)
+	}
+	return nil
 }
 
 // CompleteJob marks a running job done with a short result for the admin.

@@ -229,13 +229,14 @@ func (d *DB) OrderState(ctx context.Context, orderID int64) (st rules.AppliedOrd
 	return st, true, nil
 }
 
+const upsertOrderState = `
+	INSERT INTO orders (order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,
+		note_digest = excluded.note_digest, updated_at = excluded.updated_at`
+
 // SaveOrderState records the view of an order that was applied.
 func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error {
-	_, err := d.exec(ctx, `
-		INSERT INTO orders (order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,
-			note_digest = excluded.note_digest, updated_at = excluded.updated_at`,
-		orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, d.now())
+	_, err := d.exec(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, d.now())
 	if err != nil {
 		return fmt.Errorf("save state of order %d: %w", orderID, err)
 	}

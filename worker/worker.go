@@ -21,6 +21,7 @@ import (
 type Store interface {
 	ClaimJob(ctx context.Context, lease time.Duration) (rules.Job, bool, error)
 	CompleteJob(ctx context.Context, id int64, result string) error
+	CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st rules.AppliedOrder) error
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 	FailJob(ctx context.Context, id int64, reason string) error
 	ReleaseJob(ctx context.Context, id int64) error
@@ -37,7 +38,6 @@ type Store interface {
 	UnsettledSeats(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error)
 	HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error)
 	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
-	SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error
 	MetaDigest(ctx context.Context, orderID int64) (string, error)
 	SaveMetaDigest(ctx context.Context, orderID int64, digest string) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
@@ -225,13 +225,17 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	}
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
 	stopBeat := w.heartbeat(ctx, job.ID, log)
-	result, err := w.process(ctx, job, log)
+	var fin finish
+	result, err := w.process(ctx, job, log, &fin)
 	stopBeat()
 	// The job's final state is written even while shutting down.
 	done := context.WithoutCancel(ctx)
 	switch {
 	case err == nil:
 		log.Info("job done", "result", result)
+		if fin.state != nil {
+			return true, w.store.CompleteOrderJob(done, job.ID, result, fin.orderID, *fin.state)
+		}
 		return true, w.store.CompleteJob(done, job.ID, result)
 	case ctx.Err() != nil:
 		log.Info("job handed back at shutdown")
@@ -295,7 +299,14 @@ func permanent(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{rules.ErrPermanent}, args...)...)
 }
 
-func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger) (string, error) {
+// finish is what a job that succeeds leaves to be saved with its
+// completion, in the same transaction.
+type finish struct {
+	orderID int64
+	state   *rules.AppliedOrder // the view of the order now applied
+}
+
+func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, fin *finish) (string, error) {
 	del, err := w.store.Delivery(ctx, job.Delivery)
 	if err != nil {
 		return "", err
@@ -326,12 +337,12 @@ func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger) (
 			return "", fmt.Errorf("read trashed order %d: %w", order.ID, err)
 		}
 	}
-	return w.apply(ctx, order, log)
+	return w.apply(ctx, order, log, fin)
 }
 
 // apply makes Zoom and the order's write-back match one view of an order,
 // unless a newer view was applied already.
-func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger) (string, error) {
+func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger, fin *finish) (string, error) {
 	prev, seen, err := w.store.OrderState(ctx, order.ID)
 	if err != nil {
 		return "", err
@@ -397,9 +408,7 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger)
 	if out.err != nil {
 		return "", out.err
 	}
-	if err := w.store.SaveOrderState(ctx, order.ID, state); err != nil {
-		return "", err
-	}
+	fin.orderID, fin.state = order.ID, &state
 	return out.summary(intent), nil
 }
 

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// maxBatch bounds one group commit; under any load a batch is whatever
+// queued while the previous commit ran, rarely near this.
+const maxBatch = 1024
+
+// errClosed answers deliveries offered after Close.
+var errClosed = errors.New("the database is closing")
+
+// ingest is the group committer of deliveries: requests queue their delivery,
+// one goroutine takes whatever is queued (no timer: a lone request commits at
+// once), writes all of it in one transaction on its own connection with
+// statements prepared once, commits, and only then answers each request.
+// One fsync then covers many deliveries, so ingest is no longer bound by one
+// commit per request, and the worker's writes get the lock between batches.
+type ingest struct {
+	d     *DB
+	queue chan *pendingDelivery
+	quit  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+
+	conn                     *sql.Conn
+	insert, existing, addJob *sql.Stmt
+	// batches counts commits; beforeCommit, if set, sees each batch first
+	// (tests).
+	batches      atomic.Int64
+	beforeCommit func(batch []*pendingDelivery)
+}
+
+type pendingDelivery struct {
+	del    rules.Delivery
+	digest string
+	now    int64
+	// answer gets exactly one result, after the batch's commit.
+	answer chan ingestResult
+}
+
+type ingestResult struct {
+	id    int64
+	isNew bool
+	err   error
+}
+
+func (d *DB) startIngest(ctx context.Context) error {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	g := &ingest{d: d, conn: conn, queue: make(chan *pendingDelivery, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&g.insert, `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id`},
+		{&g.existing, `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`},
+		{&g.addJob, `INSERT INTO jobs (delivery, order_id, state, run_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)`},
+	} {
+		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("prepare the delivery statements: %w", err)
+		}
+	}
+	d.ingest = g
+	go g.run()
+	return nil
+}
+
+// record queues a delivery and waits for its batch to commit.
+func (g *ingest) record(ctx context.Context, del rules.Delivery) (int64, bool, error) {
+	sum := sha256.Sum256(del.Body)
+	p := &pendingDelivery{del: del, digest: hex.EncodeToString(sum[:]), now: g.d.now(), answer: make(chan ingestResult, 1)}
+	select {
+	case <-g.quit:
+		return 0, false, errClosed
+	default:
+	}
+	select {
+	case g.queue <- p:
+	case <-g.quit:
+		return 0, false, errClosed
+	case <-ctx.Done():
+		return 0, false, ctx.Err()
+	}
+	// Once queued the delivery is committed or refused with its batch; the
+	// answer is awaited even if the caller gave up, so a committed delivery
+	// is never reported as lost.
+	select {
+	case r := <-p.answer:
+		return r.id, r.isNew, r.err
+	case <-g.done:
+		// Queued as the writer stopped: answered if it was taken.
+		select {
+		case r := <-p.answer:
+			return r.id, r.isNew, r.err
+		default:
+			return 0, false, errClosed
+		}
+	}
+}
+
+func (g *ingest) run() {
+	defer close(g.done)
+	batch := make([]*pendingDelivery, 0, maxBatch)
+	for {
+		var first *pendingDelivery
+		select {
+		case first = <-g.queue:
+		case <-g.quit:
+			// Finish what was queued before Close, then stop.
+			batch = batch[:0]
+			for {
+				select {
+				case p := <-g.queue:
+					batch = append(batch, p)
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				g.commit(batch)
+			}
+			return
+		}
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-g.queue:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		g.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction and answers every request in it:
+// all with their rows after the commit, or all with the error.
+func (g *ingest) commit(batch []*pendingDelivery) {
+	ctx := context.Background()
+	if g.beforeCommit != nil {
+		g.beforeCommit(batch)
+	}
+	g.batches.Add(1)
+	results := make([]ingestResult, len(batch))
+	err := g.d.rawTx(ctx, g.conn, func() error {
+		for i, p := range batch {
+			id, isNew, err := g.write(ctx, p)
+			if err != nil {
+				return fmt.Errorf("record delivery %s: %w", p.del.DeliveryID, err)
+			}
+			results[i] = ingestResult{id: id, isNew: isNew}
+		}
+		return nil
+	})
+	for i, p := range batch {
+		if err != nil {
+			results[i] = ingestResult{err: fmt.Errorf("commit %d deliveries: %w", len(batch), err)}
+		}
+		p.answer <- results[i]
+	}
+}
+
+func (g *ingest) write(ctx context.Context, p *pendingDelivery) (id int64, isNew bool, err error) {
+	var orderID any
+	if p.del.OrderID != 0 {
+		orderID = p.del.OrderID
+	}
+	err = g.insert.QueryRowContext(ctx, p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source, orderID, p.del.Body, p.now).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		// An exact repeat (same Delivery-ID and body), maybe in this batch.
+		return id, false, g.existing.QueryRowContext(ctx, p.del.DeliveryID, p.digest).Scan(&id)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	_, err = g.addJob.ExecContext(ctx, id, orderID, p.now, p.now, p.now)
+	return id, true, err
+}
+
+// close stops taking deliveries, commits those already queued, and
+// releases the connection.
+func (g *ingest) close() error {
+	g.once.Do(func() { close(g.quit) })
+	<-g.done
+	for _, st := range []*sql.Stmt{g.insert, g.existing, g.addJob} {
+		_ = st.Close()
+	}
+	return g.conn.Close()
+}
