@@ -14,11 +14,18 @@ type Lister interface {
 	OrdersModifiedSince(ctx context.Context, since time.Time, page int) (bodies [][]byte, pages int, err error)
 }
 
-// Recorder is what reconciliation needs of the store.
+// Recorder is what reconciliation and backfill need of the store.
 type Recorder interface {
 	RecordDelivery(ctx context.Context, d rules.Delivery) (id int64, isNew bool, err error)
 	Checkpoint(ctx context.Context, name string) (time.Time, bool, error)
 	SaveCheckpoint(ctx context.Context, name string, at time.Time) error
+}
+
+// ReconcileStore is what reconciliation needs of the store: also which view
+// of an order woozoom applied last.
+type ReconcileStore interface {
+	Recorder
+	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
 }
 
 // ReconcileCheckpoint names how far reconciliation has read.
@@ -31,7 +38,7 @@ const ReconcileCheckpoint = "reconcile"
 // body and makes no new job.
 type Reconciler struct {
 	List   Lister
-	Store  Recorder
+	Store  ReconcileStore
 	Decode Decoder
 	Log    *slog.Logger
 	// Overlap is read again before the checkpoint, for clock skew and
@@ -52,6 +59,9 @@ type PassResult struct {
 	Orders  int       // orders read
 	New     int       // of which not seen before in that form
 	Skipped int       // bodies that were not orders (recorded, parked by the worker)
+	// Unchanged orders were read but not queued: woozoom already applied a
+	// view with the same status and modification time.
+	Unchanged int
 	Through time.Time // the newest modification read
 	// Deliveries are the row ids of the recorded deliveries, new or not.
 	Deliveries []int64
@@ -79,9 +89,16 @@ func (r *Reconciler) now() time.Time {
 // Pass reads every order modified after since, page by page; progress, if
 // set, is told after each page.
 func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(page, pages int, res PassResult)) (PassResult, error) {
+	// The REST body of an order differs from its webhook body (links, meta),
+	// so an order that came by webhook would be queued again: compare the
+	// view instead.
+	unchanged := func(ctx context.Context, o rules.Order) (bool, error) {
+		prev, seen, err := r.Store.OrderState(ctx, o.ID)
+		return seen && prev.Status == o.Status && prev.Modified.Equal(o.Modified), err
+	}
 	res, err := Enqueue(ctx, r.Store, r.Decode, func(ctx context.Context, page int) ([][]byte, int, error) {
 		return r.List.OrdersModifiedSince(ctx, since, page)
-	}, progress)
+	}, unchanged, progress)
 	if err != nil {
 		return res, fmt.Errorf("reconcile: %w", err)
 	}
@@ -101,8 +118,9 @@ func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(pa
 type PageFunc func(ctx context.Context, page int) (bodies [][]byte, pages int, err error)
 
 // Enqueue records every order that list returns as a delivery, as if its
-// webhook had come: the same queue, dedupe and rules handle it.
-func Enqueue(ctx context.Context, store Recorder, decode Decoder, list PageFunc, progress func(page, pages int, res PassResult)) (PassResult, error) {
+// webhook had come: the same queue, dedupe and rules handle it. An order for
+// which skip (if set) says true is counted as unchanged and not recorded.
+func Enqueue(ctx context.Context, store Recorder, decode Decoder, list PageFunc, skip func(context.Context, rules.Order) (bool, error), progress func(page, pages int, res PassResult)) (PassResult, error) {
 	var res PassResult
 	for page := 1; ; page++ {
 		bodies, pages, err := list(ctx, page)
@@ -115,6 +133,17 @@ func Enqueue(ctx context.Context, store Recorder, decode Decoder, list PageFunc,
 				d.OrderID = o.ID
 				if o.Modified.After(res.Through) {
 					res.Through = o.Modified
+				}
+				if skip != nil {
+					same, err := skip(ctx, o)
+					if err != nil {
+						return res, err
+					}
+					if same {
+						res.Orders++
+						res.Unchanged++
+						continue
+					}
 				}
 			} else {
 				res.Skipped++

@@ -347,7 +347,7 @@ reconcile.interval.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "done: %d orders read, %d queued; the running sidecar works them (woozoom jobs list)\n", res.Orders, res.New)
+			fmt.Fprintf(out, "done: %d orders read, %d queued, %d unchanged since woozoom applied them; the running sidecar works them (woozoom jobs list)\n", res.Orders, res.New, res.Unchanged)
 			if res.Skipped > 0 {
 				fmt.Fprintf(out, "%d bodies were not orders; see woozoom jobs list --failed\n", res.Skipped)
 			}
@@ -425,7 +425,7 @@ already registered are not added again.`,
 			ctx := cmd.Context()
 			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
 				return l.wc.CompletedOrdersOfProduct(ctx, product, page)
-			}, func(page, pages int, r worker.PassResult) {
+			}, nil, func(page, pages int, r worker.PassResult) {
 				fmt.Fprintf(out, "reading completed orders of product %d: page %d/%d, %d orders\n", product, page, max(pages, 1), r.Orders)
 			})
 			if err != nil {
