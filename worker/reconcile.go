@@ -56,13 +56,13 @@ type Reconciler struct {
 
 // PassResult says what one pass did.
 type PassResult struct {
-	Orders  int       // orders read
-	New     int       // of which not seen before in that form
-	Skipped int       // bodies that were not orders (recorded, parked by the worker)
+	Orders  int // orders read
+	New     int // of which not seen before in that form
+	Skipped int // bodies that were not orders (recorded, parked by the worker)
 	// Unchanged orders were read but not queued: woozoom already applied a
 	// view with the same status and modification time.
 	Unchanged int
-	Through time.Time // the newest modification read
+	Through   time.Time // the newest modification read
 	// Deliveries are the row ids of the recorded deliveries, new or not.
 	Deliveries []int64
 }
