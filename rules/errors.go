@@ -25,6 +25,9 @@ var (
 	// does not trust the service's certificate. A person must fix the
 	// configuration; meanwhile the work waits and is retried, never dropped.
 	ErrCredentials = errors.New("credentials or certificate refused")
+	// ErrUnavailable: the service has stopped answering and the call was not
+	// sent; the work waits for it without being charged a try.
+	ErrUnavailable = errors.New("service unavailable")
 )
 
 // Service returns the service an error came from ("zoom", "woocommerce"),
@@ -65,5 +68,5 @@ func RetryAt(err error) (time.Time, bool) {
 // Anything not known to be temporary counts as permanent, so an unclassified
 // error parks a job for a person rather than retrying it forever.
 func Retryable(err error) bool {
-	return errors.Is(err, ErrTemporary) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrCredentials)
+	return errors.Is(err, ErrTemporary) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrCredentials) || errors.Is(err, ErrUnavailable)
 }

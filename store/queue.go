@@ -125,6 +125,18 @@ func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
 }
 
 // ReleaseJob hands a running job back unchanged (shutdown): the attempt it
+// PostponeJob puts a running job back until at without charging it a try:
+// what stopped it (a service that does not answer) was not its fault.
+func (d *DB) PostponeJob(ctx context.Context, id int64, at time.Time, reason string) error {
+	_, err := d.exec(ctx, `
+		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_at = ?, lease_until = NULL, last_error = ?, updated_at = ?
+		WHERE id = ? AND state = 'running'`, at.UnixMilli(), reason, d.now(), id)
+	if err != nil {
+		return fmt.Errorf("postpone job %d: %w", id, err)
+	}
+	return nil
+}
+
 // was given does not count.
 func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
 	_, err := d.exec(ctx, `

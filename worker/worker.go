@@ -25,6 +25,7 @@ type Store interface {
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 	FailJob(ctx context.Context, id int64, reason string) error
 	ReleaseJob(ctx context.Context, id int64) error
+	PostponeJob(ctx context.Context, id int64, at time.Time, reason string) error
 	ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error)
 	RequeueExpired(ctx context.Context) (int, error)
 	Delivery(ctx context.Context, id int64) (rules.Delivery, error)
@@ -240,6 +241,15 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	case ctx.Err() != nil:
 		log.Info("job handed back at shutdown")
 		return true, w.store.ReleaseJob(done, job.ID)
+	case errors.Is(err, rules.ErrUnavailable):
+		// The job keeps its place and its tries; the circuit says when to
+		// come back, and wakes it sooner when the service answers again.
+		at, ok := rules.RetryAt(err)
+		if !ok || at.Before(w.now()) {
+			at = w.now().Add(time.Second)
+		}
+		log.Debug("job waits for the service to answer", "err", err, "retry_at", at)
+		return true, w.store.PostponeJob(done, job.ID, at, UnavailablePrefix+err.Error())
 	case rules.Retryable(err):
 		at := w.now().Add(BackoffWith(w.cfg.RetryBase, w.cfg.RetryMax, job.Attempts, jitter()))
 		if t, ok := rules.RetryAt(err); ok && t.After(at) {
@@ -286,6 +296,10 @@ func (w *Worker) heartbeat(ctx context.Context, id int64, log *slog.Logger) (sto
 // CredentialsPrefix starts the last error of a job that waits for refused
 // credentials or an untrusted certificate to be fixed.
 const CredentialsPrefix = "waits for a person: "
+
+// UnavailablePrefix starts the last error of a job that waits for a service
+// to answer again.
+const UnavailablePrefix = "waits for the service: "
 
 func serviceOf(err error) string {
 	if s := rules.Service(err); s != "" {
@@ -412,11 +426,13 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 	return out.summary(intent), nil
 }
 
-// refused reports a Zoom answer that says the change was not made. Any
-// other failure (a timeout, a lost answer, a 5xx, a crash) leaves the seat
-// unsettled, for settle to look up.
+// refused reports a Zoom answer that says the change was not made, or a
+// call that was never sent (Zoom not answering). Any other failure (a
+// timeout, a lost answer, a 5xx, a crash) leaves the seat unsettled, for
+// settle to look up.
 func refused(err error) bool {
-	return err != nil && (errors.Is(err, rules.ErrRateLimited) || errors.Is(err, rules.ErrPermanent))
+	notSent := errors.Is(err, rules.ErrUnavailable) && !errors.Is(err, rules.ErrTemporary) // not a failed probe
+	return err != nil && (errors.Is(err, rules.ErrRateLimited) || errors.Is(err, rules.ErrPermanent) || notSent)
 }
 
 // settle learns from Zoom what became of seat changes whose answer was

@@ -6,6 +6,7 @@ package zoom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -42,16 +43,23 @@ type Config struct {
 	// Retries of one call inside the client (429 per second, 5xx, network)
 	// before the job's own, durable retry takes over.
 	Retries int
+	// CircuitProbe is the first interval between probes of a Zoom that
+	// stopped answering (default 2 s; it doubles up to 2 minutes).
+	CircuitProbe time.Duration
+	// OnCircuit, if set, hears when calls stop because Zoom does not answer
+	// (open) and when Zoom answers again.
+	OnCircuit func(open bool, since time.Time)
 }
 
 // Client talks to Zoom.
 type Client struct {
-	r      *resty.Client
-	tokens *TokenSource
-	light  *rate.Limiter
-	medium *rate.Limiter
-	log    *slog.Logger
-	now    func() time.Time
+	r       *resty.Client
+	tokens  *TokenSource
+	light   *rate.Limiter
+	medium  *rate.Limiter
+	log     *slog.Logger
+	now     func() time.Time
+	breaker *circuit
 
 	mu sync.Mutex
 	// held[cat] is when Zoom said the account's daily limit of a category
@@ -80,6 +88,8 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 		log:    log,
 		now:    time.Now,
 	}
+	c.breaker = newCircuit(cfg.CircuitProbe, 2*time.Minute, func() time.Time { return c.now() })
+	c.breaker.onChange = cfg.OnCircuit
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(strings.TrimRight(cfg.APIURL, "/")).
 		SetTimeout(cfg.Timeout).
@@ -173,8 +183,15 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if err := lim.Wait(ctx); err != nil {
 			return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
 		}
+		probe, err := c.breaker.allow(cl.op)
+		if err != nil {
+			return err
+		}
 		token, err := c.tokens.Token(ctx)
 		if err != nil {
+			if c.recordAnswer(ctx, probe, !unanswered(err)) {
+				return c.breaker.stillDown(cl.op, err)
+			}
 			return fmt.Errorf("%s: %w", cl.op, err)
 		}
 		req := c.r.R().SetContext(ctx).SetAuthToken(token).SetQueryParams(cl.query)
@@ -189,9 +206,17 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if err != nil {
 			c.log.WarnContext(ctx, "zoom call failed", "op", cl.op, "err", err)
 			if ctx.Err() != nil {
+				c.recordAnswer(ctx, probe, false)
 				return fmt.Errorf("%s: %w", cl.op, ctx.Err())
 			}
-			return transportError(cl.op, err)
+			terr := transportError(cl.op, err)
+			if c.recordAnswer(ctx, probe, !unanswered(terr)) {
+				return c.breaker.stillDown(cl.op, terr)
+			}
+			return terr
+		}
+		if c.recordAnswer(ctx, probe, resp.StatusCode() < 500) {
+			return c.breaker.stillDown(cl.op, newError(cl.op, resp.StatusCode(), resp.Header(), resp.Body(), c.now()))
 		}
 		c.log.DebugContext(ctx, "zoom call", "op", cl.op, "method", cl.method, "path", cl.path,
 			"status", resp.StatusCode(), "duration", time.Since(start))
@@ -213,6 +238,31 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		}
 		return zerr
 	}
+}
+
+// recordAnswer tells the circuit whether Zoom answered, and reports a
+// failed probe: the work that sent it waits for the next one like the rest,
+// without being charged a try. A call cut short by its own context says
+// nothing about Zoom: a probe is handed back.
+func (c *Client) recordAnswer(ctx context.Context, probe, answered bool) (failedProbe bool) {
+	if ctx.Err() != nil {
+		if probe {
+			c.breaker.abandon()
+		}
+		return false
+	}
+	c.breaker.record(answered)
+	return probe && !answered
+}
+
+// unanswered reports an error that means Zoom did not answer at all or
+// answered with a server error (not a refusal, not a limit).
+func unanswered(err error) bool {
+	var ze *Error
+	if errors.As(err, &ze) {
+		return ze.HTTPStatus >= 500
+	}
+	return errors.Is(err, rules.ErrTemporary) && !errors.Is(err, rules.ErrCredentials)
 }
 
 // heldError answers a call not sent because the account's daily limit for

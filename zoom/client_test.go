@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -462,5 +463,79 @@ func TestUntrustedCertificateIsACredentialsProblem(t *testing.T) {
 	_, err := c.Details(context.Background(), rules.Target{Kind: rules.Meeting, ID: 1})
 	if !errors.Is(err, rules.ErrCredentials) || errors.Is(err, rules.ErrTemporary) || !strings.Contains(err.Error(), "not trusted") {
 		t.Errorf("unknown certificate authority: err = %v, want a credentials (trust) error, not a temporary one", err)
+	}
+}
+
+func TestCircuitStopsCallsWhileZoomIsDownAndProbes(t *testing.T) {
+	var changes []bool
+	var mu sync.Mutex
+	e := setup(t, fastLimits(), zoom.Config{Retries: 0, CircuitProbe: 50 * time.Millisecond, OnCircuit: func(open bool, _ time.Time) {
+		mu.Lock()
+		changes = append(changes, open)
+		mu.Unlock()
+	}})
+	ctx := context.Background()
+	target := rules.Target{Kind: rules.Meeting, ID: e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@example.org", Duration: 30})}
+	e.fake.SetDown(true)
+	for i := range 5 {
+		if _, err := e.client.Details(ctx, target); !errors.Is(err, rules.ErrTemporary) {
+			t.Fatalf("call %d while down: %v, want a temporary failure", i, err)
+		}
+	}
+	sent := len(e.fake.Calls())
+	for range 20 {
+		_, err := e.client.Details(ctx, target)
+		if !errors.Is(err, rules.ErrUnavailable) || !rules.Retryable(err) {
+			t.Fatalf("after 5 unanswered calls: %v, want unavailable", err)
+		}
+		if at, ok := rules.RetryAt(err); !ok || !at.After(time.Now()) {
+			t.Errorf("an unavailable error without a time to come back: %v", err)
+		}
+	}
+	if n := len(e.fake.Calls()) - sent; n != 0 {
+		t.Errorf("%d calls reached Zoom while the circuit was open, want 0", n)
+	}
+	// Probes go out at a growing interval, one at a time.
+	var probeTimes []time.Time
+	deadline := time.Now().Add(2 * time.Second)
+	for len(probeTimes) < 3 && time.Now().Before(deadline) {
+		before := len(e.fake.Calls())
+		_, err := e.client.Details(ctx, target)
+		if !errors.Is(err, rules.ErrUnavailable) {
+			t.Fatalf("while down: %v, want unavailable (a failed probe too)", err)
+		}
+		if n := len(e.fake.Calls()) - before; n > 0 {
+			probeTimes = append(probeTimes, time.Now())
+			if n > 1 {
+				t.Errorf("a probe sent %d requests", n)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(probeTimes) < 3 {
+		t.Fatalf("%d probes in 2 s, want 3", len(probeTimes))
+	}
+	if g1, g2 := probeTimes[1].Sub(probeTimes[0]), probeTimes[2].Sub(probeTimes[1]); g2 < g1 {
+		t.Errorf("probe intervals %s then %s: not growing", g1, g2)
+	}
+	e.fake.SetDown(false)
+	deadline = time.Now().Add(2 * time.Second)
+	for {
+		_, err := e.client.Details(ctx, target)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Zoom is back but calls still fail: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := e.client.Details(ctx, target); err != nil {
+		t.Errorf("after Zoom answered again: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(changes) != "[true false]" {
+		t.Errorf("circuit changes reported: %v, want open then closed", changes)
 	}
 }

@@ -267,3 +267,60 @@ func TestReconcileAfterWebhooksQueuesNothing(t *testing.T) {
 		t.Errorf("reconcile with one order not delivered:\n%s", out)
 	}
 }
+
+// Zoom goes down: woozoom stops calling it, says so on /healthz, keeps the
+// job's tries, and works the job as soon as Zoom answers a probe again.
+func TestZoomOutagePausesCallsAndResumes(t *testing.T) {
+	e := startE2E(t)
+	e.stop()
+	good, err := os.ReadFile(e.cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := strings.Replace(string(good), "  poll: 100ms", "  poll: 100ms\n  retry_base: 20ms\n  retry_max: 40ms", 1)
+	if err := os.WriteFile(e.cfgFile, []byte(fast), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.serve()
+	e.zoom.SetDown(true)
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Uma", Email: "uma@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
+	body, _ := e.shop.OrderJSON(id)
+	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
+	if code, err := sender.Send("order.updated", body); err != nil || code != http.StatusOK {
+		t.Fatalf("delivery: %d %v", code, err)
+	}
+	e.eventually("/healthz says Zoom does not answer", func() bool {
+		_, h := get(t, e.url+"/healthz")
+		return strings.Contains(h, `"degraded"`) && strings.Contains(h, "Zoom has not answered since")
+	})
+	job := func() rules.Job {
+		db, err := store.Open(context.Background(), e.dbFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		jobs, _ := db.Jobs(context.Background(), "", 1)
+		return jobs[0]
+	}
+	calls := len(e.zoom.Calls())
+	time.Sleep(1500 * time.Millisecond) // a quiet spell: no call, or one probe
+	if n := len(e.zoom.Calls()) - calls; n > 2 {
+		t.Errorf("%d calls reached Zoom in 1.5 s while it was known down, want at most one probe", n)
+	}
+	j := job()
+	if j.State != rules.JobQueued || j.Attempts > 5 || !strings.HasPrefix(j.LastError, worker.UnavailablePrefix) {
+		t.Errorf("during the outage the job is %s with %d tries (%s); want queued, not charged", j.State, j.Attempts, j.LastError)
+	}
+	e.zoom.SetDown(false)
+	start := time.Now()
+	e.eventually("the job done once Zoom answers", func() bool {
+		return e.zoomStatus(e.meeting, "uma@example.org") == "approved" && job().State == rules.JobDone
+	})
+	t.Logf("registered %s after Zoom came back", time.Since(start).Round(10*time.Millisecond))
+	if _, h := get(t, e.url+"/healthz"); strings.Contains(h, "degraded") {
+		t.Errorf("/healthz after Zoom came back: %s", h)
+	}
+	if !strings.Contains(e.logs.String(), "Zoom answers again") {
+		t.Error("the log does not say Zoom answers again")
+	}
+}

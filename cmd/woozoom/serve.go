@@ -88,11 +88,23 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		return err
 	}
 	// A restart is how an admin applies a fixed key or CA: jobs that waited
-	// for one are taken up at once.
+	// for one are taken up at once, and so are those that waited for Zoom.
 	if n, err := db.WakeJobsWaitingFor(ctx, worker.CredentialsPrefix, legacyCredentialErrors...); err != nil {
 		return err
 	} else if n > 0 {
 		log.Info("jobs that waited for credentials or trust are tried again now", "jobs", n)
+	}
+	if _, err := db.WakeJobsWaitingFor(ctx, worker.UnavailablePrefix); err != nil {
+		return err
+	}
+	obs.zoomAnswersAgain = func() {
+		n, err := db.WakeJobsWaitingFor(context.WithoutCancel(ctx), worker.UnavailablePrefix)
+		if err != nil {
+			log.Error("wake the jobs that waited for Zoom", "err", err)
+			return
+		}
+		log.Info("Zoom answers again; the jobs that waited for it run now", "jobs", n)
+		w.Wake()
 	}
 
 	e := handler.New(handler.Config{
@@ -197,6 +209,22 @@ var legacyCredentialErrors = []string{"woocommerce answered 401", "Zoom refused 
 type observers struct {
 	metrics *metrics.Metrics
 	health  *health.Tracker
+	// zoomAnswersAgain, if set, runs when Zoom answers after an outage.
+	zoomAnswersAgain func()
+}
+
+// zoomCircuit reports Zoom's outages (the client stops calling it) and
+// their end.
+func (o *observers) zoomCircuit(open bool, since time.Time) {
+	if open {
+		o.health.Problem("zoom", fmt.Sprintf("Zoom has not answered since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
+			since.UTC().Format(time.RFC3339)))
+		return
+	}
+	o.health.OK("zoom")
+	if o.zoomAnswersAgain != nil {
+		o.zoomAnswersAgain()
+	}
 }
 
 // instrument returns hc (nil: a new client with timeout) with its calls
@@ -213,6 +241,13 @@ func (o *observers) instrument(service string, hc *http.Client, timeout time.Dur
 	return &c
 }
 
+func (o *observers) circuitHook() func(bool, time.Time) {
+	if o == nil {
+		return nil
+	}
+	return o.zoomCircuit
+}
+
 type queueStats struct{ db *store.DB }
 
 func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) {
@@ -227,6 +262,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
 		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, Retries: 3,
+		OnCircuit: obs.circuitHook(),
 	}, obs.instrument("zoom", nil, cfg.Zoom.Timeout), log)
 	shopHTTP = obs.instrument("woocommerce", shopHTTP, cfg.WooCommerce.Timeout)
 	wc, err := woo.New(woo.Config{

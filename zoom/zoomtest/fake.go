@@ -112,6 +112,7 @@ type Fake struct {
 	calls           []Call
 	overLimit       int
 	pages           map[string]pageState
+	down            bool
 	users           map[string]*User // by id
 	scopes          []string         // what a new token is granted
 	tokenScopes     map[string][]string
@@ -302,7 +303,15 @@ func (f *Fake) dayKey(id int64, who string) string {
 // ServeHTTP serves /oauth/token and the API under /v2.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
 	switch {
+	case down:
+		// An outage: Zoom's edge answers every request with a 503 page.
+		rec.Header().Set("Content-Type", "text/html")
+		rec.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(rec, "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>")
 	case r.URL.Path == "/oauth/token":
 		f.token(rec, r)
 	case strings.HasPrefix(r.URL.Path, "/v2/"):
@@ -1032,4 +1041,12 @@ func (f *Fake) getUser(w http.ResponseWriter, id string) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// SetDown starts or ends an outage: while down, every request, the token
+// endpoint's too, is answered 503.
+func (f *Fake) SetDown(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = on
 }
