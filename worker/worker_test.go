@@ -80,7 +80,7 @@ func newHarness(t *testing.T) *harness {
 	zs := httptest.NewServer(fz)
 	t.Cleanup(zs.Close)
 	zc := zoom.New(zoom.Config{AccountID: "a", ClientID: "c", ClientSecret: "s", APIURL: zs.URL + "/v2", OAuthURL: zs.URL + "/oauth/token",
-		LightPerSecond: 1000, MediumPerSecond: 1000, CircuitProbe: 5 * time.Millisecond}, nil, log)
+		LightPerSecond: 1000, MediumPerSecond: 1000, CircuitWindow: 10 * time.Millisecond, CircuitProbe: 5 * time.Millisecond}, nil, log)
 
 	shop := wootest.NewShop("ck", "cs")
 	ss := httptest.NewTLSServer(shop)

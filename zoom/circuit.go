@@ -8,14 +8,17 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-// circuit stops calls to Zoom while it does not answer. After tripAfter
-// calls in a row got no answer (5xx, connection failures, the token endpoint
-// down) it opens: calls fail at once with ErrUnavailable, and one call is let
-// through as a probe after an interval that doubles with every failed probe.
-// The first answer closes it. Written here rather than taken from a library:
+// circuit stops calls to Zoom while it does not answer. Once tripAfter
+// calls in a row, over at least window, got no answer (5xx, connection
+// failures, the token endpoint down) it opens: calls fail at once with
+// ErrUnavailable, and one call is let through as a probe after an interval
+// that doubles with every failed probe. The first answer closes it. The
+// window keeps a burst of failures (a few refused calls within a second) from
+// stopping the work: only a Zoom that stays silent does. Written here rather than taken from a library:
 // the common Go breakers probe at a fixed interval.
 type circuit struct {
 	tripAfter       int
+	window          time.Duration
 	first, maxProbe time.Duration
 	now             func() time.Time
 	// onChange, if set, hears when the circuit opens and closes; it runs
@@ -24,6 +27,7 @@ type circuit struct {
 
 	mu        sync.Mutex
 	failures  int
+	firstFail time.Time // the first of the failures in a row
 	open      bool
 	since     time.Time // when it opened
 	nextProbe time.Time
@@ -31,14 +35,17 @@ type circuit struct {
 	probing   bool
 }
 
-func newCircuit(first, maxProbe time.Duration, now func() time.Time) *circuit {
+func newCircuit(window, first, maxProbe time.Duration, now func() time.Time) *circuit {
+	if window <= 0 {
+		window = 5 * time.Second
+	}
 	if first <= 0 {
 		first = 2 * time.Second
 	}
 	if maxProbe < first {
-		maxProbe = max(2*time.Minute, first)
+		maxProbe = max(30*time.Second, first)
 	}
-	return &circuit{tripAfter: 5, first: first, maxProbe: maxProbe, interval: first, now: now}
+	return &circuit{tripAfter: 5, window: window, first: first, maxProbe: maxProbe, interval: first, now: now}
 }
 
 // allow says whether a call may go out now; probe is true for the one call
@@ -75,8 +82,11 @@ func (c *circuit) record(answered bool) {
 		c.interval = min(2*c.interval, c.maxProbe)
 		c.nextProbe = c.now().Add(c.interval)
 	case !c.open:
+		if c.failures == 0 {
+			c.firstFail = c.now()
+		}
 		c.failures++
-		if c.failures >= c.tripAfter {
+		if c.failures >= c.tripAfter && c.now().Sub(c.firstFail) >= c.window {
 			changed, open = true, true
 			c.open, c.since, c.interval = true, c.now(), c.first
 			c.nextProbe = c.since.Add(c.interval)

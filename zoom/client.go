@@ -16,7 +16,6 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/woozoom/woozoom/rules"
-	"golang.org/x/time/rate"
 )
 
 // Defaults Zoom documents.
@@ -35,17 +34,21 @@ type Config struct {
 	APIURL       string
 	OAuthURL     string
 	Timeout      time.Duration
-	// Requests per second per rate-limit category. Zoom counts them per
-	// account, shared by every app on it: stay well under the plan's limit
-	// (Pro: Light 30/s, Medium 20/s).
+	// Most requests per second per rate-limit category; 0: no cap. woozoom
+	// learns the account's limits from Zoom's answers and keeps under them.
 	LightPerSecond  float64
 	MediumPerSecond float64
+	// MaxShare is the part of the account's limits woozoom may use (0 < s
+	// <= 1; default 1), leaving the rest to other apps on the account.
+	MaxShare float64
 	// Retries of one call inside the client (429 per second, 5xx, network)
 	// before the job's own, durable retry takes over.
 	Retries int
-	// CircuitProbe is the first interval between probes of a Zoom that
-	// stopped answering (default 2 s; it doubles up to 2 minutes).
-	CircuitProbe time.Duration
+	// CircuitWindow is how long Zoom must stay silent (5 calls or more in a
+	// row without an answer) before calls stop (default 5 s); CircuitProbe
+	// is the first interval between probes then (default 2 s; it doubles up
+	// to 30 s).
+	CircuitWindow, CircuitProbe time.Duration
 	// OnCircuit, if set, hears when calls stop because Zoom does not answer
 	// (open) and when Zoom answers again.
 	OnCircuit func(open bool, since time.Time)
@@ -55,11 +58,12 @@ type Config struct {
 type Client struct {
 	r       *resty.Client
 	tokens  *TokenSource
-	light   *rate.Limiter
-	medium  *rate.Limiter
+	light   *pacer
+	medium  *pacer
 	log     *slog.Logger
 	now     func() time.Time
 	breaker *circuit
+	retries int
 
 	mu sync.Mutex
 	// held[cat] is when Zoom said the account's daily limit of a category
@@ -75,20 +79,16 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
-	if cfg.LightPerSecond <= 0 {
-		cfg.LightPerSecond = 10
-	}
-	if cfg.MediumPerSecond <= 0 {
-		cfg.MediumPerSecond = 5
-	}
 	c := &Client{
-		tokens: NewTokenSource(cfg, hc),
-		light:  rate.NewLimiter(rate.Limit(cfg.LightPerSecond), 1),
-		medium: rate.NewLimiter(rate.Limit(cfg.MediumPerSecond), 1),
-		log:    log,
-		now:    time.Now,
+		tokens:  NewTokenSource(cfg, hc),
+		log:     log,
+		now:     time.Now,
+		retries: cfg.Retries,
 	}
-	c.breaker = newCircuit(cfg.CircuitProbe, 2*time.Minute, func() time.Time { return c.now() })
+	now := func() time.Time { return c.now() }
+	c.light = newPacer(startLight, cfg.LightPerSecond, cfg.MaxShare, now)
+	c.medium = newPacer(startMedium, cfg.MediumPerSecond, cfg.MaxShare, now)
+	c.breaker = newCircuit(cfg.CircuitWindow, cfg.CircuitProbe, 30*time.Second, func() time.Time { return c.now() })
 	c.breaker.onChange = cfg.OnCircuit
 	c.r = resty.NewWithClient(hc).
 		SetBaseURL(strings.TrimRight(cfg.APIURL, "/")).
@@ -99,7 +99,14 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 		SetRetryMaxWaitTime(10 * time.Second).
 		AddRetryCondition(c.retryInClient).
 		SetRetryAfter(c.waitBeforeRetry).
-		AddRetryHook(c.logRetry)
+		AddRetryHook(c.logRetry).
+		OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
+			// Every answer, retried ones too, tells the pace what Zoom allows.
+			if p, ok := resp.Request.Context().Value(pacerKey{}).(*pacer); ok {
+				p.answered(resp.StatusCode(), resp.Header())
+			}
+			return nil
+		})
 	c.r.SetLogger(quietLogger{})
 	return c
 }
@@ -117,7 +124,7 @@ func (c *Client) retryInClient(resp *resty.Response, err error) bool {
 	}
 	status := resp.StatusCode()
 	if status == http.StatusTooManyRequests {
-		return !newError("", status, resp.Header(), resp.Body(), c.now()).Daily()
+		return false // do sends it again through the pacer, or the job waits
 	}
 	if resp.Request.Method == http.MethodPost {
 		return false
@@ -155,6 +162,13 @@ const (
 	medium
 )
 
+// pacerKey carries a call's pacer to the response hook.
+type pacerKey struct{}
+
+// Pace returns the current pace of the Light and Medium categories, in
+// calls per second.
+func (c *Client) Pace() (light, medium float64) { return c.light.current(), c.medium.current() }
+
 // call is one API request.
 type call struct {
 	op     string
@@ -176,11 +190,11 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		return heldError{op: cl.op, until: until}
 	}
 	for attempt := 0; ; attempt++ {
-		lim := c.light
+		pace := c.light
 		if cl.cat == medium {
-			lim = c.medium
+			pace = c.medium
 		}
-		if err := lim.Wait(ctx); err != nil {
+		if err := pace.wait(ctx); err != nil {
 			return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
 		}
 		probe, err := c.breaker.allow(cl.op)
@@ -194,7 +208,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			}
 			return fmt.Errorf("%s: %w", cl.op, err)
 		}
-		req := c.r.R().SetContext(ctx).SetAuthToken(token).SetQueryParams(cl.query)
+		req := c.r.R().SetContext(context.WithValue(ctx, pacerKey{}, pace)).SetAuthToken(token).SetQueryParams(cl.query)
 		if cl.body != nil {
 			req.SetHeader("Content-Type", "application/json").SetBody(cl.body)
 		}
@@ -234,6 +248,12 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		}
 		if zerr.TokenRejected() && attempt == 0 {
 			c.tokens.Invalidate(token)
+			continue
+		}
+		if zerr.HTTPStatus == http.StatusTooManyRequests && !zerr.Daily() && attempt < c.retries {
+			// Per second: the pacer has slowed down and holds the rest of
+			// this second; the call goes again in its turn.
+			c.log.DebugContext(ctx, "zoom per-second limit; sending again at the new pace", "op", cl.op)
 			continue
 		}
 		return zerr

@@ -45,8 +45,11 @@ func setup(t *testing.T, limits zoomtest.Limits, cfg zoom.Config) env {
 	e.srv = srv
 	cfg.AccountID, cfg.ClientID, cfg.ClientSecret = creds.AccountID, creds.ClientID, creds.ClientSecret
 	cfg.APIURL, cfg.OAuthURL = srv.URL+"/v2", srv.URL+"/oauth/token"
-	if cfg.LightPerSecond == 0 {
+	switch {
+	case cfg.LightPerSecond == 0:
 		cfg.LightPerSecond, cfg.MediumPerSecond = 1000, 1000
+	case cfg.LightPerSecond < 0: // no cap: the pace is learned
+		cfg.LightPerSecond, cfg.MediumPerSecond = 0, 0
 	}
 	e.client = zoom.New(cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() {
@@ -469,7 +472,7 @@ func TestUntrustedCertificateIsACredentialsProblem(t *testing.T) {
 func TestCircuitStopsCallsWhileZoomIsDownAndProbes(t *testing.T) {
 	var changes []bool
 	var mu sync.Mutex
-	e := setup(t, fastLimits(), zoom.Config{Retries: 0, CircuitProbe: 50 * time.Millisecond, OnCircuit: func(open bool, _ time.Time) {
+	e := setup(t, fastLimits(), zoom.Config{Retries: 0, CircuitWindow: 100 * time.Millisecond, CircuitProbe: 50 * time.Millisecond, OnCircuit: func(open bool, _ time.Time) {
 		mu.Lock()
 		changes = append(changes, open)
 		mu.Unlock()
@@ -477,10 +480,16 @@ func TestCircuitStopsCallsWhileZoomIsDownAndProbes(t *testing.T) {
 	ctx := context.Background()
 	target := rules.Target{Kind: rules.Meeting, ID: e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@example.org", Duration: 30})}
 	e.fake.SetDown(true)
+	// A burst of failures does not stop the calls; a Zoom silent for the
+	// whole window does.
 	for i := range 5 {
 		if _, err := e.client.Details(ctx, target); !errors.Is(err, rules.ErrTemporary) {
 			t.Fatalf("call %d while down: %v, want a temporary failure", i, err)
 		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := e.client.Details(ctx, target); !errors.Is(err, rules.ErrTemporary) || errors.Is(err, rules.ErrUnavailable) {
+		t.Fatalf("the call that ends the window: %v, want a temporary failure", err)
 	}
 	sent := len(e.fake.Calls())
 	for range 20 {
@@ -538,4 +547,73 @@ func TestCircuitStopsCallsWhileZoomIsDownAndProbes(t *testing.T) {
 	if fmt.Sprint(changes) != "[true false]" {
 		t.Errorf("circuit changes reported: %v, want open then closed", changes)
 	}
+}
+
+// With no pace configured, the client rises to the fake account's limit,
+// pays one 429 to learn it, and follows it down when the limit drops.
+func TestPaceLearnsTheAccountsLimit(t *testing.T) {
+	limits := fastLimits()
+	limits.LightPerSecond = 40
+	e := setup(t, limits, zoom.Config{LightPerSecond: -1, MediumPerSecond: -1, Retries: 3})
+	ctx := context.Background()
+	target := rules.Target{Kind: rules.Meeting, ID: e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@example.org", Duration: 30})}
+	run := func(d time.Duration) (calls int) {
+		stop := time.Now().Add(d)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range 8 {
+			wg.Go(func() {
+				for time.Now().Before(stop) {
+					if _, err := e.client.Details(ctx, target); err != nil {
+						t.Errorf("call: %v", err)
+						return
+					}
+					mu.Lock()
+					calls++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		return calls
+	}
+	count429 := func() (n int) {
+		for _, c := range e.fake.Calls() {
+			if c.Status == 429 {
+				n++
+			}
+		}
+		return n
+	}
+	// Rise until Zoom first refuses (slow start from 10/s takes about 4 s).
+	for deadline := time.Now().Add(30 * time.Second); count429() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no 429 in 30 s: the pace never reached the limit")
+		}
+		run(time.Second)
+	}
+	run(2 * time.Second)
+	light, _ := e.client.Pace()
+	if light != 39 {
+		t.Errorf("pace against a 40/s limit: %.1f, want 39 (the limit less one)", light)
+	}
+	first := count429()
+	if first > 2 {
+		t.Errorf("%d 429s while learning one limit, want at most 2", first)
+	}
+	run(2 * time.Second)
+	if extra := count429() - first; extra > 0 {
+		t.Errorf("%d more 429s at a known limit", extra)
+	}
+	e.fake.SetRateLimits(20, 20)
+	before := count429()
+	run(3 * time.Second)
+	light, _ = e.client.Pace()
+	if light != 19 {
+		t.Errorf("pace after the limit fell to 20/s: %.1f, want 19", light)
+	}
+	if n := count429() - before; n > 3 {
+		t.Errorf("%d 429s to follow the limit down, want at most 3", n)
+	}
+	t.Logf("429s: %d to learn 40/s, %d to follow it to 20/s", first, count429()-before)
 }

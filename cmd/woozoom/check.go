@@ -45,7 +45,7 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 	zc := zoom.New(zoom.Config{
 		AccountID: c.Zoom.AccountID, ClientID: c.Zoom.ClientID, ClientSecret: c.Zoom.ClientSecret,
 		APIURL: c.Zoom.APIURL, OAuthURL: c.Zoom.OAuthURL, Timeout: c.Zoom.Timeout,
-		LightPerSecond: c.Zoom.LightPerSecond, MediumPerSecond: c.Zoom.MediumPerSecond, Retries: 1,
+		LightPerSecond: c.Zoom.LightPerSecond, MediumPerSecond: c.Zoom.MediumPerSecond, MaxShare: c.Zoom.MaxShare, Retries: 1,
 	}, nil, log)
 	checkZoom(ctx, r, zc, mappings)
 

@@ -78,6 +78,7 @@ type ZoomConfig struct {
 	Timeout         time.Duration `mapstructure:"timeout"`
 	LightPerSecond  float64       `mapstructure:"light_per_second"`
 	MediumPerSecond float64       `mapstructure:"medium_per_second"`
+	MaxShare        float64       `mapstructure:"max_share"`
 }
 
 // WorkerConfig tunes the background worker.
@@ -130,8 +131,9 @@ var defaults = map[string]any{
 	"zoom.api_url":                    zoom.DefaultAPIURL,
 	"zoom.oauth_url":                  zoom.DefaultOAuthURL,
 	"zoom.timeout":                    "30s",
-	"zoom.light_per_second":           10,
-	"zoom.medium_per_second":          5,
+	"zoom.light_per_second":           0,
+	"zoom.medium_per_second":          0,
+	"zoom.max_share":                  1.0,
 	"worker.workers":                  2,
 	"worker.poll":                     "1s",
 	"worker.grace":                    "10s",
@@ -207,6 +209,12 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(k.val); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", k.key, k.val))
 		}
+	}
+	if c.Zoom.MaxShare <= 0 || c.Zoom.MaxShare > 1 {
+		errs = append(errs, fmt.Errorf("zoom.max_share is %g; use more than 0 and at most 1 (the part of the account's Zoom rate limits woozoom may use)", c.Zoom.MaxShare))
+	}
+	if c.Zoom.LightPerSecond < 0 || c.Zoom.MediumPerSecond < 0 {
+		errs = append(errs, errors.New("zoom.light_per_second and medium_per_second must not be negative (0: no cap)"))
 	}
 	if c.Worker.Workers < 1 || c.Worker.Workers > 64 {
 		errs = append(errs, fmt.Errorf("worker.workers is %d; use 1 to 64", c.Worker.Workers))

@@ -261,7 +261,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	zc := zoom.New(zoom.Config{
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
-		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, Retries: 3,
+		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, MaxShare: cfg.Zoom.MaxShare, Retries: 3,
 		OnCircuit: obs.circuitHook(),
 	}, obs.instrument("zoom", nil, cfg.Zoom.Timeout), log)
 	shopHTTP = obs.instrument("woocommerce", shopHTTP, cfg.WooCommerce.Timeout)

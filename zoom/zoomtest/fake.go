@@ -43,6 +43,9 @@ type Limits struct {
 // ProLimits are the limits of a Pro account.
 var ProLimits = Limits{LightPerSecond: 30, MediumPerSecond: 20, AddsPerDay: 3, StatusPerDay: 10, TokenTTL: time.Hour, RegistrantsLimit: 4999}
 
+// BusinessLimits are the limits of a Business account.
+var BusinessLimits = Limits{LightPerSecond: 80, MediumPerSecond: 60, AddsPerDay: 3, StatusPerDay: 10, TokenTTL: time.Hour, RegistrantsLimit: 4999}
+
 // Meeting describes a meeting or webinar to create in the fake.
 type Meeting struct {
 	Webinar      bool
@@ -543,11 +546,11 @@ func (f *Fake) authorized(r *http.Request) bool {
 
 // paced counts the request against its category's per-second limit.
 func (f *Fake) paced(w http.ResponseWriter, category string) bool {
+	f.mu.Lock()
 	limit := f.limits.LightPerSecond
 	if category == "Medium" {
 		limit = f.limits.MediumPerSecond
 	}
-	f.mu.Lock()
 	key := category + f.Now().UTC().Format("15:04:05")
 	f.window[key]++
 	n := f.window[key]
@@ -1049,4 +1052,12 @@ func (f *Fake) SetDown(on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.down = on
+}
+
+// SetRateLimits changes the account's per-second limits (a plan change, or
+// another app taking part of them).
+func (f *Fake) SetRateLimits(light, medium int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limits.LightPerSecond, f.limits.MediumPerSecond = light, medium
 }

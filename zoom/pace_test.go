@@ -1,0 +1,117 @@
+package zoom
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// clock is a settable time for the pacer's rules.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func qps429(limit string) http.Header {
+	h := http.Header{}
+	h.Set("X-RateLimit-Type", "QPS")
+	h.Set("X-RateLimit-Category", "Light")
+	if limit != "" {
+		h.Set("X-RateLimit-Limit", limit)
+	}
+	return h
+}
+
+// busy simulates a second in which the pace was used fully.
+func busy(p *pacer, c *clock) {
+	c.t = c.t.Add(time.Second)
+	p.mu.Lock()
+	p.tick()
+	p.sent = int(p.pace) + 1
+	p.mu.Unlock()
+	p.answered(http.StatusOK, http.Header{})
+}
+
+func TestPacerRules(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	p := newPacer(10, 0, 1, c.now)
+	for range 4 {
+		busy(p, c)
+	}
+	if got := p.current(); got < 50 || got > 51 { // 10 * 1.5^4
+		t.Errorf("slow start after 4 busy seconds: %v, want 50.6", got)
+	}
+	// An idle second does not raise the pace.
+	c.t = c.t.Add(2 * time.Second)
+	p.answered(http.StatusOK, http.Header{})
+	if got := p.current(); got > 51 {
+		t.Errorf("raised while idle: %v", got)
+	}
+	p.answered(http.StatusTooManyRequests, qps429("30"))
+	if got := p.current(); got != 29 {
+		t.Errorf("after a 429 naming 30/s: %v, want 29", got)
+	}
+	if !p.hold.After(c.t) || p.hold.Sub(c.t) > time.Second+20*time.Millisecond {
+		t.Errorf("after a per-second 429 calls are held until %v (now %v), want the next second", p.hold, c.t)
+	}
+	// Refusals in the same second are the echo of the overshoot.
+	p.answered(http.StatusTooManyRequests, qps429("30"))
+	if got := p.current(); got != 29 {
+		t.Errorf("a second 429 in the same second changed the pace: %v", got)
+	}
+	for range 5 {
+		busy(p, c)
+	}
+	if got := p.current(); got != 29 {
+		t.Errorf("rose above the known limit: %v", got)
+	}
+	// The same limit refused again later, while sending well under the
+	// pace: a passing refusal.
+	c.t = c.t.Add(3 * time.Second)
+	p.answered(http.StatusTooManyRequests, qps429("30"))
+	if got := p.current(); got != 29 {
+		t.Errorf("a 429 while idle changed the pace: %v", got)
+	}
+	// Refused while the pace is used: others use part of it.
+	busy(p, c)
+	c.t = c.t.Add(1500 * time.Millisecond)
+	p.mu.Lock()
+	p.tick()
+	p.sent = 29
+	p.mu.Unlock()
+	p.answered(http.StatusTooManyRequests, qps429("30"))
+	shared := p.current()
+	if shared > 29*0.8+0.01 {
+		t.Errorf("after a 429 at the known limit: %v, want a fifth less", shared)
+	}
+	busy(p, c)
+	if got := p.current(); got != shared+1 {
+		t.Errorf("recovery: %v, want one more than %v", got, shared)
+	}
+	// A daily limit says nothing about the pace.
+	d := http.Header{}
+	d.Set("X-RateLimit-Type", "Daily-limit")
+	before := p.current()
+	p.answered(http.StatusTooManyRequests, d)
+	if p.current() != before {
+		t.Error("a daily-limit 429 changed the pace")
+	}
+
+	// Share and ceiling.
+	q := newPacer(10, 25, 0.5, c.now)
+	if got := q.current(); got != 25 {
+		t.Errorf("with a ceiling of 25 the pace starts at %v, want 25", got)
+	}
+	q.answered(http.StatusTooManyRequests, qps429("80"))
+	if got := q.current(); got != 25 {
+		t.Errorf("with a ceiling of 25 and half of 80: %v, want 25", got)
+	}
+	q.answered(http.StatusTooManyRequests, qps429("40"))
+	if got := q.current(); got != 19 {
+		t.Errorf("with a ceiling of 25 and half of 40: %v, want 19", got)
+	}
+	r := newPacer(10, 0, 0.5, c.now)
+	r.answered(http.StatusTooManyRequests, qps429("80"))
+	if got := r.current(); got != 39 {
+		t.Errorf("with max_share 0.5 of 80: %v, want 39", got)
+	}
+}
