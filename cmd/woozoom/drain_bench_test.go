@@ -20,7 +20,8 @@ import (
 // BenchmarkDrain runs the real binary with its shipped pacing (nothing
 // configured) against the fake Zoom at Business limits (Light 80/s, Medium
 // 60/s): WOOZOOM_DRAIN_N completed orders (default 2000) of one attendee
-// each arrive as webhooks, then half of them are cancelled. It reports the
+// each, for one large webinar, arrive as webhooks, then half of them are
+// cancelled. It reports the
 // drain time over the least Zoom allows (N / 80 s), Zoom calls per
 // registration and per cancellation, 429s, and the peak RSS.
 //
@@ -34,10 +35,12 @@ func BenchmarkDrain(b *testing.B) {
 	}
 	creds := zoomtest.Credentials{AccountID: "acct-drain", ClientID: "client-drain", ClientSecret: "zoom-secret-drain"}
 	limits := zoomtest.BusinessLimits
+	// A webinar licensed for every attendee (a meeting takes at most 4,999).
+	limits.RegistrantsLimit = max(limits.RegistrantsLimit, n)
 	fz := zoomtest.New(creds, limits)
 	zsrv := httptest.NewServer(fz)
 	defer zsrv.Close()
-	meeting := fz.CreateMeeting(zoomtest.Meeting{Topic: "Drain", HostEmail: "host@shop.example", Duration: 60})
+	meeting := fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Drain", HostEmail: "host@shop.example", Duration: 60})
 	shop := wootest.NewShop("ck_drain", "cs_drain")
 	ssrv := httptest.NewTLSServer(shop)
 	defer ssrv.Close()
@@ -53,7 +56,7 @@ log_level: warn
 woocommerce: {url: %s, consumer_key: ck_drain, consumer_secret: cs_drain, webhook_secret: whsec-drain, ca_file: %s}
 zoom: {account_id: acct-drain, client_id: client-drain, client_secret: zoom-secret-drain, api_url: %s/v2, oauth_url: %s/oauth/token}
 reconcile: {interval: 0}
-events: [{product_id: 10, meeting_id: %d}]
+events: [{product_id: 10, webinar_id: %d}]
 `, port, filepath.Join(dir, "woozoom.db"), ssrv.URL, ca, zsrv.URL, zsrv.URL, meeting)), 0o600); err != nil {
 		b.Fatal(err)
 	}
