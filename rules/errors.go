@@ -70,3 +70,28 @@ func RetryAt(err error) (time.Time, bool) {
 func Retryable(err error) bool {
 	return errors.Is(err, ErrTemporary) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrCredentials) || errors.Is(err, ErrUnavailable)
 }
+
+// NoAnswer is a call that got no answer from a service: a temporary failure,
+// or, when the service's certificate could not be verified, a trust problem
+// that waits for a person (untrusted says how to fix it).
+func NoAnswer(service, op, untrusted string, err error) error {
+	kind := ErrTemporary
+	if Untrusted(err) {
+		kind = ErrCredentials
+	}
+	return &noAnswer{service: service, op: op, untrusted: untrusted, kind: kind, err: err}
+}
+
+type noAnswer struct {
+	service, op, untrusted string
+	kind, err              error
+}
+
+func (e *noAnswer) Error() string {
+	if errors.Is(e.kind, ErrCredentials) {
+		return e.op + ": " + e.untrusted + ": " + e.err.Error()
+	}
+	return e.op + ": " + e.kind.Error() + ": " + e.err.Error()
+}
+func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
+func (e *noAnswer) Service() string { return e.service }

@@ -266,30 +266,10 @@ func (c *Client) AddOrderNote(ctx context.Context, id int64, note string, custom
 	return c.do(ctx, fmt.Sprintf("add note to order %d", id), http.MethodPost, fmt.Sprintf("/orders/%d/notes", id), body, nil)
 }
 
-// transportError is a call that got no answer from the shop: a temporary
-// failure, or a certificate woozoom does not trust (which waits for a person).
+// transportError is a call that got no answer from the shop.
 func transportError(op string, err error) error {
-	kind := rules.ErrTemporary
-	if rules.Untrusted(err) {
-		kind = rules.ErrCredentials
-	}
-	return &noAnswer{op: op, kind: kind, err: err}
+	return rules.NoAnswer("woocommerce", op, "the shop's certificate is not trusted (set woocommerce.ca_file to its CA, or fix the certificate)", err)
 }
-
-type noAnswer struct {
-	op   string
-	kind error
-	err  error
-}
-
-func (e *noAnswer) Error() string {
-	if errors.Is(e.kind, rules.ErrCredentials) {
-		return fmt.Sprintf("%s: the shop's certificate is not trusted (set woocommerce.ca_file to its CA, or fix the certificate): %v", e.op, e.err)
-	}
-	return fmt.Sprintf("%s: %v: %v", e.op, e.kind, e.err)
-}
-func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
-func (e *noAnswer) Service() string { return "woocommerce" }
 
 type quietLogger struct{}
 

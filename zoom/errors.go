@@ -142,27 +142,7 @@ func retryAfter(h http.Header, daily bool, now time.Time) time.Time {
 	return now.Add(time.Second)
 }
 
-// transportError is a call that got no answer from Zoom: a temporary
-// failure, or a certificate woozoom does not trust (which waits for a person).
+// transportError is a call that got no answer from the Zoom.
 func transportError(op string, err error) error {
-	kind := rules.ErrTemporary
-	if rules.Untrusted(err) {
-		kind = rules.ErrCredentials
-	}
-	return &noAnswer{op: op, kind: kind, err: err}
+	return rules.NoAnswer("zoom", op, "Zoom's certificate is not trusted (check the system's CA certificates and any proxy between woozoom and Zoom)", err)
 }
-
-type noAnswer struct {
-	op   string
-	kind error
-	err  error
-}
-
-func (e *noAnswer) Error() string {
-	if errors.Is(e.kind, rules.ErrCredentials) {
-		return fmt.Sprintf("%s: Zoom's certificate is not trusted (check the system's CA certificates and any proxy between woozoom and Zoom): %v", e.op, e.err)
-	}
-	return fmt.Sprintf("%s: %v: %v", e.op, e.kind, e.err)
-}
-func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
-func (e *noAnswer) Service() string { return "zoom" }

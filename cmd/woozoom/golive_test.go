@@ -126,18 +126,7 @@ func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
 	if code, err := sender.Send("order.updated", body); err != nil || code != http.StatusOK {
 		t.Fatalf("delivery answered %d, %v", code, err)
 	}
-	job := func() rules.Job {
-		db, err := store.Open(context.Background(), e.dbFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		jobs, err := db.Jobs(context.Background(), "", 10)
-		if err != nil || len(jobs) == 0 {
-			t.Fatalf("jobs: %v %v", jobs, err)
-		}
-		return jobs[0]
-	}
+	job := e.newestJob
 	e.eventually("the job has tried the write-back three times", func() bool { return job().Attempts >= 3 })
 	j := job()
 	if j.State != rules.JobQueued || !strings.HasPrefix(j.LastError, worker.CredentialsPrefix) || !strings.Contains(j.LastError, "401") {
@@ -293,15 +282,7 @@ func TestZoomOutagePausesCallsAndResumes(t *testing.T) {
 		_, h := get(t, e.url+"/healthz")
 		return strings.Contains(h, `"degraded"`) && strings.Contains(h, "Zoom has not answered since")
 	})
-	job := func() rules.Job {
-		db, err := store.Open(context.Background(), e.dbFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		jobs, _ := db.Jobs(context.Background(), "", 1)
-		return jobs[0]
-	}
+	job := e.newestJob
 	e.eventually("the job waits for Zoom", func() bool { return strings.HasPrefix(job().LastError, worker.UnavailablePrefix) })
 	calls, tries := len(e.zoom.Calls()), job().Attempts
 	time.Sleep(1500 * time.Millisecond) // a quiet spell: no call, or one probe
@@ -323,4 +304,19 @@ func TestZoomOutagePausesCallsAndResumes(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "Zoom answers again") {
 		t.Error("the log does not say Zoom answers again")
 	}
+}
+
+// newestJob reads the newest job from the database.
+func (e *e2e) newestJob() rules.Job {
+	e.t.Helper()
+	db, err := store.Open(context.Background(), e.dbFile)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	jobs, err := db.Jobs(context.Background(), "", 1)
+	if err != nil || len(jobs) == 0 {
+		e.t.Fatalf("jobs: %v %v", jobs, err)
+	}
+	return jobs[0]
 }
