@@ -243,25 +243,30 @@ func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.Applied
 	return nil
 }
 
-// MetaDigest returns the digest of the meta woozoom last wrote to an order.
-func (d *DB) MetaDigest(ctx context.Context, orderID int64) (string, error) {
-	var digest string
-	err := d.db.QueryRowContext(ctx, `SELECT meta_digest FROM orders WHERE order_id = ?`, orderID).Scan(&digest)
+// MetaDigest returns the digest of the meta woozoom last wrote to an order,
+// and the modification time of the view that write was computed from.
+func (d *DB) MetaDigest(ctx context.Context, orderID int64) (digest string, basis time.Time, err error) {
+	var ms int64
+	err = d.db.QueryRowContext(ctx, `SELECT meta_digest, meta_basis FROM orders WHERE order_id = ?`, orderID).Scan(&digest, &ms)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", time.Time{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("meta digest of order %d: %w", orderID, err)
+		return "", time.Time{}, fmt.Errorf("meta digest of order %d: %w", orderID, err)
 	}
-	return digest, nil
+	if ms > 0 {
+		basis = time.UnixMilli(ms).UTC()
+	}
+	return digest, basis, nil
 }
 
-// SaveMetaDigest records what woozoom just wrote to an order's meta.
-func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string) error {
+// SaveMetaDigest records what woozoom just wrote to an order's meta, computed
+// from the view modified at basis.
+func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string, basis time.Time) error {
 	_, err := d.exec(ctx, `
-		INSERT INTO orders (order_id, status, modified, meta_digest, updated_at) VALUES (?, '', 0, ?, ?)
-		ON CONFLICT (order_id) DO UPDATE SET meta_digest = excluded.meta_digest, updated_at = excluded.updated_at`,
-		orderID, digest, d.now())
+		INSERT INTO orders (order_id, status, modified, meta_digest, meta_basis, updated_at) VALUES (?, '', 0, ?, ?, ?)
+		ON CONFLICT (order_id) DO UPDATE SET meta_digest = excluded.meta_digest, meta_basis = excluded.meta_basis, updated_at = excluded.updated_at`,
+		orderID, digest, basis.UnixMilli(), d.now())
 	if err != nil {
 		return fmt.Errorf("save meta digest of order %d: %w", orderID, err)
 	}

@@ -382,6 +382,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`DROP INDEX registrations_product`,
 		`ALTER TABLE registrations DROP COLUMN product_id`,
 		`ALTER TABLE orders DROP COLUMN meta_digest`,
+		`ALTER TABLE orders DROP COLUMN meta_basis`,
 		`DROP TABLE unsettled_seats`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {

@@ -39,8 +39,8 @@ type Store interface {
 	UnsettledSeats(ctx context.Context, keys []rules.SeatKey) ([]rules.SeatKey, error)
 	HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error)
 	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
-	MetaDigest(ctx context.Context, orderID int64) (string, error)
-	SaveMetaDigest(ctx context.Context, orderID int64, digest string) error
+	MetaDigest(ctx context.Context, orderID int64) (digest string, basis time.Time, err error)
+	SaveMetaDigest(ctx context.Context, orderID int64, digest string, basis time.Time) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
 }

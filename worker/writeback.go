@@ -166,9 +166,16 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	}
 	sum := sha256.Sum256(value)
 	digest := hex.EncodeToString(sum[:])
-	written, err := w.store.MetaDigest(ctx, order.ID)
+	written, basis, err := w.store.MetaDigest(ctx, order.ID)
 	if err != nil {
 		return err
+	}
+	// woozoom already wrote exactly this, computed from this view or a newer
+	// one: a second delivery of the view (order.created and order.updated
+	// of a new order) has nothing to add, although its snapshot predates
+	// the write.
+	if written == digest && !basis.IsZero() && !order.Modified.After(basis) {
+		return nil
 	}
 	current := rules.MetaValue(order.Meta, MetaKey)
 	var have []MetaEntry
@@ -182,7 +189,7 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	if err := w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}}); err != nil {
 		return err
 	}
-	return w.store.SaveMetaDigest(ctx, order.ID, digest)
+	return w.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
 }
 
 // noteText is the order note with every attendee's join link.

@@ -320,3 +320,44 @@ func (e *e2e) newestJob() rules.Job {
 	}
 	return jobs[0]
 }
+
+// A new order comes as order.created and order.updated, both showing the
+// same view: it is written back once.
+func TestOneWriteBackPerChange(t *testing.T) {
+	e := startE2E(t)
+	writes := e.shop.Writes()
+	// Checkout creates the order and then saves it paid, before the shop's
+	// queue runs: both deliveries are built then, showing the same view.
+	id := e.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "Ida", Email: "ida@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
+	if err := e.shop.SetStatus(id, "completed"); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("both deliveries and the echo of the write are worked", func() bool {
+		_, ok := e.shop.Meta(id, "_woozoom_registrations")
+		if !ok || e.shop.Pending() != 0 {
+			return false
+		}
+		db, err := store.Open(context.Background(), e.dbFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		c, _ := db.JobCounts(context.Background())
+		return c[rules.JobQueued]+c[rules.JobRunning] == 0 && c[rules.JobDone] >= 3
+	})
+	topics := map[string]int{}
+	for _, d := range e.shop.Deliveries() {
+		if d.OrderID == id {
+			topics[d.Topic]++
+		}
+	}
+	if topics["order.created"] == 0 || topics["order.updated"] == 0 {
+		t.Fatalf("deliveries %v: want both order.created and order.updated", topics)
+	}
+	if n := e.shop.Writes() - writes; n != 1 {
+		t.Errorf("%d writes of the order's meta for one change, want 1", n)
+	}
+	if notes := e.shop.Notes(id); len(notes) != 1 {
+		t.Errorf("%d notes, want 1: %+v", len(notes), notes)
+	}
+}
