@@ -64,6 +64,7 @@ type Client struct {
 	now     func() time.Time
 	breaker *circuit
 	retries int
+	status  *statusBatcher
 
 	mu sync.Mutex
 	// held[cat] is when Zoom said the account's daily limit of a category
@@ -85,6 +86,7 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 		now:     time.Now,
 		retries: cfg.Retries,
 	}
+	c.status = &statusBatcher{c: c, queues: map[statusKey]*statusQueue{}}
 	now := func() time.Time { return c.now() }
 	c.light = newPacer(startLight, cfg.LightPerSecond, cfg.MaxShare, now)
 	c.medium = newPacer(startMedium, cfg.MediumPerSecond, cfg.MaxShare, now)
@@ -178,6 +180,8 @@ type call struct {
 	query  map[string]string
 	body   any
 	result any
+	// paced: the caller already waited for the first try's turn.
+	paced bool
 }
 
 // do sends a call with a valid token, pacing it under the category's limit;
@@ -194,8 +198,10 @@ func (c *Client) do(ctx context.Context, cl call) error {
 		if cl.cat == medium {
 			pace = c.medium
 		}
-		if err := pace.wait(ctx); err != nil {
-			return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
+		if !cl.paced || attempt > 0 {
+			if err := pace.wait(ctx); err != nil {
+				return fmt.Errorf("%s: %w: %w", cl.op, rules.ErrTemporary, err)
+			}
 		}
 		probe, err := c.breaker.allow(cl.op)
 		if err != nil {

@@ -617,3 +617,81 @@ func TestPaceLearnsTheAccountsLimit(t *testing.T) {
 	}
 	t.Logf("429s: %d to learn 40/s, %d to follow it to 20/s", first, count429()-before)
 }
+
+// Status changes of many jobs at once on one meeting go out 30 at a time,
+// and one registrant Zoom refuses does not hold back the others.
+func TestStatusChangesOfManyJobsAreJoined(t *testing.T) {
+	limits := fastLimits()
+	limits.MediumPerSecond = 10 // calls wait for their turn, so changes gather
+	e := setup(t, limits, zoom.Config{LightPerSecond: 1000, MediumPerSecond: 10})
+	ctx := context.Background()
+	target := rules.Target{Kind: rules.Meeting, ID: e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@example.org", Duration: 30})}
+	const n = 70
+	seats := make([]rules.Seat, n)
+	for i := range n {
+		s, err := e.client.AddRegistrant(ctx, target, rules.Person{FirstName: "P", Email: fmt.Sprintf("p%02d@example.org", i)}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seats[i] = s
+	}
+	// Registrant 0 has used up its status changes for today.
+	for range zoomtest.ProLimits.StatusPerDay {
+		for _, a := range []rules.ActionKind{rules.Cancel, rules.Approve} {
+			if err := e.client.UpdateStatus(ctx, target, a, seats[:1]); err != nil && a == rules.Cancel {
+				break
+			}
+		}
+	}
+	before := len(e.fake.Calls())
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = e.client.UpdateStatus(ctx, target, rules.Cancel, seats[i:i+1]) })
+	}
+	wg.Wait()
+	calls := 0
+	for _, c := range e.fake.Calls()[before:] {
+		if strings.HasSuffix(c.Path, "/registrants/status") {
+			calls++
+		}
+	}
+	for i := 1; i < n; i++ {
+		if errs[i] != nil {
+			t.Errorf("registrant %d: %v", i, errs[i])
+		} else if r, _ := e.fake.Registrant(target.ID, seats[i].Email); r.Status != "denied" {
+			t.Errorf("registrant %d is %s after its cancel, want denied", i, r.Status)
+		}
+	}
+	if !errors.Is(errs[0], rules.ErrRateLimited) {
+		t.Errorf("the registrant over its daily limit: %v, want Zoom's daily limit", errs[0])
+	}
+	// 70 changes: at most ceil(70/30)+2 joined calls, plus the parts of the
+	// one joined call Zoom refused sent again alone (at most 30).
+	if calls > 3+2+30 {
+		t.Errorf("%d status calls for %d cancellations", calls, n)
+	}
+	t.Logf("%d cancellations in %d status calls (one refused registrant among them)", n, calls)
+
+	// All well: n changes at once take at most ceil(n/30)+2 calls.
+	before = len(e.fake.Calls())
+	for i := 1; i < n; i++ {
+		wg.Go(func() { errs[i] = e.client.UpdateStatus(ctx, target, rules.Approve, seats[i:i+1]) })
+	}
+	wg.Wait()
+	calls = 0
+	for _, c := range e.fake.Calls()[before:] {
+		if strings.HasSuffix(c.Path, "/registrants/status") {
+			calls++
+		}
+	}
+	for i := 1; i < n; i++ {
+		if r, _ := e.fake.Registrant(target.ID, seats[i].Email); errs[i] != nil || r.Status != "approved" {
+			t.Errorf("registrant %d after its approve: %s, %v", i, r.Status, errs[i])
+		}
+	}
+	if want := (n-1+29)/30 + 2; calls > want {
+		t.Errorf("%d approvals in %d status calls, want at most %d", n-1, calls, want)
+	}
+	t.Logf("%d approvals in %d status calls", n-1, calls)
+}

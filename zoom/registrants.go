@@ -86,6 +86,15 @@ func (c *Client) UpdateStatus(ctx context.Context, t rules.Target, action rules.
 	if len(seats) > MaxStatusBatch {
 		return fmt.Errorf("%s %d registrants on %s: at most %d per call: %w", action, len(seats), t, MaxStatusBatch, rules.ErrPermanent)
 	}
+	if _, err := targetPath(t); err != nil {
+		return err
+	}
+	return c.status.update(ctx, t, action, seats)
+}
+
+// sendStatus sends one status call for seats; paced says the caller
+// already waited for the Medium category's turn.
+func (c *Client) sendStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat, paced bool) error {
 	path, err := targetPath(t)
 	if err != nil {
 		return err
@@ -96,7 +105,7 @@ func (c *Client) UpdateStatus(ctx context.Context, t rules.Target, action rules.
 	}
 	return c.do(ctx, call{
 		op: fmt.Sprintf("%s %d registrants on %s", action, len(seats), t), cat: medium,
-		method: http.MethodPut, path: path + "/registrants/status", body: body,
+		method: http.MethodPut, path: path + "/registrants/status", body: body, paced: paced,
 	})
 }
 

@@ -73,7 +73,7 @@ database: %s
 log_format: json
 woocommerce: {url: %s, consumer_key: ck_chaos, consumer_secret: cs_chaos_secret, webhook_secret: %s, ca_file: %s, timeout: 5s}
 zoom: {account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 2s, light_per_second: 25, medium_per_second: 15}
-worker: {workers: 2, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
+worker: {workers: 8, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
 reconcile: {interval: 0}
 events:
   - {product_id: 10, meeting_id: %d}

@@ -134,7 +134,7 @@ var defaults = map[string]any{
 	"zoom.light_per_second":           0,
 	"zoom.medium_per_second":          0,
 	"zoom.max_share":                  1.0,
-	"worker.workers":                  2,
+	"worker.workers":                  16,
 	"worker.poll":                     "1s",
 	"worker.grace":                    "10s",
 	"worker.lease":                    "30s",
