@@ -171,9 +171,14 @@ func (b *statusBatcher) drop(q *statusQueue, req *statusReq) {
 	}
 }
 
-// refusal reports a call Zoom answered with a refusal: nothing was changed,
-// and the parts may fare differently alone.
+// refusal reports a call Zoom refused for something about its registrants
+// (one not found, one over its daily status changes): nothing was changed,
+// and the parts may fare differently alone. Refusals of the whole account
+// (credentials, per-second or account-wide daily limits) are not.
 func refusal(err error) bool {
 	var ze *Error
-	return errors.As(err, &ze) && ze.HTTPStatus >= 400 && ze.HTTPStatus < 500 && ze.HTTPStatus != 401
+	if !errors.As(err, &ze) || ze.HTTPStatus < 400 || ze.HTTPStatus >= 500 || ze.HTTPStatus == 401 {
+		return false
+	}
+	return ze.HTTPStatus != 429 || (ze.Daily() && !ze.accountDaily())
 }

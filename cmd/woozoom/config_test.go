@@ -239,3 +239,21 @@ slot_keys: [Booking Slot]
 		t.Errorf("bad occurrence id: %v", err)
 	}
 }
+
+// The example a user copies is a valid configuration.
+func TestConfigExampleIsValid(t *testing.T) {
+	example, err := os.ReadFile("../../config.yaml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(writeConfig(t, string(example)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("config.yaml.example does not validate:\n%v", err)
+	}
+	if c.Zoom.MaxShare != 1 || c.Zoom.LightPerSecond != 0 || c.Worker.Workers != 16 || c.WooCommerce.ReactivateWebhooks {
+		t.Errorf("the example's values differ from the defaults it documents: %+v %+v", c.Zoom, c.Worker)
+	}
+}
