@@ -40,6 +40,16 @@ func Service(err error) string {
 	return ""
 }
 
+// Reason is err in words fit for a health page or a metric: without what
+// was being done, which may name an attendee, where the error can say so.
+func Reason(err error) string {
+	var r interface{ Reason() string }
+	if errors.As(err, &r) {
+		return r.Reason()
+	}
+	return err.Error()
+}
+
 // Untrusted reports whether err is a TLS certificate that could not be
 // verified (unknown authority, wrong host name, expired): no retry fixes it
 // until a person changes the trust or the certificate.
@@ -87,11 +97,14 @@ type noAnswer struct {
 	kind, err              error
 }
 
-func (e *noAnswer) Error() string {
+func (e *noAnswer) Error() string { return e.op + ": " + e.Reason() }
+
+// Reason is the error without what was being done.
+func (e *noAnswer) Reason() string {
 	if errors.Is(e.kind, ErrCredentials) {
-		return e.op + ": " + e.untrusted + ": " + e.err.Error()
+		return e.untrusted + ": " + e.err.Error()
 	}
-	return e.op + ": " + e.kind.Error() + ": " + e.err.Error()
+	return e.kind.Error() + ": " + e.err.Error()
 }
 func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
 func (e *noAnswer) Service() string { return e.service }

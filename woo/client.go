@@ -83,8 +83,11 @@ type Error struct {
 	kind       error
 }
 
-func (e *Error) Error() string {
-	s := fmt.Sprintf("%s: woocommerce answered %d", e.Op, e.HTTPStatus)
+func (e *Error) Error() string { return e.Op + ": " + e.Reason() }
+
+// Reason is the error without what was being done: fit for a health page.
+func (e *Error) Reason() string {
+	s := fmt.Sprintf("woocommerce answered %d", e.HTTPStatus)
 	if e.Code != "" {
 		s += " " + e.Code
 	}

@@ -259,7 +259,7 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 			// A person must act; the job waits for them and is taken up at
 			// once when woozoom restarts with a changed configuration.
 			if w.cfg.Health != nil {
-				w.cfg.Health.Problem(serviceOf(err), err.Error())
+				w.cfg.Health.Problem(serviceOf(err), rules.Reason(err))
 			}
 			log.Debug("job waits for credentials or trust to be fixed", "err", err, "retry_at", at)
 			return true, w.store.RetryJob(done, job.ID, at, CredentialsPrefix+err.Error())

@@ -31,9 +31,13 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.Op + ": " + e.Reason() }
+
+// Reason is the error without what was being done (which may name an
+// attendee): fit for a health page.
+func (e *Error) Reason() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: zoom answered %d", e.Op, e.HTTPStatus)
+	fmt.Fprintf(&b, "zoom answered %d", e.HTTPStatus)
 	if e.Code != 0 {
 		fmt.Fprintf(&b, " code %d", e.Code)
 	}

@@ -146,6 +146,9 @@ func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
 	if health.Status != "degraded" || !strings.Contains(health.Problems["woocommerce"], "consumer_secret") || strings.Contains(h, "cs_typo") {
 		t.Errorf("/healthz = %s, want degraded naming the REST key without showing it", h)
 	}
+	if strings.Contains(h, "ola@example.org") {
+		t.Errorf("/healthz names the attendee: %s", h)
+	}
 	if n := strings.Count(e.logs.String(), "needs a person: woocommerce"); n != 1 {
 		t.Errorf("the refused key was logged %d times over %d tries, want once", n, job().Attempts)
 	}
