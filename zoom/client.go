@@ -105,7 +105,9 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 		OnAfterResponse(func(_ *resty.Client, resp *resty.Response) error {
 			// Every answer, retried ones too, tells the pace what Zoom allows.
 			if p, ok := resp.Request.Context().Value(pacerKey{}).(*pacer); ok {
-				p.answered(resp.StatusCode(), resp.Header())
+				daily := resp.StatusCode() == http.StatusTooManyRequests &&
+					newError("", resp.StatusCode(), resp.Header(), resp.Body(), c.now()).Daily()
+				p.answered(resp.StatusCode(), resp.Header(), daily)
 			}
 			return nil
 		})

@@ -695,3 +695,24 @@ func TestStatusChangesOfManyJobsAreJoined(t *testing.T) {
 	}
 	t.Logf("%d approvals in %d status calls", n-1, calls)
 }
+
+// A registrant's daily limit (3 adds a day) names "3" as its limit: that is
+// no per-second rate, and the pace stays.
+func TestRegistrantDailyLimitLeavesThePace(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{LightPerSecond: 50, MediumPerSecond: 50, Retries: 3})
+	ctx := context.Background()
+	target := rules.Target{Kind: rules.Meeting, ID: e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@example.org", Duration: 30})}
+	p := rules.Person{FirstName: "A", Email: "a@example.org"}
+	var err error
+	for range 5 {
+		if _, err = e.client.AddRegistrant(ctx, target, p, ""); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, rules.ErrRateLimited) {
+		t.Fatalf("the 4th add of one email in a day: %v, want Zoom's daily limit", err)
+	}
+	if light, _ := e.client.Pace(); light != 50 {
+		t.Errorf("pace after a registrant's daily limit: %v, want 50", light)
+	}
+}

@@ -107,15 +107,17 @@ func (p *pacer) tick() {
 	}
 }
 
-// answered adjusts the pace to one of Zoom's answers.
-func (p *pacer) answered(status int, h http.Header) {
+// answered adjusts the pace to one of Zoom's answers; daily says a 429 is
+// one of Zoom's daily limits (the account's, a host's, a registrant's),
+// which the pace does not cause and whose X-RateLimit-Limit is no rate.
+func (p *pacer) answered(status int, h http.Header, daily bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tick()
 	now := p.now()
 	if status == http.StatusTooManyRequests {
-		if strings.EqualFold(h.Get("X-RateLimit-Type"), "Daily-limit") {
-			return // a daily limit; the pace is not the cause
+		if daily || strings.EqualFold(h.Get("X-RateLimit-Type"), "Daily-limit") {
+			return
 		}
 		// The rest of this second's calls would be refused too; a
 		// Retry-After may name a later time.

@@ -28,7 +28,7 @@ func busy(p *pacer, c *clock) {
 	p.tick()
 	p.sent = int(p.pace) + 1
 	p.mu.Unlock()
-	p.answered(http.StatusOK, http.Header{})
+	p.answered(http.StatusOK, http.Header{}, false)
 }
 
 func TestPacerRules(t *testing.T) {
@@ -42,11 +42,11 @@ func TestPacerRules(t *testing.T) {
 	}
 	// An idle second does not raise the pace.
 	c.t = c.t.Add(2 * time.Second)
-	p.answered(http.StatusOK, http.Header{})
+	p.answered(http.StatusOK, http.Header{}, false)
 	if got := p.current(); got > 51 {
 		t.Errorf("raised while idle: %v", got)
 	}
-	p.answered(http.StatusTooManyRequests, qps429("30"))
+	p.answered(http.StatusTooManyRequests, qps429("30"), false)
 	if got := p.current(); got != 29 {
 		t.Errorf("after a 429 naming 30/s: %v, want 29", got)
 	}
@@ -54,7 +54,7 @@ func TestPacerRules(t *testing.T) {
 		t.Errorf("after a per-second 429 calls are held until %v (now %v), want the next second", p.hold, c.t)
 	}
 	// Refusals in the same second are the echo of the overshoot.
-	p.answered(http.StatusTooManyRequests, qps429("30"))
+	p.answered(http.StatusTooManyRequests, qps429("30"), false)
 	if got := p.current(); got != 29 {
 		t.Errorf("a second 429 in the same second changed the pace: %v", got)
 	}
@@ -67,7 +67,7 @@ func TestPacerRules(t *testing.T) {
 	// The same limit refused again later, while sending well under the
 	// pace: a passing refusal.
 	c.t = c.t.Add(3 * time.Second)
-	p.answered(http.StatusTooManyRequests, qps429("30"))
+	p.answered(http.StatusTooManyRequests, qps429("30"), false)
 	if got := p.current(); got != 29 {
 		t.Errorf("a 429 while idle changed the pace: %v", got)
 	}
@@ -78,7 +78,7 @@ func TestPacerRules(t *testing.T) {
 	p.tick()
 	p.sent = 29
 	p.mu.Unlock()
-	p.answered(http.StatusTooManyRequests, qps429("30"))
+	p.answered(http.StatusTooManyRequests, qps429("30"), false)
 	shared := p.current()
 	if shared > 29*0.8+0.01 {
 		t.Errorf("after a 429 at the known limit: %v, want a fifth less", shared)
@@ -91,9 +91,16 @@ func TestPacerRules(t *testing.T) {
 	d := http.Header{}
 	d.Set("X-RateLimit-Type", "Daily-limit")
 	before := p.current()
-	p.answered(http.StatusTooManyRequests, d)
+	p.answered(http.StatusTooManyRequests, d, false)
 	if p.current() != before {
 		t.Error("a daily-limit 429 changed the pace")
+	}
+	// A registrant's 3 adds a day: a daily limit named only in the message.
+	reg := http.Header{}
+	reg.Set("X-RateLimit-Limit", "3")
+	p.answered(http.StatusTooManyRequests, reg, true)
+	if p.current() != before || !p.hold.Before(c.t.Add(time.Second)) {
+		t.Errorf("a registrant's daily 429 changed the pace to %v", p.current())
 	}
 
 	// Share and ceiling.
@@ -101,16 +108,16 @@ func TestPacerRules(t *testing.T) {
 	if got := q.current(); got != 25 {
 		t.Errorf("with a ceiling of 25 the pace starts at %v, want 25", got)
 	}
-	q.answered(http.StatusTooManyRequests, qps429("80"))
+	q.answered(http.StatusTooManyRequests, qps429("80"), false)
 	if got := q.current(); got != 25 {
 		t.Errorf("with a ceiling of 25 and half of 80: %v, want 25", got)
 	}
-	q.answered(http.StatusTooManyRequests, qps429("40"))
+	q.answered(http.StatusTooManyRequests, qps429("40"), false)
 	if got := q.current(); got != 19 {
 		t.Errorf("with a ceiling of 25 and half of 40: %v, want 19", got)
 	}
 	r := newPacer(10, 0, 0.5, c.now)
-	r.answered(http.StatusTooManyRequests, qps429("80"))
+	r.answered(http.StatusTooManyRequests, qps429("80"), false)
 	if got := r.current(); got != 39 {
 		t.Errorf("with max_share 0.5 of 80: %v, want 39", got)
 	}
