@@ -51,9 +51,11 @@ func metric(text, name string, labels ...string) float64 {
 
 func TestMetricsAndReadiness(t *testing.T) {
 	e := startE2E(t)
-	if code, body := get(t, e.url+"/readyz"); code != http.StatusOK {
-		t.Fatalf("/readyz = %d %s while serving", code, body)
-	}
+	// Ready once the worker holds the queue, a moment after listening.
+	e.eventually("/readyz answers 200 while serving", func() bool {
+		code, _ := get(t, e.url+"/readyz")
+		return code == http.StatusOK
+	})
 	_, before := get(t, e.url+"/metrics")
 	if metric(before, "woozoom_deliveries_total") != 0 || metric(before, "woozoom_calls_total", `service="zoom"`) != 0 {
 		t.Fatalf("counters are not zero before any work:\n%s", before)
