@@ -106,3 +106,20 @@ func TestCheckTalksToBothServices(t *testing.T) {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+// A database check cannot read (it belongs to the service's user) is named,
+// and the rest is still checked.
+func TestCheckWithAnUnreadableDatabase(t *testing.T) {
+	e := startE2E(t)
+	good, _ := os.ReadFile(e.cfgFile)
+	defer os.WriteFile(e.cfgFile, good, 0o600)
+	dir := t.TempDir() + "/not-a-file.db"
+	if err := os.Mkdir(dir, 0o700); err != nil { // a directory cannot be opened as a database
+		t.Fatal(err)
+	}
+	os.WriteFile(e.cfgFile, []byte(strings.Replace(string(good), "database: "+e.dbFile, "database: "+dir, 1)), 0o600)
+	out, code := e.cli("check")
+	if code == 0 || !strings.Contains(out, "cannot be read") || !strings.Contains(out, "REST key reads orders") || !strings.Contains(out, "Online guided tour") {
+		t.Errorf("check with an unreadable database: exit %d\n%s", code, out)
+	}
+}
