@@ -191,23 +191,36 @@ func (c *Client) CompletedOrdersOfProduct(ctx context.Context, productID int64, 
 
 func (c *Client) listOrders(ctx context.Context, op string, query map[string]string, page int) ([][]byte, int, error) {
 	var raw []json.RawMessage
-	query["per_page"], query["page"] = "100", strconv.Itoa(page)
-	resp, err := c.r.R().SetContext(ctx).SetResult(&raw).SetQueryParams(query).Get("/orders")
+	pages, err := c.getPage(ctx, op, "/orders", query, page, &raw)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, 0, fmt.Errorf("%s: %w", op, ctx.Err())
-		}
-		return nil, 0, transportError(op, err)
+		return nil, 0, err
 	}
-	if !resp.IsSuccess() {
-		return nil, 0, newError(op, resp.StatusCode(), resp.Body())
-	}
-	pages, _ := strconv.Atoi(resp.Header().Get("X-WP-TotalPages"))
 	out := make([][]byte, len(raw))
 	for i, r := range raw {
 		out[i] = r
 	}
 	return out, pages, nil
+}
+
+// getPage reads one page (100 items) of a list into result and returns how
+// many pages the list has.
+func (c *Client) getPage(ctx context.Context, op, path string, query map[string]string, page int, result any) (pages int, err error) {
+	q := map[string]string{"per_page": "100", "page": strconv.Itoa(page)}
+	for k, v := range query {
+		q[k] = v
+	}
+	resp, err := c.r.R().SetContext(ctx).SetResult(result).SetQueryParams(q).Get(path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		return 0, transportError(op, err)
+	}
+	if !resp.IsSuccess() {
+		return 0, newError(op, resp.StatusCode(), resp.Body())
+	}
+	pages, _ = strconv.Atoi(resp.Header().Get("X-WP-TotalPages"))
+	return pages, nil
 }
 
 // RefundedQuantities reads an order's refunds and returns, per line item id,

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -36,20 +35,11 @@ func (c *Client) Webhooks(ctx context.Context) ([]Webhook, error) {
 	var all []Webhook
 	for page := 1; ; page++ {
 		var batch []Webhook
-		op := fmt.Sprintf("list webhooks (page %d)", page)
-		resp, err := c.r.R().SetContext(ctx).SetResult(&batch).
-			SetQueryParams(map[string]string{"per_page": "100", "page": strconv.Itoa(page), "status": "all"}).Get("/webhooks")
+		pages, err := c.getPage(ctx, fmt.Sprintf("list webhooks (page %d)", page), "/webhooks", map[string]string{"status": "all"}, page, &batch)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s: %w", op, ctx.Err())
-			}
-			return nil, transportError(op, err)
-		}
-		if !resp.IsSuccess() {
-			return nil, newError(op, resp.StatusCode(), resp.Body())
+			return nil, err
 		}
 		all = append(all, batch...)
-		pages, _ := strconv.Atoi(resp.Header().Get("X-WP-TotalPages"))
 		if page >= pages || len(batch) == 0 {
 			return all, nil
 		}

@@ -194,25 +194,8 @@ type details struct {
 
 // Details returns what the customer needs to know of a meeting or webinar.
 func (c *Client) Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
-	path, err := targetPath(t)
-	if err != nil {
-		return rules.TargetDetails{}, err
-	}
-	var d details
-	err = c.do(ctx, call{op: "get " + t.String(), cat: light, method: http.MethodGet, path: path, result: &d})
-	if err != nil {
-		return rules.TargetDetails{}, err
-	}
-	td := rules.TargetDetails{
-		Target: t, Topic: d.Topic, Duration: d.Duration, Timezone: d.Timezone,
-		Passcode: d.Password, JoinURL: d.JoinURL,
-	}
-	if d.StartTime != "" {
-		if st, err := time.Parse(time.RFC3339, d.StartTime); err == nil {
-			td.StartTime = st.UTC()
-		}
-	}
-	return td, nil
+	m, err := c.Meeting(ctx, t)
+	return m.TargetDetails, err
 }
 
 // Meeting is what woozoom checks of a meeting or webinar before relying on
@@ -238,8 +221,11 @@ func (c *Client) Meeting(ctx context.Context, t rules.Target) (Meeting, error) {
 	if err := c.do(ctx, call{op: "get " + t.String(), cat: light, method: http.MethodGet, path: path, result: &d}); err != nil {
 		return Meeting{}, err
 	}
-	m := Meeting{TargetDetails: rules.TargetDetails{Target: t, Topic: d.Topic, Duration: d.Duration, Timezone: d.Timezone},
-		HostID: d.HostID, HostEmail: d.HostEmail, ApprovalType: 2}
+	m := Meeting{
+		TargetDetails: rules.TargetDetails{Target: t, Topic: d.Topic, Duration: d.Duration, Timezone: d.Timezone,
+			Passcode: d.Password, JoinURL: d.JoinURL},
+		HostID: d.HostID, HostEmail: d.HostEmail, ApprovalType: 2,
+	}
 	if d.Settings.ApprovalType != nil {
 		m.ApprovalType = *d.Settings.ApprovalType
 	}

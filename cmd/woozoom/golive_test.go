@@ -110,17 +110,10 @@ func getNoFail(url string) (int, error) {
 // the log once, and a restart with the key fixed takes the job up at once.
 func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
 	e := startE2E(t)
-	e.stop()
-	good, err := os.ReadFile(e.cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := strings.Replace(string(good), "consumer_secret: cs_e2e_secret", "consumer_secret: cs_typo", 1)
-	bad = strings.Replace(bad, "  poll: 100ms", "  poll: 100ms\n  retry_base: 100ms\n  retry_max: 200ms", 1)
-	if err := os.WriteFile(e.cfgFile, []byte(bad), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.serve()
+	good := e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "consumer_secret: cs_e2e_secret", "consumer_secret: cs_typo", 1)
+		return strings.Replace(cfg, "  poll: 100ms", "  poll: 100ms\n  retry_base: 100ms\n  retry_max: 200ms", 1)
+	})
 
 	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ola", Email: "ola@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
 	body, _ := e.shop.OrderJSON(id)
@@ -158,16 +151,13 @@ func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
 	if metric(m, "woozoom_problem", `component="woocommerce"`) != 1 || metric(m, "woozoom_write_back_failures_total") < 3 {
 		t.Errorf("/metrics does not show the problem and the failed write-backs")
 	}
-	e.stop()
 
 	// The admin fixes the key; the backoff is long now, so only the restart
 	// can make the job run soon.
-	fixed := strings.Replace(string(good), "  poll: 100ms", "  poll: 100ms\n  retry_base: 1h\n  retry_max: 2h", 1)
-	if err := os.WriteFile(e.cfgFile, []byte(fixed), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	e.serve()
+	e.serveWith(func(string) string {
+		return strings.Replace(good, "  poll: 100ms", "  poll: 100ms\n  retry_base: 1h\n  retry_max: 2h", 1)
+	})
 	e.eventually("the write-back done after the restart", func() bool {
 		_, ok := e.shop.Meta(id, "_woozoom_registrations")
 		return ok && job().State == rules.JobDone
@@ -235,20 +225,9 @@ func TestReconcileAfterWebhooksQueuesNothing(t *testing.T) {
 		e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "W", Email: "w" + strconv.Itoa(i) + "@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
 	}
 	e.shop.CreateOrder(wootest.Order{Status: "cancelled", Email: "c@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
-	jobsOpen := func() int {
-		db, err := store.Open(context.Background(), e.dbFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		c, err := db.JobCounts(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c[rules.JobQueued] + c[rules.JobRunning]
-	}
 	e.eventually("every delivery, the echoes of woozoom's own writes too, is worked", func() bool {
-		return e.zoomStatus(e.meeting, "w2@example.org") == "approved" && e.shop.Pending() == 0 && jobsOpen() == 0
+		c := e.jobCounts()
+		return e.zoomStatus(e.meeting, "w2@example.org") == "approved" && e.shop.Pending() == 0 && c[rules.JobQueued]+c[rules.JobRunning] == 0
 	})
 	out, code := e.cli("reconcile", "--since", "2000-01-01")
 	if code != 0 || !strings.Contains(out, "4 orders read, 0 queued, 4 unchanged") {
@@ -266,16 +245,9 @@ func TestReconcileAfterWebhooksQueuesNothing(t *testing.T) {
 // job's tries, and works the job as soon as Zoom answers a probe again.
 func TestZoomOutagePausesCallsAndResumes(t *testing.T) {
 	e := startE2E(t)
-	e.stop()
-	good, err := os.ReadFile(e.cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fast := strings.Replace(string(good), "  poll: 100ms", "  poll: 100ms\n  retry_base: 20ms\n  retry_max: 40ms", 1)
-	if err := os.WriteFile(e.cfgFile, []byte(fast), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.serve()
+	e.serveWith(func(cfg string) string {
+		return strings.Replace(cfg, "  poll: 100ms", "  poll: 100ms\n  retry_base: 20ms\n  retry_max: 40ms", 1)
+	})
 	e.zoom.SetDown(true)
 	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Uma", Email: "uma@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
 	body, _ := e.shop.OrderJSON(id)
@@ -342,12 +314,7 @@ func TestOneWriteBackPerChange(t *testing.T) {
 		if !ok || e.shop.Pending() != 0 {
 			return false
 		}
-		db, err := store.Open(context.Background(), e.dbFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		c, _ := db.JobCounts(context.Background())
+		c := e.jobCounts()
 		return c[rules.JobQueued]+c[rules.JobRunning] == 0 && c[rules.JobDone] >= 3
 	})
 	topics := map[string]int{}
@@ -365,4 +332,35 @@ func TestOneWriteBackPerChange(t *testing.T) {
 	if notes := e.shop.Notes(id); len(notes) != 1 {
 		t.Errorf("%d notes, want 1: %+v", len(notes), notes)
 	}
+}
+
+// jobCounts reads the number of jobs in each state from the database.
+func (e *e2e) jobCounts() map[string]int {
+	e.t.Helper()
+	db, err := store.Open(context.Background(), e.dbFile)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := db.JobCounts(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// serveWith stops the server, starts it again on the configuration as
+// edit changes it, and returns the configuration as it was.
+func (e *e2e) serveWith(edit func(string) string) (was string) {
+	e.t.Helper()
+	e.stop()
+	b, err := os.ReadFile(e.cfgFile)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(e.cfgFile, []byte(edit(string(b))), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	e.serve()
+	return string(b)
 }

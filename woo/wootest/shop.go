@@ -195,10 +195,8 @@ func (s *Shop) addWebhookLocked(name, topic, url, secret string) *Webhook {
 func (s *Shop) SetWebhookStatus(id int64, status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, w := range s.webhooks {
-		if w.ID == id {
-			w.Status = status
-		}
+	if w := s.webhookLocked(id); w != nil {
+		w.Status = status
 	}
 }
 

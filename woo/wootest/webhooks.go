@@ -79,12 +79,7 @@ func (s *Shop) restWebhooks(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var wh *Webhook
 	if id != 0 {
-		for _, x := range s.webhooks {
-			if x.ID == id {
-				wh = x
-			}
-		}
-		if wh == nil {
+		if wh = s.webhookLocked(id); wh == nil {
 			s.mu.Unlock()
 			restError(w, http.StatusNotFound, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
 			return
@@ -251,9 +246,17 @@ func (s *Shop) DeleteWebhooks() {
 func (s *Shop) SetWebhookURL(id int64, url string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if w := s.webhookLocked(id); w != nil {
+		w.DeliveryURL = url
+	}
+}
+
+// webhookLocked finds a webhook by id, or nil.
+func (s *Shop) webhookLocked(id int64) *Webhook {
 	for _, w := range s.webhooks {
 		if w.ID == id {
-			w.DeliveryURL = url
+			return w
 		}
 	}
+	return nil
 }
