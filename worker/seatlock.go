@@ -1,7 +1,7 @@
 package worker
 
 import (
-	"hash/maphash"
+	"cmp"
 	"slices"
 	"sync"
 
@@ -10,34 +10,54 @@ import (
 
 // seatLocks keeps two jobs of different orders from deciding about the same
 // seat at once: both would see it empty and add it twice, or one would
-// cancel it while the other claims it. Seats hash onto a fixed set of
-// mutexes, taken in ascending order so two jobs cannot deadlock.
+// cancel it while the other claims it. Each seat has its own lock while any
+// job holds or waits for it, so jobs of different seats never wait for each
+// other (a job waiting for a joined status call holds its seats meanwhile).
+// A job takes its seats in ascending order, so two jobs cannot deadlock.
 type seatLocks struct {
-	seed    maphash.Seed
-	stripes [256]sync.Mutex
+	mu   sync.Mutex
+	held map[rules.SeatKey]*seatLock
 }
 
-func newSeatLocks() *seatLocks { return &seatLocks{seed: maphash.MakeSeed()} }
+type seatLock struct {
+	sync.Mutex
+	refs int // jobs holding or waiting; guarded by seatLocks.mu
+}
+
+func newSeatLocks() *seatLocks { return &seatLocks{held: map[rules.SeatKey]*seatLock{}} }
 
 // lock takes the locks of every seat in keys and returns their release.
 func (l *seatLocks) lock(keys []rules.SeatKey) (unlock func()) {
-	idx := make([]int, 0, len(keys))
-	for _, k := range keys {
-		var h maphash.Hash
-		h.SetSeed(l.seed)
-		h.WriteString(string(k.Target.Kind))
-		h.WriteByte(0)
-		h.WriteString(k.Email)
-		idx = append(idx, int((h.Sum64()^uint64(k.Target.ID))%uint64(len(l.stripes))))
+	keys = slices.Clone(keys)
+	slices.SortFunc(keys, func(a, b rules.SeatKey) int {
+		return cmp.Or(cmp.Compare(a.Target.Kind, b.Target.Kind), cmp.Compare(a.Target.ID, b.Target.ID), cmp.Compare(a.Email, b.Email))
+	})
+	keys = slices.Compact(keys)
+	locks := make([]*seatLock, len(keys))
+	l.mu.Lock()
+	for i, k := range keys {
+		s := l.held[k]
+		if s == nil {
+			s = &seatLock{}
+			l.held[k] = s
+		}
+		s.refs++
+		locks[i] = s
 	}
-	slices.Sort(idx)
-	idx = slices.Compact(idx)
-	for _, i := range idx {
-		l.stripes[i].Lock()
+	l.mu.Unlock()
+	for _, s := range locks {
+		s.Lock()
 	}
 	return func() {
-		for _, i := range slices.Backward(idx) {
-			l.stripes[i].Unlock()
+		for _, s := range slices.Backward(locks) {
+			s.Unlock()
 		}
+		l.mu.Lock()
+		for i, k := range keys {
+			if locks[i].refs--; locks[i].refs == 0 {
+				delete(l.held, k)
+			}
+		}
+		l.mu.Unlock()
 	}
 }

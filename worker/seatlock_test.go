@@ -40,3 +40,29 @@ func TestSeatLocksExcludeSharedSeats(t *testing.T) {
 	// The same seat twice in one job's keys does not deadlock.
 	l.lock([]rules.SeatKey{a, a})()
 }
+
+// Jobs of different seats never wait for each other, and a released seat
+// leaves nothing behind.
+func TestSeatLocksOfDifferentSeatsAreIndependent(t *testing.T) {
+	l := newSeatLocks()
+	m := rules.Target{Kind: rules.Meeting, ID: 1}
+	var unlocks []func()
+	for i := range 2000 {
+		done := make(chan func(), 1)
+		go func() {
+			done <- l.lock([]rules.SeatKey{{Target: m, Email: string(rune('a'+i%26)) + time.Duration(i).String()}})
+		}()
+		select {
+		case u := <-done:
+			unlocks = append(unlocks, u)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("seat %d waited for another seat's lock", i)
+		}
+	}
+	for _, u := range unlocks {
+		u()
+	}
+	if n := len(l.held); n != 0 {
+		t.Errorf("%d seat locks left after all were released", n)
+	}
+}

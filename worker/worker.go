@@ -78,6 +78,9 @@ type Decoder func(topic string, body []byte) (rules.Order, error)
 // Config tunes the worker.
 type Config struct {
 	Workers int
+	// Joiners is how many more jobs may wait, without a slot, for a status
+	// call that gathers changes of many orders (default two calls' worth).
+	Joiners int
 	// Lease is how long a claimed job is held without a heartbeat; a
 	// worker that dies lets its jobs go after this. Renewed every Lease/3.
 	Lease        time.Duration
@@ -109,6 +112,7 @@ type Worker struct {
 	wake   chan struct{}
 	seats  *seatLocks
 	active atomic.Bool
+	busy   atomic.Int64 // jobs holding slots
 }
 
 // Running reports whether Run is working the queue.
@@ -118,6 +122,9 @@ func (w *Worker) Running() bool { return w.active.Load() }
 func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slog.Logger) *Worker {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
+	}
+	if cfg.Joiners <= 0 {
+		cfg.Joiners = 60
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 30 * time.Second
@@ -178,9 +185,14 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-stopped:
 		}
 	}()
+	// Workers slots run jobs. A job that waits for others to join its
+	// status call gives its slot up (rules.Yield), and one of the extra loops
+	// takes it, so a call gathers changes from more orders than there are
+	// workers.
+	slots := make(chan struct{}, w.cfg.Workers)
 	var wg sync.WaitGroup
-	for range w.cfg.Workers {
-		wg.Go(func() { w.loop(ctx, work) })
+	for i := range w.cfg.Workers + w.cfg.Joiners {
+		wg.Go(func() { w.loop(ctx, work, slots, i < w.cfg.Workers) })
 	}
 	wg.Go(func() {
 		t := time.NewTicker(w.cfg.Lease / 2)
@@ -200,22 +212,55 @@ func (w *Worker) Run(ctx context.Context) {
 	close(stopped)
 }
 
-// loop claims jobs until stop ends; jobs run under work.
-func (w *Worker) loop(stop, work context.Context) {
+// loop claims jobs while it holds a slot, until stop ends; jobs run under
+// work. Only polling loops look for due jobs on their own; the others wait
+// to be woken.
+func (w *Worker) loop(stop, work context.Context, slots chan struct{}, poll bool) {
 	for stop.Err() == nil {
-		ran, err := w.RunOne(work)
+		select {
+		case slots <- struct{}{}:
+		case <-stop.Done():
+			return
+		}
+		w.busy.Add(1)
+		sl := &slot{w: w}
+		sl.release = sync.OnceFunc(func() { sl.yielded.Store(true); w.busy.Add(-1); <-slots })
+		ran, err := w.RunOne(rules.WithSlot(work, sl))
+		sl.release()
 		if err != nil && work.Err() == nil {
 			w.log.Error("worker", "err", err)
 		}
 		if ran {
 			continue
 		}
+		var tick <-chan time.Time
+		if poll {
+			tick = time.After(w.cfg.Poll)
+		}
 		select {
 		case <-stop.Done():
 		case <-w.wake:
-		case <-time.After(w.cfg.Poll):
+		case <-tick:
 		}
 	}
+}
+
+// slot is a job's hold on a worker slot (rules.Slot).
+type slot struct {
+	w       *Worker
+	release func()
+	yielded atomic.Bool
+}
+
+func (s *slot) Yield() { s.release(); s.w.Wake() }
+
+// Busy counts the other jobs holding slots.
+func (s *slot) Busy() int {
+	n := int(s.w.busy.Load())
+	if !s.yielded.Load() {
+		n--
+	}
+	return max(n, 0)
 }
 
 // RunOne claims and runs one due job; ran is false when none was due.
@@ -224,6 +269,9 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	if err != nil || !ok {
 		return false, err
 	}
+	// More may be due: an idle loop looks too, so a burst of deliveries is
+	// worked by every slot, not by the one loop a single wake reached.
+	w.Wake()
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
 	stopBeat := w.heartbeat(ctx, job.ID, log)
 	var fin finish

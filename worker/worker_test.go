@@ -701,3 +701,65 @@ func TestManualApprovalWebinarIsApprovedWithItsLink(t *testing.T) {
 		t.Errorf("order meta lacks the approved registrant's join link %s: %v", r.JoinURL, meta)
 	}
 }
+
+// Many orders cancelled at once, worked by fewer workers than a status call
+// takes: their cancels on one meeting go out together, 30 at a time, and an
+// attendee another order still holds stays approved.
+func TestCancellationsOfManyOrdersShareStatusCalls(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const n = 100
+	ids := make([]int64, n)
+	for i := range n {
+		ids[i] = h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "P", Email: fmt.Sprintf("p%03d@example.org", i), Items: []wootest.Item{{ProductID: 10}}})
+		h.deliver(ids[i])
+	}
+	// One more order of the first attendee's email is not cancelled.
+	keep := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "P", Email: "p000@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	h.deliver(keep)
+	h.drain()
+	time.Sleep(1100 * time.Millisecond) // date_modified has second resolution
+	for _, id := range ids {
+		h.shop.SetStatus(id, "cancelled")
+		h.deliver(id)
+	}
+	before := len(h.zoom.Calls())
+	w := worker.New(worker.Config{Workers: 4, CustomerNote: true}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { w.Run(runCtx); close(done) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		counts, err := h.db.JobCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[rules.JobQueued]+counts[rules.JobRunning] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs not done: %v", counts)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	<-done
+	calls := 0
+	for _, c := range h.zoom.Calls()[before:] {
+		if strings.HasSuffix(c.Path, "/registrants/status") {
+			calls++
+		}
+	}
+	if got := h.status(h.meeting, "p000@example.org"); got != "approved" {
+		t.Errorf("an attendee another order still holds is %s, want approved", got)
+	}
+	for i := 1; i < n; i++ {
+		if got := h.status(h.meeting, fmt.Sprintf("p%03d@example.org", i)); got != "denied" {
+			t.Errorf("attendee %d of a cancelled order is %s, want denied", i, got)
+		}
+	}
+	if want := (n-1+29)/30 + 2; calls > want {
+		t.Errorf("%d cancellations of %d orders took %d status calls, want at most %d", n-1, n, calls, want)
+	}
+	t.Logf("%d cancellations of %d orders, 4 workers: %d status calls", n-1, n, calls)
+}

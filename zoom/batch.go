@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/woozoom/woozoom/rules"
 )
@@ -31,7 +32,20 @@ type statusKey struct {
 type statusQueue struct {
 	waiting []*statusReq
 	sending bool
+	joined  time.Time // when the newest request joined
 }
+
+// A call waits for more changes to join while they may come: until it is
+// full, or no change joined for gatherQuiet while no other job is being
+// worked (rules.Busy) or for gatherBusy while some are, or it waited
+// gatherMax. A single cancellation waits gatherQuiet; n arriving together go
+// out in about ceil(n/30) calls, not in as many calls as there are workers.
+const (
+	gatherQuiet = 100 * time.Millisecond
+	gatherBusy  = 250 * time.Millisecond
+	gatherMax   = time.Second
+	gatherTick  = 10 * time.Millisecond
+)
 
 type statusReq struct {
 	seats []rules.Seat
@@ -39,9 +53,6 @@ type statusReq struct {
 	lead  chan struct{} // told to send for the queue when its leader leaves
 }
 
-// update asks for a status change and waits for its outcome. The first
-// caller of a meeting and action sends for everyone queued until the queue
-// is empty; if it leaves, the next waiting caller takes over.
 func (b *statusBatcher) update(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error {
 	key := statusKey{t, action}
 	req := &statusReq{seats: seats, done: make(chan error, 1), lead: make(chan struct{}, 1)}
@@ -52,9 +63,12 @@ func (b *statusBatcher) update(ctx context.Context, t rules.Target, action rules
 		b.queues[key] = q
 	}
 	q.waiting = append(q.waiting, req)
+	q.joined = time.Now()
 	lead := !q.sending
 	q.sending = true
 	b.mu.Unlock()
+	// The job waits for others to join: its worker slot may run another.
+	rules.Yield(ctx)
 	if lead {
 		b.send(ctx, key, q, req)
 	}
@@ -90,8 +104,11 @@ func (b *statusBatcher) leave(key statusKey, q *statusQueue, req *statusReq) {
 // leader's own context ends: then the next caller in the queue leads.
 func (b *statusBatcher) send(ctx context.Context, key statusKey, q *statusQueue, self *statusReq) {
 	for {
-		// Wait for the turn first: what is asked for meanwhile joins.
-		err := b.c.medium.wait(ctx)
+		// Gather, then wait for the turn: what is asked for meanwhile joins.
+		err := b.gather(ctx, q)
+		if err == nil {
+			err = b.c.medium.wait(ctx)
+		}
 		b.mu.Lock()
 		if err != nil {
 			// This caller is going away; another one leads the rest.
@@ -144,6 +161,35 @@ func (b *statusBatcher) send(ctx context.Context, key statusKey, q *statusQueue,
 			return
 		}
 		b.mu.Unlock()
+	}
+}
+
+// gather waits while changes may still join the queue and it is not full.
+func (b *statusBatcher) gather(ctx context.Context, q *statusQueue) error {
+	end := time.Now().Add(gatherMax)
+	for {
+		b.mu.Lock()
+		n := 0
+		for _, r := range q.waiting {
+			n += len(r.seats)
+		}
+		joined := q.joined
+		b.mu.Unlock()
+		wait := time.Until(joined.Add(gatherQuiet))
+		if wait <= 0 && rules.Busy(ctx) > 0 && time.Since(joined) < gatherBusy {
+			wait = gatherTick // others are being worked and may join
+		}
+		wait = min(wait, time.Until(end))
+		if n >= MaxStatusBatch || wait <= 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 
