@@ -90,13 +90,23 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, 
 	return job, ok, nil
 }
 
-// CompleteOrderJob marks a running job done and records the view of its
-// order that it applied, in one transaction.
-func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st rules.AppliedOrder) error {
+// CompleteOrderJob marks a running job done, records the view of its order
+// that it applied (if st is set), and marks done the queued jobs of the
+// same order whose views it folded into its own, in one transaction: a
+// crash before it leaves all of them to run again.
+func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error {
 	now := d.now()
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
-			return err
+		if st != nil {
+			if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
+				return err
+			}
+		}
+		for _, f := range folded {
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, last_error = '', result = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND order_id = ?`,
+				rules.JobDone, now, fmt.Sprintf("folded into job %d, which applied the newest view of the order", id), now, f, orderID); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', result = ?, updated_at = ? WHERE id = ?`,
 			rules.JobDone, now, result, now, id)
@@ -106,6 +116,28 @@ func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orde
 		return fmt.Errorf("complete job %d of order %d: %w", id, orderID, err)
 	}
 	return nil
+}
+
+// DueJobsOfOrder returns the order's other queued jobs that are due, oldest
+// first, at most limit: their views may be folded into a running job's.
+func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error) {
+	rows, err := d.db.QueryContext(ctx, `
+		SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery
+		WHERE j.order_id = ? AND j.state = 'queued' AND j.run_at <= ? AND j.id != ?
+		ORDER BY j.id LIMIT ?`, orderID, d.now(), except, limit)
+	if err != nil {
+		return nil, fmt.Errorf("due jobs of order %d: %w", orderID, err)
+	}
+	defer rows.Close()
+	var out []rules.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("due jobs of order %d: %w", orderID, err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
 }
 
 // CompleteJob marks a running job done with a short result for the admin.

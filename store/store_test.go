@@ -424,3 +424,48 @@ func TestExtendLease(t *testing.T) {
 		t.Error("a job taken back could still be extended")
 	}
 }
+
+// A job completes the queued jobs of its order that it stood for, with its
+// own completion, and never another order's jobs or a job no longer queued.
+func TestCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	var ids []int64
+	for i, order := range []int64{7, 7, 7, 8} {
+		if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", Topic: "order.updated", OrderID: order, Body: []byte{byte('a' + i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, ok, err := db.ClaimJob(ctx, time.Minute)
+	if err != nil || !ok || j.OrderID != 7 {
+		t.Fatalf("claim = %+v ok=%v err=%v", j, ok, err)
+	}
+	due, err := db.DueJobsOfOrder(ctx, 7, j.ID, 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due jobs of order 7 = %+v, %v; want the 2 others", due, err)
+	}
+	for _, d := range due {
+		ids = append(ids, d.ID)
+	}
+	// The last of them waits for a retry (not due) by the time it completes.
+	if err := db.RetryJob(ctx, ids[1], time.Now().Add(time.Hour), "later"); err != nil {
+		t.Fatal(err)
+	}
+	other, _, _ := db.ClaimJob(ctx, time.Minute) // order 8's job
+	st := rules.AppliedOrder{Status: rules.StatusCompleted, Modified: time.UnixMilli(1000)}
+	if err := db.CompleteOrderJob(ctx, j.ID, "done", 7, &st, append(ids, other.ID)); err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := db.Jobs(ctx, "", 10)
+	got := map[int64]string{}
+	for _, x := range jobs {
+		got[x.ID] = x.State
+	}
+	want := map[int64]string{j.ID: rules.JobDone, ids[0]: rules.JobDone, ids[1]: rules.JobDone, other.ID: rules.JobRunning}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("job states (-want +got):\n%s", diff)
+	}
+	if s, ok, _ := db.OrderState(ctx, 7); !ok || s.Status != rules.StatusCompleted {
+		t.Errorf("order state = %+v, %v", s, ok)
+	}
+}

@@ -21,7 +21,8 @@ import (
 type Store interface {
 	ClaimJob(ctx context.Context, lease time.Duration) (rules.Job, bool, error)
 	CompleteJob(ctx context.Context, id int64, result string) error
-	CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st rules.AppliedOrder) error
+	CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error
+	DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error)
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 	FailJob(ctx context.Context, id int64, reason string) error
 	ReleaseJob(ctx context.Context, id int64) error
@@ -282,8 +283,8 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	switch {
 	case err == nil:
 		log.Info("job done", "result", result)
-		if fin.state != nil {
-			return true, w.store.CompleteOrderJob(done, job.ID, result, fin.orderID, *fin.state)
+		if fin.state != nil || len(fin.folded) > 0 {
+			return true, w.store.CompleteOrderJob(done, job.ID, result, job.OrderID, fin.state, fin.folded)
 		}
 		return true, w.store.CompleteJob(done, job.ID, result)
 	case ctx.Err() != nil:
@@ -364,8 +365,8 @@ func permanent(format string, args ...any) error {
 // finish is what a job that succeeds leaves to be saved with its
 // completion, in the same transaction.
 type finish struct {
-	orderID int64
-	state   *rules.AppliedOrder // the view of the order now applied
+	state  *rules.AppliedOrder // the view of the order now applied
+	folded []int64             // queued jobs of the order whose views this job stood for
 }
 
 func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, fin *finish) (string, error) {
@@ -381,25 +382,89 @@ func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, f
 	default:
 		return "", permanent("delivery %d has topic %q, which woozoom does not know (check the webhook's topic in WooCommerce)", del.ID, del.Topic)
 	}
+	order, err := w.view(ctx, del)
+	if err != nil {
+		return "", err
+	}
+	if job.OrderID != 0 {
+		order = w.fold(ctx, job, order, log, fin)
+	}
+	result, err := w.apply(ctx, order, log, fin)
+	if err == nil && len(fin.folded) > 0 {
+		result += fmt.Sprintf(" (stood for %d more queued deliveries of the order)", len(fin.folded))
+	}
+	return result, err
+}
+
+// view reads the order a delivery shows.
+func (w *Worker) view(ctx context.Context, del rules.Delivery) (rules.Order, error) {
 	order, err := w.decode(del.Topic, del.Body)
 	if err != nil {
-		return "", permanent("delivery %d (%s) cannot be read: %v", del.ID, del.Topic, err)
+		return order, permanent("delivery %d (%s) cannot be read: %v", del.ID, del.Topic, err)
 	}
-	if order.Deleted {
-		// order.deleted carries only the id; the trashed order still has a
-		// modification date to order it against other deliveries.
-		cur, err := w.shop.Order(ctx, order.ID)
-		switch {
-		case err == nil:
-			order = cur
-			order.Deleted = cur.Status == rules.StatusTrash
-		case errors.Is(err, rules.ErrNotFound):
-			order.Modified = del.ReceivedAt.UTC()
-		default:
-			return "", fmt.Errorf("read trashed order %d: %w", order.ID, err)
+	if !order.Deleted {
+		return order, nil
+	}
+	// order.deleted carries only the id; the trashed order still has a
+	// modification date to order it against other deliveries.
+	cur, err := w.shop.Order(ctx, order.ID)
+	switch {
+	case err == nil:
+		cur.Deleted = cur.Status == rules.StatusTrash
+		return cur, nil
+	case errors.Is(err, rules.ErrNotFound):
+		order.Modified = del.ReceivedAt.UTC()
+		return order, nil
+	default:
+		return order, fmt.Errorf("read trashed order %d: %w", order.ID, err)
+	}
+}
+
+// foldLimit bounds how many queued deliveries of one order a job reads.
+const foldLimit = 32
+
+// fold picks, among the job's view and the views of the order's other due
+// jobs, the one to apply: the rules are level-triggered, so only the newest
+// view that changes something matters. Views that change nothing (on-hold,
+// say) must not hide an older one that does, so they never win; they and
+// older views are folded into this job, which completes them with its own.
+// A sibling that cannot be read is left to run, and fail, on its own.
+func (w *Worker) fold(ctx context.Context, job rules.Job, own rules.Order, log *slog.Logger, fin *finish) rules.Order {
+	siblings, err := w.store.DueJobsOfOrder(ctx, job.OrderID, job.ID, foldLimit)
+	if err != nil || len(siblings) == 0 {
+		if err != nil {
+			log.Warn("could not read the order's other queued jobs; each runs on its own", "err", err)
+		}
+		return own
+	}
+	best, bestJob := own, job.ID
+	counts := func(o rules.Order) bool { return w.cfg.Policy.Intent(o) != rules.Hold }
+	for _, sj := range siblings {
+		if !strings.HasPrefix(sj.Topic, "order.") {
+			continue
+		}
+		del, err := w.store.Delivery(ctx, sj.Delivery)
+		if err != nil {
+			continue
+		}
+		v, err := w.view(ctx, del)
+		if err != nil || v.ID != job.OrderID {
+			continue
+		}
+		fin.folded = append(fin.folded, sj.ID)
+		if !counts(v) {
+			continue
+		}
+		// Equal modification times (a second's resolution): the later
+		// delivery wins, as it would running after this one.
+		if !counts(best) || v.Modified.After(best.Modified) || (v.Modified.Equal(best.Modified) && sj.ID > bestJob) {
+			best, bestJob = v, sj.ID
 		}
 	}
-	return w.apply(ctx, order, log, fin)
+	if bestJob != job.ID {
+		log.Info("applying a newer queued view of the order", "view_job", bestJob, "status", string(best.Status), "folded", len(fin.folded))
+	}
+	return best
 }
 
 // apply makes Zoom and the order's write-back match one view of an order,
@@ -470,7 +535,7 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 	if out.err != nil {
 		return "", out.err
 	}
-	fin.orderID, fin.state = order.ID, &state
+	fin.state = &state
 	return out.summary(intent), nil
 }
 

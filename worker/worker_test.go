@@ -763,3 +763,63 @@ func TestCancellationsOfManyOrdersShareStatusCalls(t *testing.T) {
 	}
 	t.Logf("%d cancellations of %d orders, 4 workers: %d status calls", n-1, n, calls)
 }
+
+// Deliveries of one order queued together run as one job: it applies the
+// newest view that changes something, and completes the others with it.
+func TestQueuedViewsOfAnOrderFoldIntoOne(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id := h.shop.CreateOrder(wootest.Order{Status: "processing", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	processing, _ := h.shop.OrderJSON(id)
+	time.Sleep(1100 * time.Millisecond) // date_modified has second resolution
+	h.shop.SetStatus(id, "completed")
+	completed, _ := h.shop.OrderJSON(id)
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.SetStatus(id, "on-hold")
+	onHold, _ := h.shop.OrderJSON(id)
+	// Delivered out of order: the newest view (on-hold) changes nothing and
+	// must not hide the completed one.
+	h.deliverBody("order.updated", onHold)
+	h.deliverBody("order.created", processing)
+	h.deliverBody("order.updated", completed)
+	if ran, err := h.w.RunOne(ctx); !ran || err != nil {
+		t.Fatalf("RunOne = %v, %v", ran, err)
+	}
+	if ran, err := h.w.RunOne(ctx); ran || err != nil {
+		t.Errorf("a second job ran (%v, %v): the queued views were not folded", ran, err)
+	}
+	if got := h.status(h.meeting, "a@example.org"); got != "approved" {
+		t.Errorf("after the folded views the attendee is %s, want approved", got)
+	}
+	jobs, _ := h.db.Jobs(ctx, "", 10)
+	folded := 0
+	for _, j := range jobs {
+		if j.State != rules.JobDone {
+			t.Errorf("job %d is %s, want done", j.ID, j.State)
+		}
+		if strings.Contains(j.Result, "folded into job") {
+			folded++
+		}
+	}
+	if folded != 2 {
+		t.Errorf("%d jobs folded, want 2: %+v", folded, jobs)
+	}
+
+	// Completed, then cancelled, queued together: nothing is sent to Zoom
+	// for the view that was already out of date.
+	id2 := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "B", Email: "b@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	completed2, _ := h.shop.OrderJSON(id2)
+	time.Sleep(1100 * time.Millisecond)
+	h.shop.SetStatus(id2, "cancelled")
+	cancelled2, _ := h.shop.OrderJSON(id2)
+	h.deliverBody("order.created", completed2)
+	h.deliverBody("order.updated", cancelled2)
+	before := len(h.zoom.Calls())
+	h.drain()
+	if n := len(h.zoom.Calls()) - before; n != 0 {
+		t.Errorf("%d Zoom calls for an order completed and cancelled before woozoom worked it, want 0", n)
+	}
+	if got := h.status(h.meeting, "b@example.org"); got != "none" {
+		t.Errorf("the cancelled order's attendee is %s on Zoom, want none", got)
+	}
+}
