@@ -462,7 +462,7 @@ func (w *Worker) fold(ctx context.Context, job rules.Job, own rules.Order, log *
 		}
 	}
 	if bestJob != job.ID {
-		log.Info("applying a newer queued view of the order", "view_job", bestJob, "status", string(best.Status), "folded", len(fin.folded))
+		log.Info("applying a newer queued view of the order", "view_job", bestJob, "status", best.Status, "folded", len(fin.folded))
 	}
 	return best
 }
