@@ -274,6 +274,7 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	// worked by every slot, not by the one loop a single wake reached.
 	w.Wake()
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
+	ctx = rules.WithJob(ctx, rules.JobRef{JobID: job.ID, OrderID: job.OrderID})
 	stopBeat := w.heartbeat(ctx, job.ID, log)
 	var fin finish
 	result, err := w.process(ctx, job, log, &fin)

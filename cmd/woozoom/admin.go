@@ -362,6 +362,7 @@ reconcile.interval.`,
 type live struct {
 	db  *store.DB
 	wc  *woo.Client
+	zc  *zoom.Client
 	w   *worker.Worker
 	log *slog.Logger
 }
@@ -392,12 +393,12 @@ func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
 		return c, nil, err
 	}
 	log := newLogger(c, io.Discard)
-	wc, w, err := newWorker(c, db, hc, log, nil)
+	l, err := newWorker(c, db, hc, log, nil)
 	if err != nil {
 		_ = db.Close() // the first error is the one to report
 		return c, nil, err
 	}
-	return c, &live{db: db, wc: wc, w: w, log: log}, nil
+	return c, l, nil
 }
 
 func backfillCommand(cfg configFunc, out io.Writer) *cobra.Command {

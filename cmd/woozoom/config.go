@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"net/url"
 	"os"
 	"slices"
@@ -29,6 +30,20 @@ type Config struct {
 	Reconcile   ReconcileConfig   `mapstructure:"reconcile"`
 	SlotKeys    []string          `mapstructure:"slot_keys"`
 	Events      []EventConfig     `mapstructure:"events"`
+	Admin       AdminConfig       `mapstructure:"admin"`
+	Audit       AuditConfig       `mapstructure:"audit"`
+}
+
+// AdminConfig turns on the web console at /admin/ (with a password).
+type AdminConfig struct {
+	Password     string `mapstructure:"password"`
+	PasswordHash string `mapstructure:"password_hash"` // bcrypt
+	BasePath     string `mapstructure:"base_path"`     // a reverse proxy's prefix
+}
+
+// AuditConfig sets how long the log of outbound calls is kept.
+type AuditConfig struct {
+	Keep time.Duration `mapstructure:"keep"`
 }
 
 // ReconcileConfig sets the periodic read of recently modified orders that
@@ -150,6 +165,10 @@ var defaults = map[string]any{
 	"reconcile.overlap":               "2m",
 	"slot_keys":                       []string{},
 	"events":                          []any{},
+	"admin.password":                  "",
+	"admin.password_hash":             "",
+	"admin.base_path":                 "",
+	"audit.keep":                      "720h",
 }
 
 // loadConfig reads file (if it exists, or must exist when required) and the
@@ -183,6 +202,27 @@ func loadConfig(file string, required bool) (Config, error) {
 func (c Config) credentialsGiven() bool {
 	return c.Zoom.AccountID != "" || c.Zoom.ClientID != "" || c.Zoom.ClientSecret != "" ||
 		c.WooCommerce.URL != "" || c.WooCommerce.ConsumerKey != "" || c.WooCommerce.ConsumerSecret != ""
+}
+
+// consoleProblems checks the console's and the audit log's settings; the
+// demo checks them too.
+func (c Config) consoleProblems() []error {
+	var errs []error
+	a := c.Admin
+	if a.PasswordHash != "" {
+		if _, err := bcrypt.Cost([]byte(a.PasswordHash)); err != nil {
+			errs = append(errs, fmt.Errorf("admin.password_hash is not a bcrypt hash (%w): make one with htpasswd -nbBC 12 '' PASSWORD | cut -d: -f2", err))
+		}
+	} else if a.Password != "" && len(a.Password) < 12 {
+		errs = append(errs, fmt.Errorf("admin.password has %d characters; use at least 12 (or admin.password_hash)", len(a.Password)))
+	}
+	if a.BasePath != "" && (!strings.HasPrefix(a.BasePath, "/") || strings.ContainsAny(a.BasePath, "?#\\\" \t")) {
+		errs = append(errs, fmt.Errorf("admin.base_path %q must be a path starting with /, e.g. /woozoom", a.BasePath))
+	}
+	if c.Audit.Keep < time.Hour {
+		errs = append(errs, fmt.Errorf("audit.keep is %s; use at least 1h (default 720h, 30 days)", c.Audit.Keep))
+	}
+	return errs
 }
 
 // Validate returns every problem at once, one per line.
@@ -235,6 +275,7 @@ func (c Config) Validate() error {
 	if _, err := c.Mappings(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.consoleProblems()...)
 	if u, err := url.Parse(c.WooCommerce.WebhookURL); c.WooCommerce.WebhookURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
 		errs = append(errs, fmt.Errorf("woocommerce.webhook_url %q is not an http(s) URL; it is where the shop reaches woozoom, e.g. https://shop.example.com/woozoom/webhooks/woocommerce", c.WooCommerce.WebhookURL))
 	}

@@ -106,6 +106,7 @@ status is 1 when anything is wrong.`,
 
 	root.AddCommand(serveCmd, checkCmd, mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
 		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), backfillCommand(cfg, stdout),
-		exportCommand(cfg, stdout), webhooksCommand(cfg, stdout), backupCommand(cfg, stdout), demoCommand(stdout))
+		exportCommand(cfg, stdout), webhooksCommand(cfg, stdout), backupCommand(cfg, stdout), planCommand(cfg, stdout),
+		auditCommand(cfg, stdout), demoCommand(stdout))
 	return root
 }

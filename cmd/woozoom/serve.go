@@ -15,9 +15,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/woozoom/woozoom/admin"
+	"github.com/woozoom/woozoom/audit"
 	"github.com/woozoom/woozoom/handler"
 	"github.com/woozoom/woozoom/health"
 	"github.com/woozoom/woozoom/metrics"
+	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/worker"
@@ -46,6 +49,9 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	var d *demoEnv
 	var shopHTTP *http.Client
 	if demo {
+		if errs := cfg.consoleProblems(); len(errs) > 0 {
+			return fmt.Errorf("the configuration has problems:\n%w", errors.Join(errs...))
+		}
 		var err error
 		if d, err = startDemo(ctx, &cfg, log); err != nil {
 			return err
@@ -83,10 +89,13 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	met := metrics.New(queueStats{db})
 	hl := health.New(log, met.Problems)
 	obs := &observers{metrics: met, health: hl}
-	wc, w, err := newWorker(cfg, db, shopHTTP, log, obs)
+	rec := audit.New(db, cfg.Audit.Keep, log)
+	obs.audit = rec
+	l, err := newWorker(cfg, db, shopHTTP, log, obs)
 	if err != nil {
 		return err
 	}
+	wc, w := l.wc, l.w
 	// A restart is how an admin applies a fixed key or CA: jobs that waited
 	// for one are taken up at once, and so are those that waited for Zoom.
 	if n, err := db.WakeJobsWaitingFor(ctx, worker.CredentialsPrefix, legacyCredentialErrors...); err != nil {
@@ -124,6 +133,10 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		d.db = db
 		handler.RegisterDemo(e, d)
 	}
+	if _, err := admin.Register(e, admin.Config{Password: cfg.Admin.Password, PasswordHash: cfg.Admin.PasswordHash,
+		BasePath: cfg.Admin.BasePath, Demo: demo}, db, consoleActions(l, hl, w), log); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -142,6 +155,12 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		log.Info("woozoom listening", "addr", addr, "database", cfg.Database, "mappings", len(mappings))
 		fmt.Fprintf(stdout, "woozoom listening on http://%s\n", loopback(addr))
 	}
+
+	// The audit log is written until the work has stopped, then flushed.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	auditDone := make(chan struct{})
+	go func() { defer close(auditDone); rec.Run(auditCtx) }()
+	defer func() { stopAudit(); <-auditDone }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- e.Server.Serve(ln) }()
@@ -200,6 +219,53 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	return nil
 }
 
+// consoleActions are what the web console may ask of this process.
+func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions {
+	return admin.Actions{
+		Plan: func(ctx context.Context, orderID int64) ([]string, error) {
+			p, err := l.w.Preview(ctx, orderID)
+			if err != nil {
+				return nil, err
+			}
+			return p.Lines(), nil
+		},
+		Verify: func(ctx context.Context, t rules.Target) (string, error) {
+			return verifyTarget(ctx, l.zc, t)
+		},
+		Backfill: func(ctx context.Context, productID int64) (int, error) {
+			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
+				return l.wc.CompletedOrdersOfProduct(ctx, productID, page)
+			}, nil, nil)
+			return res.Orders, err
+		},
+		Problems: hl.Problems,
+		Pace:     l.zc.Pace,
+		Wake:     w.Wake,
+	}
+}
+
+// verifyTarget reads a meeting or webinar and says what it is, or why
+// registrations cannot be made on it.
+func verifyTarget(ctx context.Context, zc *zoom.Client, t rules.Target) (string, error) {
+	m, err := zc.Meeting(ctx, t)
+	switch {
+	case errors.Is(err, rules.ErrNotFound):
+		return "", fmt.Errorf("no %s with this id on Zoom (deleted, or a typo)", t.Kind)
+	case err != nil:
+		return "", fmt.Errorf("read it from Zoom: %w", err)
+	case !m.RegistrationOn():
+		return "", fmt.Errorf("%q has registration off: in Zoom, edit it and set Registration to Required (automatic approval is simplest)", m.Topic)
+	}
+	what := fmt.Sprintf("%q", m.Topic)
+	if !m.StartTime.IsZero() {
+		what += " at " + m.StartTime.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if m.HostEmail != "" {
+		what += ", host " + m.HostEmail
+	}
+	return what, nil
+}
+
 // legacyCredentialErrors are parts of the errors with which older versions
 // parked jobs that now wait for a person instead.
 var legacyCredentialErrors = []string{"woocommerce answered 401", "Zoom refused the app credentials"}
@@ -211,6 +277,8 @@ type observers struct {
 	health  *health.Tracker
 	// zoomAnswersAgain, if set, runs when Zoom answers after an outage.
 	zoomAnswersAgain func()
+	// audit, if set, records every call.
+	audit *audit.Recorder
 }
 
 // zoomCircuit reports Zoom's outages (the client stops calling it) and
@@ -238,6 +306,9 @@ func (o *observers) instrument(service string, hc *http.Client, timeout time.Dur
 	}
 	c := *hc
 	c.Transport = o.metrics.Transport(service, hc.Transport, func() { o.health.OK(service) })
+	if o.audit != nil {
+		c.Transport = o.audit.Transport(service, c.Transport, metrics.Operation)
+	}
 	return &c
 }
 
@@ -257,7 +328,7 @@ func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) 
 
 // newWorker builds the clients and the worker from the configuration; obs
 // may be nil.
-func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*woo.Client, *worker.Worker, error) {
+func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
 	zc := zoom.New(zoom.Config{
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
@@ -270,7 +341,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
 	}, shopHTTP, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	wcfg := worker.Config{
 		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
@@ -281,7 +352,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		wcfg.Metrics, wcfg.Health = obs.metrics, obs.health
 	}
 	w := worker.New(wcfg, db, zc, wc, woo.ParseDelivery, log)
-	return wc, w, nil
+	return &live{db: db, wc: wc, zc: zc, w: w, log: log}, nil
 }
 
 func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *worker.Reconciler {

@@ -1,0 +1,306 @@
+// Package admin is woozoom's web console for shop staff: the queue, each
+// order's registrations and jobs, what needs a person, the event mappings
+// and the log of outbound calls. It is served by the sidecar under /admin/,
+// only when a password is configured, rendered on the server with
+// html/template, and reads and acts through the store and the functions it
+// is given; it never sees a credential.
+package admin
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+)
+
+// Store is what the console reads and changes.
+type Store interface {
+	QueueStats(ctx context.Context) (byState map[string]int, oldest time.Time, heldForDaily int, err error)
+	Jobs(ctx context.Context, state string, limit int) ([]rules.Job, error)
+	JobsOfOrder(ctx context.Context, orderID int64) ([]rules.Job, error)
+	FindOrders(ctx context.Context, q string, limit int) ([]store.OrderSummary, error)
+	OrderState(ctx context.Context, orderID int64) (rules.AppliedOrder, bool, error)
+	Registrations(ctx context.Context, orderID int64) ([]rules.Registration, error)
+	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
+	FailedRegistrations(ctx context.Context, limit int) ([]rules.Registration, error)
+	RunJobNow(ctx context.Context, id int64) error
+	Mappings(ctx context.Context) ([]store.StoredMapping, error)
+	AddMapping(ctx context.Context, m rules.Mapping, source string) (bool, error)
+	RemoveMapping(ctx context.Context, m rules.Mapping) (bool, error)
+	SeatCounts(ctx context.Context) (map[rules.Target]map[rules.SeatStatus]int, error)
+	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
+	Calls(ctx context.Context, f store.CallFilter) ([]rules.Call, error)
+	CallsSince(ctx context.Context, service string, since time.Time) (map[string]int, error)
+}
+
+// Config configures the console.
+type Config struct {
+	// Password or PasswordHash (bcrypt) turns the console on.
+	Password, PasswordHash string
+	// BasePath is the prefix a reverse proxy serves woozoom under
+	// ("/woozoom"): links and the cookie's path carry it.
+	BasePath string
+	Demo     bool
+	// SessionTTL is how long a login lasts (default 12 hours).
+	SessionTTL time.Duration
+}
+
+// Enabled reports whether the console is configured.
+func (c Config) Enabled() bool { return c.Password != "" || c.PasswordHash != "" }
+
+// Actions are what the console asks of the rest of woozoom. Any may be nil:
+// its button is then not shown.
+type Actions struct {
+	// Plan is the dry run for an order, in words.
+	Plan func(ctx context.Context, orderID int64) ([]string, error)
+	// Verify reads a meeting or webinar from Zoom and says what it is, or
+	// why it cannot be mapped (not found, registration off).
+	Verify func(ctx context.Context, t rules.Target) (string, error)
+	// Backfill queues a product's completed orders; it says how many.
+	Backfill func(ctx context.Context, productID int64) (int, error)
+	// Problems are what needs a person now, by component (health).
+	Problems func() map[string]string
+	// Pace is Zoom's learned per-second pace (Light, Medium).
+	Pace func() (light, medium float64)
+	// Wake tells the worker jobs were made due.
+	Wake func()
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Console serves the pages.
+type Console struct {
+	cfg      Config
+	store    Store
+	act      Actions
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	sessions *sessions
+	limit    *limiter
+	check    func(string) bool
+}
+
+const (
+	cookieName      = "woozoom_admin"
+	loginCookieName = "woozoom_login"
+	maxFailures     = 5
+	failureWindow   = 15 * time.Minute
+)
+
+// Register adds the console's routes to e when it is enabled; otherwise
+// /admin/ stays unrouted (404).
+func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger) (*Console, error) {
+	if !cfg.Enabled() {
+		return nil, nil
+	}
+	cfg.BasePath = strings.TrimRight(cfg.BasePath, "/")
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	c := &Console{cfg: cfg, store: st, act: act, log: log, sessions: newSessions(cfg.SessionTTL),
+		limit: newLimiter(maxFailures, failureWindow), check: passwordCheck(cfg.Password, cfg.PasswordHash)}
+	if err := c.parse(); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	g := e.Group("/admin", c.headers)
+	g.GET("/static/*", echo.WrapHandler(http.StripPrefix("/admin/static/", http.FileServer(http.FS(static)))))
+	g.GET("/login", c.loginPage)
+	g.POST("/login", c.login)
+	a := g.Group("", c.auth)
+	a.GET("", func(ec echo.Context) error { return ec.Redirect(http.StatusFound, c.link("/admin/")) })
+	a.GET("/", c.overview)
+	a.POST("/logout", c.logout)
+	a.GET("/orders", c.orders)
+	a.GET("/orders/:id", c.order)
+	a.POST("/orders/:id/plan", c.plan)
+	a.GET("/attention", c.attention)
+	a.POST("/jobs/:id/retry", c.retry)
+	a.GET("/events", c.events)
+	a.POST("/events/add", c.addMapping)
+	a.POST("/events/remove", c.removeMapping)
+	a.POST("/events/backfill", c.backfill)
+	a.GET("/activity", c.activity)
+	return c, nil
+}
+
+func (c *Console) parse() error {
+	funcs := template.FuncMap{
+		"link": c.link,
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "-"
+			}
+			return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		},
+		"ms":    func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + " ms" },
+		"query": url.QueryEscape,
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("parse the console's layout: %w", err)
+	}
+	c.pages = map[string]*template.Template{}
+	for _, name := range []string{"login", "overview", "orders", "order", "attention", "events", "activity"} {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("parse the console's %s page: %w", name, err)
+		}
+		c.pages[name] = t
+	}
+	return nil
+}
+
+// link is an absolute path under the proxy's prefix.
+func (c *Console) link(p string) string { return c.cfg.BasePath + p }
+
+// headers keep the pages out of frames and caches, and scripts to our own.
+func (c *Console) headers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		h := ec.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		return next(ec)
+	}
+}
+
+// auth sends a request without a session to the login page and refuses a
+// POST without the session's CSRF token.
+func (c *Console) auth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		ck, err := ec.Cookie(cookieName)
+		var sess session
+		ok := err == nil
+		if ok {
+			sess, ok = c.sessions.get(ck.Value)
+		}
+		if !ok {
+			if ec.Request().Method != http.MethodGet {
+				return echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
+			}
+			return ec.Redirect(http.StatusFound, c.link("/admin/login"))
+		}
+		if ec.Request().Method == http.MethodPost && !equalTokens(ec.FormValue("csrf"), sess.csrf) {
+			return echo.NewHTTPError(http.StatusForbidden, "the form's security token is missing or stale: reload the page and try again")
+		}
+		ec.Set("session", sess)
+		return next(ec)
+	}
+}
+
+func (c *Console) secure(ec echo.Context) bool {
+	return ec.Request().TLS != nil || strings.EqualFold(ec.Request().Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (c *Console) cookie(ec echo.Context, name, value string, maxAge int) {
+	ec.SetCookie(&http.Cookie{Name: name, Value: value, Path: c.link("/admin/"), MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.secure(ec)})
+}
+
+// page is what every page's template gets.
+type page struct {
+	Title   string
+	Nav     string
+	CSRF    string
+	Demo    bool
+	Flash   string
+	Problem string
+	Data    any
+}
+
+func (c *Console) render(ec echo.Context, status int, name, nav string, data any) error {
+	p := page{Title: nav, Nav: nav, Demo: c.cfg.Demo, Data: data, Flash: ec.QueryParam("done"), Problem: ec.QueryParam("problem")}
+	if sess, ok := ec.Get("session").(session); ok {
+		p.CSRF = sess.csrf
+	}
+	var b strings.Builder
+	if err := c.pages[name].ExecuteTemplate(&b, "layout.html", p); err != nil {
+		return fmt.Errorf("render the %s page: %w", name, err)
+	}
+	return ec.HTML(status, b.String())
+}
+
+// back redirects after a POST to a page of the console, with a message.
+func (c *Console) back(ec echo.Context, to, key, msg string) error {
+	if !strings.HasPrefix(to, "/admin/") || strings.Contains(to, "//") {
+		to = "/admin/"
+	}
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	return ec.Redirect(http.StatusSeeOther, c.link(to)+sep+key+"="+url.QueryEscape(msg))
+}
+
+func (c *Console) loginPage(ec echo.Context) error {
+	token := randomToken()
+	c.cookie(ec, loginCookieName, token, 600)
+	return c.render(ec, http.StatusOK, "login", "Sign in", map[string]any{"Token": token})
+}
+
+func (c *Console) login(ec echo.Context) error {
+	addr := ec.RealIP()
+	if wait := c.limit.blocked(addr); wait > 0 {
+		c.log.Warn("console sign-in refused: too many failed attempts", "addr", addr)
+		ec.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return c.render(ec, http.StatusTooManyRequests, "login", "Sign in", map[string]any{"Token": "",
+			"Error": fmt.Sprintf("Too many failed sign-ins from this address: try again in %d minutes.", int(wait.Minutes())+1)})
+	}
+	ck, err := ec.Cookie(loginCookieName)
+	if err != nil || !equalTokens(ec.FormValue("csrf"), ck.Value) {
+		return echo.NewHTTPError(http.StatusForbidden, "the sign-in form's security token is missing or stale: reload the page")
+	}
+	if !c.check(ec.FormValue("password")) {
+		c.limit.fail(addr)
+		c.log.Warn("console sign-in failed", "addr", addr)
+		token := randomToken()
+		c.cookie(ec, loginCookieName, token, 600)
+		return c.render(ec, http.StatusUnauthorized, "login", "Sign in", map[string]any{"Token": token, "Error": "Wrong password."})
+	}
+	c.limit.succeed(addr)
+	id, _ := c.sessions.start()
+	c.cookie(ec, loginCookieName, "", -1)
+	c.cookie(ec, cookieName, id, int(c.cfg.SessionTTL.Seconds()))
+	c.log.Info("console sign-in", "addr", addr)
+	return ec.Redirect(http.StatusSeeOther, c.link("/admin/"))
+}
+
+func (c *Console) logout(ec echo.Context) error {
+	if ck, err := ec.Cookie(cookieName); err == nil {
+		c.sessions.end(ck.Value)
+	}
+	c.cookie(ec, cookieName, "", -1)
+	return ec.Redirect(http.StatusSeeOther, c.link("/admin/login"))
+}
+
+func idParam(ec echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(ec.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%q is not an id", ec.Param("id")))
+	}
+	return id, nil
+}
+
+var errNotFound = errors.New("not found")

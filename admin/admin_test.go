@@ -1,0 +1,350 @@
+package admin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/woozoom/woozoom/admin"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+const password = "correct-horse-battery"
+
+// secrets stand for everything in a configuration that must never reach a page.
+var secrets = []string{password, "cs_live_secret", "whsec-live", "zoom-client-secret"}
+
+type env struct {
+	t       *testing.T
+	db      *store.DB
+	srv     *httptest.Server
+	client  *http.Client
+	base    string
+	planned []int64
+	woken   int
+}
+
+func newEnv(t *testing.T, cfg admin.Config) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, db: db}
+	ec := echo.New()
+	_, err = admin.Register(ec, cfg, db, admin.Actions{
+		Plan: func(_ context.Context, id int64) ([]string, error) {
+			e.planned = append(e.planned, id)
+			return []string{fmt.Sprintf("order %d: add on Zoom: a@example.org to meeting 1", id)}, nil
+		},
+		Verify: func(_ context.Context, t rules.Target) (string, error) {
+			if t.ID == 404 {
+				return "", errors.New("Zoom has no meeting with this id")
+			}
+			return `"Tour"`, nil
+		},
+		Problems: func() map[string]string {
+			return map[string]string{"webhooks": "the shop's webhook for order.updated is paused"}
+		},
+		Wake: func() { e.woken++ },
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Behind a proxy that serves woozoom under BasePath and strips it.
+	var h http.Handler = ec
+	if cfg.BasePath != "" {
+		h = http.StripPrefix(cfg.BasePath, ec)
+	}
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+	jar, _ := cookiejar.New(nil)
+	e.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e.base = e.srv.URL + cfg.BasePath
+	return e
+}
+
+func (e *env) get(path string) (int, string, http.Header) {
+	e.t.Helper()
+	resp, err := e.client.Get(e.base + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func (e *env) post(path string, form url.Values) (int, string, http.Header) {
+	e.t.Helper()
+	resp, err := e.client.PostForm(e.base+path, form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page:\n%s", body)
+	}
+	return m[1]
+}
+
+func (e *env) login(pw string) int {
+	e.t.Helper()
+	_, body, _ := e.get("/admin/login")
+	code, _, _ := e.post("/admin/login", url.Values{"csrf": {csrfOf(e.t, body)}, "password": {pw}})
+	return code
+}
+
+func TestConsoleIsOffWithoutAPassword(t *testing.T) {
+	e := newEnv(t, admin.Config{})
+	for _, p := range []string{"/admin/", "/admin/login", "/admin/orders"} {
+		if code, _, _ := e.get(p); code != http.StatusNotFound {
+			t.Errorf("GET %s without a configured password = %d, want 404", p, code)
+		}
+	}
+}
+
+func TestSignInSessionAndCSRF(t *testing.T) {
+	e := newEnv(t, admin.Config{Password: password})
+	code, _, h := e.get("/admin/orders")
+	if code != http.StatusFound || h.Get("Location") != "/admin/login" {
+		t.Fatalf("no session: %d to %q, want 302 to the login page", code, h.Get("Location"))
+	}
+	if code, _, _ := e.post("/admin/jobs/1/retry", url.Values{}); code != http.StatusUnauthorized {
+		t.Errorf("POST without a session = %d, want 401", code)
+	}
+	// The login form's own token is required.
+	if code, _, _ := e.post("/admin/login", url.Values{"password": {password}}); code != http.StatusForbidden {
+		t.Errorf("login without the form's token = %d, want 403", code)
+	}
+	if code := e.login("wrong"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password = %d, want 401", code)
+	}
+	if code := e.login(password); code != http.StatusSeeOther {
+		t.Fatalf("right password = %d, want 303", code)
+	}
+	u, _ := url.Parse(e.base + "/admin/")
+	// The jar hides the attributes: read them off a fresh login's answer.
+	_, body, _ := e.get("/admin/login")
+	resp, err := e.client.PostForm(e.base+"/admin/login", url.Values{"csrf": {csrfOf(t, body)}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var set string
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "woozoom_admin=") {
+			set = c
+		}
+	}
+	if !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Strict") || strings.Contains(set, "Secure") {
+		t.Errorf("session cookie over plain HTTP = %q, want HttpOnly, SameSite=Strict and not Secure", set)
+	}
+	code, page, _ := e.get("/admin/")
+	if code != http.StatusOK || !strings.Contains(page, "Overview") {
+		t.Fatalf("overview after sign-in = %d", code)
+	}
+	// A POST without the session's CSRF token is refused, with it accepted.
+	if code, _, _ := e.post("/admin/orders/5/plan", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("POST without CSRF token = %d, want 403", code)
+	}
+	if code, _, _ := e.post("/admin/orders/5/plan", url.Values{"csrf": {"forged"}}); code != http.StatusForbidden {
+		t.Errorf("POST with a forged CSRF token = %d, want 403", code)
+	}
+	if code, _, _ := e.post("/admin/orders/5/plan", url.Values{"csrf": {csrfOf(t, page)}}); code != http.StatusOK {
+		t.Errorf("POST with the CSRF token = %d, want 200", code)
+	}
+	// Signed out, the session is gone.
+	var sess *http.Cookie
+	for _, c := range e.client.Jar.Cookies(u) {
+		if c.Name == "woozoom_admin" {
+			sess = c
+		}
+	}
+	if sess == nil {
+		t.Fatal("no session cookie")
+	}
+	if code, _, _ := e.post("/admin/logout", url.Values{"csrf": {csrfOf(t, page)}}); code != http.StatusSeeOther {
+		t.Errorf("sign out = %d", code)
+	}
+	e.client.Jar.SetCookies(u, []*http.Cookie{sess})
+	if code, _, _ := e.get("/admin/"); code != http.StatusFound {
+		t.Errorf("the signed-out session still works: %d", code)
+	}
+}
+
+func TestFailedSignInsAreLimitedPerAddress(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, admin.Config{PasswordHash: string(hash)})
+	for i := range 5 {
+		if code := e.login(fmt.Sprintf("guess-%d", i)); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d = %d, want 401", i, code)
+		}
+	}
+	_, body, _ := e.get("/admin/login")
+	code, page, h := e.post("/admin/login", url.Values{"csrf": {csrfOf(t, body)}, "password": {password}})
+	if code != http.StatusTooManyRequests || h.Get("Retry-After") == "" || !strings.Contains(page, "Too many failed sign-ins") {
+		t.Errorf("after 5 failures even the right password = %d (Retry-After %q), want 429 with a message", code, h.Get("Retry-After"))
+	}
+}
+
+// seed puts one order with a refused attendee, a parked job, a mapping and
+// calls in the store.
+func seed(t *testing.T, db *store.DB) (failedJob int64) {
+	ctx := context.Background()
+	meeting := rules.Target{Kind: rules.Meeting, ID: 85746065123}
+	if _, err := db.AddMapping(ctx, rules.Mapping{ProductID: 10, Target: meeting}, store.FromCLI); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveTargetDetails(ctx, rules.TargetDetails{Target: meeting, Topic: "Online guided tour", StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	for i, body := range []string{`{"id":101,"status":"completed"}`, `{"id":101,"status":"completed","x":1}`} {
+		if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: fmt.Sprint(i), Topic: "order.updated", OrderID: 101, Body: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, _, _ := db.ClaimJob(ctx, time.Minute)
+	st := rules.AppliedOrder{Status: rules.StatusCompleted, Modified: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	if err := db.CompleteOrderJob(ctx, j.ID, "register: 1 added", 101, &st, nil); err != nil {
+		t.Fatal(err)
+	}
+	j2, _, _ := db.ClaimJob(ctx, time.Minute)
+	if err := db.FailJob(ctx, j2.ID, "Zoom: Meeting does not exist: 85746065123 (code 3001)"); err != nil {
+		t.Fatal(err)
+	}
+	regs := []rules.Registration{
+		{OrderID: 101, ProductID: 10, Target: meeting, Attendee: rules.Person{FirstName: "Rita", LastName: "Doro", Email: "rita@example.org"}, State: rules.Active},
+		{OrderID: 101, ProductID: 10, Target: meeting, Attendee: rules.Person{FirstName: "Bad", Email: "bad@example"}, State: rules.Failed, Error: "Zoom refused the email (code 300)"},
+	}
+	if err := db.SaveRegistrations(ctx, regs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveSeats(ctx, rules.Seat{SeatKey: regs[0].Key(), RegistrantID: "r1", JoinURL: "https://zoom.us/w/85746065123?tk=abc", Status: rules.SeatApproved}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordCalls(ctx, []rules.Call{{At: time.Now(), Service: "zoom", Operation: "POST /meetings/{id}/registrants", Method: "POST",
+		Path: "/v2/meetings/85746065123/registrants", Status: 201, Duration: 40 * time.Millisecond, JobRef: rules.JobRef{JobID: j.ID, OrderID: 101}}}); err != nil {
+		t.Fatal(err)
+	}
+	return j2.ID
+}
+
+func TestEveryPageShowsTheStoreAndNoSecret(t *testing.T) {
+	e := newEnv(t, admin.Config{Password: password, BasePath: "/woozoom"})
+	failed := seed(t, e.db)
+	if code := e.login(password); code != http.StatusSeeOther {
+		t.Fatalf("login = %d", code)
+	}
+	pages := map[string][]string{
+		"/admin/":                          {"the shop&#39;s webhook for order.updated is paused", `id="jobs-failed">1<`, "POST /meetings/{id}/registrants"},
+		"/admin/orders?q=rita":             {`href="/woozoom/admin/orders/101"`, "rita@example.org"},
+		"/admin/orders?q=101":              {"#101"},
+		"/admin/orders/101":                {"Rita Doro", "approved", "https://zoom.us/w/85746065123?tk=abc", "register: 1 added", "Meeting does not exist", "/v2/meetings/85746065123/registrants", "Zoom refused the email"},
+		"/admin/attention":                 {fmt.Sprintf("/woozoom/admin/jobs/%d/retry", failed), "Meeting does not exist", "bad@example", "Zoom refused the email"},
+		"/admin/events":                    {"Online guided tour", "2026-12-03 18:00:00 UTC", "1 approved", "85746065123"},
+		"/admin/activity?order=101":        {"/v2/meetings/85746065123/registrants", "40 ms"},
+		"/admin/orders?q=nobody@nowhere.x": {"No order woozoom has seen matches"},
+	}
+	for path, want := range pages {
+		code, body, h := e.get(path)
+		if code != http.StatusOK {
+			t.Errorf("GET %s = %d", path, code)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", path, w)
+			}
+		}
+		for _, s := range secrets {
+			if strings.Contains(body, s) {
+				t.Errorf("GET %s shows a secret", path)
+			}
+		}
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("GET %s without a frame-ancestors policy", path)
+		}
+		if strings.Contains(body, `href="/admin/`) || strings.Contains(body, `action="/admin/`) {
+			t.Errorf("GET %s links outside the base path", path)
+		}
+	}
+	if code, _, _ := e.get("/admin/orders/999"); code != http.StatusOK {
+		t.Errorf("an order woozoom never saw: %d, want its page with the dry run button", code)
+	}
+}
+
+func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
+	e := newEnv(t, admin.Config{Password: password})
+	failed := seed(t, e.db)
+	e.login(password)
+	_, page, _ := e.get("/admin/attention")
+	token := csrfOf(t, page)
+
+	code, _, h := e.post(fmt.Sprintf("/admin/jobs/%d/retry", failed), url.Values{"csrf": {token}, "back": {"/admin/attention"}})
+	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/admin/attention?done=") {
+		t.Errorf("retry = %d to %q", code, h.Get("Location"))
+	}
+	jobs, _ := e.db.Jobs(context.Background(), rules.JobFailed, 10)
+	if len(jobs) != 0 || e.woken != 1 {
+		t.Errorf("after retry: %d parked jobs, worker woken %d times; want 0 and 1", len(jobs), e.woken)
+	}
+	// A redirect target outside the console is not followed.
+	_, _, h = e.post(fmt.Sprintf("/admin/jobs/%d/retry", failed), url.Values{"csrf": {token}, "back": {"//evil.example/"}})
+	if loc := h.Get("Location"); !strings.HasPrefix(loc, "/admin/?") {
+		t.Errorf("back to another site: redirected to %q", loc)
+	}
+
+	_, body, _ := e.post("/admin/orders/101/plan", url.Values{"csrf": {token}})
+	if !strings.Contains(body, "order 101: add on Zoom: a@example.org to meeting 1") || len(e.planned) != 1 {
+		t.Errorf("dry run not shown (planned %v)", e.planned)
+	}
+
+	add := url.Values{"csrf": {token}, "product": {"12"}, "kind": {"webinar"}, "target": {"912 3456 7890"}}
+	_, _, h = e.post("/admin/events/add", add)
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "product 12 now maps to webinar 91234567890") {
+		t.Errorf("add mapping: redirected to %q", loc)
+	}
+	add.Set("target", "404")
+	_, _, h = e.post("/admin/events/add", add)
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "problem=webinar 404 cannot be mapped") {
+		t.Errorf("unverifiable mapping: redirected to %q", loc)
+	}
+	ms, _ := e.db.Mappings(context.Background())
+	if len(ms) != 2 {
+		t.Fatalf("mappings = %+v, want the seeded one and webinar 91234567890", ms)
+	}
+	rm := url.Values{"csrf": {token}, "product": {"12"}, "kind": {"webinar"}, "target": {"91234567890"}, "variation": {"0"}, "day": {"0"}}
+	_, _, h = e.post("/admin/events/remove", rm)
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "removed: product 12") {
+		t.Errorf("remove mapping: redirected to %q", loc)
+	}
+}

@@ -1,0 +1,360 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+)
+
+type overviewData struct {
+	Jobs         map[string]int
+	Oldest       time.Time
+	HeldForDaily int
+	Problems     []problem
+	ZoomToday    []opCount
+	ZoomTotal    int
+	Light        float64
+	Medium       float64
+	HasPace      bool
+}
+
+type problem struct{ Component, Reason string }
+
+type opCount struct {
+	Operation string
+	Calls     int
+}
+
+func (c *Console) overview(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	var d overviewData
+	var err error
+	if d.Jobs, d.Oldest, d.HeldForDaily, err = c.store.QueueStats(ctx); err != nil {
+		return err
+	}
+	if c.act.Problems != nil {
+		for comp, reason := range c.act.Problems() {
+			d.Problems = append(d.Problems, problem{comp, reason})
+		}
+		sort.Slice(d.Problems, func(i, j int) bool { return d.Problems[i].Component < d.Problems[j].Component })
+	}
+	now := time.Now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	ops, err := c.store.CallsSince(ctx, "zoom", day)
+	if err != nil {
+		return err
+	}
+	for op, n := range ops {
+		d.ZoomToday = append(d.ZoomToday, opCount{op, n})
+		d.ZoomTotal += n
+	}
+	sort.Slice(d.ZoomToday, func(i, j int) bool { return d.ZoomToday[i].Operation < d.ZoomToday[j].Operation })
+	if c.act.Pace != nil {
+		d.Light, d.Medium = c.act.Pace()
+		d.HasPace = true
+	}
+	return c.render(ec, http.StatusOK, "overview", "Overview", d)
+}
+
+func (c *Console) orders(ec echo.Context) error {
+	q := strings.TrimSpace(ec.QueryParam("q"))
+	var found []store.OrderSummary
+	if q != "" {
+		var err error
+		if found, err = c.store.FindOrders(ec.Request().Context(), q, 50); err != nil {
+			return err
+		}
+	}
+	return c.render(ec, http.StatusOK, "orders", "Orders", map[string]any{"Q": q, "Found": found, "Searched": q != ""})
+}
+
+type orderRow struct {
+	rules.Registration
+	Seat    rules.Seat
+	HasSeat bool
+}
+
+type orderData struct {
+	ID       int64
+	Applied  *rules.AppliedOrder
+	Rows     []orderRow
+	Jobs     []rules.Job
+	Calls    []rules.Call
+	Plan     []string
+	PlanErr  string
+	CanPlan  bool
+	LinksOut int
+}
+
+func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
+	ctx := ec.Request().Context()
+	d := orderData{ID: id, CanPlan: c.act.Plan != nil}
+	st, seen, err := c.store.OrderState(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	if seen {
+		d.Applied = &st
+	}
+	regs, err := c.store.Registrations(ctx, id)
+	if err != nil {
+		return d, err
+	}
+	keys := make([]rules.SeatKey, len(regs))
+	for i, r := range regs {
+		keys[i] = r.Key()
+	}
+	seats, err := c.store.Seats(ctx, keys)
+	if err != nil {
+		return d, err
+	}
+	for _, r := range regs {
+		s, ok := seats[r.Key()]
+		d.Rows = append(d.Rows, orderRow{Registration: r, Seat: s, HasSeat: ok})
+		if r.State == rules.Active && ok && s.Status == rules.SeatApproved {
+			d.LinksOut++
+		}
+	}
+	if d.Jobs, err = c.store.JobsOfOrder(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Calls, err = c.store.Calls(ctx, store.CallFilter{OrderID: id, Limit: 200}); err != nil {
+		return d, err
+	}
+	if !seen && len(regs) == 0 && len(d.Jobs) == 0 {
+		return d, errNotFound
+	}
+	return d, nil
+}
+
+func (c *Console) order(ec echo.Context) error {
+	id, err := idParam(ec)
+	if err != nil {
+		return err
+	}
+	d, err := c.orderData(ec, id)
+	if errors.Is(err, errNotFound) {
+		if c.act.Plan == nil {
+			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("woozoom has no delivery of order %d", id))
+		}
+		err = nil // never seen: the dry run still says what woozoom would do
+	}
+	if err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "order", fmt.Sprintf("Order %d", id), d)
+}
+
+func (c *Console) plan(ec echo.Context) error {
+	id, err := idParam(ec)
+	if err != nil {
+		return err
+	}
+	if c.act.Plan == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "no dry run in this process")
+	}
+	d, err := c.orderData(ec, id)
+	if err != nil && !errors.Is(err, errNotFound) {
+		return err
+	}
+	d.Plan, err = c.act.Plan(ec.Request().Context(), id)
+	if err != nil {
+		d.PlanErr = err.Error()
+	}
+	return c.render(ec, http.StatusOK, "order", fmt.Sprintf("Order %d", id), d)
+}
+
+func (c *Console) attention(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	failed, err := c.store.Jobs(ctx, rules.JobFailed, 200)
+	if err != nil {
+		return err
+	}
+	queued, err := c.store.Jobs(ctx, rules.JobQueued, 500)
+	if err != nil {
+		return err
+	}
+	var waiting []rules.Job
+	now := time.Now()
+	for _, j := range queued {
+		if j.RunAt.After(now) && j.LastError != "" {
+			waiting = append(waiting, j)
+		}
+	}
+	refused, err := c.store.FailedRegistrations(ctx, 200)
+	if err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "attention", "Needs a person", map[string]any{"Failed": failed, "Waiting": waiting, "Refused": refused})
+}
+
+func (c *Console) retry(ec echo.Context) error {
+	id, err := idParam(ec)
+	if err != nil {
+		return err
+	}
+	back := ec.FormValue("back")
+	if err := c.store.RunJobNow(ec.Request().Context(), id); err != nil {
+		return c.back(ec, back, "problem", fmt.Sprintf("job %d: %v", id, err))
+	}
+	if c.act.Wake != nil {
+		c.act.Wake()
+	}
+	c.log.Info("console: job queued again", "job_id", id)
+	return c.back(ec, back, "done", fmt.Sprintf("job %d runs again now", id))
+}
+
+type eventRow struct {
+	store.StoredMapping
+	Details    rules.TargetDetails
+	HasDetails bool
+	Approved   int
+	Denied     int
+}
+
+func (c *Console) events(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	ms, err := c.store.Mappings(ctx)
+	if err != nil {
+		return err
+	}
+	counts, err := c.store.SeatCounts(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([]eventRow, 0, len(ms))
+	for _, m := range ms {
+		r := eventRow{StoredMapping: m, Approved: counts[m.Target][rules.SeatApproved], Denied: counts[m.Target][rules.SeatDenied]}
+		if r.Details, r.HasDetails, err = c.store.TargetDetails(ctx, m.Target, time.Time{}); err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	return c.render(ec, http.StatusOK, "events", "Events", map[string]any{"Rows": rows, "CanAdd": c.act.Verify != nil, "CanBackfill": c.act.Backfill != nil})
+}
+
+func (c *Console) mappingForm(ec echo.Context) (rules.Mapping, error) {
+	var m rules.Mapping
+	var err error
+	if m.ProductID, err = strconv.ParseInt(strings.TrimSpace(ec.FormValue("product")), 10, 64); err != nil || m.ProductID <= 0 {
+		return m, fmt.Errorf("product: %q is not a WooCommerce product id", ec.FormValue("product"))
+	}
+	if v := strings.TrimSpace(ec.FormValue("variation")); v != "" {
+		if m.VariationID, err = strconv.ParseInt(v, 10, 64); err != nil || m.VariationID < 0 {
+			return m, fmt.Errorf("variation: %q is not a variation id", v)
+		}
+	}
+	if v := strings.TrimSpace(ec.FormValue("day")); v != "" {
+		if m.Day, err = strconv.Atoi(v); err != nil || m.Day < 0 {
+			return m, fmt.Errorf("day: %q is not a day number", v)
+		}
+	}
+	m.Slot = strings.TrimSpace(ec.FormValue("slot"))
+	m.Occurrences = strings.TrimSpace(ec.FormValue("occurrences"))
+	m.Target.Kind = rules.TargetKind(ec.FormValue("kind"))
+	if !slices.Contains([]rules.TargetKind{rules.Meeting, rules.Webinar}, m.Target.Kind) {
+		return m, fmt.Errorf("kind: %q is neither meeting nor webinar", ec.FormValue("kind"))
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, ec.FormValue("target"))
+	if m.Target.ID, err = strconv.ParseInt(digits, 10, 64); err != nil || m.Target.ID <= 0 {
+		return m, fmt.Errorf("%s id: %q is not a Zoom id (digits, spaces allowed)", m.Target.Kind, ec.FormValue("target"))
+	}
+	return m, nil
+}
+
+func (c *Console) addMapping(ec echo.Context) error {
+	if c.act.Verify == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "mappings cannot be verified in this process")
+	}
+	m, err := c.mappingForm(ec)
+	if err != nil {
+		return c.back(ec, "/admin/events", "problem", err.Error())
+	}
+	what, err := c.act.Verify(ec.Request().Context(), m.Target)
+	if err != nil {
+		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("%s cannot be mapped: %v", m.Target, err))
+	}
+	added, err := c.store.AddMapping(ec.Request().Context(), m, store.FromCLI)
+	if err != nil {
+		return err
+	}
+	if !added {
+		return c.back(ec, "/admin/events", "done", fmt.Sprintf("product %d already maps to %s", m.ProductID, m.Target))
+	}
+	c.log.Info("console: mapping added", "product_id", m.ProductID, "target", m.Target.String())
+	return c.back(ec, "/admin/events", "done", fmt.Sprintf("product %d now maps to %s (%s); backfill it to register orders completed before now", m.ProductID, m.Target, what))
+}
+
+func (c *Console) removeMapping(ec echo.Context) error {
+	m, err := c.mappingForm(ec)
+	if err != nil {
+		return c.back(ec, "/admin/events", "problem", err.Error())
+	}
+	ms, err := c.store.Mappings(ec.Request().Context())
+	if err != nil {
+		return err
+	}
+	for _, s := range ms {
+		if s.Mapping == m && s.Source == store.FromConfig {
+			return c.back(ec, "/admin/events", "problem", "this mapping comes from config.yaml: remove it there and restart woozoom")
+		}
+	}
+	removed, err := c.store.RemoveMapping(ec.Request().Context(), m)
+	if err != nil {
+		return err
+	}
+	if !removed {
+		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("no mapping of product %d to %s", m.ProductID, m.Target))
+	}
+	c.log.Info("console: mapping removed", "product_id", m.ProductID, "target", m.Target.String())
+	return c.back(ec, "/admin/events", "done", fmt.Sprintf("removed: product %d to %s (registrations already made stay)", m.ProductID, m.Target))
+}
+
+func (c *Console) backfill(ec echo.Context) error {
+	if c.act.Backfill == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "no backfill in this process")
+	}
+	product, err := strconv.ParseInt(ec.FormValue("product"), 10, 64)
+	if err != nil || product <= 0 {
+		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("%q is not a product id", ec.FormValue("product")))
+	}
+	n, err := c.act.Backfill(ec.Request().Context(), product)
+	if err != nil {
+		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("backfill product %d: %v", product, err))
+	}
+	if c.act.Wake != nil {
+		c.act.Wake()
+	}
+	return c.back(ec, "/admin/events", "done", fmt.Sprintf("product %d: %d completed orders queued; see Overview for progress", product, n))
+}
+
+func (c *Console) activity(ec echo.Context) error {
+	var f store.CallFilter
+	f.Limit = 300
+	if o := strings.TrimSpace(ec.QueryParam("order")); o != "" {
+		id, err := strconv.ParseInt(strings.TrimPrefix(o, "#"), 10, 64)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%q is not an order number", o))
+		}
+		f.OrderID = id
+	}
+	calls, err := c.store.Calls(ec.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "activity", "Activity", map[string]any{"Calls": calls, "Order": f.OrderID})
+}
