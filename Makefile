@@ -32,9 +32,13 @@ fuzz:
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
 
-## tools: what the tests need beyond Go: systemd-analyze (Debian's systemd) checks the unit
+## tools: what the tests need beyond Go, from Debian's packages: systemd-analyze
+## (systemd) checks the unit; chromium runs the console's browser test
+TOOL_PACKAGES = $(if $(shell command -v systemd-analyze),,systemd) $(if $(wildcard /usr/bin/chromium),,chromium fonts-liberation)
 tools:
-	@command -v systemd-analyze >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends systemd; }
+	@if [ -n "$(strip $(TOOL_PACKAGES))" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TOOL_PACKAGES); \
+	fi
 
 ## lint: golangci-lint (.golangci.yml), which runs go vet among others
 lint: $(GOLANGCI)

@@ -253,6 +253,8 @@ func Decide(in Input) Plan {
 		}
 		// Lines removed from the order give their seats up. A mapping removed
 		// by the admin does not: that is no reason to cancel a paid ticket.
+		// But a claim Zoom never took (its meeting was deleted, so the admin
+		// remapped the product) is dropped: adding it would fail for ever.
 		items := map[int64]bool{}
 		for _, it := range in.Order.Items {
 			// A line refunded in full is gone as far as tickets go.
@@ -262,7 +264,7 @@ func Decide(in Input) Plan {
 			if r.State != Active || wanted[k] {
 				continue
 			}
-			if items[r.LineItemID] && !targetStillMapped(in.Wants, r) {
+			if _, held := in.Seats[k]; held && items[r.LineItemID] && !targetStillMapped(in.Wants, r) {
 				continue
 			}
 			plan.Release = append(plan.Release, withState(r, Cancelled))

@@ -282,6 +282,14 @@ func TestDecide(t *testing.T) {
 			regs:  []Registration{reg(Active, mtg)},
 			seats: []Seat{seat(mtg, SeatApproved)},
 		},
+		{
+			// The admin remapped a product whose meeting was deleted: the
+			// claim Zoom never took is dropped, not added again and again.
+			name:  "mapping removed before Zoom took the seat: the claim is dropped",
+			order: order("completed", item(1, 99, 0)),
+			regs:  []Registration{reg(Active, mtg)},
+			want:  Plan{Release: []Registration{reg(Cancelled, mtg)}},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DefaultPolicy()

@@ -384,6 +384,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE orders DROP COLUMN meta_digest`,
 		`ALTER TABLE orders DROP COLUMN meta_basis`,
 		`DROP TABLE unsettled_seats`,
+		`DROP TABLE calls`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)

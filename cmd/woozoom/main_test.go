@@ -510,6 +510,10 @@ func TestParkedJobRetriedByTheAdmin(t *testing.T) {
 	e.eventually("the retried job registered the attendee on the new meeting", func() bool {
 		return e.zoomStatus(fresh, "pia@example.org") == "approved"
 	})
+	e.eventually("every job of the order worked", func() bool {
+		c := e.jobCounts()
+		return c[rules.JobQueued]+c[rules.JobRunning] == 0
+	})
 	if out := admin("jobs", "list", "--failed"); strings.Contains(out, "3001") {
 		t.Errorf("the retried job is still parked:\n%s", out)
 	}
