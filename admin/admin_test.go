@@ -29,13 +29,14 @@ const password = "correct-horse-battery"
 var secrets = []string{password, "cs_live_secret", "whsec-live", "zoom-client-secret"}
 
 type env struct {
-	t       *testing.T
-	db      *store.DB
-	srv     *httptest.Server
-	client  *http.Client
-	base    string
-	planned []int64
-	woken   int
+	t          *testing.T
+	db         *store.DB
+	srv        *httptest.Server
+	client     *http.Client
+	base       string
+	planned    []int64
+	backfilled []int64
+	woken      int
 }
 
 func newEnv(t *testing.T, cfg admin.Config) *env {
@@ -61,6 +62,10 @@ func newEnv(t *testing.T, cfg admin.Config) *env {
 		},
 		Problems: func() map[string]string {
 			return map[string]string{"webhooks": "the shop's webhook for order.updated is paused"}
+		},
+		Backfill: func(_ context.Context, product int64) (int, error) {
+			e.backfilled = append(e.backfilled, product)
+			return 3, nil
 		},
 		Wake: func() { e.woken++ },
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -341,6 +346,10 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 	ms, _ := e.db.Mappings(context.Background())
 	if len(ms) != 2 {
 		t.Fatalf("mappings = %+v, want the seeded one and webinar 91234567890", ms)
+	}
+	_, _, h = e.post("/admin/events/backfill", url.Values{"csrf": {token}, "product": {"10"}})
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "product 10: 3 completed orders queued") || len(e.backfilled) != 1 || e.backfilled[0] != 10 {
+		t.Errorf("backfill: redirected to %q, backfilled %v", loc, e.backfilled)
 	}
 	rm := url.Values{"csrf": {token}, "product": {"12"}, "kind": {"webinar"}, "target": {"91234567890"}, "variation": {"0"}, "day": {"0"}}
 	_, _, h = e.post("/admin/events/remove", rm)

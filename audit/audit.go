@@ -75,7 +75,12 @@ func (r *Recorder) Run(ctx context.Context) {
 	defer prune.Stop()
 	r.prune(ctx)
 	batch := make([]rules.Call, 0, batchSize)
+	var dropped int64
 	write := func() {
+		if d := r.dropped.Load(); d > dropped {
+			r.log.Warn("audit log: calls not recorded because the database fell behind", "calls", d-dropped)
+			dropped = d
+		}
 		if len(batch) == 0 {
 			return
 		}

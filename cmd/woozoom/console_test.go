@@ -210,6 +210,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	if got := text(`.flash`); !strings.Contains(got, "Tour, new date") {
 		t.Errorf("the new mapping was not read from Zoom: %q", got)
 	}
+	if got := text(`#mappings`); !strings.Contains(got, "Tour, new date") || !strings.Contains(got, "2026-12-10 18:00:00 UTC") {
+		t.Errorf("the Events page lacks the new meeting's topic and start:\n%s", got)
+	}
 
 	// Retry the parked job from "Needs a person", then see it done.
 	do("retry",

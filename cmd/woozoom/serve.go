@@ -230,7 +230,7 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 			return p.Lines(), nil
 		},
 		Verify: func(ctx context.Context, t rules.Target) (string, error) {
-			return verifyTarget(ctx, l.zc, t)
+			return verifyTarget(ctx, l.zc, l.db, t)
 		},
 		Backfill: func(ctx context.Context, productID int64) (int, error) {
 			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
@@ -245,9 +245,15 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 }
 
 // verifyTarget reads a meeting or webinar and says what it is, or why
-// registrations cannot be made on it.
-func verifyTarget(ctx context.Context, zc *zoom.Client, t rules.Target) (string, error) {
+// registrations cannot be made on it; what it read is kept for the
+// write-back and the console's Events page.
+func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Target) (string, error) {
 	m, err := zc.Meeting(ctx, t)
+	if err == nil {
+		if serr := db.SaveTargetDetails(ctx, m.TargetDetails); serr != nil {
+			return "", serr
+		}
+	}
 	switch {
 	case errors.Is(err, rules.ErrNotFound):
 		return "", fmt.Errorf("no %s with this id on Zoom (deleted, or a typo)", t.Kind)
