@@ -94,6 +94,7 @@ type Console struct {
 	sessions *sessions
 	limit    *limiter
 	check    func(string) bool
+	clientIP echo.IPExtractor
 }
 
 const (
@@ -114,7 +115,10 @@ func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger)
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	c := &Console{cfg: cfg, store: st, act: act, log: log, sessions: newSessions(cfg.SessionTTL),
-		limit: newLimiter(maxFailures, failureWindow), check: passwordCheck(cfg.Password, cfg.PasswordHash)}
+		limit: newLimiter(maxFailures, failureWindow), check: passwordCheck(cfg.Password, cfg.PasswordHash),
+		// X-Forwarded-For counts only from a proxy on this host or a private
+		// network: a client cannot escape the sign-in limit by naming itself.
+		clientIP: echo.ExtractIPFromXFFHeader()}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -261,7 +265,7 @@ func (c *Console) loginPage(ec echo.Context) error {
 }
 
 func (c *Console) login(ec echo.Context) error {
-	addr := ec.RealIP()
+	addr := c.clientIP(ec.Request())
 	if wait := c.limit.blocked(addr); wait > 0 {
 		c.log.Warn("console sign-in refused: too many failed attempts", "addr", addr)
 		ec.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))

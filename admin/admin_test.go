@@ -357,3 +357,37 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 		t.Errorf("remove mapping: redirected to %q", loc)
 	}
 }
+
+// A client on the internet cannot dodge the sign-in limit by sending its
+// own X-Forwarded-For.
+func TestSignInLimitIgnoresForgedForwardedFor(t *testing.T) {
+	ec := echo.New()
+	if _, err := admin.Register(ec, admin.Config{Password: password}, nil, admin.Actions{}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	try := func(i int, pw string) int {
+		get := httptest.NewRequest(http.MethodGet, "/admin/login", nil)
+		get.RemoteAddr = "203.0.113.9:4000"
+		rec := httptest.NewRecorder()
+		ec.ServeHTTP(rec, get)
+		form := url.Values{"csrf": {csrfOf(t, rec.Body.String())}, "password": {pw}}
+		post := httptest.NewRequest(http.MethodPost, "/admin/login", strings.NewReader(form.Encode()))
+		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		post.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+		post.RemoteAddr = "203.0.113.9:4000"
+		for _, c := range rec.Result().Cookies() {
+			post.AddCookie(c)
+		}
+		rec = httptest.NewRecorder()
+		ec.ServeHTTP(rec, post)
+		return rec.Code
+	}
+	for i := range 5 {
+		if code := try(i, "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d = %d", i, code)
+		}
+	}
+	if code := try(99, password); code != http.StatusTooManyRequests {
+		t.Errorf("a sixth try naming another address in X-Forwarded-For = %d, want 429", code)
+	}
+}

@@ -68,6 +68,10 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	h := &Handler{cfg: cfg, store: store, log: log}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// A client's address (the console limits failed sign-ins by it) comes
+	// from X-Forwarded-For only through a proxy on this host or a private
+	// network; a client cannot name its own.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.HTTPErrorHandler = h.handleError
 	e.POST("/webhooks/woocommerce", h.webhook)
 	e.GET("/healthz", h.health)
