@@ -1,0 +1,175 @@
+package access_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/woozoom/woozoom/access"
+	"github.com/woozoom/woozoom/rules"
+)
+
+func TestDefaultTemplates(t *testing.T) {
+	tm, err := access.Parse(access.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := access.Sample()
+	note, err := tm.Note(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Your Zoom access:\n" +
+		"- Online guided tour, Thu 3 Dec 2026 18:00 CET, for Rita Doro: https://zoom.us/w/85746065123?tk=sample (meeting ID 857 4606 5123, passcode Tour42); add to your calendar: https://shop.example/woozoom/calendar/sample.ics\n" +
+		"- Restoring paintings, for Ana: https://zoom.us/w/91234567890?tk=sample (webinar ID 912 3456 7890)"
+	if note != want {
+		t.Errorf("note:\n%s\nwant:\n%s", note, want)
+	}
+	w, err := tm.Withdrawn(access.Note{Status: "cancelled", Entries: n.Entries[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w, "withdrawn because the order is cancelled") || !strings.Contains(w, "Online guided tour, Thu 3 Dec 2026 18:00 CET, for Rita Doro") || strings.Contains(w, "https://") {
+		t.Errorf("withdrawn note: %q", w)
+	}
+	if s, _ := tm.Note(access.Note{}); s != "" {
+		t.Errorf("a note of no entries = %q, want none", s)
+	}
+}
+
+func TestTemplatesOverriddenShopWideAndPerEvent(t *testing.T) {
+	webinar := rules.Target{Kind: rules.Webinar, ID: 91234567890}
+	tm, err := access.Parse(access.Config{
+		Note:   access.Source{Name: "note.tmpl", Text: "Hallo!{{range .Entries}}\n* {{entry .}}{{end}}"},
+		Entry:  access.Source{Name: "entry.tmpl", Text: "{{.Topic}} ({{.StartUTC}}, {{.DurationText}}): {{.JoinURL}}"},
+		Events: map[rules.Target]access.Source{webinar: {Name: "webinar.tmpl", Text: "Webinar {{.MeetingID}} for {{.Email}}: {{.JoinLinkHTML}}"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := access.Sample()
+	n.Entries[1].Topic = `Restoring <paintings> & "frames"`
+	n.Entries[1].JoinURL = `https://zoom.us/w/912?tk=a&b="x"`
+	note, err := tm.Note(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Hallo!\n" +
+		"* Online guided tour (Thu 3 Dec 2026 17:00 UTC, 1 hour): https://zoom.us/w/85746065123?tk=sample\n" +
+		`* Webinar 912 3456 7890 for ana@example.org: <a href="https://zoom.us/w/912?tk=a&amp;b=&#34;x&#34;">Restoring &lt;paintings&gt; &amp; &#34;frames&#34;</a>`
+	if note != want {
+		t.Errorf("note:\n%s\nwant:\n%s", note, want)
+	}
+}
+
+func TestBrokenTemplateIsRefusedWithItsPosition(t *testing.T) {
+	for _, tc := range []struct {
+		text, want string
+	}{
+		{"Hello\n  {{.Name}} {{if}} x", "note.tmpl:2:13: missing value for if"},
+		{"Hi {{.Topic}}\n\n{{range .Entries}}{{nofunc .}}{{end}}", `note.tmpl:3:19: function "nofunc" not defined`},
+		{"{{.Topic", "note.tmpl:1:1: "},
+	} {
+		_, err := access.Parse(access.Config{Note: access.Source{Name: "note.tmpl", Text: tc.text}})
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want %q", tc.text, err, tc.want)
+		}
+	}
+	// A per-event template is checked too.
+	_, err := access.Parse(access.Config{Events: map[rules.Target]access.Source{{Kind: rules.Meeting, ID: 1}: {Name: "tour.tmpl", Text: "{{end}}"}}})
+	if err == nil || !strings.HasPrefix(err.Error(), "tour.tmpl:1:1:") {
+		t.Errorf("broken per-event template: %v", err)
+	}
+}
+
+func parse(t *testing.T, s string) *ics.Calendar {
+	t.Helper()
+	cal, err := ics.ParseCalendar(strings.NewReader(s))
+	if err != nil {
+		t.Fatalf("the calendar file does not parse: %v\n%s", err, s)
+	}
+	return cal
+}
+
+func prop(ev *ics.VEvent, p ics.ComponentProperty) string {
+	if v := ev.GetProperty(p); v != nil {
+		return v.Value
+	}
+	return ""
+}
+
+func TestCalendarFile(t *testing.T) {
+	e := access.Sample().Entries[0]
+	c := access.CalendarEvent{Entry: e, Reminders: access.DefaultReminders, Stamp: time.Now(), Host: "shop.example"}
+	text, err := access.Calendar(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal := parse(t, text)
+	evs := cal.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	ev := evs[0]
+	uid := ev.Id()
+	if !strings.HasPrefix(uid, "meeting-85746065123-") || !strings.HasSuffix(uid, "@shop.example") {
+		t.Errorf("UID = %q", uid)
+	}
+	if got := prop(ev, ics.ComponentPropertyLocation); got != e.JoinURL {
+		t.Errorf("LOCATION = %q", got)
+	}
+	if got := prop(ev, ics.ComponentPropertyUrl); got != e.JoinURL {
+		t.Errorf("URL = %q", got)
+	}
+	if got := prop(ev, ics.ComponentPropertyDtStart); got != "20261203T170000Z" {
+		t.Errorf("DTSTART = %q", got)
+	}
+	if got := prop(ev, ics.ComponentPropertyDtEnd); got != "20261203T180000Z" {
+		t.Errorf("DTEND = %q", got)
+	}
+	var triggers []string
+	for _, a := range ev.Alarms() {
+		triggers = append(triggers, a.GetProperty(ics.ComponentPropertyTrigger).Value)
+	}
+	if strings.Join(triggers, ",") != "-P7D,-P1D,-PT1H" {
+		t.Errorf("alarms = %v, want a week, a day and an hour before", triggers)
+	}
+	if got := prop(ev, ics.ComponentPropertySequence); got != "0" {
+		t.Errorf("SEQUENCE = %q", got)
+	}
+
+	// Moved: the same UID with a higher SEQUENCE. The same email typed
+	// otherwise is the same attendee.
+	c.Start, c.Sequence, c.Email = c.Start.Add(24*time.Hour), 1, "RITA.DORO@EXAMPLE.ORG "
+	moved := parse(t, mustCalendar(t, c)).Events()[0]
+	if moved.Id() != uid || prop(moved, ics.ComponentPropertySequence) != "1" || prop(moved, ics.ComponentPropertyDtStart) != "20261204T170000Z" {
+		t.Errorf("moved: UID %q SEQUENCE %q DTSTART %q", moved.Id(), prop(moved, ics.ComponentPropertySequence), prop(moved, ics.ComponentPropertyDtStart))
+	}
+	// Cancelled: the same event, CANCELLED, no alarms.
+	c.Cancelled = true
+	gone := parse(t, mustCalendar(t, c)).Events()[0]
+	if gone.Id() != uid || prop(gone, ics.ComponentPropertyStatus) != "CANCELLED" || len(gone.Alarms()) != 0 {
+		t.Errorf("cancelled: UID %q STATUS %q, %d alarms", gone.Id(), prop(gone, ics.ComponentPropertyStatus), len(gone.Alarms()))
+	}
+	// A recurring meeting: the occurrences registered for, each its own.
+	c.Cancelled = false
+	c.Occurrences = []time.Time{e.Start, e.Start.Add(7 * 24 * time.Hour)}
+	occ := parse(t, mustCalendar(t, c)).Events()
+	if len(occ) != 2 || occ[0].Id() == occ[1].Id() || prop(occ[1], ics.ComponentPropertyDtStart) != "20261210T170000Z" {
+		t.Errorf("occurrences: %d events", len(occ))
+	}
+	// No start, no calendar entry.
+	if _, err := access.Calendar(access.CalendarEvent{Entry: access.Sample().Entries[1]}); err == nil {
+		t.Error("a calendar file for an event with no fixed time")
+	}
+}
+
+func mustCalendar(t *testing.T, c access.CalendarEvent) string {
+	t.Helper()
+	s, err := access.Calendar(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
