@@ -171,6 +171,9 @@ type TargetDetails struct {
 	Timezone  string
 	Passcode  string
 	JoinURL   string // the general join link; registrants get their own
+	// Sequence counts the times the meeting moved or was renamed, for
+	// calendar files.
+	Sequence int
 }
 
 // Delivery is one webhook delivery as received.

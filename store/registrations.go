@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -278,9 +280,9 @@ func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time)
 	td := rules.TargetDetails{Target: t}
 	var start int64
 	err := d.db.QueryRowContext(ctx, `
-		SELECT topic, start_time, duration, timezone, passcode, join_url FROM targets
+		SELECT topic, start_time, duration, timezone, passcode, join_url, sequence FROM targets
 		WHERE target_kind = ? AND target_id = ? AND fetched_at >= ?`, t.Kind, t.ID, since.UnixMilli()).Scan(
-		&td.Topic, &start, &td.Duration, &td.Timezone, &td.Passcode, &td.JoinURL)
+		&td.Topic, &start, &td.Duration, &td.Timezone, &td.Passcode, &td.JoinURL, &td.Sequence)
 	if errors.Is(err, sql.ErrNoRows) {
 		return td, false, nil
 	}
@@ -293,7 +295,8 @@ func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time)
 	return td, true, nil
 }
 
-// SaveTargetDetails caches meeting or webinar details.
+// SaveTargetDetails caches meeting or webinar details; a new start, length
+// or topic raises the meeting's calendar sequence.
 func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error {
 	var start int64
 	if !td.StartTime.IsZero() {
@@ -304,10 +307,47 @@ func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) erro
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (target_kind, target_id) DO UPDATE SET topic = excluded.topic, start_time = excluded.start_time,
 			duration = excluded.duration, timezone = excluded.timezone, passcode = excluded.passcode,
-			join_url = excluded.join_url, fetched_at = excluded.fetched_at`,
+			join_url = excluded.join_url, fetched_at = excluded.fetched_at,
+			sequence = targets.sequence + (targets.start_time != excluded.start_time OR targets.duration != excluded.duration
+				OR targets.topic != excluded.topic)`,
 		td.Target.Kind, td.Target.ID, td.Topic, start, td.Duration, td.Timezone, td.Passcode, td.JoinURL, d.now())
 	if err != nil {
 		return fmt.Errorf("save details of %s: %w", td.Target, err)
 	}
 	return nil
+}
+
+// CalendarToken returns the token of a registration's calendar link, made
+// the first time it is asked for.
+func (d *DB) CalendarToken(ctx context.Context, r rules.Registration) (string, error) {
+	var token string
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT calendar_token FROM registrations WHERE order_id = ? AND target_kind = ? AND target_id = ? AND email = ?`,
+			r.OrderID, r.Target.Kind, r.Target.ID, r.Attendee.Email).Scan(&token)
+		if err != nil || token != "" {
+			return err
+		}
+		b := make([]byte, 18)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+		token = base64.RawURLEncoding.EncodeToString(b)
+		_, err = tx.ExecContext(ctx, `UPDATE registrations SET calendar_token = ? WHERE order_id = ? AND target_kind = ? AND target_id = ? AND email = ?`,
+			token, r.OrderID, r.Target.Kind, r.Target.ID, r.Attendee.Email)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("calendar link of %s on %s: %w", r.Attendee.Email, r.Target, err)
+	}
+	return token, nil
+}
+
+// RegistrationByCalendar returns the registration a calendar token belongs to.
+func (d *DB) RegistrationByCalendar(ctx context.Context, token string) (rules.Registration, bool, error) {
+	if token == "" {
+		return rules.Registration{}, false, nil
+	}
+	regs, err := d.queryRegistrations(ctx, "registration of a calendar link", `WHERE calendar_token = ?`, token)
+	if err != nil || len(regs) == 0 {
+		return rules.Registration{}, false, err
+	}
+	return regs[0], true, nil
 }

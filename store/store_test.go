@@ -385,6 +385,9 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE orders DROP COLUMN meta_basis`,
 		`DROP TABLE unsettled_seats`,
 		`DROP TABLE calls`,
+		`DROP INDEX registrations_calendar`,
+		`ALTER TABLE registrations DROP COLUMN calendar_token`,
+		`ALTER TABLE targets DROP COLUMN sequence`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -468,5 +471,52 @@ func TestCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T) {
 	}
 	if s, ok, _ := db.OrderState(ctx, 7); !ok || s.Status != rules.StatusCompleted {
 		t.Errorf("order state = %+v, %v", s, ok)
+	}
+}
+
+func TestCalendarTokenAndSequence(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	m := rules.Target{Kind: rules.Meeting, ID: 1}
+	r := rules.Registration{OrderID: 7, Target: m, Attendee: rules.Person{Email: "a@example.org"}, State: rules.Active}
+	if err := db.SaveRegistrations(ctx, []rules.Registration{r}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := db.CalendarToken(ctx, r)
+	if err != nil || len(tok) < 20 {
+		t.Fatalf("token %q, %v", tok, err)
+	}
+	if again, _ := db.CalendarToken(ctx, r); again != tok {
+		t.Errorf("the token changed: %q, then %q", tok, again)
+	}
+	// Saving the registration again (a later job) keeps its token.
+	if err := db.SaveRegistrations(ctx, []rules.Registration{r}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := db.RegistrationByCalendar(ctx, tok)
+	if err != nil || !ok || got.OrderID != 7 || got.Attendee.Email != "a@example.org" {
+		t.Errorf("by token: %+v %v %v", got, ok, err)
+	}
+	if _, ok, _ := db.RegistrationByCalendar(ctx, "nope"); ok {
+		t.Error("an unknown token found a registration")
+	}
+
+	start := time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC)
+	td := rules.TargetDetails{Target: m, Topic: "Tour", StartTime: start, Duration: 60}
+	seq := func() int {
+		d, _, _ := db.TargetDetails(ctx, m, time.Time{})
+		return d.Sequence
+	}
+	db.SaveTargetDetails(ctx, td)
+	db.SaveTargetDetails(ctx, td) // read again, unchanged
+	if s := seq(); s != 0 {
+		t.Errorf("sequence after an unchanged read = %d, want 0", s)
+	}
+	td.StartTime = start.Add(time.Hour)
+	db.SaveTargetDetails(ctx, td)
+	td.Topic = "Tour (new title)"
+	db.SaveTargetDetails(ctx, td)
+	if s := seq(); s != 2 {
+		t.Errorf("sequence after a move and a rename = %d, want 2", s)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
 )
 
@@ -44,6 +45,7 @@ type Store interface {
 	SaveMetaDigest(ctx context.Context, orderID int64, digest string, basis time.Time) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
+	CalendarToken(ctx context.Context, r rules.Registration) (string, error)
 }
 
 // Zoom is what the worker needs of Zoom.
@@ -99,6 +101,11 @@ type Config struct {
 	// Health, if set, hears of refused credentials and untrusted
 	// certificates; they are logged there once, not on every try.
 	Health Health
+	// Templates render the notes and the meta text (nil: the defaults).
+	Templates *access.Templates
+	// CalendarURL, if set, is where attendees reach woozoom's calendar
+	// files (https://shop.example/woozoom): notes and meta then link them.
+	CalendarURL string
 }
 
 // Worker runs jobs.
@@ -113,7 +120,9 @@ type Worker struct {
 	wake   chan struct{}
 	seats  *seatLocks
 	active atomic.Bool
-	busy   atomic.Int64 // jobs holding slots
+	// templates render notes and meta text.
+	templates *access.Templates
+	busy      atomic.Int64 // jobs holding slots
 }
 
 // Running reports whether Run is working the queue.
@@ -148,7 +157,15 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 	if len(cfg.Policy.RegisterStatuses) == 0 {
 		cfg.Policy = rules.DefaultPolicy()
 	}
-	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now, wake: make(chan struct{}, 1), seats: newSeatLocks()}
+	tm := cfg.Templates
+	if tm == nil {
+		var err error
+		if tm, err = access.Parse(access.Config{}); err != nil {
+			panic(fmt.Sprintf("woozoom's default templates do not parse: %v", err)) // a bug, caught by every test
+		}
+	}
+	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now,
+		wake: make(chan struct{}, 1), seats: newSeatLocks(), templates: tm}
 }
 
 // Wake tells the worker a job is waiting; it never blocks.

@@ -823,3 +823,69 @@ func TestQueuedViewsOfAnOrderFoldIntoOne(t *testing.T) {
 		t.Errorf("the cancelled order's attendee is %s on Zoom, want none", got)
 	}
 }
+
+// The customer hears of each change once: the links when access is given,
+// which access ended (and why) when it is withdrawn, and nothing when the
+// set of links did not change.
+func TestCustomerIsToldWhatChangedOnce(t *testing.T) {
+	h := newHarness(t)
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org",
+		Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
+	customerNotes := func() []wootest.Note {
+		var out []wootest.Note
+		for _, n := range h.shop.Notes(id) {
+			if n.Customer {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	step := func(change func()) {
+		time.Sleep(1100 * time.Millisecond) // date_modified has second resolution
+		change()
+		h.deliver(id)
+		h.drain()
+		h.deliver(id) // the echo of woozoom's own write
+		h.drain()
+	}
+	h.deliver(id)
+	h.drain()
+	notes := customerNotes()
+	if len(notes) != 1 || !strings.Contains(notes[0].Note, "Online guided tour") || !strings.Contains(notes[0].Note, "Restoring paintings") {
+		t.Fatalf("after completion: customer notes %+v, want one with both links", notes)
+	}
+	text, ok := h.shop.Meta(id, worker.MetaTextKey)
+	if !ok || !strings.Contains(fmt.Sprint(text), "passcode Tour42") {
+		t.Errorf("meta %s = %v, want the access text", worker.MetaTextKey, text)
+	}
+
+	// The webinar line refunded: only that access is withdrawn.
+	step(func() { h.shop.Refund(id, "cannot attend the webinar", map[int64]int{h.shop.LineItemIDs(id)[1]: 1}) })
+	notes = customerNotes()
+	if len(notes) != 2 {
+		t.Fatalf("after a partial refund: %d customer notes, want 2", len(notes))
+	}
+	if n := notes[1].Note; !strings.Contains(n, "withdrawn") || !strings.Contains(n, "Restoring paintings") || strings.Contains(n, "Online guided tour") {
+		t.Errorf("partial refund note: %q, want the webinar withdrawn and nothing else", n)
+	}
+
+	// Cancelled: the rest is withdrawn, in words, and the links leave the meta.
+	step(func() { h.shop.SetStatus(id, "cancelled") })
+	notes = customerNotes()
+	if len(notes) != 3 {
+		t.Fatalf("after cancelling: %d customer notes, want 3", len(notes))
+	}
+	if n := notes[2].Note; !strings.Contains(n, "withdrawn because the order is cancelled") || !strings.Contains(n, "Online guided tour") || strings.Contains(n, "https://") {
+		t.Errorf("cancel note: %q", n)
+	}
+	if _, ok := h.shop.Meta(id, worker.MetaTextKey); ok {
+		t.Error("the access text stayed on a cancelled order")
+	}
+
+	// Completed again: the links are sent again.
+	step(func() { h.shop.SetStatus(id, "completed") })
+	notes = customerNotes()
+	if len(notes) != 4 || !strings.Contains(notes[3].Note, "Online guided tour") || strings.Contains(notes[3].Note, "Restoring paintings") {
+		t.Errorf("completed again: %d customer notes, last %q", len(notes), notes[len(notes)-1].Note)
+	}
+}

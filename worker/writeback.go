@@ -1,11 +1,14 @@
 package worker
 
 import (
+	"sort"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/woozoom/woozoom/access"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,7 +36,13 @@ type MetaEntry struct {
 	Timezone  string `json:"timezone"`
 	Passcode  string `json:"passcode"`
 	JoinURL   string `json:"join_url"` // this registrant's own link
+	// CalendarURL is the attendee's calendar file (with calendar.url set).
+	CalendarURL string `json:"calendar_url,omitempty"`
 }
+
+// MetaTextKey is the order meta with the attendees' access as text, from
+// the meta template, for the shop's own emails and pages.
+const MetaTextKey = "_woozoom_access"
 
 // writeBack brings the order's meta and notes in line with what Zoom holds
 // for it. It writes only what changed: every order update fires a webhook
@@ -44,12 +53,17 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 		return err
 	}
 	var entries []MetaEntry
+	var acc []access.Entry
 	if intent == rules.Register {
-		if entries, err = w.entries(ctx, regs); err != nil {
+		if entries, acc, err = w.entries(ctx, regs); err != nil {
 			return err
 		}
 	}
-	if err := w.writeMeta(ctx, order, entries); err != nil {
+	text, err := w.templates.Meta(access.Note{OrderID: order.ID, Status: order.Status, Entries: acc})
+	if err != nil {
+		return permanent("order %d: %v", order.ID, err)
+	}
+	if err := w.writeMeta(ctx, order, entries, text); err != nil {
 		return err
 	}
 	if len(out.refused) > 0 {
@@ -72,28 +86,125 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 			return err
 		}
 	}
-	if intent != rules.Register {
-		state.NoteDigest = "" // a later completion sends the links again
-		return nil
+	return w.tellCustomer(ctx, order, regs, acc, state)
+}
+
+// tellCustomer sends the customer a note when the set of links they hold
+// changed, once: the access note when a link was added, listing every link;
+// the withdrawn note when links were taken away and none added. What the
+// customer was told is kept with the order (state.NoteDigest).
+func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rules.Registration, now []access.Entry, state *rules.AppliedOrder) error {
+	told, known := parseTold(state.NoteDigest)
+	current := map[string]access.Entry{}
+	for _, e := range now {
+		current[linkKey(e)] = e
 	}
-	text := noteText(entries)
-	if text == "" {
-		return nil
+	if !known {
+		// Told before this version kept the set: take what the order holds
+		// now as told, rather than send everyone their links again.
+		told = map[string]bool{}
+		if state.NoteDigest != "" {
+			for k := range current {
+				told[k] = true
+			}
+		}
 	}
-	sum := sha256.Sum256([]byte(text))
-	digest := hex.EncodeToString(sum[:])
-	if digest == state.NoteDigest {
-		return nil
+	added := false
+	for k := range current {
+		added = added || !told[k]
 	}
-	if err := w.shop.AddOrderNote(ctx, order.ID, text, w.cfg.CustomerNote); err != nil {
-		return err
+	var removed []access.Entry
+	for k := range told {
+		if _, ok := current[k]; !ok {
+			removed = append(removed, w.withdrawnEntry(ctx, k, regs))
+		}
 	}
-	state.NoteDigest = digest
+	sort.Slice(removed, func(i, j int) bool { return removed[i].Topic+removed[i].Email < removed[j].Topic+removed[j].Email })
+	note := access.Note{OrderID: order.ID, Status: order.Status}
+	var text string
+	var err error
+	switch {
+	case added:
+		note.Entries = now
+		text, err = w.templates.Note(note)
+	case len(removed) > 0:
+		note.Entries = removed
+		text, err = w.templates.Withdrawn(note)
+	}
+	if err != nil {
+		return permanent("order %d: %v", order.ID, err)
+	}
+	if text != "" {
+		if err := w.shop.AddOrderNote(ctx, order.ID, text, w.cfg.CustomerNote); err != nil {
+			return err
+		}
+	}
+	state.NoteDigest = formatTold(current)
 	return nil
 }
 
-// entries lists the order's active registrations that Zoom has approved.
-func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]MetaEntry, error) {
+// linkKey names one link the customer holds: attendee, event and link.
+func linkKey(e access.Entry) string {
+	sum := sha256.Sum256([]byte(e.JoinURL))
+	return fmt.Sprintf("%s:%d:%s:%s", e.Target.Kind, e.Target.ID, strings.ToLower(e.Email), hex.EncodeToString(sum[:6]))
+}
+
+// withdrawnEntry describes a link taken away, from what woozoom knows of it.
+func (w *Worker) withdrawnEntry(ctx context.Context, key string, regs []rules.Registration) access.Entry {
+	var e access.Entry
+	parts := strings.SplitN(key, ":", 4)
+	if len(parts) < 3 {
+		return e
+	}
+	e.Target.Kind = rules.TargetKind(parts[0])
+	e.Target.ID, _ = strconv.ParseInt(parts[1], 10, 64)
+	e.Email = parts[2]
+	for _, r := range regs {
+		if r.Target == e.Target && r.Attendee.Email == e.Email {
+			e.FirstName, e.LastName = r.Attendee.FirstName, r.Attendee.LastName
+		}
+	}
+	if d, ok, err := w.store.TargetDetails(ctx, e.Target, time.Time{}); err == nil && ok {
+		e.Topic, e.Start, e.Timezone, e.Duration = d.Topic, d.StartTime, d.Timezone, d.Duration
+	}
+	if e.Topic == "" {
+		e.Topic = e.Target.String()
+	}
+	return e
+}
+
+// The set of links told is kept as "v2|key,key,...": an older digest (a
+// hash of the note text) has no "|".
+const toldVersion = "v2|"
+
+func parseTold(s string) (map[string]bool, bool) {
+	if !strings.HasPrefix(s, toldVersion) {
+		return nil, s == ""
+	}
+	out := map[string]bool{}
+	for _, k := range strings.Split(strings.TrimPrefix(s, toldVersion), ",") {
+		if k != "" {
+			out[k] = true
+		}
+	}
+	return out, true
+}
+
+func formatTold(current map[string]access.Entry) string {
+	if len(current) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(current))
+	for k := range current {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return toldVersion + strings.Join(keys, ",")
+}
+
+// entries lists the order's active registrations that Zoom has approved,
+// as the JSON meta holds them and as the templates see them.
+func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]MetaEntry, []access.Entry, error) {
 	var keys []rules.SeatKey
 	for _, r := range regs {
 		if r.State == rules.Active {
@@ -102,9 +213,10 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 	}
 	seats, err := w.store.Seats(ctx, keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []MetaEntry
+	var acc []access.Entry
 	for _, r := range regs {
 		seat, ok := seats[r.Key()]
 		if r.State != rules.Active || !ok || seat.Status != rules.SeatApproved {
@@ -114,10 +226,10 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 			// Approved after a wait (manual approval): Zoom gave no link
 			// when it was added.
 			if seat, err = w.zoom.Registrant(ctx, r.Target, seat.RegistrantID); err != nil {
-				return nil, fmt.Errorf("read the join link of %s on %s: %w", r.Attendee.Email, r.Target, err)
+				return nil, nil, fmt.Errorf("read the join link of %s on %s: %w", r.Attendee.Email, r.Target, err)
 			}
 			if err := w.store.SaveSeats(ctx, seat); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if seat.JoinURL == "" {
 				continue
@@ -125,19 +237,30 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 		}
 		d, err := w.details(ctx, r.Target)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		a := access.Entry{Target: r.Target, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName, Email: r.Attendee.Email,
+			Topic: d.Topic, Start: d.StartTime, Timezone: d.Timezone, Duration: d.Duration, JoinURL: seat.JoinURL, Passcode: d.Passcode}
+		if w.cfg.CalendarURL != "" && !d.StartTime.IsZero() {
+			token, err := w.store.CalendarToken(ctx, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			a.CalendarURL = strings.TrimRight(w.cfg.CalendarURL, "/") + "/calendar/" + token + ".ics"
 		}
 		e := MetaEntry{
 			Email: r.Attendee.Email, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName,
 			Type: string(r.Target.Kind), ID: strconv.FormatInt(r.Target.ID, 10), Topic: d.Topic,
 			Duration: strconv.Itoa(d.Duration), Timezone: d.Timezone, Passcode: d.Passcode, JoinURL: seat.JoinURL,
+			CalendarURL: a.CalendarURL,
 		}
 		if !d.StartTime.IsZero() {
 			e.StartTime = d.StartTime.UTC().Format(time.RFC3339)
 		}
 		out = append(out, e)
+		acc = append(acc, a)
 	}
-	return out, nil
+	return out, acc, nil
 }
 
 func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
@@ -151,20 +274,27 @@ func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetai
 	return d, w.store.SaveTargetDetails(ctx, d)
 }
 
-// writeMeta writes the entries to the order unless both the order as
-// delivered and woozoom's own last write already hold them; no entries
-// removes the key. The second check matters when a snapshot is older than
-// woozoom's last write to the order (a retried job, a late delivery).
-func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []MetaEntry) error {
+// writeMeta writes the entries and their text to the order unless both
+// the order as delivered and woozoom's own last write already hold them; no
+// entries removes the keys. The second check matters when a snapshot is
+// older than woozoom's last write to the order (a retried job, a late
+// delivery).
+func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []MetaEntry, text string) error {
 	value := json.RawMessage("null")
+	textValue := json.RawMessage("null")
 	if len(entries) > 0 {
 		b, err := json.Marshal(entries)
 		if err != nil {
 			return err
 		}
 		value = b
+		if text != "" {
+			if textValue, err = json.Marshal(text); err != nil {
+				return err
+			}
+		}
 	}
-	sum := sha256.Sum256(value)
+	sum := sha256.Sum256(append(append([]byte{}, value...), textValue...))
 	digest := hex.EncodeToString(sum[:])
 	written, basis, err := w.store.MetaDigest(ctx, order.ID)
 	if err != nil {
@@ -181,59 +311,26 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	var have []MetaEntry
 	unreadable := len(current) > 0 && string(current) != "null" && json.Unmarshal(current, &have) != nil
 	snapshotHolds := !unreadable && slices.Equal(have, entries) && (len(entries) > 0 || len(current) == 0 || string(current) == "null")
+	var haveText string
+	if raw := rules.MetaValue(order.Meta, MetaTextKey); len(raw) > 0 && string(raw) != "null" && json.Unmarshal(raw, &haveText) != nil {
+		snapshotHolds = false
+	}
+	snapshotHolds = snapshotHolds && haveText == func() string {
+		if string(textValue) == "null" {
+			return ""
+		}
+		return text
+	}()
 	// Skip only when the order as delivered holds the entries and woozoom's
 	// own last write (if any) was the same.
 	if snapshotHolds && (written == "" || written == digest) {
 		return nil
 	}
-	if err := w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}}); err != nil {
+	if err := w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}, {Key: MetaTextKey, Value: textValue}}); err != nil {
 		return err
 	}
 	return w.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
 }
 
-// noteText is the order note with every attendee's join link.
-func noteText(entries []MetaEntry) string {
-	if len(entries) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("Your Zoom access:")
-	for _, e := range entries {
-		fmt.Fprintf(&b, "\n- %s", e.Topic)
-		if when := humanTime(e.StartTime, e.Timezone); when != "" {
-			fmt.Fprintf(&b, ", %s", when)
-		}
-		fmt.Fprintf(&b, ", for %s", strings.TrimSpace(e.FirstName+" "+e.LastName))
-		fmt.Fprintf(&b, ": %s (%s ID %s", e.JoinURL, e.Type, FormatID(e.ID))
-		if e.Passcode != "" {
-			fmt.Fprintf(&b, ", passcode %s", e.Passcode)
-		}
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-func humanTime(rfc, tz string) string {
-	t, err := time.Parse(time.RFC3339, rfc)
-	if err != nil {
-		return ""
-	}
-	if loc, err := time.LoadLocation(tz); err == nil && tz != "" {
-		t = t.In(loc)
-	}
-	return t.Format("Mon 2 Jan 2006 15:04 MST")
-}
-
 // FormatID writes a meeting id as Zoom shows it: 857 4606 5123.
-func FormatID(id string) string {
-	switch len(id) {
-	case 11:
-		return id[:3] + " " + id[3:7] + " " + id[7:]
-	case 10:
-		return id[:3] + " " + id[3:6] + " " + id[6:]
-	case 9:
-		return id[:3] + " " + id[3:6] + " " + id[6:]
-	}
-	return id
-}
+func FormatID(id string) string { return access.FormatID(id) }
