@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/woo"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	Metrics Metrics
 	// MetricsHandler, if set, serves GET /metrics.
 	MetricsHandler http.Handler
+	// Calendar, if set, serves GET /calendar/{token}.ics: the file, or an
+	// error wrapping access.ErrNoCalendar for a link that leads nowhere.
+	Calendar func(ctx context.Context, token string) (string, error)
 }
 
 // Metrics is what the handler reports.
@@ -78,6 +82,9 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	e.GET("/readyz", h.ready)
 	if cfg.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(cfg.MetricsHandler))
+	}
+	if cfg.Calendar != nil {
+		e.GET("/calendar/:file", h.calendar)
 	}
 	return e
 }
@@ -202,4 +209,25 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if werr != nil {
 		h.log.Debug("error answer not sent", "err", werr)
 	}
+}
+
+// calendar serves an attendee's calendar file. Its token is the only key,
+// so a wrong one says nothing more than 404.
+func (h *Handler) calendar(c echo.Context) error {
+	token, ok := strings.CutSuffix(c.Param("file"), ".ics")
+	if !ok || token == "" {
+		return echo.NewHTTPError(http.StatusNotFound, "no such calendar file")
+	}
+	body, err := h.cfg.Calendar(c.Request().Context(), token)
+	if errors.Is(err, access.ErrNoCalendar) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such calendar file")
+	}
+	if err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", "no-cache") // a moved meeting shows at the next fetch
+	hd.Set("Content-Disposition", `inline; filename="event.ics"`)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(body))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/woozoom/woozoom/access"
 	"io"
 	"os"
 	"slices"
@@ -64,6 +65,33 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 		return fmt.Errorf("%d problem(s) found; fix them and run woozoom check again", r.problems)
 	}
 	fmt.Fprintln(out, "everything checked is in order")
+	return nil
+}
+
+// checkTemplates renders the note, withdrawn and meta templates against a
+// sample order and shows the result, so a template that parses but says
+// the wrong thing is seen before a customer sees it.
+func checkTemplates(c Config, out io.Writer) error {
+	tm, err := c.templates()
+	if err != nil {
+		return err
+	}
+	sample := access.Sample()
+	for _, t := range []struct {
+		name   string
+		render func(access.Note) (string, error)
+		note   access.Note
+	}{
+		{"access note", tm.Note, sample},
+		{"withdrawn note", tm.Withdrawn, access.Note{OrderID: sample.OrderID, Status: "cancelled", Entries: sample.Entries}},
+		{"meta text", tm.Meta, sample},
+	} {
+		text, err := t.render(t.note)
+		if err != nil {
+			return fmt.Errorf("the %s template fails on a sample order: %w", t.name, err)
+		}
+		fmt.Fprintf(out, "%s for a sample order:\n  %s\n", t.name, strings.ReplaceAll(text, "\n", "\n  "))
+	}
 	return nil
 }
 

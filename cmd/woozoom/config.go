@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/woozoom/woozoom/access"
 	"golang.org/x/crypto/bcrypt"
 	"net/url"
 	"os"
@@ -32,6 +33,22 @@ type Config struct {
 	Events      []EventConfig     `mapstructure:"events"`
 	Admin       AdminConfig       `mapstructure:"admin"`
 	Audit       AuditConfig       `mapstructure:"audit"`
+	Templates   TemplatesConfig   `mapstructure:"templates"`
+	Calendar    CalendarConfig    `mapstructure:"calendar"`
+}
+
+// TemplatesConfig names template files that replace the built-in ones.
+type TemplatesConfig struct {
+	Note      string `mapstructure:"note"`      // the access note
+	Withdrawn string `mapstructure:"withdrawn"` // the note when access is withdrawn
+	Meta      string `mapstructure:"meta"`      // the order meta text
+	Entry     string `mapstructure:"entry"`     // one attendee's access to one event
+}
+
+// CalendarConfig turns on calendar links.
+type CalendarConfig struct {
+	URL       string          `mapstructure:"url"` // where attendees reach woozoom
+	Reminders []time.Duration `mapstructure:"reminders"`
 }
 
 // AdminConfig turns on the web console at /admin/ (with a password).
@@ -123,6 +140,8 @@ type EventConfig struct {
 	OccurrenceIDs string `mapstructure:"occurrence_ids"`
 	// Attendees overrides the shop-wide attendee keys for this product.
 	Attendees *AttendeeConfig `mapstructure:"attendees"`
+	// NoteTemplate is a file with this event's entry template.
+	NoteTemplate string `mapstructure:"note_template"`
 }
 
 var defaults = map[string]any{
@@ -169,6 +188,12 @@ var defaults = map[string]any{
 	"admin.password_hash":             "",
 	"admin.base_path":                 "",
 	"audit.keep":                      "720h",
+	"templates.note":                  "",
+	"templates.withdrawn":             "",
+	"templates.meta":                  "",
+	"templates.entry":                 "",
+	"calendar.url":                    "",
+	"calendar.reminders":              []string{"168h", "24h", "1h"},
 }
 
 // loadConfig reads file (if it exists, or must exist when required) and the
@@ -218,6 +243,17 @@ func (c Config) consoleProblems() []error {
 	}
 	if a.BasePath != "" && (!strings.HasPrefix(a.BasePath, "/") || strings.ContainsAny(a.BasePath, "?#\\\" \t")) {
 		errs = append(errs, fmt.Errorf("admin.base_path %q must be a path starting with /, e.g. /woozoom", a.BasePath))
+	}
+	if _, err := c.templates(); err != nil {
+		errs = append(errs, err)
+	}
+	if u, err := url.Parse(c.Calendar.URL); c.Calendar.URL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+		errs = append(errs, fmt.Errorf("calendar.url %q is not an http(s) URL; it is where attendees reach woozoom, e.g. https://shop.example.com/woozoom", c.Calendar.URL))
+	}
+	for _, r := range c.Calendar.Reminders {
+		if r <= 0 {
+			errs = append(errs, fmt.Errorf("calendar.reminders: %s is not a time before the event (e.g. 24h)", r))
+		}
 	}
 	if c.Audit.Keep < time.Hour {
 		errs = append(errs, fmt.Errorf("audit.keep is %s; use at least 1h (default 720h, 30 days)", c.Audit.Keep))
@@ -371,4 +407,54 @@ func redact(s string) string {
 		return "(not set)"
 	}
 	return fmt.Sprintf("(set, %d characters)", len(s))
+}
+
+// templates reads and parses the template files; a broken one is named
+// with its line and column.
+func (c Config) templates() (*access.Templates, error) {
+	read := func(key, file string) (access.Source, error) {
+		if file == "" {
+			return access.Source{}, nil
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return access.Source{}, fmt.Errorf("%s: %w", key, err)
+		}
+		return access.Source{Name: file, Text: string(b)}, nil
+	}
+	var ac access.Config
+	var errs []error
+	for _, f := range []struct {
+		key, file string
+		dst       *access.Source
+	}{
+		{"templates.note", c.Templates.Note, &ac.Note}, {"templates.withdrawn", c.Templates.Withdrawn, &ac.Withdrawn},
+		{"templates.meta", c.Templates.Meta, &ac.Meta}, {"templates.entry", c.Templates.Entry, &ac.Entry},
+	} {
+		src, err := read(f.key, f.file)
+		errs = append(errs, err)
+		*f.dst = src
+	}
+	mappings, _ := c.Mappings() // their problems are reported on their own
+	ac.Events = map[rules.Target]access.Source{}
+	for i, e := range c.Events {
+		if e.NoteTemplate == "" {
+			continue
+		}
+		src, err := read(fmt.Sprintf("events[%d].note_template", i), e.NoteTemplate)
+		errs = append(errs, err)
+		for _, m := range mappings {
+			if m.ProductID == e.ProductID && m.VariationID == e.VariationID && m.Day == e.Day && m.Slot == strings.TrimSpace(e.Slot) {
+				ac.Events[m.Target] = src
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	t, err := access.Parse(ac)
+	if err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	return t, nil
 }

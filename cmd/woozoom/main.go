@@ -96,6 +96,9 @@ status is 1 when anything is wrong.`,
 				return fmt.Errorf("the configuration has problems:\n%w", err)
 			}
 			fmt.Fprintln(stdout, "configuration OK")
+			if err := checkTemplates(c, stdout); err != nil {
+				return err
+			}
 			if offline {
 				return nil
 			}

@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/admin"
 	"github.com/woozoom/woozoom/audit"
 	"github.com/woozoom/woozoom/handler"
@@ -119,6 +121,7 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
 		Demo: demo, Stored: w.Wake, Problems: hl.Problems, Metrics: met, MetricsHandler: met.Handler(),
+		Calendar: calendars(cfg, db),
 		Ready: func(ctx context.Context) error {
 			if !w.Running() {
 				return errors.New("the worker is not working the queue (another woozoom process holds it, or this one is stopping)")
@@ -217,6 +220,19 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		return err
 	}
 	return nil
+}
+
+// calendars serves calendar files when calendar.url is set.
+func calendars(cfg Config, db *store.DB) func(context.Context, string) (string, error) {
+	if cfg.Calendar.URL == "" {
+		return nil
+	}
+	host := "woozoom"
+	if u, err := url.Parse(cfg.Calendar.URL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	c := &access.Calendars{Store: db, Reminders: cfg.Calendar.Reminders, Host: host}
+	return c.File
 }
 
 // consoleActions are what the web console may ask of this process.
@@ -349,10 +365,15 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	tm, err := cfg.templates()
+	if err != nil {
+		return nil, err
+	}
 	wcfg := worker.Config{
 		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
 		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
+		Templates: tm, CalendarURL: cfg.Calendar.URL,
 	}
 	if obs != nil {
 		wcfg.Metrics, wcfg.Health = obs.metrics, obs.health
