@@ -42,6 +42,9 @@ type Config struct {
 	Metrics Metrics
 	// MetricsHandler, if set, serves GET /metrics.
 	MetricsHandler http.Handler
+	// ZoomSecretToken, if set, turns on POST /webhooks/zoom: the Secret
+	// Token of the Zoom app's event subscription.
+	ZoomSecretToken string
 	// Calendar, if set, serves GET /calendar/{token}.ics: the file, or an
 	// error wrapping access.ErrNoCalendar for a link that leads nowhere.
 	Calendar func(ctx context.Context, token string) (string, error)
@@ -85,6 +88,9 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	}
 	if cfg.Calendar != nil {
 		e.GET("/calendar/:file", h.calendar)
+	}
+	if cfg.ZoomSecretToken != "" {
+		e.POST("/webhooks/zoom", h.zoomWebhook)
 	}
 	return e
 }

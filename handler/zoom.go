@@ -1,0 +1,66 @@
+package handler
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+// ZoomTopicPrefix starts the topic of a stored Zoom event.
+const ZoomTopicPrefix = "zoom:"
+
+// zoomWebhook answers Zoom's URL validation and stores signed events, like
+// WooCommerce's deliveries: verified on the raw bytes, stored before the
+// answer, a repeat (Zoom retries after 3 s) stored once.
+func (h *Handler) zoomWebhook(c echo.Context) error {
+	r := c.Request()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, 1<<20))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "event larger than 1 MB")
+	}
+	if err := zoom.VerifyWebhook(h.cfg.ZoomSecretToken, body, r.Header.Get(zoom.HeaderTimestamp), r.Header.Get(zoom.HeaderSignature), time.Now()); err != nil {
+		h.log.Warn("Zoom event refused", "remote", c.RealIP(), "reason", err.Error())
+		h.count("zoom", "refused")
+		return echo.NewHTTPError(http.StatusUnauthorized, "Zoom signature refused: "+err.Error())
+	}
+	ev, err := zoom.ParseEvent(body)
+	if err == nil && ev.Event == "endpoint.url_validation" {
+		if ev.Payload.PlainToken == "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "url_validation without a plainToken")
+		}
+		h.log.Info("Zoom endpoint validation answered")
+		return c.JSON(http.StatusOK, map[string]string{
+			"plainToken": ev.Payload.PlainToken, "encryptedToken": zoom.EncryptedToken(h.cfg.ZoomSecretToken, ev.Payload.PlainToken),
+		})
+	}
+	d := rules.Delivery{Source: "zoom", Body: body, Topic: ZoomTopicPrefix + "unreadable"}
+	if err == nil {
+		d.Topic = ZoomTopicPrefix + ev.Event
+		// A retry carries the same event and time: one row.
+		d.DeliveryID = fmt.Sprintf("zoom-%s-%d", ev.Event, ev.EventTS)
+	} else {
+		d.DeliveryID = "zoom-unreadable-" + r.Header.Get(zoom.HeaderTimestamp)
+	}
+	id, isNew, err := h.store.RecordDelivery(r.Context(), d)
+	if err != nil {
+		h.count("zoom", "error")
+		return err
+	}
+	if isNew && h.cfg.Stored != nil {
+		h.cfg.Stored()
+	}
+	status := "accepted"
+	if !isNew {
+		status = "duplicate"
+	}
+	h.count(strings.TrimPrefix(d.Topic, ZoomTopicPrefix), status)
+	h.log.Info("Zoom event stored", "delivery", id, "event", d.Topic, "new", isNew)
+	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
+}
+
