@@ -26,7 +26,7 @@ func TestDefaultTemplates(t *testing.T) {
 	if note != want {
 		t.Errorf("note:\n%s\nwant:\n%s", note, want)
 	}
-	w, err := tm.Withdrawn(access.Note{Status: "cancelled", Entries: n.Entries[:1]})
+	w, err := tm.Withdrawn(access.Note{Status: "cancelled", Reason: "because the order is cancelled", Entries: n.Entries[:1]})
 	if err != nil {
 		t.Fatal(err)
 	}

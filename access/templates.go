@@ -114,7 +114,10 @@ func FormatID(id string) string {
 // Note is what a note template renders.
 type Note struct {
 	OrderID int64
-	Status  string  // the order's status
+	Status  string // the order's status
+	// Reason says why access was withdrawn, in words ("because the order is
+	// cancelled").
+	Reason  string
 	Entries []Entry // every attendee's access (withdrawn: what was withdrawn)
 }
 
@@ -153,7 +156,7 @@ const (
 	DefaultNote = `{{if .AllZoom}}Your Zoom access:{{else}}Your access:{{end}}{{range .Entries}}
 - {{entry .}}{{end}}`
 	// DefaultWithdrawn tells the customer which access ended and why.
-	DefaultWithdrawn = `Your access has been withdrawn because the order is {{.Status}}. These links no longer work:{{range .Entries}}
+	DefaultWithdrawn = `Your access has been withdrawn {{.Reason}}. These links no longer work:{{range .Entries}}
 - {{.Topic}}{{with .StartLocal}}, {{.}}{{end}}, for {{.Name}}{{end}}`
 	// DefaultMeta is the text for the shop's own emails and pages.
 	DefaultMeta = `{{range $i, $e := .Entries}}{{if $i}}

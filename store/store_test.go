@@ -385,6 +385,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE orders DROP COLUMN meta_basis`,
 		`DROP TABLE unsettled_seats`,
 		`DROP TABLE calls`,
+		`DROP TABLE broken_targets`,
 		`DROP INDEX registrations_calendar`,
 		`ALTER TABLE registrations DROP COLUMN calendar_token`,
 		`ALTER TABLE targets DROP COLUMN sequence`,
@@ -518,5 +519,47 @@ func TestCalendarTokenAndSequence(t *testing.T) {
 	db.SaveTargetDetails(ctx, td)
 	if s := seq(); s != 2 {
 		t.Errorf("sequence after a move and a rename = %d, want 2", s)
+	}
+}
+
+func TestRequeueOrderAndRestore(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", Topic: "order.updated", OrderID: 7, Body: []byte("a")}); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() int { c, _ := db.JobCounts(ctx); return c[rules.JobQueued] }
+	// A queued job will see the change: nothing is added.
+	if added, _ := db.RequeueOrder(ctx, 7); added || queued() != 1 {
+		t.Errorf("with a job queued: added %v, %d queued", added, queued())
+	}
+	j, _, _ := db.ClaimJob(ctx, time.Minute)
+	// A running job may have read the old state: one more runs after it.
+	if added, _ := db.RequeueOrder(ctx, 7); !added || queued() != 1 {
+		t.Errorf("with a job running: added %v, %d queued", added, queued())
+	}
+	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
+		t.Error("the new job ran beside the running one")
+	}
+	db.CompleteJob(ctx, j.ID, "done")
+	if added, _ := db.RequeueOrder(ctx, 99); added {
+		t.Error("queued an order with no delivery")
+	}
+
+	m := rules.Target{Kind: rules.Meeting, ID: 1}
+	regs := []rules.Registration{
+		{OrderID: 7, Target: m, Attendee: rules.Person{Email: "a@example.org"}, State: rules.Failed, Error: ZoomCancelled + "host@shop.example"},
+		{OrderID: 7, Target: m, Attendee: rules.Person{Email: "b@example.org"}, State: rules.Failed, Error: "Zoom refused the email"},
+	}
+	db.SaveRegistrations(ctx, regs)
+	if n, err := db.RestoreRegistrations(ctx, 7); err != nil || n != 1 {
+		t.Errorf("restored %d (%v), want only the one a host cancelled", n, err)
+	}
+	if active, _ := db.ActiveRegistrationsOn(ctx, m, ""); len(active) != 1 || active[0].Attendee.Email != "a@example.org" {
+		t.Errorf("active after restore: %+v", active)
+	}
+	db.MarkTargetBroken(ctx, m, "deleted")
+	if b, _ := db.BrokenTargets(ctx); b[m] != "deleted" {
+		t.Errorf("broken = %v", b)
 	}
 }

@@ -46,6 +46,10 @@ type Store interface {
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
 	CalendarToken(ctx context.Context, r rules.Registration) (string, error)
+	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
+	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
+	MarkTargetBroken(ctx context.Context, t rules.Target, reason string) error
+	BrokenTargets(ctx context.Context) (map[rules.Target]string, error)
 }
 
 // Zoom is what the worker needs of Zoom.
@@ -392,6 +396,9 @@ func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, f
 	if err != nil {
 		return "", err
 	}
+	if strings.HasPrefix(del.Topic, "zoom:") {
+		return w.zoomEvent(ctx, del, log)
+	}
 	resource, _, _ := strings.Cut(del.Topic, ".")
 	switch resource {
 	case "order":
@@ -539,7 +546,11 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 	if err := w.store.SaveRegistrations(ctx, append(append([]rules.Registration(nil), plan.Activate...), plan.Release...)); err != nil {
 		return "", err
 	}
-	out := w.execute(ctx, order.ID, plan, in.Registrations, log)
+	broken, err := w.store.BrokenTargets(ctx)
+	if err != nil {
+		return "", err
+	}
+	out := w.execute(ctx, order.ID, plan, in.Registrations, broken, log)
 	out.released = plan.Release
 	unlock()
 
@@ -660,7 +671,7 @@ func (o outcome) summary(intent rules.Intent) string {
 // execute runs the plan's Zoom actions. One attendee Zoom refuses is marked
 // failed and the others go ahead; a failure that is not the attendee's
 // stops the job after the other actions were tried.
-func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, existing []rules.Registration, log *slog.Logger) outcome {
+func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, existing []rules.Registration, broken map[rules.Target]string, log *slog.Logger) outcome {
 	var out outcome
 	note := func(err error) {
 		if out.err == nil || (rules.Retryable(out.err) && !rules.Retryable(err)) {
@@ -675,6 +686,19 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 	for _, r := range plan.Activate {
 		claims[r.Key()] = r
 	}
+	// A meeting deleted in Zoom takes no change: the job is parked with why,
+	// after the other meetings were done.
+	var zoomActions []rules.Action
+	for _, a := range plan.Zoom {
+		if reason, gone := broken[a.Seat.Target]; gone {
+			if a.Kind != rules.Cancel {
+				note(permanent("%s", reason))
+			}
+			continue
+		}
+		zoomActions = append(zoomActions, a)
+	}
+	plan.Zoom = zoomActions
 	for _, a := range plan.Zoom {
 		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
 			continue

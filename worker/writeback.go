@@ -129,6 +129,7 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 		text, err = w.templates.Note(note)
 	case len(removed) > 0:
 		note.Entries = removed
+		note.Reason = withdrawnReason(order, regs, removed)
 		text, err = w.templates.Withdrawn(note)
 	}
 	if err != nil {
@@ -141,6 +142,24 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 	}
 	state.NoteDigest = formatTold(current)
 	return nil
+}
+
+// withdrawnReason says in words why links were taken away.
+func withdrawnReason(order rules.Order, regs []rules.Registration, removed []access.Entry) string {
+	for _, e := range removed {
+		for _, r := range regs {
+			if r.Target == e.Target && r.Attendee.Email == e.Email && r.State == rules.Failed && strings.HasPrefix(r.Error, ZoomCancelledPrefix) {
+				return "by the organiser in Zoom"
+			}
+		}
+	}
+	switch {
+	case order.Deleted || order.Status == rules.StatusTrash:
+		return "because the order was deleted"
+	case order.Status == rules.StatusCompleted:
+		return "because part of the order was refunded or changed"
+	}
+	return "because the order is " + order.Status
 }
 
 // linkKey names one link the customer holds: attendee, event and link.

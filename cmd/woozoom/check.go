@@ -83,7 +83,7 @@ func checkTemplates(c Config, out io.Writer) error {
 		note   access.Note
 	}{
 		{"access note", tm.Note, sample},
-		{"withdrawn note", tm.Withdrawn, access.Note{OrderID: sample.OrderID, Status: "cancelled", Entries: sample.Entries}},
+		{"withdrawn note", tm.Withdrawn, access.Note{OrderID: sample.OrderID, Status: "cancelled", Reason: "because the order is cancelled", Entries: sample.Entries}},
 		{"meta text", tm.Meta, sample},
 	} {
 		text, err := t.render(t.note)

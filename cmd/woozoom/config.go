@@ -111,6 +111,9 @@ type ZoomConfig struct {
 	LightPerSecond  float64       `mapstructure:"light_per_second"`
 	MediumPerSecond float64       `mapstructure:"medium_per_second"`
 	MaxShare        float64       `mapstructure:"max_share"`
+	// WebhookSecretToken turns on POST /webhooks/zoom: the Secret Token of
+	// the app's event subscription.
+	WebhookSecretToken string `mapstructure:"webhook_secret_token"`
 }
 
 // WorkerConfig tunes the background worker.
@@ -168,6 +171,7 @@ var defaults = map[string]any{
 	"zoom.light_per_second":           0,
 	"zoom.medium_per_second":          0,
 	"zoom.max_share":                  1.0,
+	"zoom.webhook_secret_token":       "",
 	"worker.workers":                  16,
 	"worker.poll":                     "1s",
 	"worker.grace":                    "10s",

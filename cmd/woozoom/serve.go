@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
 		Demo: demo, Stored: w.Wake, Problems: hl.Problems, Metrics: met, MetricsHandler: met.Handler(),
-		Calendar: calendars(cfg, db),
+		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.Zoom.WebhookSecretToken,
 		Ready: func(ctx context.Context) error {
 			if !w.Running() {
 				return errors.New("the worker is not working the queue (another woozoom process holds it, or this one is stopping)")

@@ -119,6 +119,8 @@ type Fake struct {
 	users           map[string]*User // by id
 	scopes          []string         // what a new token is granted
 	tokenScopes     map[string][]string
+	hookURL         string // where events go (SetWebhook)
+	hookSecret      string
 }
 
 type fault struct {
