@@ -63,4 +63,3 @@ func (h *Handler) zoomWebhook(c echo.Context) error {
 	h.log.Info("Zoom event stored", "delivery", id, "event", d.Topic, "new", isNew)
 	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
 }
-
