@@ -351,6 +351,22 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "product 10: 3 completed orders queued") || len(e.backfilled) != 1 || e.backfilled[0] != 10 {
 		t.Errorf("backfill: redirected to %q, backfilled %v", loc, e.backfilled)
 	}
+	// An attendee a host cancelled in Zoom is restored from the order page.
+	if err := e.db.SaveRegistrations(context.Background(), []rules.Registration{{OrderID: 101, ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 85746065123},
+		Attendee: rules.Person{FirstName: "Rita", LastName: "Doro", Email: "rita@example.org"}, State: rules.Failed, Error: store.ZoomCancelled + "host@shop.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, page, _ := e.get("/admin/orders/101"); !strings.Contains(page, `id="restore"`) {
+		t.Error("no Restore button for an attendee cancelled in Zoom")
+	}
+	woken := e.woken
+	_, _, h = e.post("/admin/orders/101/restore", url.Values{"csrf": {token}})
+	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "1 registrations restored") || e.woken != woken+1 {
+		t.Errorf("restore: redirected to %q", loc)
+	}
+	if active, _ := e.db.ActiveRegistrationsOn(context.Background(), rules.Target{Kind: rules.Meeting, ID: 85746065123}, "rita@example.org"); len(active) != 1 {
+		t.Errorf("after restore: %+v", active)
+	}
 	rm := url.Values{"csrf": {token}, "product": {"12"}, "kind": {"webinar"}, "target": {"91234567890"}, "variation": {"0"}, "day": {"0"}}
 	_, _, h = e.post("/admin/events/remove", rm)
 	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "removed: product 12") {

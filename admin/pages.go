@@ -84,15 +84,16 @@ type orderRow struct {
 }
 
 type orderData struct {
-	ID       int64
-	Applied  *rules.AppliedOrder
-	Rows     []orderRow
-	Jobs     []rules.Job
-	Calls    []rules.Call
-	Plan     []string
-	PlanErr  string
-	CanPlan  bool
-	LinksOut int
+	ID         int64
+	CanRestore bool // a host cancelled some attendees in Zoom
+	Applied    *rules.AppliedOrder
+	Rows       []orderRow
+	Jobs       []rules.Job
+	Calls      []rules.Call
+	Plan       []string
+	PlanErr    string
+	CanPlan    bool
+	LinksOut   int
 }
 
 func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
@@ -120,6 +121,7 @@ func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
 	for _, r := range regs {
 		s, ok := seats[r.Key()]
 		d.Rows = append(d.Rows, orderRow{Registration: r, Seat: s, HasSeat: ok})
+		d.CanRestore = d.CanRestore || (r.State == rules.Failed && strings.HasPrefix(r.Error, store.ZoomCancelled))
 		if r.State == rules.Active && ok && s.Status == rules.SeatApproved {
 			d.LinksOut++
 		}
@@ -171,6 +173,30 @@ func (c *Console) plan(ec echo.Context) error {
 		d.PlanErr = err.Error()
 	}
 	return c.render(ec, http.StatusOK, "order", fmt.Sprintf("Order %d", id), d)
+}
+
+// restore brings back the order's attendees a host cancelled in Zoom.
+func (c *Console) restore(ec echo.Context) error {
+	id, err := idParam(ec)
+	if err != nil {
+		return err
+	}
+	back := fmt.Sprintf("/admin/orders/%d", id)
+	n, err := c.store.RestoreRegistrations(ec.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return c.back(ec, back, "problem", "no registration of this order was cancelled in Zoom")
+	}
+	if _, err := c.store.RequeueOrder(ec.Request().Context(), id); err != nil {
+		return err
+	}
+	if c.act.Wake != nil {
+		c.act.Wake()
+	}
+	c.log.Info("console: registrations restored", "order_id", id, "registrations", n)
+	return c.back(ec, back, "done", fmt.Sprintf("%d registrations restored; woozoom approves them on Zoom now", n))
 }
 
 func (c *Console) attention(ec echo.Context) error {
