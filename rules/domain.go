@@ -7,6 +7,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 )
@@ -17,7 +18,21 @@ type TargetKind string
 const (
 	Meeting TargetKind = "meeting"
 	Webinar TargetKind = "webinar"
+	// Link is an event held elsewhere (Jitsi, Google Meet, Teams, YouTube):
+	// woozoom gives its link, with no Zoom call.
+	Link TargetKind = "link"
 )
+
+// OnZoom reports whether the target is a Zoom meeting or webinar.
+func (t Target) OnZoom() bool { return t.Kind == Meeting || t.Kind == Webinar }
+
+// LinkTarget names an event held at a link: its id is a stable hash of the
+// link, so it stays the same across restarts and config edits.
+func LinkTarget(link string) Target {
+	h := fnv.New64a()
+	h.Write([]byte(strings.TrimSpace(link)))
+	return Target{Kind: Link, ID: int64(h.Sum64() >> 1)}
+}
 
 // Target is a Zoom meeting or webinar that attendees are registered on.
 type Target struct {

@@ -113,6 +113,14 @@ func (p Preview) Lines() []string {
 		out = append(out, fmt.Sprintf("look up first: %s on %s (a change whose answer was lost)", k.Email, k.Target))
 	}
 	for _, a := range p.Plan.Zoom {
+		if !a.Seat.Target.OnZoom() {
+			verb := "give the link"
+			if a.Kind == rules.Cancel {
+				verb = "take the link back"
+			}
+			out = append(out, fmt.Sprintf("%s: %s, %s (no Zoom call)", verb, a.Seat.Email, a.Seat.Target))
+			continue
+		}
 		switch a.Kind {
 		case rules.AddRegistrant:
 			out = append(out, fmt.Sprintf("add on Zoom: %s %s <%s> to %s", a.Attendee.FirstName, a.Attendee.LastName, a.Seat.Email, a.Seat.Target))

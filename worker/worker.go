@@ -634,6 +634,32 @@ func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rul
 	return nil
 }
 
+// giveLink gives or takes an attendee's link to an event not on Zoom.
+func (w *Worker) giveLink(ctx context.Context, a rules.Action, out *outcome) error {
+	seat := rules.Seat{SeatKey: a.Seat, RegistrantID: "link", Status: rules.SeatApproved}
+	if a.Kind == rules.Cancel {
+		seat.Status = rules.SeatDenied
+	} else {
+		d, err := w.details(ctx, a.Seat.Target)
+		if err != nil {
+			return err
+		}
+		seat.JoinURL = d.JoinURL
+	}
+	if err := w.store.SaveSeats(ctx, seat); err != nil {
+		return err
+	}
+	switch a.Kind {
+	case rules.AddRegistrant:
+		out.added++
+	case rules.Approve:
+		out.approved++
+	case rules.Cancel:
+		out.cancelled++
+	}
+	return nil
+}
+
 func seatKeys(wants []rules.Want, regs []rules.Registration) []rules.SeatKey {
 	seen := map[rules.SeatKey]bool{}
 	var keys []rules.SeatKey
@@ -697,6 +723,20 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 			continue
 		}
 		zoomActions = append(zoomActions, a)
+	}
+	plan.Zoom = zoomActions
+	// Events held at a link take no call: giving or taking the link is
+	// recorded as a seat, so the write-back and calendar files treat them
+	// like Zoom's.
+	zoomActions = nil
+	for _, a := range plan.Zoom {
+		if a.Seat.Target.OnZoom() {
+			zoomActions = append(zoomActions, a)
+			continue
+		}
+		if err := w.giveLink(ctx, a, &out); err != nil {
+			note(err)
+		}
 	}
 	plan.Zoom = zoomActions
 	for _, a := range plan.Zoom {

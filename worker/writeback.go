@@ -267,9 +267,13 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 			}
 			a.CalendarURL = strings.TrimRight(w.cfg.CalendarURL, "/") + "/calendar/" + token + ".ics"
 		}
+		id := strconv.FormatInt(r.Target.ID, 10)
+		if !r.Target.OnZoom() {
+			id = ""
+		}
 		e := MetaEntry{
 			Email: r.Attendee.Email, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName,
-			Type: string(r.Target.Kind), ID: strconv.FormatInt(r.Target.ID, 10), Topic: d.Topic,
+			Type: string(r.Target.Kind), ID: id, Topic: d.Topic,
 			Duration: strconv.Itoa(d.Duration), Timezone: d.Timezone, Passcode: d.Passcode, JoinURL: seat.JoinURL,
 			CalendarURL: a.CalendarURL,
 		}
@@ -283,6 +287,14 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 }
 
 func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
+	if !t.OnZoom() {
+		// A link event's details come from config.yaml, saved at start.
+		d, ok, err := w.store.TargetDetails(ctx, t, time.Time{})
+		if err == nil && !ok {
+			err = permanent("%s is no longer in config.yaml's events: map the product again", t)
+		}
+		return d, err
+	}
 	d, ok, err := w.store.TargetDetails(ctx, t, w.now().Add(-w.cfg.DetailsTTL))
 	if err != nil || ok {
 		return d, err

@@ -122,3 +122,64 @@ func TestBrokenTemplateRefusesToStart(t *testing.T) {
 		t.Errorf("serve with a broken template: exit %d\n%s", code, out.String())
 	}
 }
+
+// An event held at a link (Jitsi here) goes through the same notes, meta
+// and calendar file, with no Zoom call; cancelling takes the link back.
+func TestLinkEventEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "events:\n", `events:
+  - product_id: 13
+    link: https://meet.jit.si/woozoom-restoration-class
+    passcode: paint42
+    topic: Restoration class
+    start: "2026-12-05T10:00:00+01:00"
+    duration: 90
+    timezone: Europe/Berlin
+`, 1)
+		return cfg + "calendar:\n  url: https://shop.example/woozoom\n"
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	calls := len(e.zoom.Calls())
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Lia", Email: "lia@example.org", Items: []wootest.Item{{ProductID: 13}}})
+	var note string
+	e.eventually("the link is written back", func() bool {
+		for _, n := range e.shop.Notes(id) {
+			if n.Customer {
+				note = n.Note
+			}
+		}
+		return note != "" && len(e.metaEntries(id)) == 1 && e.settled()
+	})
+	if !strings.HasPrefix(note, "Your access:\n- Restoration class, Sat 5 Dec 2026 10:00 CET, for Lia: https://meet.jit.si/woozoom-restoration-class (passcode paint42)") {
+		t.Errorf("note:\n%s", note)
+	}
+	if m := e.metaEntries(id)[0]; m.Type != "link" || m.JoinURL != "https://meet.jit.si/woozoom-restoration-class" || m.ID != "" || m.CalendarURL == "" {
+		t.Errorf("meta entry: %+v", m)
+	}
+	link := regexp.MustCompile(`/calendar/([A-Za-z0-9_-]+)\.ics`).FindStringSubmatch(e.metaEntries(id)[0].CalendarURL)
+	code, body := get(t, e.url+"/calendar/"+link[1]+".ics")
+	if code != http.StatusOK || !strings.Contains(body, "DTSTART:20261205T090000Z") || !strings.Contains(body, "LOCATION:https://meet.jit.si/woozoom-restoration-class") {
+		t.Errorf("calendar file: %d\n%s", code, body)
+	}
+	if n := len(e.zoom.Calls()) - calls; n != 0 {
+		t.Errorf("%d Zoom calls for an event held at a link", n)
+	}
+
+	time.Sleep(1100 * time.Millisecond)
+	if err := e.shop.SetStatus(id, "cancelled"); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the link is taken back", func() bool { return len(e.metaEntries(id)) == 0 && e.settled() })
+	if e.notesWith(id, true, "withdrawn because the order is cancelled") != 1 {
+		t.Errorf("no withdrawn note: %+v", e.shop.Notes(id))
+	}
+	if code, body := get(t, e.url+"/calendar/"+link[1]+".ics"); code != http.StatusOK || !strings.Contains(body, "STATUS:CANCELLED") {
+		t.Errorf("calendar file after cancel: %d\n%s", code, body)
+	}
+	if n := len(e.zoom.Calls()) - calls; n != 0 {
+		t.Errorf("%d Zoom calls for an event held at a link", n)
+	}
+}

@@ -145,7 +145,7 @@ func checkZoom(ctx context.Context, r *report, zc *zoom.Client, mappings []rules
 	var seen []rules.Target
 	hosts := map[string]zoom.User{}
 	for _, m := range mappings {
-		if slices.Contains(seen, m.Target) {
+		if slices.Contains(seen, m.Target) || !m.Target.OnZoom() {
 			continue
 		}
 		seen = append(seen, m.Target)

@@ -145,6 +145,53 @@ type EventConfig struct {
 	Attendees *AttendeeConfig `mapstructure:"attendees"`
 	// NoteTemplate is a file with this event's entry template.
 	NoteTemplate string `mapstructure:"note_template"`
+	// Link is an event held elsewhere (Jitsi, Meet, Teams, YouTube), given
+	// instead of a meeting or webinar, with what the notes say of it.
+	Link     string `mapstructure:"link"`
+	Passcode string `mapstructure:"passcode"`
+	Topic    string `mapstructure:"topic"`
+	Start    string `mapstructure:"start"` // RFC 3339, e.g. 2026-12-03T18:00:00+01:00
+	Duration int    `mapstructure:"duration"`
+	Timezone string `mapstructure:"timezone"`
+}
+
+// linkDetails are what a link event's notes and calendar file say.
+func (e EventConfig) linkDetails() (rules.TargetDetails, error) {
+	u, err := url.Parse(strings.TrimSpace(e.Link))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return rules.TargetDetails{}, fmt.Errorf("link %q is not an http(s) URL", e.Link)
+	}
+	if strings.TrimSpace(e.Topic) == "" {
+		return rules.TargetDetails{}, errors.New("a link event needs a topic: what the notes call it")
+	}
+	d := rules.TargetDetails{Target: rules.LinkTarget(e.Link), Topic: strings.TrimSpace(e.Topic), Duration: e.Duration,
+		Timezone: e.Timezone, Passcode: e.Passcode, JoinURL: strings.TrimSpace(e.Link)}
+	if e.Start != "" {
+		if d.StartTime, err = time.Parse(time.RFC3339, e.Start); err != nil {
+			return d, fmt.Errorf("start %q is not an RFC 3339 time (2026-12-03T18:00:00+01:00)", e.Start)
+		}
+		d.StartTime = d.StartTime.UTC()
+	}
+	if e.Timezone != "" {
+		if _, err := time.LoadLocation(e.Timezone); err != nil {
+			return d, fmt.Errorf("timezone %q is not an IANA zone (Europe/Berlin)", e.Timezone)
+		}
+	}
+	return d, nil
+}
+
+// LinkDetails are the details of every link event of the configuration.
+func (c Config) LinkDetails() []rules.TargetDetails {
+	var out []rules.TargetDetails
+	for _, e := range c.Events {
+		if e.Link == "" {
+			continue
+		}
+		if d, err := e.linkDetails(); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 var defaults = map[string]any{
@@ -347,6 +394,20 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 			continue
 		}
 		m := rules.Mapping{ProductID: e.ProductID, VariationID: e.VariationID, Day: e.Day, Slot: strings.TrimSpace(e.Slot), Occurrences: occ}
+		if e.Link != "" {
+			if e.MeetingID != "" || e.WebinarID != "" {
+				errs = append(errs, fmt.Errorf("%s: give a link or a meeting_id or webinar_id, not both", where))
+				continue
+			}
+			d, err := e.linkDetails()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+				continue
+			}
+			m.Target = d.Target
+			out = append(out, m)
+			continue
+		}
 		switch {
 		case e.MeetingID != "" && e.WebinarID != "":
 			errs = append(errs, fmt.Errorf("%s: give meeting_id or webinar_id, not both", where))
@@ -356,7 +417,7 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 		case e.WebinarID != "":
 			m.Target.Kind = rules.Webinar
 		default:
-			errs = append(errs, fmt.Errorf("%s: needs a meeting_id or a webinar_id", where))
+			errs = append(errs, fmt.Errorf("%s: needs a meeting_id, a webinar_id or a link", where))
 			continue
 		}
 		id, err := zoom.ParseTargetID(e.MeetingID + e.WebinarID)

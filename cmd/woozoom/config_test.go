@@ -103,6 +103,18 @@ events:
     webinar_id: 2
   - product_id: 7
     meeting_id: abc
+  - product_id: 8
+    link: meet.jit.si/no-scheme
+    topic: Class
+  - product_id: 9
+    link: https://meet.jit.si/class
+  - product_id: 10
+    link: https://meet.jit.si/class
+    topic: Class
+    start: tomorrow
+calendar:
+  url: shop.example/woozoom
+  reminders: [-1h]
 `), true)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +127,9 @@ events:
 		"woocommerce.consumer_key is required", "WOOZOOM_WOOCOMMERCE_CONSUMER_KEY", "woocommerce.webhook_secret is required",
 		"zoom.client_secret is required", "must be an https:// address", "zoom.api_url", "worker.workers",
 		`"completed" is in both`, "events[0]", "events[1] (product 5): needs a meeting_id", "not both", `"abc" is not a Zoom`,
+		`events[4] (product 8): link "meet.jit.si/no-scheme" is not an http(s) URL`, "events[5] (product 9): a link event needs a topic",
+		`events[6] (product 10): start "tomorrow" is not an RFC 3339 time`, `calendar.url "shop.example/woozoom" is not an http(s) URL`,
+		"calendar.reminders: -1h0m0s is not a time before the event",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("validation does not say %q:\n%v", want, err)

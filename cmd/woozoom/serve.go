@@ -82,6 +82,11 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	if err := db.SyncConfigMappings(ctx, mappings); err != nil {
 		return err
 	}
+	for _, d := range cfg.LinkDetails() {
+		if err := db.SaveTargetDetails(ctx, d); err != nil {
+			return err
+		}
+	}
 	if d != nil {
 		if err := d.mapProducts(ctx, db); err != nil {
 			return err
