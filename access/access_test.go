@@ -1,6 +1,9 @@
 package access_test
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +11,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
 )
 
 func TestDefaultTemplates(t *testing.T) {
@@ -172,4 +176,45 @@ func mustCalendar(t *testing.T, c access.CalendarEvent) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// The file of a registration on chosen occurrences of a recurring meeting
+// lists those occurrences; an unknown token leads nowhere.
+func TestCalendarsOfRecurringMeeting(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m := rules.Target{Kind: rules.Meeting, ID: 81234560003}
+	if _, err := db.AddMapping(ctx, rules.Mapping{ProductID: 870, Target: m, Occurrences: "1765558800000,1764954000000"}, store.FromCLI); err != nil {
+		t.Fatal(err)
+	}
+	r := rules.Registration{OrderID: 5, ProductID: 870, Target: m, Attendee: rules.Person{FirstName: "Mo", Email: "mo@example.org"}, State: rules.Active}
+	if err := db.SaveRegistrations(ctx, []rules.Registration{r}); err != nil {
+		t.Fatal(err)
+	}
+	db.SaveSeats(ctx, rules.Seat{SeatKey: r.Key(), RegistrantID: "x", JoinURL: "https://zoom.us/w/81234560003?tk=mo", Status: rules.SeatApproved})
+	db.SaveTargetDetails(ctx, rules.TargetDetails{Target: m, Topic: "Evening series", StartTime: time.UnixMilli(1764349200000).UTC(), Duration: 60})
+	token, err := db.CalendarToken(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &access.Calendars{Store: db, Reminders: access.DefaultReminders, Host: "shop.example"}
+	text, err := c.File(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := parse(t, text).Events()
+	if len(evs) != 2 || prop(evs[0], ics.ComponentPropertyDtStart) != "20251205T170000Z" || prop(evs[1], ics.ComponentPropertyDtStart) != "20251212T170000Z" {
+		var got []string
+		for _, e := range evs {
+			got = append(got, prop(e, ics.ComponentPropertyDtStart))
+		}
+		t.Errorf("occurrences in the file: %v, want the two registered for", got)
+	}
+	if _, err := c.File(ctx, "unknown"); !errors.Is(err, access.ErrNoCalendar) {
+		t.Errorf("unknown token: %v", err)
+	}
 }

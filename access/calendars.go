@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/woozoom/woozoom/rules"
@@ -18,6 +21,7 @@ type CalendarStore interface {
 	RegistrationByCalendar(ctx context.Context, token string) (rules.Registration, bool, error)
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
+	ActiveMappings(ctx context.Context) ([]rules.Mapping, error)
 }
 
 // Calendars serves each registration's calendar file.
@@ -66,5 +70,35 @@ func (c *Calendars) File(ctx context.Context, token string) (string, error) {
 	if !ev.Cancelled {
 		ev.JoinURL = seat.JoinURL
 	}
+	if ev.Occurrences, err = c.occurrences(ctx, r); err != nil {
+		return "", err
+	}
 	return Calendar(ev)
+}
+
+// occurrences are the starts of the occurrences of a recurring meeting the
+// registration's product maps to. Zoom's occurrence id is its start in
+// Unix milliseconds.
+func (c *Calendars) occurrences(ctx context.Context, r rules.Registration) ([]time.Time, error) {
+	ms, err := c.Store.ActiveMappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Time
+	seen := map[int64]bool{}
+	for _, m := range ms {
+		if m.ProductID != r.ProductID || m.Target != r.Target || m.Occurrences == "" {
+			continue
+		}
+		for _, id := range strings.Split(m.Occurrences, ",") {
+			n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+			if err != nil || seen[n] {
+				continue
+			}
+			seen[n] = true
+			out = append(out, time.UnixMilli(n).UTC())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out, nil
 }
