@@ -214,6 +214,21 @@ func TestCalendarsOfRecurringMeeting(t *testing.T) {
 		}
 		t.Errorf("occurrences in the file: %v, want the two registered for", got)
 	}
+	// A product mapped to the whole series gets every occurrence Zoom lists.
+	whole := rules.Registration{OrderID: 6, ProductID: 871, Target: m, Attendee: rules.Person{FirstName: "Al", Email: "al@example.org"}, State: rules.Active}
+	db.AddMapping(ctx, rules.Mapping{ProductID: 871, Target: m}, store.FromCLI)
+	db.SaveRegistrations(ctx, []rules.Registration{whole})
+	db.SaveSeats(ctx, rules.Seat{SeatKey: whole.Key(), RegistrantID: "y", JoinURL: "https://zoom.us/w/81234560003?tk=al", Status: rules.SeatApproved})
+	series := []time.Time{time.UnixMilli(1764349200000).UTC(), time.UnixMilli(1764954000000).UTC(), time.UnixMilli(1765558800000).UTC()}
+	db.SaveTargetDetails(ctx, rules.TargetDetails{Target: m, Topic: "Evening series", StartTime: series[0], Duration: 60, Occurrences: series})
+	wtoken, _ := db.CalendarToken(ctx, whole)
+	wtext, err := c.File(ctx, wtoken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(parse(t, wtext).Events()); n != 3 {
+		t.Errorf("the whole series: %d events, want 3", n)
+	}
 	if _, err := c.File(ctx, "unknown"); !errors.Is(err, access.ErrNoCalendar) {
 		t.Errorf("unknown token: %v", err)
 	}

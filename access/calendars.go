@@ -46,7 +46,7 @@ func (c *Calendars) File(ctx context.Context, token string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !ok || d.StartTime.IsZero() {
+	if !ok || (d.StartTime.IsZero() && len(d.Occurrences) == 0) {
 		return "", fmt.Errorf("%w: %s has no fixed start time", ErrNoCalendar, r.Target)
 	}
 	seats, err := c.Store.Seats(ctx, []rules.SeatKey{r.Key()})
@@ -72,6 +72,10 @@ func (c *Calendars) File(ctx context.Context, token string) (string, error) {
 	}
 	if ev.Occurrences, err = c.occurrences(ctx, r); err != nil {
 		return "", err
+	}
+	if len(ev.Occurrences) == 0 {
+		// Registered for the whole series: every occurrence Zoom lists.
+		ev.Occurrences = d.Occurrences
 	}
 	return Calendar(ev)
 }

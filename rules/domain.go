@@ -189,6 +189,8 @@ type TargetDetails struct {
 	// Sequence counts the times the meeting moved or was renamed, for
 	// calendar files.
 	Sequence int
+	// Occurrences are the starts of a recurring meeting's occurrences.
+	Occurrences []time.Time
 }
 
 // Delivery is one webhook delivery as received.

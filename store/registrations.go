@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/woozoom/woozoom/rules"
@@ -279,10 +281,11 @@ func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string, b
 func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error) {
 	td := rules.TargetDetails{Target: t}
 	var start int64
+	var occ string
 	err := d.db.QueryRowContext(ctx, `
-		SELECT topic, start_time, duration, timezone, passcode, join_url, sequence FROM targets
+		SELECT topic, start_time, duration, timezone, passcode, join_url, sequence, occurrences FROM targets
 		WHERE target_kind = ? AND target_id = ? AND fetched_at >= ?`, t.Kind, t.ID, since.UnixMilli()).Scan(
-		&td.Topic, &start, &td.Duration, &td.Timezone, &td.Passcode, &td.JoinURL, &td.Sequence)
+		&td.Topic, &start, &td.Duration, &td.Timezone, &td.Passcode, &td.JoinURL, &td.Sequence, &occ)
 	if errors.Is(err, sql.ErrNoRows) {
 		return td, false, nil
 	}
@@ -291,6 +294,11 @@ func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time)
 	}
 	if start != 0 {
 		td.StartTime = time.UnixMilli(start).UTC()
+	}
+	for _, o := range strings.Split(occ, ",") {
+		if ms, err := strconv.ParseInt(o, 10, 64); err == nil {
+			td.Occurrences = append(td.Occurrences, time.UnixMilli(ms).UTC())
+		}
 	}
 	return td, true, nil
 }
@@ -302,15 +310,19 @@ func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) erro
 	if !td.StartTime.IsZero() {
 		start = td.StartTime.UnixMilli()
 	}
+	occ := make([]string, len(td.Occurrences))
+	for i, o := range td.Occurrences {
+		occ[i] = strconv.FormatInt(o.UnixMilli(), 10)
+	}
 	_, err := d.exec(ctx, `
-		INSERT INTO targets (target_kind, target_id, topic, start_time, duration, timezone, passcode, join_url, fetched_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO targets (target_kind, target_id, topic, start_time, duration, timezone, passcode, join_url, fetched_at, occurrences)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (target_kind, target_id) DO UPDATE SET topic = excluded.topic, start_time = excluded.start_time,
 			duration = excluded.duration, timezone = excluded.timezone, passcode = excluded.passcode,
-			join_url = excluded.join_url, fetched_at = excluded.fetched_at,
+			join_url = excluded.join_url, fetched_at = excluded.fetched_at, occurrences = excluded.occurrences,
 			sequence = targets.sequence + (targets.start_time != excluded.start_time OR targets.duration != excluded.duration
-				OR targets.topic != excluded.topic)`,
-		td.Target.Kind, td.Target.ID, td.Topic, start, td.Duration, td.Timezone, td.Passcode, td.JoinURL, d.now())
+				OR targets.topic != excluded.topic OR targets.occurrences != excluded.occurrences)`,
+		td.Target.Kind, td.Target.ID, td.Topic, start, td.Duration, td.Timezone, td.Passcode, td.JoinURL, d.now(), strings.Join(occ, ","))
 	if err != nil {
 		return fmt.Errorf("save details of %s: %w", td.Target, err)
 	}

@@ -389,6 +389,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`DROP INDEX registrations_calendar`,
 		`ALTER TABLE registrations DROP COLUMN calendar_token`,
 		`ALTER TABLE targets DROP COLUMN sequence`,
+		`ALTER TABLE targets DROP COLUMN occurrences`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)

@@ -719,3 +719,21 @@ func TestRegistrantDailyLimitLeavesThePace(t *testing.T) {
 		t.Errorf("pace after a registrant's daily limit: %v, want 50", light)
 	}
 }
+
+// A recurring meeting's occurrences come with its details, as Zoom lists
+// them on GET (checked against Zoom's spec by the validator).
+func TestMeetingOccurrences(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{LightPerSecond: 100, MediumPerSecond: 100, Retries: 1})
+	starts := []time.Time{time.Date(2026, 12, 1, 17, 0, 0, 0, time.UTC), time.Date(2026, 12, 8, 17, 0, 0, 0, time.UTC)}
+	id := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Series", HostEmail: "h@example.org", Duration: 60, StartTime: starts[0], Occurrences: starts})
+	d, err := e.client.Details(context.Background(), rules.Target{Kind: rules.Meeting, ID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Occurrences) != 2 || !d.Occurrences[0].Equal(starts[0]) || !d.Occurrences[1].Equal(starts[1]) {
+		t.Errorf("occurrences = %v, want %v", d.Occurrences, starts)
+	}
+	for _, v := range e.check.Violations() {
+		t.Errorf("spec violation: %s", v)
+	}
+}

@@ -190,6 +190,10 @@ type details struct {
 	Settings  struct {
 		ApprovalType *int `json:"approval_type"`
 	} `json:"settings"`
+	Occurrences []struct {
+		StartTime string `json:"start_time"`
+		Status    string `json:"status"`
+	} `json:"occurrences"`
 }
 
 // Details returns what the customer needs to know of a meeting or webinar.
@@ -231,6 +235,11 @@ func (c *Client) Meeting(ctx context.Context, t rules.Target) (Meeting, error) {
 	}
 	if st, err := time.Parse(time.RFC3339, d.StartTime); err == nil {
 		m.StartTime = st.UTC()
+	}
+	for _, o := range d.Occurrences {
+		if st, err := time.Parse(time.RFC3339, o.StartTime); err == nil && o.Status != "deleted" {
+			m.Occurrences = append(m.Occurrences, st.UTC())
+		}
 	}
 	return m, nil
 }

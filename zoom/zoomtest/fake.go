@@ -619,6 +619,13 @@ func (f *Fake) getTarget(w http.ResponseWriter, kind, rawID string) {
 	if !t.spec.Webinar {
 		body["status"] = "waiting"
 	}
+	if len(t.spec.Occurrences) > 0 {
+		var list []map[string]any
+		for _, st := range t.spec.Occurrences {
+			list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": t.spec.Duration, "status": "available"})
+		}
+		body["occurrences"] = list
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 
