@@ -77,11 +77,15 @@ func fooEventsSlot(v any) string {
 }
 
 func normalize(p Person) Person {
-	return Person{
+	n := Person{
 		FirstName: strings.TrimSpace(p.FirstName),
 		LastName:  strings.TrimSpace(p.LastName),
 		Email:     NormalizeEmail(p.Email),
 	}
+	if typed := strings.TrimSpace(p.Email); typed != n.Email {
+		n.TypedEmail = typed
+	}
+	return n
 }
 
 // fooEventsAttendees reads the tickets FooEvents wrote for the item's

@@ -54,7 +54,18 @@ const (
 type Person struct {
 	FirstName string
 	LastName  string
-	Email     string
+	Email     string // normalised: the form compared and stored as the key
+	// TypedEmail is the email as written in the order, when it differs
+	// from Email only in case or spaces: what the attendee sees.
+	TypedEmail string
+}
+
+// ShownEmail is the email as the attendee typed it.
+func (p Person) ShownEmail() string {
+	if p.TypedEmail != "" {
+		return p.TypedEmail
+	}
+	return p.Email
 }
 
 // Order is the part of a WooCommerce order that the rules read.

@@ -7,9 +7,10 @@ import (
 )
 
 var (
-	mtg  = Target{Kind: Meeting, ID: 85746065123}
-	web  = Target{Kind: Webinar, ID: 91234567890}
-	mara = Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara@example.net"}
+	mtg = Target{Kind: Meeting, ID: 85746065123}
+	web = Target{Kind: Webinar, ID: 91234567890}
+	// The order says Mara@Example.NET: compared as mara@example.net.
+	mara = Person{FirstName: "Mara", LastName: "Lindqvist", Email: "mara@example.net", TypedEmail: "Mara@Example.NET"}
 )
 
 func order(status string, items ...LineItem) Order {
@@ -122,12 +123,16 @@ func TestWantsSlotsAndOccurrences(t *testing.T) {
 func TestWantsNormalisesAndDedupes(t *testing.T) {
 	o := order("completed", item(1, 10, 0), item(2, 10, 0), item(3, 11, 0), item(4, 99, 0))
 	got := DefaultPolicy().Wants(o, []Mapping{{ProductID: 10, Target: mtg}, {ProductID: 11, Target: mtg}, {ProductID: 11, Target: web}})
+	// Compared without case, shown as typed.
 	want := []Want{
 		{LineItemID: 1, ProductID: 10, Target: mtg, Attendee: mara},
 		{LineItemID: 3, ProductID: 11, Target: web, Attendee: mara},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+	if plain := (Person{Email: "m@example.org"}); mara.ShownEmail() != "Mara@Example.NET" || plain.ShownEmail() != "m@example.org" {
+		t.Errorf("shown emails: %q, %q", mara.ShownEmail(), plain.ShownEmail())
 	}
 }
 

@@ -14,13 +14,13 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-const registrationColumns = `order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at`
+const registrationColumns = `order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at, email_typed`
 
 func scanRegistration(rows *sql.Rows) (rules.Registration, error) {
 	var r rules.Registration
 	var updated int64
 	err := rows.Scan(&r.OrderID, &r.LineItemID, &r.ProductID, &r.Target.Kind, &r.Target.ID, &r.Attendee.Email,
-		&r.Attendee.FirstName, &r.Attendee.LastName, &r.State, &r.Error, &updated)
+		&r.Attendee.FirstName, &r.Attendee.LastName, &r.State, &r.Error, &updated, &r.Attendee.TypedEmail)
 	r.UpdatedAt = time.UnixMilli(updated)
 	return r, err
 }
@@ -73,13 +73,13 @@ func (d *DB) SaveRegistrations(ctx context.Context, regs []rules.Registration) e
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range regs {
 			_, err := tx.ExecContext(ctx, `
-				INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
 					line_item_id = excluded.line_item_id, product_id = excluded.product_id, first_name = excluded.first_name, last_name = excluded.last_name,
-					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at`,
+					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at, email_typed = excluded.email_typed`,
 				r.OrderID, r.LineItemID, r.ProductID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
-				r.Attendee.LastName, r.State, r.Error, now, now)
+				r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail)
 			if err != nil {
 				return err
 			}

@@ -390,6 +390,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE registrations DROP COLUMN calendar_token`,
 		`ALTER TABLE targets DROP COLUMN sequence`,
 		`ALTER TABLE targets DROP COLUMN occurrences`,
+		`ALTER TABLE registrations DROP COLUMN email_typed`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)

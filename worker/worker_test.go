@@ -183,6 +183,9 @@ func TestCompleteCancelComplete(t *testing.T) {
 	if len(entries) != 2 || entries[0].Passcode != "Tour42" || entries[0].JoinURL == "" || entries[0].StartTime != "2026-12-03T18:00:00Z" {
 		t.Errorf("meta = %s", b)
 	}
+	if entries[0].Email != "Rita.Doro@Example.org" {
+		t.Errorf("meta email %q, want it as typed (compared without case)", entries[0].Email)
+	}
 	notes := h.shop.Notes(id)
 	if len(notes) != 1 || !notes[0].Customer || strings.Count(notes[0].Note, "\n- ") != 2 || !strings.Contains(notes[0].Note, "857") && !strings.Contains(notes[0].Note, "passcode Tour42") {
 		t.Errorf("notes = %+v", notes)

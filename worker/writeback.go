@@ -70,7 +70,7 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 		var b strings.Builder
 		b.WriteString("woozoom: Zoom refused these attendees; correct the email or name and save the order again:")
 		for _, r := range out.refused {
-			fmt.Fprintf(&b, "\n- %s on %s: %s", r.Attendee.Email, r.Target, r.Error)
+			fmt.Fprintf(&b, "\n- %s on %s: %s", r.Attendee.ShownEmail(), r.Target, r.Error)
 		}
 		if err := w.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
 			return err
@@ -80,7 +80,7 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 		var b strings.Builder
 		fmt.Fprintf(&b, "woozoom: order is %s; Zoom registrations released:", order.Status)
 		for _, r := range out.released {
-			fmt.Fprintf(&b, "\n- %s on %s", r.Attendee.Email, r.Target)
+			fmt.Fprintf(&b, "\n- %s on %s", r.Attendee.ShownEmail(), r.Target)
 		}
 		if err := w.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
 			return err
@@ -148,7 +148,7 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 func withdrawnReason(order rules.Order, regs []rules.Registration, removed []access.Entry) string {
 	for _, e := range removed {
 		for _, r := range regs {
-			if r.Target == e.Target && r.Attendee.Email == e.Email && r.State == rules.Failed && strings.HasPrefix(r.Error, ZoomCancelledPrefix) {
+			if r.Target == e.Target && r.Attendee.Email == rules.NormalizeEmail(e.Email) && r.State == rules.Failed && strings.HasPrefix(r.Error, ZoomCancelledPrefix) {
 				return "by the organiser in Zoom"
 			}
 		}
@@ -180,7 +180,7 @@ func (w *Worker) withdrawnEntry(ctx context.Context, key string, regs []rules.Re
 	e.Email = parts[2]
 	for _, r := range regs {
 		if r.Target == e.Target && r.Attendee.Email == e.Email {
-			e.FirstName, e.LastName = r.Attendee.FirstName, r.Attendee.LastName
+			e.FirstName, e.LastName, e.Email = r.Attendee.FirstName, r.Attendee.LastName, r.Attendee.ShownEmail()
 		}
 	}
 	if d, ok, err := w.store.TargetDetails(ctx, e.Target, time.Time{}); err == nil && ok {
@@ -258,7 +258,7 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 		if err != nil {
 			return nil, nil, err
 		}
-		a := access.Entry{Target: r.Target, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName, Email: r.Attendee.Email,
+		a := access.Entry{Target: r.Target, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName, Email: r.Attendee.ShownEmail(),
 			Topic: d.Topic, Start: d.StartTime, Timezone: d.Timezone, Duration: d.Duration, JoinURL: seat.JoinURL, Passcode: d.Passcode}
 		if w.cfg.CalendarURL != "" && !d.StartTime.IsZero() {
 			token, err := w.store.CalendarToken(ctx, r)
@@ -272,7 +272,7 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 			id = ""
 		}
 		e := MetaEntry{
-			Email: r.Attendee.Email, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName,
+			Email: r.Attendee.ShownEmail(), FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName,
 			Type: string(r.Target.Kind), ID: id, Topic: d.Topic,
 			Duration: strconv.Itoa(d.Duration), Timezone: d.Timezone, Passcode: d.Passcode, JoinURL: seat.JoinURL,
 			CalendarURL: a.CalendarURL,
