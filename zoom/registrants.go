@@ -246,8 +246,10 @@ func (c *Client) Meeting(ctx context.Context, t rules.Target) (Meeting, error) {
 
 // User is an account user, as woozoom needs to know a host.
 type User struct {
-	ID    string `json:"id"`
-	Email string `json:"email"`
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
 	// Type is 1 (Basic), 2 (Licensed), 4 (Unassigned without Meetings
 	// Basic) or 99 (None).
 	Type int `json:"type"`
@@ -302,4 +304,34 @@ func ParseTargetID(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a Zoom meeting or webinar id", s)
 	}
 	return id, nil
+}
+
+// Users lists the account's active users (to pick a host).
+func (c *Client) Users(ctx context.Context) ([]User, error) {
+	var out []User
+	for page := 1; ; page++ {
+		var body struct {
+			PageCount int    `json:"page_count"`
+			Users     []User `json:"users"`
+		}
+		err := c.do(ctx, call{op: fmt.Sprintf("list users (page %d)", page), cat: medium, method: http.MethodGet, path: "/users",
+			query: map[string]string{"status": "active", "page_size": "300", "page_number": strconv.Itoa(page)}, result: &body})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, body.Users...)
+		if page >= body.PageCount || len(body.Users) == 0 {
+			return out, nil
+		}
+	}
+}
+
+// EnableRegistration turns on registration with automatic approval.
+func (c *Client) EnableRegistration(ctx context.Context, t rules.Target) error {
+	path, err := targetPath(t)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"settings": map[string]any{"approval_type": 0}}
+	return c.do(ctx, call{op: "turn on registration for " + t.String(), cat: light, method: http.MethodPatch, path: path, body: body})
 }

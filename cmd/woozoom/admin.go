@@ -90,6 +90,7 @@ added here are kept until removed here.`,
 	var product, variation int64
 	var day int
 	var meeting, webinar, slot, occurrences string
+	var fix, noCheck bool
 	target := func() (rules.Mapping, error) {
 		occ, err := normalizeOccurrences(occurrences)
 		if err != nil {
@@ -132,6 +133,11 @@ added here are kept until removed here.`,
 			if err != nil {
 				return err
 			}
+			if !noCheck {
+				if err := verifyMapping(cmd.Context(), cfg, m.Target, fix, out); err != nil {
+					return err
+				}
+			}
 			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
 				added, err := db.AddMapping(ctx, m, store.FromCLI)
 				if err != nil {
@@ -147,6 +153,8 @@ added here are kept until removed here.`,
 		},
 	}
 	addFlags(add)
+	add.Flags().BoolVar(&fix, "fix", false, "turn on registration (automatic approval) if the meeting has it off")
+	add.Flags().BoolVar(&noCheck, "no-check", false, "map without reading the meeting from Zoom")
 	remove := &cobra.Command{
 		Use:   "remove",
 		Short: "Remove a mapping (registrations already made stay)",
@@ -401,6 +409,96 @@ type live struct {
 }
 
 // closeDB closes db and reports its error unless another came first.
+// verifyMapping reads a meeting or webinar from Zoom before it is mapped and
+// says what it is; one without registration is refused (or, with fix, has
+// registration turned on), and so is one whose host cannot take
+// registrations.
+func verifyMapping(ctx context.Context, cfg configFunc, t rules.Target, fix bool, out io.Writer) error {
+	c, err := cfg(false)
+	if err != nil {
+		return err
+	}
+	if !c.zoomConfigured() {
+		fmt.Fprintf(out, "%s not checked on Zoom: the configuration names no Zoom app (or use --no-check)\n", t)
+		return nil
+	}
+	zc := zoomClient(c, newLogger(c, io.Discard))
+	m, err := zc.Meeting(ctx, t)
+	switch {
+	case errors.Is(err, rules.ErrNotFound):
+		return fmt.Errorf("no %s %d on Zoom (deleted, or a typo): check the id in Zoom", t.Kind, t.ID)
+	case err != nil:
+		return fmt.Errorf("read %s from Zoom: %w", t, err)
+	}
+	start := "no fixed time"
+	if !m.StartTime.IsZero() {
+		start = m.StartTime.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	registration := "required, automatic approval"
+	switch m.ApprovalType {
+	case 1:
+		registration = "required, manual approval (woozoom approves paid attendees itself)"
+	case 2:
+		registration = "off"
+	}
+	fmt.Fprintf(out, "%s: %q, %s, host %s, registration %s\n", t, m.Topic, start, orDash(m.HostEmail), registration)
+	if !m.RegistrationOn() {
+		if !fix {
+			return fmt.Errorf("%s has registration off, so Zoom refuses every attendee: in Zoom, edit it and set Registration to Required, or run this again with --fix to turn it on with automatic approval", t)
+		}
+		if err := zc.EnableRegistration(ctx, t); err != nil {
+			return fmt.Errorf("turn on registration: %w", err)
+		}
+		fmt.Fprintf(out, "%s: registration turned on (required, automatic approval)\n", t)
+	}
+	if m.HostID != "" {
+		host, err := zc.User(ctx, m.HostID)
+		switch {
+		case err != nil:
+			fmt.Fprintf(out, "host not checked: %v\n", err)
+		case !host.Licensed():
+			return fmt.Errorf("the host of %s, %s, is a %s user: Zoom allows registration only on meetings of Licensed users; give the host a license (User Management > Users) or move the %s to a licensed host (woozoom zoom users lists them)", t, host.Email, host.TypeName(), t.Kind)
+		}
+	}
+	return nil
+}
+
+// zoomCommand is what an admin asks Zoom directly.
+func zoomCommand(cfg configFunc, out io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "zoom", Short: "Look at the Zoom account"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "users",
+		Short: "List the account's users and whether each can host registration",
+		Long: `List the Zoom account's active users with their type. Zoom takes registrants only
+on meetings and webinars of Licensed users: pick one of them as a host.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cfg(true)
+			if err != nil {
+				return err
+			}
+			if !c.zoomConfigured() {
+				return errors.New("the configuration names no Zoom app: set zoom.account_id, client_id and client_secret")
+			}
+			users, err := zoomClient(c, newLogger(c, io.Discard)).Users(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("list Zoom users: %w", err)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tTYPE\tCAN HOST REGISTRATION")
+			for _, u := range users {
+				can := "yes"
+				if !u.Licensed() {
+					can = "no: Zoom refuses registration on meetings of " + u.TypeName() + " users"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, orDash(strings.TrimSpace(u.FirstName+" "+u.LastName)), u.TypeName(), can)
+			}
+			return tw.Flush()
+		},
+	})
+	return cmd
+}
+
 func closeDB(db *store.DB, err *error) {
 	if cerr := db.Close(); cerr != nil && *err == nil {
 		*err = fmt.Errorf("close database: %w", cerr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/woozoom/woozoom/access"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -49,12 +50,7 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 		r.problem("the database %s cannot be read (%v): mappings added with woozoom map add are not checked; run check as the service's user", c.Database, dbErr)
 	}
 
-	zc := zoom.New(zoom.Config{
-		AccountID: c.Zoom.AccountID, ClientID: c.Zoom.ClientID, ClientSecret: c.Zoom.ClientSecret,
-		APIURL: c.Zoom.APIURL, OAuthURL: c.Zoom.OAuthURL, Timeout: c.Zoom.Timeout,
-		LightPerSecond: c.Zoom.LightPerSecond, MediumPerSecond: c.Zoom.MediumPerSecond, MaxShare: c.Zoom.MaxShare, Retries: 1,
-	}, nil, log)
-	checkZoom(ctx, r, zc, mappings)
+	checkZoom(ctx, r, zoomClient(c, log), mappings)
 
 	if wc, err := shopClient(c, log); err != nil {
 		r.problem("WooCommerce: %v", err)
@@ -66,6 +62,21 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "everything checked is in order")
 	return nil
+}
+
+// zoomClient is a Zoom client for a command run by an admin: it tries
+// once, and tells Zoom's refusals straight away.
+func zoomClient(c Config, log *slog.Logger) *zoom.Client {
+	return zoom.New(zoom.Config{
+		AccountID: c.Zoom.AccountID, ClientID: c.Zoom.ClientID, ClientSecret: c.Zoom.ClientSecret,
+		APIURL: c.Zoom.APIURL, OAuthURL: c.Zoom.OAuthURL, Timeout: c.Zoom.Timeout,
+		LightPerSecond: c.Zoom.LightPerSecond, MediumPerSecond: c.Zoom.MediumPerSecond, MaxShare: c.Zoom.MaxShare, Retries: 1,
+	}, nil, log)
+}
+
+// zoomConfigured reports whether the configuration names a Zoom app.
+func (c Config) zoomConfigured() bool {
+	return c.Zoom.AccountID != "" && c.Zoom.ClientID != "" && c.Zoom.ClientSecret != ""
 }
 
 // checkTemplates renders the note, withdrawn and meta templates against a

@@ -110,6 +110,6 @@ status is 1 when anything is wrong.`,
 	root.AddCommand(serveCmd, checkCmd, mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
 		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), backfillCommand(cfg, stdout),
 		exportCommand(cfg, stdout), webhooksCommand(cfg, stdout), backupCommand(cfg, stdout), planCommand(cfg, stdout),
-		auditCommand(cfg, stdout), demoCommand(stdout))
+		auditCommand(cfg, stdout), zoomCommand(cfg, stdout), demoCommand(stdout))
 	return root
 }

@@ -396,6 +396,7 @@ var (
 	reStatus     = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/status$`)
 	reOne        = regexp.MustCompile(`^/v2/(meetings|webinars)/(\d+)/registrants/([A-Za-z0-9_-]+)$`)
 	reUser       = regexp.MustCompile(`^/v2/users/([^/]+)$`)
+	reUsers      = regexp.MustCompile(`^/v2/users$`)
 )
 
 func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
@@ -479,6 +480,15 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 		m = reUser.FindStringSubmatch(r.URL.Path)
 		if f.paced(w, "Light") && f.needScope(w, r, "user:read:user:admin") {
 			f.getUser(w, m[1])
+		}
+	case r.Method == http.MethodGet && reUsers.MatchString(r.URL.Path):
+		if f.paced(w, "Medium") && f.needScope(w, r, "user:read:list_users:admin") {
+			f.listUsers(w, r)
+		}
+	case r.Method == http.MethodPatch && reTarget.MatchString(r.URL.Path):
+		m = reTarget.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") && f.needScope(w, r, noun()+":update:"+noun()+":admin") {
+			f.patchTarget(w, r, m[1], m[2])
 		}
 	case r.Method == http.MethodGet && reTarget.MatchString(r.URL.Path):
 		m = reTarget.FindStringSubmatch(r.URL.Path)
@@ -960,6 +970,7 @@ var AllScopes = []string{
 	"meeting:read:registrant:admin", "meeting:update:registrant_status:admin",
 	"webinar:read:webinar:admin", "webinar:write:registrant:admin", "webinar:read:list_registrants:admin",
 	"webinar:read:registrant:admin", "webinar:update:registrant_status:admin",
+	"meeting:update:meeting:admin", "webinar:update:webinar:admin",
 }
 
 // SetScopes sets the scopes of tokens minted from now on (an app whose
@@ -1053,6 +1064,92 @@ func (f *Fake) getUser(w http.ResponseWriter, id string) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// listUsers answers GET /users: active users, page_size up to 2000 (Zoom's
+// 2025 maximum), paged by page_number.
+func (f *Fake) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	size := 30
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 2000 {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: page_size.")
+			return
+		}
+		size = n
+	}
+	page := 1
+	if v := q.Get("page_number"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: page_number.")
+			return
+		}
+		page = n
+	}
+	f.mu.Lock()
+	all := make([]*User, 0, len(f.users))
+	for _, u := range f.users {
+		all = append(all, u)
+	}
+	f.mu.Unlock()
+	slices.SortFunc(all, func(a, b *User) int { return strings.Compare(a.Email, b.Email) })
+	pages := max((len(all)+size-1)/size, 1)
+	list := []map[string]any{}
+	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
+		u := all[i]
+		list = append(list, map[string]any{"id": u.ID, "email": u.Email, "first_name": u.FirstName, "last_name": u.LastName,
+			"display_name": strings.TrimSpace(u.FirstName + " " + u.LastName), "type": u.Type, "status": "active",
+			"timezone": "Europe/Berlin", "verified": 1, "user_created_at": "2026-01-05T09:00:00Z"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"page_count": pages, "page_number": page, "page_size": size,
+		"total_records": len(all), "next_page_token": "", "users": list})
+}
+
+// patchTarget answers PATCH of a meeting or webinar: the settings woozoom
+// changes (approval_type) and the topic, start and duration; 204.
+func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID string) {
+	var body struct {
+		Topic     *string `json:"topic"`
+		StartTime *string `json:"start_time"`
+		Duration  *int    `json:"duration"`
+		Settings  *struct {
+			ApprovalType *int `json:"approval_type"`
+		} `json:"settings"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	if body.Settings != nil && body.Settings.ApprovalType != nil {
+		if a := *body.Settings.ApprovalType; a < 0 || a > 2 {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: approval_type.")
+			return
+		}
+		t.spec.ApprovalType = *body.Settings.ApprovalType
+	}
+	if body.Topic != nil {
+		t.spec.Topic = *body.Topic
+	}
+	if body.Duration != nil {
+		t.spec.Duration = *body.Duration
+	}
+	if body.StartTime != nil {
+		st, err := time.Parse(time.RFC3339, *body.StartTime)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: start_time.")
+			return
+		}
+		t.spec.StartTime = st
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // SetDown starts or ends an outage: while down, every request, the token
