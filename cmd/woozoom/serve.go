@@ -207,6 +207,10 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
 	}
 
+	if d == nil && cfg.zoomConfigured() {
+		wg.Go(func() { warnAboutMappings(workCtx, db, l.zc, log) })
+	}
+
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -238,6 +242,46 @@ func calendars(cfg Config, db *store.DB) func(context.Context, string) (string, 
 	}
 	c := &access.Calendars{Store: db, Reminders: cfg.Calendar.Reminders, Host: host}
 	return c.File
+}
+
+// warnAboutMappings reads every mapped meeting and webinar from Zoom once
+// at start and logs a warning for each that cannot take the attendees:
+// gone, registration off, or a host that is not Licensed.
+func warnAboutMappings(ctx context.Context, db *store.DB, zc *zoom.Client, log *slog.Logger) {
+	mappings, err := db.ActiveMappings(ctx)
+	if err != nil {
+		log.Warn("mappings not checked on Zoom", "err", err)
+		return
+	}
+	seen := map[rules.Target]bool{}
+	for _, m := range mappings {
+		if seen[m.Target] || !m.Target.OnZoom() || ctx.Err() != nil {
+			continue
+		}
+		seen[m.Target] = true
+		mt, err := zc.Meeting(ctx, m.Target)
+		switch {
+		case errors.Is(err, rules.ErrNotFound):
+			log.Warn("a mapped "+string(m.Target.Kind)+" does not exist on Zoom: map the product to the right one", "target", m.Target.String(), "product_id", m.ProductID)
+			continue
+		case err != nil:
+			if ctx.Err() == nil {
+				log.Warn("a mapped meeting could not be read from Zoom", "target", m.Target.String(), "err", err)
+			}
+			continue
+		case !mt.RegistrationOn():
+			log.Warn("a mapped "+string(m.Target.Kind)+" has registration off, so Zoom refuses every attendee: in Zoom set Registration to Required, or woozoom map add --fix",
+				"target", m.Target.String(), "topic", mt.Topic, "product_id", m.ProductID)
+			continue
+		}
+		if mt.HostID == "" {
+			continue
+		}
+		if host, err := zc.User(ctx, mt.HostID); err == nil && !host.Licensed() {
+			log.Warn("the host of a mapped "+string(m.Target.Kind)+" is not Licensed, so Zoom refuses registration: license the host or move the meeting",
+				"target", m.Target.String(), "host", host.Email, "type", host.TypeName())
+		}
+	}
 }
 
 // consoleActions are what the web console may ask of this process.

@@ -55,3 +55,23 @@ func TestMapAddChecksTheMeeting(t *testing.T) {
 		t.Error("zoom users printed the client secret")
 	}
 }
+
+// Mappings in config.yaml are read from Zoom at start: a warning for each
+// that cannot take attendees.
+func TestStartWarnsAboutBadMappings(t *testing.T) {
+	e := startE2E(t)
+	off := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Open day", HostEmail: "host@shop.example", Duration: 60, ApprovalType: 2})
+	gone := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Gone", HostEmail: "host@shop.example", Duration: 60})
+	e.zoom.DeleteMeeting(gone)
+	e.serveWith(func(cfg string) string {
+		return strings.Replace(cfg, "events:\n", fmt.Sprintf("events:\n  - product_id: 30\n    meeting_id: %d\n  - product_id: 31\n    meeting_id: %d\n", off, gone), 1)
+	})
+	e.eventually("both warned about", func() bool {
+		logs := e.logs.String()
+		return strings.Contains(logs, fmt.Sprintf("has registration off, so Zoom refuses every attendee: in Zoom set Registration to Required, or woozoom map add --fix\" target=\"meeting %d\"", off)) &&
+			strings.Contains(logs, fmt.Sprintf("does not exist on Zoom: map the product to the right one\" target=\"meeting %d\"", gone))
+	})
+	if strings.Contains(e.logs.String(), fmt.Sprintf("target=\"meeting %d\"", e.meeting)) {
+		t.Error("a working meeting was warned about")
+	}
+}
