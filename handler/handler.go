@@ -133,9 +133,15 @@ func (h *Handler) webhook(c echo.Context) error {
 	if strings.HasPrefix(topic, "order.") {
 		d.OrderID = woo.ResourceID(body)
 	}
-	id, isNew, err := h.store.RecordDelivery(r.Context(), d)
+	return h.record(c, d, topic)
+}
+
+// store_ stores a verified delivery, wakes the worker for a new one, and
+// answers only after the commit; metric counts it under label.
+func (h *Handler) record(c echo.Context, d rules.Delivery, label string) error {
+	id, isNew, err := h.store.RecordDelivery(c.Request().Context(), d)
 	if err != nil {
-		h.count(topic, "error")
+		h.count(label, "error")
 		return err
 	}
 	if isNew && h.cfg.Stored != nil {
@@ -145,8 +151,8 @@ func (h *Handler) webhook(c echo.Context) error {
 	if !isNew {
 		status = "duplicate"
 	}
-	h.count(topic, status)
-	h.log.Info("webhook stored", "delivery", id, "topic", topic, "order_id", d.OrderID, "new", isNew)
+	h.count(label, status)
+	h.log.Info("delivery stored", "delivery", id, "topic", d.Topic, "order_id", d.OrderID, "new", isNew)
 	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
 }
 

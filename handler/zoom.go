@@ -47,19 +47,5 @@ func (h *Handler) zoomWebhook(c echo.Context) error {
 	} else {
 		d.DeliveryID = "zoom-unreadable-" + r.Header.Get(zoom.HeaderTimestamp)
 	}
-	id, isNew, err := h.store.RecordDelivery(r.Context(), d)
-	if err != nil {
-		h.count("zoom", "error")
-		return err
-	}
-	if isNew && h.cfg.Stored != nil {
-		h.cfg.Stored()
-	}
-	status := "accepted"
-	if !isNew {
-		status = "duplicate"
-	}
-	h.count(strings.TrimPrefix(d.Topic, ZoomTopicPrefix), status)
-	h.log.Info("Zoom event stored", "delivery", id, "event", d.Topic, "new", isNew)
-	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
+	return h.record(c, d, strings.TrimPrefix(d.Topic, ZoomTopicPrefix))
 }

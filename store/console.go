@@ -79,22 +79,7 @@ func (d *DB) FindOrders(ctx context.Context, q string, limit int) ([]OrderSummar
 
 // JobsOfOrder returns an order's jobs, newest first.
 func (d *DB) JobsOfOrder(ctx context.Context, orderID int64) ([]rules.Job, error) {
-	rows, err := d.db.QueryContext(ctx, `
-		SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery
-		WHERE j.order_id = ? ORDER BY j.id DESC LIMIT 200`, orderID)
-	if err != nil {
-		return nil, fmt.Errorf("jobs of order %d: %w", orderID, err)
-	}
-	defer rows.Close()
-	var out []rules.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("jobs of order %d: %w", orderID, err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return d.queryJobs(ctx, fmt.Sprintf("jobs of order %d", orderID), `WHERE j.order_id = ? ORDER BY j.id DESC LIMIT 200`, orderID)
 }
 
 // SeatCounts counts what Zoom holds on each meeting or webinar, by status.

@@ -121,23 +121,8 @@ func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orde
 // DueJobsOfOrder returns the order's other queued jobs that are due, oldest
 // first, at most limit: their views may be folded into a running job's.
 func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error) {
-	rows, err := d.db.QueryContext(ctx, `
-		SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery
-		WHERE j.order_id = ? AND j.state = 'queued' AND j.run_at <= ? AND j.id != ?
-		ORDER BY j.id LIMIT ?`, orderID, d.now(), except, limit)
-	if err != nil {
-		return nil, fmt.Errorf("due jobs of order %d: %w", orderID, err)
-	}
-	defer rows.Close()
-	var out []rules.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("due jobs of order %d: %w", orderID, err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return d.queryJobs(ctx, fmt.Sprintf("due jobs of order %d", orderID),
+		`WHERE j.order_id = ? AND j.state = 'queued' AND j.run_at <= ? AND j.id != ? ORDER BY j.id LIMIT ?`, orderID, d.now(), except, limit)
 }
 
 // CompleteJob marks a running job done with a short result for the admin.
@@ -277,22 +262,28 @@ func (d *DB) WaitingJobs(ctx context.Context) ([]int64, error) {
 
 // Jobs lists jobs in a state ("" for all), newest first, at most limit.
 func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]rules.Job, error) {
-	rows, err := d.db.QueryContext(ctx, `
-		SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery
-		WHERE ? = '' OR j.state = ? ORDER BY j.id DESC LIMIT ?`, state, state, limit)
+	return d.queryJobs(ctx, "list jobs", `WHERE ? = '' OR j.state = ? ORDER BY j.id DESC LIMIT ?`, state, state, limit)
+}
+
+// queryJobs reads jobs with their topics; query follows FROM.
+func (d *DB) queryJobs(ctx context.Context, what, query string, args ...any) ([]rules.Job, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery `+query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list jobs: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []rules.Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list jobs: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		out = append(out, j)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // JobCounts returns the number of jobs in each state.
