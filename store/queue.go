@@ -121,8 +121,11 @@ func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orde
 // DueJobsOfOrder returns the order's other queued jobs that are due, oldest
 // first, at most limit: their views may be folded into a running job's.
 func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error) {
+	// By the order's index: during a flood SQLite would otherwise pick the
+	// (state, run_at) index and walk every queued job, for every job.
 	return d.queryJobs(ctx, fmt.Sprintf("due jobs of order %d", orderID),
-		`WHERE j.order_id = ? AND j.state = 'queued' AND j.run_at <= ? AND j.id != ? ORDER BY j.id LIMIT ?`, orderID, d.now(), except, limit)
+		`WHERE j.id IN (SELECT id FROM jobs INDEXED BY jobs_order WHERE order_id = ? AND state = 'queued' AND run_at <= ? AND id != ?)
+		ORDER BY j.id LIMIT ?`, orderID, d.now(), except, limit)
 }
 
 // CompleteJob marks a running job done with a short result for the admin.
