@@ -12,6 +12,9 @@ type Slot interface {
 	Yield()
 	// Busy says how many other jobs hold slots now: they may still join.
 	Busy() int
+	// Holding says the job still holds its slot and the worker goes on:
+	// the job may claim the next one as it completes.
+	Holding() bool
 }
 
 type slotKey struct{}
@@ -27,6 +30,15 @@ func Yield(ctx context.Context) {
 	if s, ok := ctx.Value(slotKey{}).(Slot); ok {
 		s.Yield()
 	}
+}
+
+// Holding reports whether the job holds a worker slot that may take the
+// next job; false outside a worker.
+func Holding(ctx context.Context) bool {
+	if s, ok := ctx.Value(slotKey{}).(Slot); ok {
+		return s.Holding()
+	}
+	return false
 }
 
 // Busy says how many other jobs are being worked and may still join a call;

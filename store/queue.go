@@ -62,26 +62,8 @@ func scanJob(row interface{ Scan(...any) error }) (rules.Job, error) {
 // running, marks it running under a lease, and counts the attempt. ok is
 // false when nothing is due.
 func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, ok bool, err error) {
-	now := d.now()
 	err = d.tx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `
-			UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
-			WHERE id = (
-				SELECT j.id FROM jobs j
-				WHERE j.state = 'queued' AND j.run_at <= ?
-				  AND (j.order_id IS NULL OR NOT EXISTS (
-				      SELECT 1 FROM jobs r WHERE r.order_id = j.order_id AND r.state = 'running'))
-				ORDER BY j.run_at, j.id LIMIT 1)
-			RETURNING id`, now+lease.Milliseconds(), now, now).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		job, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery WHERE j.id = ?`, id))
-		ok = err == nil
+		job, ok, err = d.claimIn(ctx, tx, lease)
 		return err
 	})
 	if err != nil {
@@ -90,32 +72,73 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, 
 	return job, ok, nil
 }
 
+func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rules.Job, bool, error) {
+	now := d.now()
+	var id int64
+	err := tx.QueryRowContext(ctx, `
+		UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+		WHERE id = (
+			SELECT j.id FROM jobs j
+			WHERE j.state = 'queued' AND j.run_at <= ?
+			  AND (j.order_id IS NULL OR NOT EXISTS (
+			      SELECT 1 FROM jobs r WHERE r.order_id = j.order_id AND r.state = 'running'))
+			ORDER BY j.run_at, j.id LIMIT 1)
+		RETURNING id`, now+lease.Milliseconds(), now, now).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rules.Job{}, false, nil
+	}
+	if err != nil {
+		return rules.Job{}, false, err
+	}
+	job, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery WHERE j.id = ?`, id))
+	return job, err == nil, err
+}
+
 // CompleteOrderJob marks a running job done, records the view of its order
 // that it applied (if st is set), and marks done the queued jobs of the
 // same order whose views it folded into its own, in one transaction: a
 // crash before it leaves all of them to run again.
 func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error {
-	now := d.now()
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if st != nil {
-			if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
-				return err
-			}
-		}
-		for _, f := range folded {
-			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, last_error = '', result = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND order_id = ?`,
-				rules.JobDone, now, fmt.Sprintf("folded into job %d, which applied the newest view of the order", id), now, f, orderID); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', result = ?, updated_at = ? WHERE id = ?`,
-			rules.JobDone, now, result, now, id)
-		return err
-	})
+	err := d.tx(ctx, func(tx *sql.Tx) error { return d.completeIn(ctx, tx, id, result, orderID, st, folded) })
 	if err != nil {
 		return fmt.Errorf("complete job %d of order %d: %w", id, orderID, err)
 	}
 	return nil
+}
+
+// CompleteAndClaim completes a job as CompleteOrderJob does and claims the
+// next due job in the same transaction: one commit instead of two, and
+// the worker's commits compete with the webhooks' for the disk.
+func (d *DB) CompleteAndClaim(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64, lease time.Duration) (next rules.Job, ok bool, err error) {
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		if err := d.completeIn(ctx, tx, id, result, orderID, st, folded); err != nil {
+			return err
+		}
+		next, ok, err = d.claimIn(ctx, tx, lease)
+		return err
+	})
+	if err != nil {
+		return rules.Job{}, false, fmt.Errorf("complete job %d and claim the next: %w", id, err)
+	}
+	return next, ok, nil
+}
+
+func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error {
+	now := d.now()
+	if st != nil {
+		if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
+			return err
+		}
+	}
+	for _, f := range folded {
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, last_error = '', result = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND order_id = ?`,
+			rules.JobDone, now, fmt.Sprintf("folded into job %d, which applied the newest view of the order", id), now, f, orderID); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', result = ?, updated_at = ? WHERE id = ?`,
+		rules.JobDone, now, result, now, id)
+	return err
 }
 
 // DueJobsOfOrder returns the order's other queued jobs that are due, oldest

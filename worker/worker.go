@@ -23,6 +23,7 @@ type Store interface {
 	ClaimJob(ctx context.Context, lease time.Duration) (rules.Job, bool, error)
 	CompleteJob(ctx context.Context, id int64, result string) error
 	CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error
+	CompleteAndClaim(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64, lease time.Duration) (rules.Job, bool, error)
 	DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error)
 	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
 	FailJob(ctx context.Context, id int64, reason string) error
@@ -245,7 +246,7 @@ func (w *Worker) loop(stop, work context.Context, slots chan struct{}, poll bool
 			return
 		}
 		w.busy.Add(1)
-		sl := &slot{w: w}
+		sl := &slot{w: w, stop: stop.Done()}
 		sl.release = sync.OnceFunc(func() { sl.yielded.Store(true); w.busy.Add(-1); <-slots })
 		ran, err := w.RunOne(rules.WithSlot(work, sl))
 		sl.release()
@@ -270,8 +271,19 @@ func (w *Worker) loop(stop, work context.Context, slots chan struct{}, poll bool
 // slot is a job's hold on a worker slot (rules.Slot).
 type slot struct {
 	w       *Worker
+	stop    <-chan struct{}
 	release func()
 	yielded atomic.Bool
+}
+
+// Holding: the slot is not given up and the worker is not stopping.
+func (s *slot) Holding() bool {
+	select {
+	case <-s.stop:
+		return false
+	default:
+		return !s.yielded.Load()
+	}
 }
 
 func (s *slot) Yield() { s.release(); s.w.Wake() }
@@ -286,14 +298,22 @@ func (s *slot) Busy() int {
 }
 
 // RunOne claims and runs one due job; ran is false when none was due.
+// Inside the worker's loop (holding a slot) a job that succeeds claims the
+// next one as it completes, and that one runs too.
 func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	job, ok, err := w.store.ClaimJob(ctx, w.cfg.Lease)
-	if err != nil || !ok {
-		return false, err
+	for err == nil && ok {
+		// More may be due: an idle loop looks too, so a burst of deliveries
+		// is worked by every slot, not by the one loop a single wake reached.
+		w.Wake()
+		ran = true
+		job, ok, err = w.run(ctx, job)
 	}
-	// More may be due: an idle loop looks too, so a burst of deliveries is
-	// worked by every slot, not by the one loop a single wake reached.
-	w.Wake()
+	return ran, err
+}
+
+// run runs a claimed job; next is the job claimed with its completion.
+func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNext bool, err error) {
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
 	ctx = rules.WithJob(ctx, rules.JobRef{JobID: job.ID, OrderID: job.OrderID})
 	stopBeat := w.heartbeat(ctx, job.ID, log)
@@ -305,13 +325,16 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 	switch {
 	case err == nil:
 		log.Info("job done", "result", result)
-		if fin.state != nil || len(fin.folded) > 0 {
-			return true, w.store.CompleteOrderJob(done, job.ID, result, job.OrderID, fin.state, fin.folded)
+		if rules.Holding(ctx) && ctx.Err() == nil {
+			return w.store.CompleteAndClaim(done, job.ID, result, job.OrderID, fin.state, fin.folded, w.cfg.Lease)
 		}
-		return true, w.store.CompleteJob(done, job.ID, result)
+		if fin.state != nil || len(fin.folded) > 0 {
+			return next, false, w.store.CompleteOrderJob(done, job.ID, result, job.OrderID, fin.state, fin.folded)
+		}
+		return next, false, w.store.CompleteJob(done, job.ID, result)
 	case ctx.Err() != nil:
 		log.Info("job handed back at shutdown")
-		return true, w.store.ReleaseJob(done, job.ID)
+		return next, false, w.store.ReleaseJob(done, job.ID)
 	case errors.Is(err, rules.ErrUnavailable):
 		// The job keeps its place and its tries; the circuit says when to
 		// come back, and wakes it sooner when the service answers again.
@@ -320,7 +343,7 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 			at = w.now().Add(time.Second)
 		}
 		log.Debug("job waits for the service to answer", "err", err, "retry_at", at)
-		return true, w.store.PostponeJob(done, job.ID, at, UnavailablePrefix+err.Error())
+		return next, false, w.store.PostponeJob(done, job.ID, at, UnavailablePrefix+err.Error())
 	case rules.Retryable(err):
 		at := w.now().Add(BackoffWith(w.cfg.RetryBase, w.cfg.RetryMax, job.Attempts, jitter()))
 		if t, ok := rules.RetryAt(err); ok && t.After(at) {
@@ -333,13 +356,13 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 				w.cfg.Health.Problem(serviceOf(err), rules.Reason(err))
 			}
 			log.Debug("job waits for credentials or trust to be fixed", "err", err, "retry_at", at)
-			return true, w.store.RetryJob(done, job.ID, at, CredentialsPrefix+err.Error())
+			return next, false, w.store.RetryJob(done, job.ID, at, CredentialsPrefix+err.Error())
 		}
 		log.Warn("job will be retried", "err", err, "retry_at", at)
-		return true, w.store.RetryJob(done, job.ID, at, err.Error())
+		return next, false, w.store.RetryJob(done, job.ID, at, err.Error())
 	default:
 		log.Error("job parked: it needs a person", "err", err)
-		return true, w.store.FailJob(done, job.ID, err.Error())
+		return next, false, w.store.FailJob(done, job.ID, err.Error())
 	}
 }
 
