@@ -16,6 +16,7 @@ import (
 
 	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
+	"golang.org/x/sync/singleflight"
 )
 
 // Store is what the worker needs of the store.
@@ -127,7 +128,9 @@ type Worker struct {
 	active atomic.Bool
 	// templates render notes and meta text.
 	templates *access.Templates
-	busy      atomic.Int64 // jobs holding slots
+	// detailsOnce shares one Zoom read of a meeting's details.
+	detailsOnce singleflight.Group
+	busy        atomic.Int64 // jobs holding slots
 }
 
 // Running reports whether Run is working the queue.

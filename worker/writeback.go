@@ -299,10 +299,22 @@ func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetai
 	if err != nil || ok {
 		return d, err
 	}
-	if d, err = w.zoom.Details(ctx, t); err != nil {
-		return d, err
+	// Jobs that miss the cache at once (a flood's first jobs) share one
+	// read; a job that is cancelled stops waiting for it.
+	ch := w.detailsOnce.DoChan(t.String(), func() (any, error) {
+		d, err := w.zoom.Details(context.WithoutCancel(ctx), t)
+		if err != nil {
+			return d, err
+		}
+		return d, w.store.SaveTargetDetails(context.WithoutCancel(ctx), d)
+	})
+	select {
+	case r := <-ch:
+		d, _ = r.Val.(rules.TargetDetails)
+		return d, r.Err
+	case <-ctx.Done():
+		return d, ctx.Err()
 	}
-	return d, w.store.SaveTargetDetails(ctx, d)
 }
 
 // writeMeta writes the entries and their text to the order unless both
