@@ -423,42 +423,23 @@ func verifyMapping(ctx context.Context, cfg configFunc, t rules.Target, fix bool
 		return nil
 	}
 	zc := zoomClient(c, newLogger(c, io.Discard))
-	m, err := zc.Meeting(ctx, t)
-	switch {
-	case errors.Is(err, rules.ErrNotFound):
-		return fmt.Errorf("no %s %d on Zoom (deleted, or a typo): check the id in Zoom", t.Kind, t.ID)
-	case err != nil:
-		return fmt.Errorf("read %s from Zoom: %w", t, err)
+	m, err := inspectTarget(ctx, zc, t)
+	if m.Topic != "" || m.HostEmail != "" {
+		fmt.Fprintln(out, describeTarget(t, m))
 	}
-	start := "no fixed time"
-	if !m.StartTime.IsZero() {
-		start = m.StartTime.UTC().Format("2006-01-02 15:04 UTC")
-	}
-	registration := "required, automatic approval"
-	switch m.ApprovalType {
-	case 1:
-		registration = "required, manual approval (woozoom approves paid attendees itself)"
-	case 2:
-		registration = "off"
-	}
-	fmt.Fprintf(out, "%s: %q, %s, host %s, registration %s\n", t, m.Topic, start, orDash(m.HostEmail), registration)
-	if !m.RegistrationOn() {
-		if !fix {
+	if !errors.Is(err, errRegistrationOff) || !fix {
+		if errors.Is(err, errRegistrationOff) {
 			return fmt.Errorf("%s has registration off, so Zoom refuses every attendee: in Zoom, edit it and set Registration to Required, or run this again with --fix to turn it on with automatic approval", t)
 		}
-		if err := zc.EnableRegistration(ctx, t); err != nil {
-			return fmt.Errorf("turn on registration: %w", err)
-		}
-		fmt.Fprintf(out, "%s: registration turned on (required, automatic approval)\n", t)
+		return err
 	}
-	if m.HostID != "" {
-		host, err := zc.User(ctx, m.HostID)
-		switch {
-		case err != nil:
-			fmt.Fprintf(out, "host not checked: %v\n", err)
-		case !host.Licensed():
-			return fmt.Errorf("the host of %s, %s, is a %s user: Zoom allows registration only on meetings of Licensed users; give the host a license (User Management > Users) or move the %s to a licensed host (woozoom zoom users lists them)", t, host.Email, host.TypeName(), t.Kind)
-		}
+	if err := zc.EnableRegistration(ctx, t); err != nil {
+		return fmt.Errorf("turn on registration: %w", err)
+	}
+	fmt.Fprintf(out, "%s: registration turned on (required, automatic approval)\n", t)
+	// The host still has to be able to take registrations.
+	if _, err := inspectTarget(ctx, zc, t); err != nil {
+		return err
 	}
 	return nil
 }

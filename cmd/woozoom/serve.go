@@ -259,27 +259,8 @@ func warnAboutMappings(ctx context.Context, db *store.DB, zc *zoom.Client, log *
 			continue
 		}
 		seen[m.Target] = true
-		mt, err := zc.Meeting(ctx, m.Target)
-		switch {
-		case errors.Is(err, rules.ErrNotFound):
-			log.Warn("a mapped "+string(m.Target.Kind)+" does not exist on Zoom: map the product to the right one", "target", m.Target.String(), "product_id", m.ProductID)
-			continue
-		case err != nil:
-			if ctx.Err() == nil {
-				log.Warn("a mapped meeting could not be read from Zoom", "target", m.Target.String(), "err", err)
-			}
-			continue
-		case !mt.RegistrationOn():
-			log.Warn("a mapped "+string(m.Target.Kind)+" has registration off, so Zoom refuses every attendee: in Zoom set Registration to Required, or woozoom map add --fix",
-				"target", m.Target.String(), "topic", mt.Topic, "product_id", m.ProductID)
-			continue
-		}
-		if mt.HostID == "" {
-			continue
-		}
-		if host, err := zc.User(ctx, mt.HostID); err == nil && !host.Licensed() {
-			log.Warn("the host of a mapped "+string(m.Target.Kind)+" is not Licensed, so Zoom refuses registration: license the host or move the meeting",
-				"target", m.Target.String(), "host", host.Email, "type", host.TypeName())
+		if _, err := inspectTarget(ctx, zc, m.Target); err != nil && ctx.Err() == nil {
+			log.Warn("a mapped "+string(m.Target.Kind)+" cannot take attendees", "product_id", m.ProductID, "problem", err.Error())
 		}
 	}
 }
@@ -313,28 +294,14 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 // registrations cannot be made on it; what it read is kept for the
 // write-back and the console's Events page.
 func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Target) (string, error) {
-	m, err := zc.Meeting(ctx, t)
-	if err == nil {
-		if serr := db.SaveTargetDetails(ctx, m.TargetDetails); serr != nil {
-			return "", serr
-		}
+	m, err := inspectTarget(ctx, zc, t)
+	if err != nil {
+		return "", err
 	}
-	switch {
-	case errors.Is(err, rules.ErrNotFound):
-		return "", fmt.Errorf("no %s with this id on Zoom (deleted, or a typo)", t.Kind)
-	case err != nil:
-		return "", fmt.Errorf("read it from Zoom: %w", err)
-	case !m.RegistrationOn():
-		return "", fmt.Errorf("%q has registration off: in Zoom, edit it and set Registration to Required (automatic approval is simplest)", m.Topic)
+	if err := db.SaveTargetDetails(ctx, m.TargetDetails); err != nil {
+		return "", err
 	}
-	what := fmt.Sprintf("%q", m.Topic)
-	if !m.StartTime.IsZero() {
-		what += " at " + m.StartTime.UTC().Format("2006-01-02 15:04 UTC")
-	}
-	if m.HostEmail != "" {
-		what += ", host " + m.HostEmail
-	}
-	return what, nil
+	return describeTarget(t, m), nil
 }
 
 // legacyCredentialErrors are parts of the errors with which older versions

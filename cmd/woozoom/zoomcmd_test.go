@@ -68,10 +68,10 @@ func TestStartWarnsAboutBadMappings(t *testing.T) {
 	})
 	e.eventually("both warned about", func() bool {
 		logs := e.logs.String()
-		return strings.Contains(logs, fmt.Sprintf("has registration off, so Zoom refuses every attendee: in Zoom set Registration to Required, or woozoom map add --fix\" target=\"meeting %d\"", off)) &&
-			strings.Contains(logs, fmt.Sprintf("does not exist on Zoom: map the product to the right one\" target=\"meeting %d\"", gone))
+		return strings.Contains(logs, fmt.Sprintf(`cannot take attendees" product_id=30 problem="meeting %d \"Open day\" has registration off`, off)) &&
+			strings.Contains(logs, fmt.Sprintf(`cannot take attendees" product_id=31 problem="no meeting %d on Zoom`, gone))
 	})
-	if strings.Contains(e.logs.String(), fmt.Sprintf("target=\"meeting %d\"", e.meeting)) {
+	if strings.Contains(e.logs.String(), "cannot take attendees\" product_id=10 ") {
 		t.Error("a working meeting was warned about")
 	}
 }
