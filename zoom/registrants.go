@@ -225,6 +225,11 @@ func (c *Client) Meeting(ctx context.Context, t rules.Target) (Meeting, error) {
 	if err := c.do(ctx, call{op: "get " + t.String(), cat: light, method: http.MethodGet, path: path, result: &d}); err != nil {
 		return Meeting{}, err
 	}
+	return d.meeting(t), nil
+}
+
+// meeting is what woozoom keeps of a meeting Zoom described.
+func (d details) meeting(t rules.Target) Meeting {
 	m := Meeting{
 		TargetDetails: rules.TargetDetails{Target: t, Topic: d.Topic, Duration: d.Duration, Timezone: d.Timezone,
 			Passcode: d.Password, JoinURL: d.JoinURL},
@@ -241,7 +246,7 @@ func (c *Client) Meeting(ctx context.Context, t rules.Target) (Meeting, error) {
 			m.Occurrences = append(m.Occurrences, st.UTC())
 		}
 	}
-	return m, nil
+	return m
 }
 
 // User is an account user, as woozoom needs to know a host.

@@ -121,6 +121,8 @@ type Fake struct {
 	tokenScopes     map[string][]string
 	hookURL         string // where events go (SetWebhook)
 	hookSecret      string
+	hostDaily       map[string]int // day|host|id -> meeting creates and updates
+	remindedDeletes map[int64]bool // deleted with cancel_meeting_reminder=true
 }
 
 type fault struct {
@@ -142,6 +144,7 @@ func New(creds Credentials, limits Limits) *Fake {
 		tokens: map[string]time.Time{}, targets: map[int64]*target{}, nextID: 81234567890,
 		window: map[string]int{}, addCount: map[string]int{}, statCount: map[string]int{},
 		pages: map[string]pageState{}, users: map[string]*User{}, scopes: AllScopes, tokenScopes: map[string][]string{},
+		hostDaily: map[string]int{}, remindedDeletes: map[int64]bool{},
 	}
 }
 
@@ -484,6 +487,16 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && reUsers.MatchString(r.URL.Path):
 		if f.paced(w, "Medium") && f.needScope(w, r, "user:read:list_users:admin") {
 			f.listUsers(w, r)
+		}
+	case r.Method == http.MethodPost && reCreate.MatchString(r.URL.Path):
+		m = reCreate.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Medium") && f.needScope(w, r, strings.TrimSuffix(m[2], "s")+":write:"+strings.TrimSuffix(m[2], "s")+":admin") {
+			f.createTarget(w, r, m[1], m[2])
+		}
+	case r.Method == http.MethodDelete && reTarget.MatchString(r.URL.Path):
+		m = reTarget.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") && f.needScope(w, r, noun()+":delete:"+noun()+":admin") {
+			f.deleteTarget(w, r, m[1], m[2])
 		}
 	case r.Method == http.MethodPatch && reTarget.MatchString(r.URL.Path):
 		m = reTarget.FindStringSubmatch(r.URL.Path)
@@ -971,6 +984,7 @@ var AllScopes = []string{
 	"webinar:read:webinar:admin", "webinar:write:registrant:admin", "webinar:read:list_registrants:admin",
 	"webinar:read:registrant:admin", "webinar:update:registrant_status:admin",
 	"meeting:update:meeting:admin", "webinar:update:webinar:admin",
+	"meeting:write:meeting:admin", "webinar:write:webinar:admin", "meeting:delete:meeting:admin", "webinar:delete:webinar:admin",
 }
 
 // SetScopes sets the scopes of tokens minted from now on (an app whose
@@ -1128,9 +1142,16 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 	if t == nil {
 		return
 	}
+	if !f.hostUsedLocked(w, f.hostLocked(t.spec.HostEmail).ID) {
+		return
+	}
 	if body.Settings != nil && body.Settings.ApprovalType != nil {
 		if a := *body.Settings.ApprovalType; a < 0 || a > 2 {
 			writeError(w, http.StatusBadRequest, 300, "Invalid field: approval_type.")
+			return
+		}
+		if *body.Settings.ApprovalType != 2 && f.hostLocked(t.spec.HostEmail).Type != 2 {
+			writeError(w, http.StatusBadRequest, 3000, "Registration cannot be enabled for a basic user.")
 			return
 		}
 		t.spec.ApprovalType = *body.Settings.ApprovalType

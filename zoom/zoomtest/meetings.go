@@ -1,0 +1,208 @@
+package zoomtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var (
+	reCreate = regexp.MustCompile(`^/v2/users/([^/]+)/(meetings|webinars)$`)
+)
+
+// HostDailyLimit is how many meeting creates and updates Zoom allows one
+// host user a day (UTC).
+const HostDailyLimit = 100
+
+// hostUsedLocked counts a create or update against the host's daily limit;
+// false (and the answer written) when it is spent.
+func (f *Fake) hostUsedLocked(w http.ResponseWriter, hostID string) bool {
+	key := f.Now().UTC().Format("2006-01-02") + "|host|" + hostID
+	if f.hostDaily[key] >= HostDailyLimit {
+		w.Header().Set("X-RateLimit-Type", "Daily-limit")
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(HostDailyLimit))
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		writeError(w, http.StatusTooManyRequests, 429, fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", HostDailyLimit))
+		return false
+	}
+	f.hostDaily[key]++
+	return true
+}
+
+// HostUsedToday says how many creates and updates a host (by email) made
+// today.
+func (f *Fake) HostUsedToday(email string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, u := range f.users {
+		if strings.EqualFold(u.Email, email) {
+			return f.hostDaily[f.Now().UTC().Format("2006-01-02")+"|host|"+u.ID]
+		}
+	}
+	return 0
+}
+
+// Meeting returns a meeting's or webinar's spec as the fake holds it.
+func (f *Fake) Meeting(id int64) (Meeting, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.targets[id]
+	if !ok {
+		return Meeting{}, false
+	}
+	return t.spec, true
+}
+
+// DeletedWithReminder says whether a meeting was deleted with
+// cancel_meeting_reminder=true (Zoom emails its registrants).
+func (f *Fake) DeletedWithReminder(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.remindedDeletes[id]
+}
+
+// createTarget answers POST /users/{userId}/meetings and /webinars.
+func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind string) {
+	var body struct {
+		Topic      string `json:"topic"`
+		Type       *int   `json:"type"`
+		StartTime  string `json:"start_time"`
+		Duration   int    `json:"duration"`
+		Timezone   string `json:"timezone"`
+		Password   string `json:"password"`
+		Recurrence *struct {
+			Type           int    `json:"type"`
+			RepeatInterval int    `json:"repeat_interval"`
+			WeeklyDays     string `json:"weekly_days"`
+			EndTimes       int    `json:"end_times"`
+		} `json:"recurrence"`
+		Settings struct {
+			ApprovalType *int `json:"approval_type"`
+		} `json:"settings"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var host *User
+	for _, u := range f.users {
+		if u.ID == userID || strings.EqualFold(u.Email, userID) {
+			host = u
+		}
+	}
+	if host == nil {
+		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", userID))
+		return
+	}
+	typ := 2
+	if kind == "webinars" {
+		typ = 5
+	}
+	if body.Type != nil {
+		typ = *body.Type
+	}
+	approval := 2
+	if body.Settings.ApprovalType != nil {
+		approval = *body.Settings.ApprovalType
+	}
+	if approval < 0 || approval > 2 {
+		writeError(w, http.StatusBadRequest, 300, "Invalid field: approval_type.")
+		return
+	}
+	if approval != 2 && host.Type != 2 {
+		writeError(w, http.StatusBadRequest, 3000, "Registration cannot be enabled for a basic user.")
+		return
+	}
+	if len(body.Password) > 10 {
+		writeError(w, http.StatusBadRequest, 300, "Password must be less than or equal to 10 characters.")
+		return
+	}
+	spec := Meeting{Webinar: kind == "webinars", Topic: body.Topic, HostEmail: host.Email, Duration: body.Duration,
+		Timezone: body.Timezone, Password: body.Password, ApprovalType: approval}
+	if body.StartTime != "" {
+		st, err := parseZoomTime(body.StartTime, body.Timezone)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: start_time.")
+			return
+		}
+		spec.StartTime = st
+	}
+	if typ == 8 || typ == 9 {
+		rec := body.Recurrence
+		if rec == nil || spec.StartTime.IsZero() {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
+			return
+		}
+		step := map[int]time.Duration{1: 24 * time.Hour, 2: 7 * 24 * time.Hour}[rec.Type]
+		if step == 0 || rec.EndTimes < 1 || rec.EndTimes > 60 || rec.RepeatInterval < 0 {
+			writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
+			return
+		}
+		step *= time.Duration(max(rec.RepeatInterval, 1))
+		for i := range min(rec.EndTimes, 50) {
+			spec.Occurrences = append(spec.Occurrences, spec.StartTime.Add(time.Duration(i)*step))
+		}
+	}
+	if !f.hostUsedLocked(w, host.ID) {
+		return
+	}
+	f.nextID += 1234567
+	t := &target{id: f.nextID, spec: spec, byEmail: map[string]*Registrant{}}
+	f.targets[t.id] = t
+	resp := map[string]any{"id": t.id, "uuid": fmt.Sprintf("uuid%d==", t.id), "host_id": host.ID, "host_email": host.Email,
+		"topic": spec.Topic, "type": typ, "duration": spec.Duration, "timezone": spec.Timezone, "password": spec.Password,
+		"created_at": f.Now().UTC().Format(time.RFC3339), "join_url": fmt.Sprintf("%s/j/%d?pwd=%s", joinHost, t.id, randomString(12)),
+		"settings": map[string]any{"approval_type": approval}}
+	if !spec.StartTime.IsZero() {
+		resp["start_time"] = spec.StartTime.UTC().Format(time.RFC3339)
+	}
+	if approval != 2 {
+		resp["registration_url"] = fmt.Sprintf("%s/meeting/register/%s", joinHost, randomString(16))
+	}
+	if len(spec.Occurrences) > 0 {
+		var list []map[string]any
+		for _, st := range spec.Occurrences {
+			list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": spec.Duration, "status": "available"})
+		}
+		resp["occurrences"] = list
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// parseZoomTime reads Zoom's start_time: with Z it is UTC, without it is
+// local to timezone.
+func parseZoomTime(s, tz string) (time.Time, error) {
+	if strings.HasSuffix(s, "Z") {
+		return time.Parse(time.RFC3339, s)
+	}
+	loc := time.UTC
+	if tz != "" {
+		l, err := time.LoadLocation(tz)
+		if err != nil {
+			return time.Time{}, err
+		}
+		loc = l
+	}
+	return time.ParseInLocation("2006-01-02T15:04:05", s, loc)
+}
+
+// deleteTarget answers DELETE of a meeting or webinar: 204.
+func (f *Fake) deleteTarget(w http.ResponseWriter, r *http.Request, kind, rawID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.lookup(w, kind, rawID)
+	if t == nil {
+		return
+	}
+	if r.URL.Query().Get("cancel_meeting_reminder") == "true" {
+		f.remindedDeletes[t.id] = true
+	}
+	delete(f.targets, t.id)
+	w.WriteHeader(http.StatusNoContent)
+}
