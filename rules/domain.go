@@ -245,3 +245,15 @@ type AppliedOrder struct {
 	Modified   time.Time
 	NoteDigest string
 }
+
+// Session is one day of an event.
+type Session struct {
+	Start, End time.Time
+}
+
+// Schedule is when a product's event takes place: one session, or one per
+// day of a multi-day event, in the event's time zone.
+type Schedule struct {
+	Sessions []Session
+	Timezone string
+}
