@@ -257,3 +257,14 @@ type Schedule struct {
 	Sessions []Session
 	Timezone string
 }
+
+// Product is the part of a WooCommerce product woozoom reads: its name,
+// status, stock and meta (where event plugins keep the dates).
+type Product struct {
+	ID       int64
+	Name     string
+	Status   string // publish, draft, private, pending, trash
+	Stock    *int   // nil unless the product manages stock
+	Meta     []Meta
+	Modified time.Time // date_modified_gmt
+}

@@ -292,3 +292,31 @@ type quietLogger struct{}
 func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Warnf(string, ...any)  {}
 func (quietLogger) Debugf(string, ...any) {}
+
+// Product reads a product.
+func (c *Client) Product(ctx context.Context, id int64) (rules.Product, error) {
+	var raw json.RawMessage
+	op := fmt.Sprintf("read product %d", id)
+	if err := c.do(ctx, op, http.MethodGet, fmt.Sprintf("/products/%d", id), nil, &raw); err != nil {
+		return rules.Product{}, err
+	}
+	p, err := ParseProduct(raw)
+	if err != nil {
+		return rules.Product{}, fmt.Errorf("%s: %w: %w", op, rules.ErrPermanent, err)
+	}
+	return p, nil
+}
+
+// UpdateProductMeta sets product meta keys as UpdateOrderMeta does for
+// orders (the first row with each key; null deletes). It fires
+// product.updated.
+func (c *Client) UpdateProductMeta(ctx context.Context, id int64, meta []rules.Meta) error {
+	rows := make([]metaUpdate, len(meta))
+	for i, m := range meta {
+		rows[i] = metaUpdate{Key: m.Key, Value: m.Value}
+		if len(m.Value) == 0 {
+			rows[i].Value = json.RawMessage("null")
+		}
+	}
+	return c.do(ctx, fmt.Sprintf("write meta of product %d", id), http.MethodPut, fmt.Sprintf("/products/%d", id), map[string]any{"meta_data": rows}, nil)
+}

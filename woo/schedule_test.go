@@ -1,12 +1,16 @@
 package woo_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/woo/wootest"
 )
 
 func meta(kv ...any) []rules.Meta {
@@ -130,5 +134,39 @@ func TestMetaKeySchedule(t *testing.T) {
 	}
 	if _, _, err := woo.MetaKeySchedule(meta("event_start", "2026-12-03T18:00:00Z", "event_end", "2026-12-03T17:00:00Z"), "event_start", "event_end", ""); err == nil {
 		t.Error("an end before the start accepted")
+	}
+}
+
+// A product is read over REST, its event schedule taken from its meta, and
+// woozoom's own meta written back to it.
+func TestClientReadsProductsAndWritesTheirMeta(t *testing.T) {
+	shop, client, _ := shopServer(t)
+	ctx := context.Background()
+	stock := 40
+	id := shop.CreateProduct(wootest.Product{Name: "Online guided tour", Stock: &stock, Meta: []wootest.Meta{
+		{Key: "WooCommerceEventsDateMySQLFormat", Value: "2026-12-03"}, {Key: "WooCommerceEventsHour", Value: "06"},
+		{Key: "WooCommerceEventsMinutes", Value: "00"}, {Key: "WooCommerceEventsPeriod", Value: "p.m."},
+		{Key: "WooCommerceEventsTimeZone", Value: "Europe/Berlin"},
+	}})
+	p, err := client.Product(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != id || p.Name != "Online guided tour" || p.Status != "publish" || p.Stock == nil || *p.Stock != 40 || p.Modified.IsZero() {
+		t.Errorf("product = %+v", p)
+	}
+	s, ok, err := woo.FooEventsSchedule(p.Meta, "UTC")
+	if err != nil || !ok || len(s.Sessions) != 1 || s.Sessions[0].Start.UTC().Hour() != 17 {
+		t.Errorf("schedule from the product's meta: %+v %v %v", s, ok, err)
+	}
+	value := json.RawMessage(`[{"day":1,"type":"meeting","id":"85746065123"}]`)
+	if err := client.UpdateProductMeta(ctx, id, []rules.Meta{{Key: "_woozoom_meetings", Value: value}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := shop.ProductMeta(id, "_woozoom_meetings"); !ok || fmt.Sprint(v) != "[map[day:1 id:85746065123 type:meeting]]" {
+		t.Errorf("product meta after the write: %v %v", v, ok)
+	}
+	if _, err := client.Product(ctx, id+999); !errors.Is(err, rules.ErrNotFound) {
+		t.Errorf("an unknown product: %v, want not found", err)
 	}
 }

@@ -116,6 +116,7 @@ type Shop struct {
 	nonces       map[string]int64 // OAuth 1.0a nonces seen, with their timestamp
 	pings        []Ping
 	webhookSaves int
+	products     map[int64]*Product
 }
 
 // FailNext makes the next n REST requests answer status (500, 503, ...).
@@ -572,6 +573,9 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case reNotes.MatchString(r.URL.Path):
 		id, _ := strconv.ParseInt(reNotes.FindStringSubmatch(r.URL.Path)[1], 10, 64)
 		s.restNotes(w, r, id)
+	case reProduct.MatchString(r.URL.Path):
+		id, _ := strconv.ParseInt(reProduct.FindStringSubmatch(r.URL.Path)[1], 10, 64)
+		s.restProduct(w, r, id)
 	case r.URL.Path == "/wp-json/wc/v3/webhooks" || reWebhook.MatchString(r.URL.Path):
 		s.restWebhooks(w, r)
 	default:
@@ -744,6 +748,11 @@ func (s *Shop) restUpdate(w http.ResponseWriter, r *http.Request, id int64) {
 // updated; with only a key the first row with the key is updated and other
 // rows with it deleted; a null value deletes. Scalars come back as strings.
 func (s *Shop) setMetaLocked(o *order, id int64, key string, v any) {
+	s.setMetaIn(&o.meta, id, key, v)
+}
+
+// setMetaIn applies those rules to a list of meta rows.
+func (s *Shop) setMetaIn(meta *[]Meta, id int64, key string, v any) {
 	switch x := v.(type) {
 	case float64:
 		v = strconv.FormatFloat(x, 'f', -1, 64)
@@ -751,12 +760,12 @@ func (s *Shop) setMetaLocked(o *order, id int64, key string, v any) {
 		v = map[bool]string{true: "1", false: ""}[x]
 	}
 	if id != 0 {
-		for i := range o.meta {
-			if o.meta[i].ID == id {
+		for i := range *meta {
+			if (*meta)[i].ID == id {
 				if v == nil {
-					o.meta = slices.Delete(o.meta, i, i+1)
+					*meta = slices.Delete(*meta, i, i+1)
 				} else {
-					o.meta[i].Value = v
+					(*meta)[i].Value = v
 				}
 				return
 			}
@@ -764,8 +773,8 @@ func (s *Shop) setMetaLocked(o *order, id int64, key string, v any) {
 		return
 	}
 	first := -1
-	kept := o.meta[:0]
-	for _, m := range o.meta {
+	kept := (*meta)[:0]
+	for _, m := range *meta {
 		if m.Key == key {
 			if first >= 0 {
 				continue
@@ -774,16 +783,16 @@ func (s *Shop) setMetaLocked(o *order, id int64, key string, v any) {
 		}
 		kept = append(kept, m)
 	}
-	o.meta = kept
+	*meta = kept
 	switch {
 	case v == nil && first >= 0:
-		o.meta = slices.Delete(o.meta, first, first+1)
+		*meta = slices.Delete(*meta, first, first+1)
 	case v == nil:
 	case first >= 0:
-		o.meta[first].Value = v
+		(*meta)[first].Value = v
 	default:
 		s.nextID++
-		o.meta = append(o.meta, Meta{ID: s.nextID, Key: key, Value: v})
+		*meta = append(*meta, Meta{ID: s.nextID, Key: key, Value: v})
 	}
 }
 
