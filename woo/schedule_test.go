@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,5 +172,50 @@ func TestClientReadsProductsAndWritesTheirMeta(t *testing.T) {
 	}
 	if _, err := client.Product(ctx, id+999); !errors.Is(err, rules.ErrNotFound) {
 		t.Errorf("an unknown product: %v, want not found", err)
+	}
+}
+
+// The fake shop delivers product webhooks as WooCommerce does: signed, the
+// product as it is when the queue runs, and only its id once it is trashed.
+func TestShopDeliversProductWebhooks(t *testing.T) {
+	type got struct {
+		topic string
+		body  []byte
+		sigOK bool
+	}
+	var mu sync.Mutex
+	var received []got
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		received = append(received, got{r.Header.Get(woo.HeaderTopic), body, woo.Verify(body, r.Header.Get(woo.HeaderSignature), "whsec-products")})
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	shop := wootest.NewShop("ck", "cs")
+	shop.AddWebhook(srv.URL, "whsec-products", "product.created", "product.updated", "product.deleted")
+	id := shop.CreateProduct(wootest.Product{Name: "Tour", Meta: []wootest.Meta{{Key: "WooCommerceEventsDateMySQLFormat", Value: "2026-12-03"}}})
+	shop.SetProduct(id, func(p *wootest.Product) { p.Name = "Tour (new date)" })
+	shop.Flush()
+	shop.SetProduct(id, func(p *wootest.Product) { p.Status = "trash" })
+	shop.Flush()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(received) != 3 {
+		t.Fatalf("%d deliveries, want created, updated, deleted", len(received))
+	}
+	for i, want := range []string{"product.created", "product.updated", "product.deleted"} {
+		g := received[i]
+		if g.topic != want || !g.sigOK || woo.ResourceID(g.body) != id {
+			t.Errorf("delivery %d: topic %s, signature ok %v, id %d", i, g.topic, g.sigOK, woo.ResourceID(g.body))
+		}
+	}
+	p, err := woo.ParseProduct(received[1].body)
+	if err != nil || p.Name != "Tour (new date)" || len(p.Meta) != 1 {
+		t.Errorf("the update's payload (built when the queue ran): %+v %v", p, err)
+	}
+	if string(received[2].body) != fmt.Sprintf(`{"id":%d}`, id) {
+		t.Errorf("product.deleted payload %s, want only the id", received[2].body)
 	}
 }

@@ -40,6 +40,7 @@ func (s *Shop) CreateProduct(p Product) int64 {
 	}
 	p.Modified = s.Now().UTC().Truncate(time.Second)
 	s.products[p.ID] = &p
+	s.enqueueLocked("product.created", p.ID)
 	return p.ID
 }
 
@@ -66,6 +67,11 @@ func (s *Shop) SetProduct(id int64, change func(*Product)) {
 	if p := s.products[id]; p != nil {
 		change(p)
 		p.Modified = s.Now().UTC().Truncate(time.Second)
+		topic := "product.updated"
+		if p.Status == "trash" {
+			topic = "product.deleted" // WooCommerce fires it when a product is trashed
+		}
+		s.enqueueLocked(topic, id)
 	}
 }
 
@@ -116,6 +122,7 @@ func (s *Shop) restProduct(w http.ResponseWriter, r *http.Request, id int64) {
 			s.setMetaIn(&p.Meta, m.ID, m.Key, m.Value)
 		}
 		p.Modified = s.Now().UTC().Truncate(time.Second)
+		s.enqueueLocked("product.updated", id)
 		writeJSON(w, http.StatusOK, s.productJSONLocked(p))
 	default:
 		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")

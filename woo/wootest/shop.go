@@ -159,7 +159,7 @@ func (s *Shop) Webhooks() []Webhook {
 type pendingDelivery struct {
 	webhook *Webhook
 	topic   string
-	orderID int64
+	orderID int64 // or the product's id, for product topics
 }
 
 // NewShop returns an empty shop that accepts the given REST credentials.
@@ -478,6 +478,13 @@ func (s *Shop) deliver(p pendingDelivery) {
 	o := s.orders[p.orderID]
 	var body []byte
 	switch {
+	case strings.HasPrefix(p.topic, "product."):
+		// orderID names the product: WooCommerce builds its payload the same way.
+		if prod := s.products[p.orderID]; prod != nil && p.topic != "product.deleted" {
+			body, _ = PHPJSON(s.productJSONLocked(prod))
+		} else {
+			body, _ = PHPJSON(map[string]any{"id": p.orderID})
+		}
 	case p.topic == "order.deleted" || o == nil:
 		body, _ = PHPJSON(map[string]any{"id": p.orderID})
 	default:
