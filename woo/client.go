@@ -264,6 +264,12 @@ type metaUpdate struct {
 // with each key (deleting others with it) or adds one; a null value deletes.
 // Every such write fires order.updated, so callers write only what changed.
 func (c *Client) UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Meta) error {
+	body := map[string]any{"meta_data": metaRows(meta)}
+	return c.do(ctx, fmt.Sprintf("write meta of order %d", id), http.MethodPut, fmt.Sprintf("/orders/%d", id), body, nil)
+}
+
+// metaRows are meta updates as the REST API takes them; no value deletes.
+func metaRows(meta []rules.Meta) []metaUpdate {
 	rows := make([]metaUpdate, len(meta))
 	for i, m := range meta {
 		rows[i] = metaUpdate{Key: m.Key, Value: m.Value}
@@ -271,8 +277,7 @@ func (c *Client) UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Met
 			rows[i].Value = json.RawMessage("null")
 		}
 	}
-	body := map[string]any{"meta_data": rows}
-	return c.do(ctx, fmt.Sprintf("write meta of order %d", id), http.MethodPut, fmt.Sprintf("/orders/%d", id), body, nil)
+	return rows
 }
 
 // AddOrderNote adds a note to an order; a customer note is emailed to the
@@ -311,12 +316,6 @@ func (c *Client) Product(ctx context.Context, id int64) (rules.Product, error) {
 // orders (the first row with each key; null deletes). It fires
 // product.updated.
 func (c *Client) UpdateProductMeta(ctx context.Context, id int64, meta []rules.Meta) error {
-	rows := make([]metaUpdate, len(meta))
-	for i, m := range meta {
-		rows[i] = metaUpdate{Key: m.Key, Value: m.Value}
-		if len(m.Value) == 0 {
-			rows[i].Value = json.RawMessage("null")
-		}
-	}
-	return c.do(ctx, fmt.Sprintf("write meta of product %d", id), http.MethodPut, fmt.Sprintf("/products/%d", id), map[string]any{"meta_data": rows}, nil)
+	body := map[string]any{"meta_data": metaRows(meta)}
+	return c.do(ctx, fmt.Sprintf("write meta of product %d", id), http.MethodPut, fmt.Sprintf("/products/%d", id), body, nil)
 }

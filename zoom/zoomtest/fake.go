@@ -12,9 +12,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -643,13 +645,18 @@ func (f *Fake) getTarget(w http.ResponseWriter, kind, rawID string) {
 		body["status"] = "waiting"
 	}
 	if len(t.spec.Occurrences) > 0 {
-		var list []map[string]any
-		for _, st := range t.spec.Occurrences {
-			list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": t.spec.Duration, "status": "available"})
-		}
-		body["occurrences"] = list
+		body["occurrences"] = occurrencesJSON(t.spec)
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// occurrencesJSON lists a recurring meeting's occurrences as Zoom does.
+func occurrencesJSON(m Meeting) []map[string]any {
+	list := make([]map[string]any, 0, len(m.Occurrences))
+	for _, st := range m.Occurrences {
+		list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": m.Duration, "status": "available"})
+	}
+	return list
 }
 
 // occurrenceID is Zoom's id of an occurrence: its start in epoch milliseconds.
@@ -771,11 +778,7 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 		resp["participant_pin_code"] = reg.PinCode
 	}
 	if len(t.spec.Occurrences) > 0 {
-		var list []map[string]any
-		for _, st := range t.spec.Occurrences {
-			list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": t.spec.Duration, "status": "available"})
-		}
-		resp["occurrences"] = list
+		resp["occurrences"] = occurrencesJSON(t.spec)
 	}
 	writeJSON(w, http.StatusCreated, resp)
 }
@@ -820,14 +823,9 @@ func (f *Fake) listRegistrants(w http.ResponseWriter, r *http.Request, kind, raw
 		writeError(w, http.StatusBadRequest, 300, "Invalid field: status.")
 		return
 	}
-	size := 30
-	if s := q.Get("page_size"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 300 {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: page_size.")
-			return
-		}
-		size = n
+	size, ok := queryInt(w, q, "page_size", 30, 300)
+	if !ok {
+		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -1022,13 +1020,21 @@ func (f *Fake) addUserLocked(u User) *User {
 	return &u
 }
 
+// userLocked finds a user by id or email, as Zoom's userId does (nil if none).
+func (f *Fake) userLocked(idOrEmail string) *User {
+	for _, u := range f.users {
+		if u.ID == idOrEmail || strings.EqualFold(u.Email, idOrEmail) {
+			return u
+		}
+	}
+	return nil
+}
+
 // hostLocked is the user who hosts a meeting: the account's user with that
 // email, made Licensed if the account has none yet.
 func (f *Fake) hostLocked(email string) *User {
-	for _, u := range f.users {
-		if strings.EqualFold(u.Email, email) {
-			return u
-		}
+	if u := f.userLocked(email); u != nil {
+		return u
 	}
 	return f.addUserLocked(User{Email: email, Type: 2})
 }
@@ -1058,12 +1064,7 @@ func (f *Fake) needScope(w http.ResponseWriter, r *http.Request, scope string) b
 
 func (f *Fake) getUser(w http.ResponseWriter, id string) {
 	f.mu.Lock()
-	var u *User
-	for _, x := range f.users {
-		if x.ID == id || strings.EqualFold(x.Email, id) {
-			u = x
-		}
-	}
+	u := f.userLocked(id)
 	var body map[string]any
 	if u != nil {
 		body = map[string]any{
@@ -1080,27 +1081,32 @@ func (f *Fake) getUser(w http.ResponseWriter, id string) {
 	writeJSON(w, http.StatusOK, body)
 }
 
+// queryInt reads a positive integer query parameter of at most hi,
+// answering Zoom's 300 when it is not one.
+func queryInt(w http.ResponseWriter, q url.Values, name string, def, hi int) (int, bool) {
+	v := q.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > hi {
+		writeError(w, http.StatusBadRequest, 300, "Invalid field: "+name+".")
+		return 0, false
+	}
+	return n, true
+}
+
 // listUsers answers GET /users: active users, page_size up to 2000 (Zoom's
 // 2025 maximum), paged by page_number.
 func (f *Fake) listUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	size := 30
-	if v := q.Get("page_size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 2000 {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: page_size.")
-			return
-		}
-		size = n
+	size, ok := queryInt(w, q, "page_size", 30, 2000)
+	if !ok {
+		return
 	}
-	page := 1
-	if v := q.Get("page_number"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: page_number.")
-			return
-		}
-		page = n
+	page, ok := queryInt(w, q, "page_number", 1, math.MaxInt)
+	if !ok {
+		return
 	}
 	f.mu.Lock()
 	all := make([]*User, 0, len(f.users))

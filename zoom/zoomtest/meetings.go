@@ -38,10 +38,8 @@ func (f *Fake) hostUsedLocked(w http.ResponseWriter, hostID string) bool {
 func (f *Fake) HostUsedToday(email string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, u := range f.users {
-		if strings.EqualFold(u.Email, email) {
-			return f.hostDaily[f.Now().UTC().Format("2006-01-02")+"|host|"+u.ID]
-		}
+	if u := f.userLocked(email); u != nil {
+		return f.hostDaily[f.Now().UTC().Format("2006-01-02")+"|host|"+u.ID]
 	}
 	return 0
 }
@@ -90,12 +88,7 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var host *User
-	for _, u := range f.users {
-		if u.ID == userID || strings.EqualFold(u.Email, userID) {
-			host = u
-		}
-	}
+	host := f.userLocked(userID)
 	if host == nil {
 		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", userID))
 		return
@@ -166,11 +159,7 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 		resp["registration_url"] = fmt.Sprintf("%s/meeting/register/%s", joinHost, randomString(16))
 	}
 	if len(spec.Occurrences) > 0 {
-		var list []map[string]any
-		for _, st := range spec.Occurrences {
-			list = append(list, map[string]any{"occurrence_id": occurrenceID(st), "start_time": st.UTC().Format(time.RFC3339), "duration": spec.Duration, "status": "available"})
-		}
-		resp["occurrences"] = list
+		resp["occurrences"] = occurrencesJSON(spec)
 	}
 	writeJSON(w, http.StatusCreated, resp)
 }
