@@ -12,6 +12,8 @@ import (
 const (
 	FromConfig = "config"
 	FromCLI    = "cli"
+	// FromMade: a meeting woozoom made from the product (made_meetings).
+	FromMade = "made"
 )
 
 // StoredMapping is a mapping with its row id and where it came from.
@@ -21,11 +23,14 @@ type StoredMapping struct {
 	rules.Mapping
 }
 
-// Mappings returns every mapping.
+// Mappings returns every mapping, with the meetings woozoom made for
+// products (source "made", id 0).
 func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids FROM mappings
-		ORDER BY product_id, variation_id, day, slot, target_kind, target_id`)
+		UNION ALL
+		SELECT 0, 'made', product_id, 0, day, '', target_kind, target_id, '' FROM made_meetings WHERE state = 'made'
+		ORDER BY 3, 4, 5, 6, 7, 8`)
 	if err != nil {
 		return nil, fmt.Errorf("list mappings: %w", err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -391,6 +392,8 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE targets DROP COLUMN sequence`,
 		`ALTER TABLE targets DROP COLUMN occurrences`,
 		`ALTER TABLE registrations DROP COLUMN email_typed`,
+		`DROP TABLE made_meetings`,
+		`DROP TABLE host_usage`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -563,5 +566,66 @@ func TestRequeueOrderAndRestore(t *testing.T) {
 	db.MarkTargetBroken(ctx, m, "deleted")
 	if b, _ := db.BrokenTargets(ctx); b[m] != "deleted" {
 		t.Errorf("broken = %v", b)
+	}
+}
+
+func TestMadeMeetingsMapTheirProduct(t *testing.T) {
+	ctx := context.Background()
+	db, _ := open(t)
+	m := rules.MadeMeeting{ProductID: 42, Day: 1, Kind: rules.Webinar, Host: "h@x", Ref: "r1", State: rules.MadeCreating}
+	if err := db.SaveMadeMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := db.ActiveMappings(ctx); len(ms) != 0 {
+		t.Fatalf("a meeting still being made maps nothing: %+v", ms)
+	}
+	m.State, m.Target, m.Digest = rules.MadeDone, rules.Target{Kind: rules.Webinar, ID: 955}, "d"
+	if err := db.SaveMadeMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := db.Mappings(ctx)
+	if err != nil || len(ms) != 1 || ms[0].Source != FromMade || ms[0].ProductID != 42 || ms[0].Day != 1 || ms[0].Target != m.Target {
+		t.Fatalf("made meeting as a mapping: %+v, %v", ms, err)
+	}
+	got, err := db.MadeMeetings(ctx, 42)
+	if err != nil || len(got) != 1 || got[0] != m {
+		t.Fatalf("made meetings: %+v, %v", got, err)
+	}
+	if err := db.ForgetMadeMeeting(ctx, 42, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.MadeMeetings(ctx, 42); len(got) != 1 {
+		t.Error("only a meeting still being made is forgotten")
+	}
+	m.State = rules.MadeDeleted
+	if err := db.SaveMadeMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := db.ActiveMappings(ctx); len(ms) != 0 {
+		t.Fatalf("a deleted meeting maps nothing: %+v", ms)
+	}
+}
+
+func TestHostCallsCountedPerUTCDay(t *testing.T) {
+	ctx := context.Background()
+	db, _ := open(t)
+	late := time.Date(2026, 11, 23, 23, 59, 0, 0, time.UTC)
+	for i := 1; i <= 3; i++ {
+		if n, err := db.TakeHostCall(ctx, "h@x", late, 3); err != nil || n != i {
+			t.Fatalf("call %d: %d, %v", i, n, err)
+		}
+	}
+	if _, err := db.TakeHostCall(ctx, "h@x", late, 3); !errors.Is(err, ErrHostLimit) {
+		t.Fatalf("the fourth call of the day: %v", err)
+	}
+	if n, err := db.TakeHostCall(ctx, "other@x", late, 3); err != nil || n != 1 {
+		t.Fatalf("another host has its own budget: %d, %v", n, err)
+	}
+	if n, err := db.TakeHostCall(ctx, "h@x", late.Add(2*time.Minute), 3); err != nil || n != 1 {
+		t.Fatalf("after 00:00 UTC: %d, %v", n, err)
+	}
+	use, err := db.HostUsage(ctx, late)
+	if err != nil || use["h@x"] != 3 || use["other@x"] != 1 {
+		t.Fatalf("usage: %v, %v", use, err)
 	}
 }

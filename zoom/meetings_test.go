@@ -99,3 +99,42 @@ func TestHostDailyMeetingLimit(t *testing.T) {
 		t.Errorf("retry at %v (%v), want the next 00:00 UTC", at, ok)
 	}
 }
+
+// A host's meetings are listed with their agenda, where woozoom finds a
+// meeting whose create answer it lost; daily series are made as Zoom makes
+// them.
+func TestHostMeetingsAndDailySeries(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{LightPerSecond: 100, MediumPerSecond: 100, Retries: 1})
+	ctx := context.Background()
+	host := e.fake.AddUser(zoomtest.User{Email: "host@shop.example", Type: 2})
+	other := e.fake.AddUser(zoomtest.User{Email: "other@shop.example", Type: 2})
+	start := time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC)
+	days, err := e.client.CreateMeeting(ctx, host.Email, rules.Meeting, zoom.MeetingSpec{Topic: "Course", Start: start, Duration: 90, Daily: 3, Agenda: "woozoom ref p7d0-abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days.Occurrences) != 3 || !days.Occurrences[2].Equal(start.AddDate(0, 0, 2)) {
+		t.Errorf("daily series: %v", days.Occurrences)
+	}
+	if _, err := e.client.CreateMeeting(ctx, other.Email, rules.Meeting, zoom.MeetingSpec{Topic: "Not the host's", Start: start}); err != nil {
+		t.Fatal(err)
+	}
+	web, err := e.client.CreateMeeting(ctx, host.Email, rules.Webinar, zoom.MeetingSpec{Topic: "Talk", Start: start, Agenda: "woozoom ref p8d0-def"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := e.client.HostMeetings(ctx, host.Email, rules.Meeting)
+	if err != nil || len(list) != 1 || list[0].Target != days.Target || list[0].Agenda != "woozoom ref p7d0-abc" {
+		t.Fatalf("the host's meetings: %+v, %v", list, err)
+	}
+	list, err = e.client.HostMeetings(ctx, host.ID, rules.Webinar)
+	if err != nil || len(list) != 1 || list[0].Target != web.Target {
+		t.Fatalf("the host's webinars: %+v, %v", list, err)
+	}
+	if _, err := e.client.HostMeetings(ctx, "nobody@shop.example", rules.Meeting); !errors.Is(err, rules.ErrPermanent) {
+		t.Errorf("an unknown host: %v", err)
+	}
+	if _, err := e.client.CreateMeeting(ctx, host.Email, rules.Meeting, zoom.MeetingSpec{Topic: strings.Repeat("x", 201)}); !errors.Is(err, rules.ErrPermanent) {
+		t.Errorf("a topic over 200 characters: %v", err)
+	}
+}

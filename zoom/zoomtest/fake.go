@@ -57,6 +57,7 @@ type Meeting struct {
 	Duration     int
 	Timezone     string
 	Password     string
+	Agenda       string
 	ApprovalType int // 0 automatic, 1 manual, 2 no registration
 	// Occurrences make it recurring with fixed times: their start times.
 	Occurrences []time.Time
@@ -492,8 +493,15 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 		}
 	case r.Method == http.MethodPost && reCreate.MatchString(r.URL.Path):
 		m = reCreate.FindStringSubmatch(r.URL.Path)
-		if f.paced(w, "Medium") && f.needScope(w, r, strings.TrimSuffix(m[2], "s")+":write:"+strings.TrimSuffix(m[2], "s")+":admin") {
+		// Zoom labels meeting create Medium and webinar create Light.
+		cat := map[string]string{"meetings": "Medium", "webinars": "Light"}[m[2]]
+		if f.paced(w, cat) && f.needScope(w, r, strings.TrimSuffix(m[2], "s")+":write:"+strings.TrimSuffix(m[2], "s")+":admin") {
 			f.createTarget(w, r, m[1], m[2])
+		}
+	case r.Method == http.MethodGet && reCreate.MatchString(r.URL.Path):
+		m = reCreate.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Medium") && f.needScope(w, r, strings.TrimSuffix(m[2], "s")+":read:list_"+m[2]+":admin") {
+			f.listTargets(w, r, m[1], m[2])
 		}
 	case r.Method == http.MethodDelete && reTarget.MatchString(r.URL.Path):
 		m = reTarget.FindStringSubmatch(r.URL.Path)
@@ -983,6 +991,7 @@ var AllScopes = []string{
 	"webinar:read:registrant:admin", "webinar:update:registrant_status:admin",
 	"meeting:update:meeting:admin", "webinar:update:webinar:admin",
 	"meeting:write:meeting:admin", "webinar:write:webinar:admin", "meeting:delete:meeting:admin", "webinar:delete:webinar:admin",
+	"meeting:read:list_meetings:admin", "webinar:read:list_webinars:admin",
 }
 
 // SetScopes sets the scopes of tokens minted from now on (an app whose
@@ -1134,6 +1143,9 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 		Topic     *string `json:"topic"`
 		StartTime *string `json:"start_time"`
 		Duration  *int    `json:"duration"`
+		Timezone  *string `json:"timezone"`
+		Password  *string `json:"password"`
+		Agenda    *string `json:"agenda"`
 		Settings  *struct {
 			ApprovalType *int `json:"approval_type"`
 		} `json:"settings"`
@@ -1168,8 +1180,21 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 	if body.Duration != nil {
 		t.spec.Duration = *body.Duration
 	}
+	if body.Password != nil {
+		if len(*body.Password) > 10 {
+			writeError(w, http.StatusBadRequest, 300, "Password must be less than or equal to 10 characters.")
+			return
+		}
+		t.spec.Password = *body.Password
+	}
+	if body.Agenda != nil {
+		t.spec.Agenda = *body.Agenda
+	}
+	if body.Timezone != nil {
+		t.spec.Timezone = *body.Timezone
+	}
 	if body.StartTime != nil {
-		st, err := time.Parse(time.RFC3339, *body.StartTime)
+		st, err := parseZoomTime(*body.StartTime, t.spec.Timezone)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, 300, "Invalid field: start_time.")
 			return

@@ -1,10 +1,13 @@
 package zoomtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,6 +75,7 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 		Duration   int    `json:"duration"`
 		Timezone   string `json:"timezone"`
 		Password   string `json:"password"`
+		Agenda     string `json:"agenda"`
 		Recurrence *struct {
 			Type           int    `json:"type"`
 			RepeatInterval int    `json:"repeat_interval"`
@@ -116,8 +120,12 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 		writeError(w, http.StatusBadRequest, 300, "Password must be less than or equal to 10 characters.")
 		return
 	}
+	if len(body.Topic) > 200 || len(body.Agenda) > 2000 {
+		writeError(w, http.StatusBadRequest, 300, "Invalid field: topic or agenda is too long.")
+		return
+	}
 	spec := Meeting{Webinar: kind == "webinars", Topic: body.Topic, HostEmail: host.Email, Duration: body.Duration,
-		Timezone: body.Timezone, Password: body.Password, ApprovalType: approval}
+		Timezone: body.Timezone, Password: body.Password, Agenda: body.Agenda, ApprovalType: approval}
 	if body.StartTime != "" {
 		st, err := parseZoomTime(body.StartTime, body.Timezone)
 		if err != nil {
@@ -150,7 +158,7 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 	f.targets[t.id] = t
 	resp := map[string]any{"id": t.id, "uuid": fmt.Sprintf("uuid%d==", t.id), "host_id": host.ID, "host_email": host.Email,
 		"topic": spec.Topic, "type": typ, "duration": spec.Duration, "timezone": spec.Timezone, "password": spec.Password,
-		"created_at": f.Now().UTC().Format(time.RFC3339), "join_url": fmt.Sprintf("%s/j/%d?pwd=%s", joinHost, t.id, randomString(12)),
+		"agenda": spec.Agenda, "created_at": f.Now().UTC().Format(time.RFC3339), "join_url": fmt.Sprintf("%s/j/%d?pwd=%s", joinHost, t.id, randomString(12)),
 		"settings": map[string]any{"approval_type": approval}}
 	if !spec.StartTime.IsZero() {
 		resp["start_time"] = spec.StartTime.UTC().Format(time.RFC3339)
@@ -194,4 +202,58 @@ func (f *Fake) deleteTarget(w http.ResponseWriter, r *http.Request, kind, rawID 
 	}
 	delete(f.targets, t.id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// listTargets answers GET /users/{userId}/meetings and /webinars: the
+// host's scheduled ones, agenda cut to 250 characters as Zoom cuts it,
+// paged by page_number (page_size up to 300).
+func (f *Fake) listTargets(w http.ResponseWriter, r *http.Request, userID, kind string) {
+	q := r.URL.Query()
+	size, ok := queryInt(w, q, "page_size", 30, 300)
+	if !ok {
+		return
+	}
+	page, ok := queryInt(w, q, "page_number", 1, math.MaxInt)
+	if !ok {
+		return
+	}
+	if typ := q.Get("type"); typ != "" && !slices.Contains([]string{"scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings"}, typ) {
+		writeError(w, http.StatusBadRequest, 300, "Invalid field: type.")
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	host := f.userLocked(userID)
+	if host == nil {
+		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", userID))
+		return
+	}
+	var all []*target
+	for _, t := range f.targets {
+		if strings.EqualFold(t.spec.HostEmail, host.Email) && t.spec.Webinar == (kind == "webinars") {
+			all = append(all, t)
+		}
+	}
+	slices.SortFunc(all, func(a, b *target) int { return cmp.Compare(a.id, b.id) })
+	list := []map[string]any{}
+	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
+		t := all[i]
+		agenda := t.spec.Agenda
+		if len(agenda) > 250 {
+			agenda = agenda[:250]
+		}
+		typ := map[bool]int{false: 2, true: 5}[t.spec.Webinar]
+		if len(t.spec.Occurrences) > 0 {
+			typ += 6
+		}
+		item := map[string]any{"id": t.id, "uuid": fmt.Sprintf("uuid%d==", t.id), "host_id": host.ID, "topic": t.spec.Topic,
+			"type": typ, "duration": t.spec.Duration, "timezone": t.spec.Timezone, "agenda": agenda,
+			"created_at": "2026-11-01T09:00:00Z", "join_url": fmt.Sprintf("%s/j/%d", joinHost, t.id)}
+		if !t.spec.StartTime.IsZero() {
+			item["start_time"] = t.spec.StartTime.UTC().Format(time.RFC3339)
+		}
+		list = append(list, item)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"page_count": max((len(all)+size-1)/size, 1), "page_number": page, "page_size": size,
+		"total_records": len(all), "next_page_token": "", kind: list})
 }

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// MadeMeetings returns what woozoom recorded of the meetings it made for a
+// product, by day.
+func (d *DB) MadeMeetings(ctx context.Context, productID int64) ([]rules.MadeMeeting, error) {
+	return d.queryMade(ctx, fmt.Sprintf("meetings made for product %d", productID), `WHERE product_id = ?`, productID)
+}
+
+// AllMadeMeetings returns every meeting woozoom made or is making.
+func (d *DB) AllMadeMeetings(ctx context.Context) ([]rules.MadeMeeting, error) {
+	return d.queryMade(ctx, "meetings made for products", ``)
+}
+
+func (d *DB) queryMade(ctx context.Context, what, where string, args ...any) ([]rules.MadeMeeting, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT product_id, day, target_kind, host, ref, state, target_id, digest FROM made_meetings `+where+` ORDER BY product_id, day`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []rules.MadeMeeting
+	for rows.Next() {
+		var m rules.MadeMeeting
+		if err := rows.Scan(&m.ProductID, &m.Day, &m.Kind, &m.Host, &m.Ref, &m.State, &m.Target.ID, &m.Digest); err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		m.Target.Kind = m.Kind
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// SaveMadeMeeting records a meeting woozoom is making, made or deleted for
+// a product's day.
+func (d *DB) SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error {
+	_, err := d.exec(ctx, `
+		INSERT INTO made_meetings (product_id, day, target_kind, host, ref, state, target_id, digest, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (product_id, day) DO UPDATE SET target_kind = excluded.target_kind, host = excluded.host, ref = excluded.ref,
+			state = excluded.state, target_id = excluded.target_id, digest = excluded.digest, updated_at = excluded.updated_at`,
+		m.ProductID, m.Day, m.Kind, m.Host, m.Ref, m.State, m.Target.ID, m.Digest, d.now())
+	if err != nil {
+		return fmt.Errorf("record %s meeting of product %d day %d: %w", m.State, m.ProductID, m.Day, err)
+	}
+	return nil
+}
+
+// ForgetMadeMeeting drops the record of a create that Zoom refused: it
+// made nothing, so there is nothing to look for.
+func (d *DB) ForgetMadeMeeting(ctx context.Context, productID int64, day int) error {
+	_, err := d.exec(ctx, `DELETE FROM made_meetings WHERE product_id = ? AND day = ? AND state = 'creating'`, productID, day)
+	if err != nil {
+		return fmt.Errorf("forget the refused meeting of product %d day %d: %w", productID, day, err)
+	}
+	return nil
+}
+
+// ErrHostLimit: a host's meeting creates and updates for the day are spent.
+var ErrHostLimit = errors.New("host's daily meeting creates and updates spent")
+
+// TakeHostCall counts one meeting create, update or delete of host in the
+// UTC day of at, unless limit are counted already; it returns how many
+// are counted with it.
+func (d *DB) TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (int, error) {
+	var used int
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			INSERT INTO host_usage (host, day, used) VALUES (?, ?, 1)
+			ON CONFLICT (host, day) DO UPDATE SET used = used + 1 WHERE used < ?
+			RETURNING used`, host, at.UTC().Format(time.DateOnly), limit).Scan(&used)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return limit, ErrHostLimit
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count a meeting change of host %s: %w", host, err)
+	}
+	return used, nil
+}
+
+// HostUsage returns how many meeting changes each host made in the UTC day
+// of at.
+func (d *DB) HostUsage(ctx context.Context, at time.Time) (map[string]int, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT host, used FROM host_usage WHERE day = ?`, at.UTC().Format(time.DateOnly))
+	if err != nil {
+		return nil, fmt.Errorf("read hosts' meeting changes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var h string
+		var n int
+		if err := rows.Scan(&h, &n); err != nil {
+			return nil, fmt.Errorf("read hosts' meeting changes: %w", err)
+		}
+		out[h] = n
+	}
+	return out, rows.Err()
+}
+
+// OrdersOfProduct returns the orders that ever had a registration for a
+// product: those to register again when its meetings are made anew.
+func (d *DB) OrdersOfProduct(ctx context.Context, productID int64) ([]int64, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT order_id FROM registrations WHERE product_id = ? ORDER BY order_id`, productID)
+	if err != nil {
+		return nil, fmt.Errorf("orders of product %d: %w", productID, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("orders of product %d: %w", productID, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
