@@ -64,27 +64,23 @@ func (d *DB) ForgetMadeMeeting(ctx context.Context, productID int64, day int) er
 	return nil
 }
 
-// ErrHostLimit: a host's meeting creates and updates for the day are spent.
-var ErrHostLimit = errors.New("host's daily meeting creates and updates spent")
-
 // TakeHostCall counts one meeting create, update or delete of host in the
-// UTC day of at, unless limit are counted already; it returns how many
-// are counted with it.
-func (d *DB) TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (int, error) {
-	var used int
-	err := d.tx(ctx, func(tx *sql.Tx) error {
+// UTC day of at, unless limit are counted already (ok false); used is how
+// many are counted with it.
+func (d *DB) TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (used int, ok bool, err error) {
+	err = d.tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO host_usage (host, day, used) VALUES (?, ?, 1)
 			ON CONFLICT (host, day) DO UPDATE SET used = used + 1 WHERE used < ?
 			RETURNING used`, host, at.UTC().Format(time.DateOnly), limit).Scan(&used)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return limit, ErrHostLimit
+		return limit, false, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("count a meeting change of host %s: %w", host, err)
+		return 0, false, fmt.Errorf("count a meeting change of host %s: %w", host, err)
 	}
-	return used, nil
+	return used, true, nil
 }
 
 // HostUsage returns how many meeting changes each host made in the UTC day
@@ -107,21 +103,38 @@ func (d *DB) HostUsage(ctx context.Context, at time.Time) (map[string]int, error
 	return out, rows.Err()
 }
 
-// OrdersOfProduct returns the orders that ever had a registration for a
-// product: those to register again when its meetings are made anew.
-func (d *DB) OrdersOfProduct(ctx context.Context, productID int64) ([]int64, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT order_id FROM registrations WHERE product_id = ? ORDER BY order_id`, productID)
-	if err != nil {
-		return nil, fmt.Errorf("orders of product %d: %w", productID, err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("orders of product %d: %w", productID, err)
+// ReleaseTarget records every active registration on a meeting woozoom
+// deleted as cancelled, and its seats as denied (Zoom dropped its
+// registrants with it). It returns the orders that held it.
+func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error) {
+	var orders []int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT order_id FROM registrations WHERE target_kind = ? AND target_id = ? AND state = 'active' ORDER BY order_id`, t.Kind, t.ID)
+		if err != nil {
+			return err
 		}
-		out = append(out, id)
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			orders = append(orders, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := d.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'cancelled', error = ?, updated_at = ? WHERE target_kind = ? AND target_id = ? AND state = 'active'`,
+			reason, now, t.Kind, t.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE seats SET status = 'denied', updated_at = ? WHERE target_kind = ? AND target_id = ?`, now, t.Kind, t.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release the registrations on %s: %w", t, err)
 	}
-	return out, rows.Err()
+	return orders, nil
 }

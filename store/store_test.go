@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -611,17 +610,17 @@ func TestHostCallsCountedPerUTCDay(t *testing.T) {
 	db, _ := open(t)
 	late := time.Date(2026, 11, 23, 23, 59, 0, 0, time.UTC)
 	for i := 1; i <= 3; i++ {
-		if n, err := db.TakeHostCall(ctx, "h@x", late, 3); err != nil || n != i {
+		if n, ok, err := db.TakeHostCall(ctx, "h@x", late, 3); err != nil || !ok || n != i {
 			t.Fatalf("call %d: %d, %v", i, n, err)
 		}
 	}
-	if _, err := db.TakeHostCall(ctx, "h@x", late, 3); !errors.Is(err, ErrHostLimit) {
-		t.Fatalf("the fourth call of the day: %v", err)
+	if _, ok, err := db.TakeHostCall(ctx, "h@x", late, 3); ok || err != nil {
+		t.Fatalf("the fourth call of the day: %v, %v", ok, err)
 	}
-	if n, err := db.TakeHostCall(ctx, "other@x", late, 3); err != nil || n != 1 {
+	if n, ok, err := db.TakeHostCall(ctx, "other@x", late, 3); err != nil || !ok || n != 1 {
 		t.Fatalf("another host has its own budget: %d, %v", n, err)
 	}
-	if n, err := db.TakeHostCall(ctx, "h@x", late.Add(2*time.Minute), 3); err != nil || n != 1 {
+	if n, ok, err := db.TakeHostCall(ctx, "h@x", late.Add(2*time.Minute), 3); err != nil || !ok || n != 1 {
 		t.Fatalf("after 00:00 UTC: %d, %v", n, err)
 	}
 	use, err := db.HostUsage(ctx, late)

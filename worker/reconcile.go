@@ -16,7 +16,7 @@ type Lister interface {
 
 // Recorder is what reconciliation and backfill need of the store.
 type Recorder interface {
-	RecordDelivery(ctx context.Context, d rules.Delivery) (id int64, isNew bool, err error)
+	DeliveryRecorder
 	Checkpoint(ctx context.Context, name string) (time.Time, bool, error)
 	SaveCheckpoint(ctx context.Context, name string, at time.Time) error
 }
@@ -113,6 +113,11 @@ func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(pa
 	return res, nil
 }
 
+// DeliveryRecorder stores deliveries, as the webhook endpoint does.
+type DeliveryRecorder interface {
+	RecordDelivery(ctx context.Context, d rules.Delivery) (id int64, isNew bool, err error)
+}
+
 // PageFunc returns one page (1-based) of orders as raw JSON and the number
 // of pages.
 type PageFunc func(ctx context.Context, page int) (bodies [][]byte, pages int, err error)
@@ -120,7 +125,7 @@ type PageFunc func(ctx context.Context, page int) (bodies [][]byte, pages int, e
 // Enqueue records every order that list returns as a delivery, as if its
 // webhook had come: the same queue, dedupe and rules handle it. An order for
 // which skip (if set) says true is counted as unchanged and not recorded.
-func Enqueue(ctx context.Context, store Recorder, decode Decoder, list PageFunc, skip func(context.Context, rules.Order) (bool, error), progress func(page, pages int, res PassResult)) (PassResult, error) {
+func Enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list PageFunc, skip func(context.Context, rules.Order) (bool, error), progress func(page, pages int, res PassResult)) (PassResult, error) {
 	var res PassResult
 	for page := 1; ; page++ {
 		bodies, pages, err := list(ctx, page)

@@ -112,6 +112,8 @@ type Config struct {
 	// CalendarURL, if set, is where attendees reach woozoom's calendar
 	// files (https://shop.example/woozoom): notes and meta then link them.
 	CalendarURL string
+	// Making, if set, makes meetings from products.
+	Making *Making
 }
 
 // Worker runs jobs.
@@ -125,7 +127,9 @@ type Worker struct {
 	now    func() time.Time
 	wake   chan struct{}
 	seats  *seatLocks
-	active atomic.Bool
+	// products keeps two jobs from making one product's meetings at once.
+	products *seatLocks
+	active   atomic.Bool
 	// templates render notes and meta text.
 	templates *access.Templates
 	// detailsOnce shares one Zoom read of a meeting's details.
@@ -159,6 +163,9 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 	if cfg.RetryMax < cfg.RetryBase {
 		cfg.RetryMax = max(backoffMax, cfg.RetryBase)
 	}
+	if cfg.Making != nil && cfg.Making.HostDailyLimit <= 0 {
+		cfg.Making.HostDailyLimit = 100
+	}
 	if cfg.DetailsTTL <= 0 {
 		cfg.DetailsTTL = time.Hour
 	}
@@ -173,7 +180,7 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 		}
 	}
 	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now,
-		wake: make(chan struct{}, 1), seats: newSeatLocks(), templates: tm}
+		wake: make(chan struct{}, 1), seats: newSeatLocks(), products: newSeatLocks(), templates: tm}
 }
 
 // Wake tells the worker a job is waiting; it never blocks.
@@ -428,7 +435,9 @@ func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, f
 	resource, _, _ := strings.Cut(del.Topic, ".")
 	switch resource {
 	case "order":
-	case "product", "action":
+	case "product":
+		return w.productEvent(ctx, del, log)
+	case "action":
 		return fmt.Sprintf("%s delivery recorded; nothing to do", del.Topic), nil
 	default:
 		return "", permanent("delivery %d has topic %q, which woozoom does not know (check the webhook's topic in WooCommerce)", del.ID, del.Topic)
@@ -537,6 +546,11 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 	}
 	if intent == rules.Register && order.HasRefunds {
 		if order.RefundedQty, err = w.shop.RefundedQuantities(ctx, order.ID); err != nil {
+			return "", err
+		}
+	}
+	if intent == rules.Register {
+		if err := w.ensureMeetings(ctx, order, log); err != nil {
 			return "", err
 		}
 	}

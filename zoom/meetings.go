@@ -122,8 +122,8 @@ func (c *Client) UpdateMeeting(ctx context.Context, t rules.Target, s MeetingSpe
 	if err != nil {
 		return fmt.Errorf("update %s: %w: %w", t, rules.ErrPermanent, err)
 	}
+	// Zoom needs the recurrence again to move a whole series.
 	delete(body, "type")
-	delete(body, "recurrence")
 	return c.do(ctx, call{op: "update " + t.String(), cat: light, method: http.MethodPatch, path: path, body: body})
 }
 

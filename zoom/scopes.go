@@ -35,6 +35,29 @@ func NeededScopes(meetings, webinars bool) []Scope {
 	return append(out, Scope{"user:read:user:admin", "check that each host is a Licensed user"})
 }
 
+// MakerScopes are the scopes of making meetings or webinars from products:
+// create, update, delete, and list a host's (to find one whose create
+// answer was lost).
+func MakerScopes(meetings, webinars bool) []Scope {
+	var out []Scope
+	for _, kind := range []struct {
+		on   bool
+		noun string
+	}{{meetings, "meeting"}, {webinars, "webinar"}} {
+		if !kind.on {
+			continue
+		}
+		n := kind.noun
+		out = append(out,
+			Scope{n + ":write:" + n + ":admin", "make " + n + "s from products"},
+			Scope{n + ":update:" + n + ":admin", "rename and move them with their product"},
+			Scope{n + ":delete:" + n + ":admin", "delete them when their product is trashed"},
+			Scope{n + ":read:list_" + n + "s:admin", "find one whose create went unanswered"},
+		)
+	}
+	return out
+}
+
 // MissingScopes returns the scopes of need that have does not grant. A
 // classic scope ("meeting:write:admin") grants the granular ones of its
 // resource: read for reading, write for the rest.

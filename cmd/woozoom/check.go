@@ -56,6 +56,7 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 		r.problem("WooCommerce: %v", err)
 	} else {
 		checkShop(ctx, r, wc, c)
+		checkMaking(ctx, r, zoomClient(c, log), wc, c)
 	}
 	if r.problems > 0 {
 		return fmt.Errorf("%d problem(s) found; fix them and run woozoom check again", r.problems)

@@ -35,6 +35,19 @@ type Config struct {
 	Audit       AuditConfig       `mapstructure:"audit"`
 	Templates   TemplatesConfig   `mapstructure:"templates"`
 	Calendar    CalendarConfig    `mapstructure:"calendar"`
+	// MeetingDefaults are further Zoom settings of the meetings woozoom
+	// makes (waiting_room, alternative_hosts, auto_recording, ...).
+	MeetingDefaults map[string]any `mapstructure:"meeting_defaults"`
+	// EventDates names the product meta keys of events made by plugins
+	// other than FooEvents (read with no setting).
+	EventDates EventDatesConfig `mapstructure:"event_dates"`
+}
+
+// EventDatesConfig names product meta keys holding an event's start and
+// end as ISO 8601 date-times.
+type EventDatesConfig struct {
+	StartKey string `mapstructure:"start_key"`
+	EndKey   string `mapstructure:"end_key"`
 }
 
 // TemplatesConfig names template files that replace the built-in ones.
@@ -98,6 +111,9 @@ type WooCommerceConfig struct {
 	// ReactivateWebhooks re-activates a paused or disabled webhook once a
 	// reconcile pass has caught up what it missed.
 	ReactivateWebhooks bool `mapstructure:"reactivate_webhooks"`
+	// Timezone is the shop's zone (WordPress > Settings > General), for
+	// event dates that name none.
+	Timezone string `mapstructure:"timezone"`
 }
 
 // ZoomConfig is the Zoom side.
@@ -114,6 +130,10 @@ type ZoomConfig struct {
 	// WebhookSecretToken turns on POST /webhooks/zoom: the Secret Token of
 	// the app's event subscription.
 	WebhookSecretToken string `mapstructure:"webhook_secret_token"`
+	// HostDailyLimit is how many meeting creates, updates and deletes
+	// woozoom makes per host per UTC day (Zoom allows 100; less leaves
+	// some to other apps).
+	HostDailyLimit int `mapstructure:"host_daily_limit"`
 }
 
 // WorkerConfig tunes the background worker.
@@ -153,6 +173,18 @@ type EventConfig struct {
 	Start    string `mapstructure:"start"` // RFC 3339, e.g. 2026-12-03T18:00:00+01:00
 	Duration int    `mapstructure:"duration"`
 	Timezone string `mapstructure:"timezone"`
+	// Create makes the product's meeting or webinar ("meeting", "webinar")
+	// for Host, from the product's name and date, instead of a meeting_id.
+	// Topic is then a template ({{.Name}}, {{.Day}}, {{.Days}}).
+	Create string `mapstructure:"create"`
+	Host   string `mapstructure:"host"`
+	// MultiDay: "days" (a meeting per day, default) or "recurring" (one
+	// meeting with a daily occurrence per day).
+	MultiDay string `mapstructure:"multi_day"`
+	// Capacity is how many attendees the meeting takes (check warns when
+	// the product's stock exceeds it); 0: Zoom's 4,999 registrants per
+	// meeting, unknown for webinars.
+	Capacity int `mapstructure:"capacity"`
 }
 
 // linkDetails are what a link event's notes and calendar file say.
@@ -209,6 +241,7 @@ var defaults = map[string]any{
 	"woocommerce.max_body_bytes":      4 << 20,
 	"woocommerce.webhook_url":         "",
 	"woocommerce.reactivate_webhooks": false,
+	"woocommerce.timezone":            "UTC",
 	"zoom.account_id":                 "",
 	"zoom.client_id":                  "",
 	"zoom.client_secret":              "",
@@ -219,6 +252,10 @@ var defaults = map[string]any{
 	"zoom.medium_per_second":          0,
 	"zoom.max_share":                  1.0,
 	"zoom.webhook_secret_token":       "",
+	"zoom.host_daily_limit":           100,
+	"meeting_defaults":                map[string]any{},
+	"event_dates.start_key":           "",
+	"event_dates.end_key":             "",
 	"worker.workers":                  16,
 	"worker.poll":                     "1s",
 	"worker.grace":                    "10s",
@@ -362,6 +399,7 @@ func (c Config) Validate() error {
 	if _, err := c.Mappings(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.makingProblems()...)
 	errs = append(errs, c.consoleProblems()...)
 	if u, err := url.Parse(c.WooCommerce.WebhookURL); c.WooCommerce.WebhookURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
 		errs = append(errs, fmt.Errorf("woocommerce.webhook_url %q is not an http(s) URL; it is where the shop reaches woozoom, e.g. https://shop.example.com/woozoom/webhooks/woocommerce", c.WooCommerce.WebhookURL))
@@ -387,6 +425,12 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 		if e.VariationID < 0 || e.Day < 0 {
 			errs = append(errs, fmt.Errorf("%s: variation_id and day must not be negative", where))
 			continue
+		}
+		if e.Create != "" {
+			if _, err := e.maker(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+			continue // mapped by the meetings woozoom makes
 		}
 		occ, err := normalizeOccurrences(e.OccurrenceIDs)
 		if err != nil {

@@ -112,6 +112,22 @@ events:
     link: https://meet.jit.si/class
     topic: Class
     start: tomorrow
+  - product_id: 11
+    create: room
+    meeting_id: 5
+    multi_day: weekly
+  - product_id: 12
+    create: webinar
+  - product_id: 13
+    create: meeting
+    host: h@shop.example
+    topic: "{{.Title}}"
+  - product_id: 13
+    create: webinar
+    host: h@shop.example
+    day: 2
+meeting_defaults:
+  approval_type: 2
 calendar:
   url: shop.example/woozoom
   reminders: [-1h]
@@ -130,6 +146,9 @@ calendar:
 		`events[4] (product 8): link "meet.jit.si/no-scheme" is not an http(s) URL`, "events[5] (product 9): a link event needs a topic",
 		`events[6] (product 10): start "tomorrow" is not an RFC 3339 time`, `calendar.url "shop.example/woozoom" is not an http(s) URL`,
 		"calendar.reminders: -1h0m0s is not a time before the event",
+		`events[7] (product 11): create "room": use meeting or webinar`, "give no meeting_id", `multi_day "weekly"`, `can't evaluate field Title`,
+		"events[8] (product 12): create needs a host", "events[10] (product 13): create makes the meetings of the whole product",
+		"product 13 has two create entries", "meeting_defaults.approval_type: woozoom sets it",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("validation does not say %q:\n%v", want, err)

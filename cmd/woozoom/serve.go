@@ -394,6 +394,9 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	if obs != nil {
 		wcfg.Metrics, wcfg.Health = obs.metrics, obs.health
 	}
+	if wcfg.Making, err = cfg.making(zc, wc, db); err != nil {
+		return nil, err
+	}
 	w := worker.New(wcfg, db, zc, wc, woo.ParseDelivery, log)
 	return &live{db: db, wc: wc, zc: zc, w: w, log: log}, nil
 }

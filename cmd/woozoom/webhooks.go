@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,17 +40,26 @@ func shopClient(c Config, log *slog.Logger) (*woo.Client, error) {
 		ConsumerSecret: c.WooCommerce.ConsumerSecret, Timeout: c.WooCommerce.Timeout}, hc, log)
 }
 
-// neededTopics are the webhook topics the configuration needs. Product
-// topics join them once mappings make meetings from products.
-func neededTopics(Config) []string { return woo.OrderTopics }
+// neededTopics are the webhook topics the configuration needs: product
+// topics too when events make meetings from products (or follow them).
+func neededTopics(c Config) []string {
+	for _, e := range c.Events {
+		if e.Create != "" {
+			return append(slices.Clone(woo.OrderTopics), woo.ProductTopics...)
+		}
+	}
+	return woo.OrderTopics
+}
 
 func webhooksCommand(cfg configFunc, out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "webhooks",
 		Short: "Create and check the WooCommerce webhooks woozoom needs",
 		Long: `woozoom needs one active WooCommerce webhook for each of order.created,
-order.updated, order.deleted and order.restored, each signed with
-woocommerce.webhook_secret and pointing at woozoom's /webhooks/woocommerce.
+order.updated, order.deleted and order.restored (and, when events make
+meetings from products, product.created, product.updated, product.deleted
+and product.restored), each signed with woocommerce.webhook_secret and
+pointing at woozoom's /webhooks/woocommerce.
 "install" creates or corrects them through the REST API; "status" shows them.`,
 	}
 	var url string

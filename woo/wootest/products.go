@@ -65,11 +65,15 @@ func (s *Shop) SetProduct(id int64, change func(*Product)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p := s.products[id]; p != nil {
+		was := p.Status
 		change(p)
 		p.Modified = s.Now().UTC().Truncate(time.Second)
 		topic := "product.updated"
-		if p.Status == "trash" {
+		switch {
+		case p.Status == "trash" && was != "trash":
 			topic = "product.deleted" // WooCommerce fires it when a product is trashed
+		case was == "trash" && p.Status != "trash":
+			topic = "product.restored" // untrashed_post
 		}
 		s.enqueueLocked(topic, id)
 	}

@@ -133,6 +133,9 @@ type fault struct {
 	retryAfter string
 	reset      bool // close the connection without an answer
 	lose       bool // do the work, then close the connection without the answer
+	// only, if set, limits the fault to requests of this method and path
+	// prefix ("POST /v2/users/"); others pass it by.
+	only string
 }
 
 type pageState struct {
@@ -244,6 +247,14 @@ func (f *Fake) LoseNext(n int) {
 	for range n {
 		f.faults = append(f.faults, fault{lose: true})
 	}
+}
+
+// LoseNextOf is LoseNext for the next request of one method and path
+// prefix ("POST /v2/users/"): other requests pass.
+func (f *Fake) LoseNextOf(methodAndPath string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, fault{lose: true, only: methodAndPath})
 }
 
 // ExhaustDaily makes every API request answer Zoom's account daily-limit
@@ -412,9 +423,12 @@ func (f *Fake) api(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	var ft *fault
-	if len(f.faults) > 0 {
-		ft = &f.faults[0]
-		f.faults = f.faults[1:]
+	for i := range f.faults {
+		if o := f.faults[i].only; o == "" || strings.HasPrefix(r.Method+" "+r.URL.Path, o) {
+			ft = &f.faults[i]
+			f.faults = slices.Delete(slices.Clone(f.faults), i, i+1)
+			break
+		}
 	}
 	delay := f.latency
 	daily := !f.dailyUntil.IsZero() && f.Now().Before(f.dailyUntil)
@@ -1140,13 +1154,17 @@ func (f *Fake) listUsers(w http.ResponseWriter, r *http.Request) {
 // changes (approval_type) and the topic, start and duration; 204.
 func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID string) {
 	var body struct {
-		Topic     *string `json:"topic"`
-		StartTime *string `json:"start_time"`
-		Duration  *int    `json:"duration"`
-		Timezone  *string `json:"timezone"`
-		Password  *string `json:"password"`
-		Agenda    *string `json:"agenda"`
-		Settings  *struct {
+		Topic      *string `json:"topic"`
+		StartTime  *string `json:"start_time"`
+		Duration   *int    `json:"duration"`
+		Timezone   *string `json:"timezone"`
+		Password   *string `json:"password"`
+		Agenda     *string `json:"agenda"`
+		Recurrence *struct {
+			Type     int `json:"type"`
+			EndTimes int `json:"end_times"`
+		} `json:"recurrence"`
+		Settings *struct {
 			ApprovalType *int `json:"approval_type"`
 		} `json:"settings"`
 	}
@@ -1200,6 +1218,25 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 			return
 		}
 		t.spec.StartTime = st
+	}
+	// A series moves as a whole; its recurrence may give a new count.
+	if n := len(t.spec.Occurrences); n > 0 && (body.StartTime != nil || body.Recurrence != nil) {
+		step := 7 * 24 * time.Hour
+		if n > 1 {
+			step = t.spec.Occurrences[1].Sub(t.spec.Occurrences[0])
+		}
+		if body.Recurrence != nil {
+			step = map[int]time.Duration{1: 24 * time.Hour, 2: 7 * 24 * time.Hour}[body.Recurrence.Type]
+			if step == 0 || body.Recurrence.EndTimes < 1 || body.Recurrence.EndTimes > 60 {
+				writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
+				return
+			}
+			n = min(body.Recurrence.EndTimes, 50)
+		}
+		t.spec.Occurrences = t.spec.Occurrences[:0]
+		for i := range n {
+			t.spec.Occurrences = append(t.spec.Occurrences, t.spec.StartTime.Add(time.Duration(i)*step))
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

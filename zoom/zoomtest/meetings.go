@@ -58,6 +58,21 @@ func (f *Fake) Meeting(id int64) (Meeting, bool) {
 	return t.spec, true
 }
 
+// MeetingsOf lists the ids of the meetings and webinars a host (by email)
+// has, oldest first.
+func (f *Fake) MeetingsOf(email string) []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []int64
+	for id, t := range f.targets {
+		if strings.EqualFold(t.spec.HostEmail, email) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // DeletedWithReminder says whether a meeting was deleted with
 // cancel_meeting_reminder=true (Zoom emails its registrants).
 func (f *Fake) DeletedWithReminder(id int64) bool {
@@ -126,6 +141,11 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 	}
 	spec := Meeting{Webinar: kind == "webinars", Topic: body.Topic, HostEmail: host.Email, Duration: body.Duration,
 		Timezone: body.Timezone, Password: body.Password, Agenda: body.Agenda, ApprovalType: approval}
+	if spec.Password == "" {
+		// default_password (true unless sent false): the account requires
+		// a passcode, and Zoom makes one that meets its rules.
+		spec.Password = randomString(6)
+	}
 	if body.StartTime != "" {
 		st, err := parseZoomTime(body.StartTime, body.Timezone)
 		if err != nil {

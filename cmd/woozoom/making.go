@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+// Default topics of the meetings woozoom makes.
+const (
+	defaultTopic    = "{{.Name}}"
+	defaultDayTopic = "{{.Name}} (day {{.Day}} of {{.Days}})"
+)
+
+// topicData is what a topic template sees.
+type topicData struct {
+	ID        int64
+	Name      string
+	Day, Days int // 0, 0 for the event's one meeting
+}
+
+// maker reads an events entry that makes its meeting from the product.
+func (e EventConfig) maker() (worker.Maker, error) {
+	m := worker.Maker{Kind: rules.TargetKind(e.Create), Host: strings.TrimSpace(e.Host)}
+	var errs []error
+	if m.Kind != rules.Meeting && m.Kind != rules.Webinar {
+		errs = append(errs, fmt.Errorf("create %q: use meeting or webinar", e.Create))
+	}
+	if m.Host == "" {
+		errs = append(errs, errors.New("create needs a host: the email or Zoom user id of a Licensed user (woozoom zoom users lists them)"))
+	}
+	if e.MeetingID != "" || e.WebinarID != "" || e.Link != "" || e.OccurrenceIDs != "" {
+		errs = append(errs, errors.New("create makes the meeting: give no meeting_id, webinar_id, link or occurrence_ids with it"))
+	}
+	if e.VariationID != 0 || e.Day != 0 || e.Slot != "" {
+		errs = append(errs, errors.New("create makes the meetings of the whole product (days come from the product): give no variation_id, day or slot with it"))
+	}
+	switch e.MultiDay {
+	case "", "days":
+	case "recurring":
+		m.Recurring = true
+	default:
+		errs = append(errs, fmt.Errorf("multi_day %q: use days (a meeting per day) or recurring (one meeting, a daily occurrence per day)", e.MultiDay))
+	}
+	one, day := defaultTopic, defaultDayTopic
+	if t := strings.TrimSpace(e.Topic); t != "" {
+		one, day = t, t
+	}
+	parse := func(text string) *template.Template {
+		t, err := template.New("topic").Option("missingkey=error").Parse(text)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("topic %q: %w", text, err))
+		}
+		return t
+	}
+	oneT, dayT := parse(one), parse(day)
+	if err := errors.Join(errs...); err != nil {
+		return m, err
+	}
+	m.Topic = func(p rules.Product, d, days int) (string, error) {
+		t := oneT
+		if d > 0 {
+			t = dayT
+		}
+		var b strings.Builder
+		if err := t.Execute(&b, topicData{ID: p.ID, Name: p.Name, Day: d, Days: days}); err != nil {
+			return "", err
+		}
+		s := strings.TrimSpace(b.String())
+		switch {
+		case s == "":
+			return "", fmt.Errorf("the topic of product %d is empty", p.ID)
+		case len(s) > 200:
+			s = s[:200] // Zoom's limit; a long product name is cut, not refused
+		}
+		return s, nil
+	}
+	// The template is tried once with a sample, so a bad field shows now.
+	if _, err := m.Topic(rules.Product{ID: 1, Name: "Sample"}, 1, 2); err != nil {
+		return m, fmt.Errorf("topic: %w", err)
+	}
+	return m, nil
+}
+
+// makingProblems checks the settings of meetings made from products.
+func (c Config) makingProblems() []error {
+	var errs []error
+	seen := map[int64]bool{}
+	for i, e := range c.Events {
+		if e.Create == "" {
+			continue
+		}
+		if seen[e.ProductID] {
+			errs = append(errs, fmt.Errorf("events[%d]: product %d has two create entries; one makes all its meetings", i, e.ProductID))
+		}
+		seen[e.ProductID] = true
+	}
+	if c.Zoom.HostDailyLimit < 1 || c.Zoom.HostDailyLimit > 100 {
+		errs = append(errs, fmt.Errorf("zoom.host_daily_limit is %d; use 1 to 100 (Zoom allows each host 100 meeting creates and updates a day)", c.Zoom.HostDailyLimit))
+	}
+	if _, err := time.LoadLocation(c.WooCommerce.Timezone); err != nil || c.WooCommerce.Timezone == "" {
+		errs = append(errs, fmt.Errorf("woocommerce.timezone %q is not an IANA zone (Europe/Berlin)", c.WooCommerce.Timezone))
+	}
+	for _, k := range []string{"approval_type", "registration_type"} {
+		if _, ok := c.MeetingDefaults[k]; ok {
+			errs = append(errs, fmt.Errorf("meeting_defaults.%s: woozoom sets it (registration with automatic approval); remove it", k))
+		}
+	}
+	if c.EventDates.EndKey != "" && c.EventDates.StartKey == "" {
+		errs = append(errs, errors.New("event_dates.end_key needs event_dates.start_key"))
+	}
+	return errs
+}
+
+// making turns on meetings made from products, if an events entry says
+// create; nil otherwise.
+func (c Config) making(zc *zoom.Client, wc *woo.Client, db *store.DB) (*worker.Making, error) {
+	events := map[int64]worker.Maker{}
+	for i, e := range c.Events {
+		if e.Create == "" {
+			continue
+		}
+		m, err := e.maker()
+		if err != nil {
+			return nil, fmt.Errorf("events[%d]: %w", i, err)
+		}
+		events[e.ProductID] = m
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	return &worker.Making{Events: events, Zoom: zoomMeetings{c: zc, settings: c.MeetingDefaults}, Shop: wc, Store: db,
+		Schedule: c.schedule, HostDailyLimit: c.Zoom.HostDailyLimit}, nil
+}
+
+// schedule reads a product's event dates: FooEvents' meta, else the keys
+// of event_dates.
+func (c Config) schedule(p rules.Product) (rules.Schedule, bool, error) {
+	s, ok, err := woo.FooEventsSchedule(p.Meta, c.WooCommerce.Timezone)
+	if ok || c.EventDates.StartKey == "" {
+		return s, ok, err
+	}
+	return woo.MetaKeySchedule(p.Meta, c.EventDates.StartKey, c.EventDates.EndKey, c.WooCommerce.Timezone)
+}
+
+// zoomMeetings makes meetings through the Zoom client.
+type zoomMeetings struct {
+	c        *zoom.Client
+	settings map[string]any
+}
+
+func (z zoomMeetings) spec(m rules.EventMeeting, agenda string) zoom.MeetingSpec {
+	// No passcode is sent: Zoom makes one that meets the account's rules
+	// (default_password), which woozoom cannot know.
+	return zoom.MeetingSpec{Topic: m.Topic, Start: m.Start, Duration: m.Duration, Timezone: m.Timezone, Daily: m.Daily,
+		Agenda: agenda, Settings: z.settings}
+}
+
+func (z zoomMeetings) CreateMeeting(ctx context.Context, m rules.EventMeeting, agenda string) (rules.TargetDetails, error) {
+	made, err := z.c.CreateMeeting(ctx, m.Host, m.Kind, z.spec(m, agenda))
+	return made.TargetDetails, err
+}
+
+func (z zoomMeetings) UpdateMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error {
+	return z.c.UpdateMeeting(ctx, t, z.spec(m, ""))
+}
+
+func (z zoomMeetings) DeleteMeeting(ctx context.Context, t rules.Target, notify bool) error {
+	return z.c.DeleteMeeting(ctx, t, notify)
+}
+
+func (z zoomMeetings) FindMeeting(ctx context.Context, host string, kind rules.TargetKind, ref string) (rules.Target, bool, error) {
+	list, err := z.c.HostMeetings(ctx, host, kind)
+	if err != nil {
+		return rules.Target{}, false, err
+	}
+	for _, m := range list {
+		if strings.Contains(m.Agenda, ref) {
+			return m.Target, true, nil
+		}
+	}
+	return rules.Target{}, false, nil
+}
+
+// MeetingRegistrantLimit is the most registrants Zoom takes on a meeting.
+const MeetingRegistrantLimit = 4999
+
+// checkMaking checks what making meetings from products needs: the scopes,
+// that each host exists and is Licensed, that each product has a date
+// woozoom reads, and that no product sells more tickets than its meeting
+// takes.
+func checkMaking(ctx context.Context, r *report, zc *zoom.Client, wc *woo.Client, c Config) {
+	meetings, webinars := false, false
+	for _, e := range c.Events {
+		meetings = meetings || e.Create == string(rules.Meeting)
+		webinars = webinars || e.Create == string(rules.Webinar)
+	}
+	if meetings || webinars {
+		if have, err := zc.Scopes(ctx); err == nil {
+			for _, s := range zoom.MissingScopes(have, zoom.MakerScopes(meetings, webinars)) {
+				r.problem("Zoom: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", s.Name, s.For)
+			}
+		}
+	}
+	hosts := map[string]error{} // checked once each
+	for i, e := range c.Events {
+		where := fmt.Sprintf("events[%d] (product %d)", i, e.ProductID)
+		if _, seen := hosts[e.Host]; e.Create != "" && !seen {
+			u, err := zc.User(ctx, e.Host)
+			if err == nil && !u.Licensed() {
+				err = fmt.Errorf("%s is a %s user: Zoom refuses registration on meetings of Basic users; pick a Licensed host (woozoom zoom users)", e.Host, u.TypeName())
+			}
+			hosts[e.Host] = err
+			switch {
+			case errors.Is(err, rules.ErrNotFound):
+				r.problem("Zoom: %s: host %s is not a user of the account (woozoom zoom users lists them)", where, e.Host)
+			case err != nil:
+				r.problem("Zoom: %s: host: %v", where, err)
+			default:
+				r.ok("Zoom: host %s is Licensed and can hold registration", e.Host)
+			}
+		}
+		if e.Create == "" && e.Capacity == 0 {
+			continue
+		}
+		p, err := wc.Product(ctx, e.ProductID)
+		if err != nil {
+			r.problem("WooCommerce: %s: cannot read the product: %v", where, err)
+			continue
+		}
+		if e.Create != "" {
+			s, ok, err := c.schedule(p)
+			switch {
+			case err != nil:
+				r.problem("WooCommerce: %s %q: %v", where, p.Name, err)
+			case !ok || len(s.Sessions) == 0:
+				r.problem("WooCommerce: %s %q has no event date woozoom reads (FooEvents' date, or event_dates.start_key): no meeting can be made for it", where, p.Name)
+			default:
+				r.ok("WooCommerce: %s %q takes place %s (%d day(s), %s)", where, p.Name, s.Sessions[0].Start.Format("2006-01-02 15:04"), len(s.Sessions), s.Timezone)
+			}
+		}
+		capacity, what := e.Capacity, "its capacity"
+		if capacity == 0 && (e.MeetingID != "" || e.Create == string(rules.Meeting)) {
+			capacity, what = MeetingRegistrantLimit, "Zoom's registrant limit of a meeting"
+		}
+		switch {
+		case p.Stock == nil || capacity == 0:
+		case *p.Stock > capacity:
+			r.problem("WooCommerce: %s %q has %d tickets in stock, more than %s (%d): lower the stock or raise the capacity (a larger webinar license)", where, p.Name, *p.Stock, what, capacity)
+		default:
+			r.ok("WooCommerce: %s %q: %d tickets in stock fit %s (%d)", where, p.Name, *p.Stock, what, capacity)
+		}
+	}
+}

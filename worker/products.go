@@ -1,0 +1,494 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// Meetings is what the worker needs of Zoom to make meetings from products.
+type Meetings interface {
+	CreateMeeting(ctx context.Context, m rules.EventMeeting, agenda string) (rules.TargetDetails, error)
+	UpdateMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error
+	DeleteMeeting(ctx context.Context, t rules.Target, notify bool) error
+	// FindMeeting looks among the host's meetings for the one whose agenda
+	// holds ref.
+	FindMeeting(ctx context.Context, host string, kind rules.TargetKind, ref string) (rules.Target, bool, error)
+}
+
+// Products is what the worker needs of the shop's products.
+type Products interface {
+	Product(ctx context.Context, id int64) (rules.Product, error)
+	UpdateProductMeta(ctx context.Context, id int64, meta []rules.Meta) error
+	CompletedOrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error)
+}
+
+// MadeStore is what the worker needs of the store to make meetings.
+type MadeStore interface {
+	MadeMeetings(ctx context.Context, productID int64) ([]rules.MadeMeeting, error)
+	SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error
+	ForgetMadeMeeting(ctx context.Context, productID int64, day int) error
+	TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (used int, ok bool, err error)
+	DeliveryRecorder
+	ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error)
+}
+
+// Maker says how to make the meetings of one product's event.
+type Maker struct {
+	Kind rules.TargetKind
+	Host string // email or Zoom user id
+	// Recurring makes a multi-day event one daily recurring meeting
+	// instead of a meeting per day.
+	Recurring bool
+	// Topic names a meeting (day 0: the event's one meeting; else day of
+	// days).
+	Topic func(p rules.Product, day, days int) (string, error)
+}
+
+// Making turns on meetings made from products.
+type Making struct {
+	Events map[int64]Maker // by product id
+	Zoom   Meetings
+	Shop   Products
+	Store  MadeStore
+	// Schedule reads when a product's event takes place; ok is false for a
+	// product without a date.
+	Schedule func(p rules.Product) (s rules.Schedule, ok bool, err error)
+	// HostDailyLimit is how many meeting creates, updates and deletes
+	// woozoom makes per host per UTC day (Zoom allows 100 creates and
+	// updates).
+	HostDailyLimit int
+}
+
+// MeetingsMetaKey is the product meta where woozoom shows the meetings it
+// made for the product.
+const MeetingsMetaKey = "_woozoom_meetings"
+
+// MadeEntry is one meeting in the product's _woozoom_meetings meta.
+type MadeEntry struct {
+	Day       int    `json:"day,omitempty"`
+	Type      string `json:"type"`
+	ID        int64  `json:"id"`
+	JoinURL   string `json:"join_url,omitempty"`
+	StartTime string `json:"start_time,omitempty"`
+}
+
+// productEvent works a product delivery: the meetings woozoom makes for
+// the product follow it. The delivery only says which product changed; the
+// product is read again, so deliveries out of order or repeated change
+// nothing, and woozoom's own meta write (which WooCommerce echoes as
+// product.updated) sends nothing to Zoom.
+func (w *Worker) productEvent(ctx context.Context, del rules.Delivery, log *slog.Logger) (string, error) {
+	var body struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(del.Body, &body); err != nil || body.ID <= 0 {
+		return "", permanent("delivery %d (%s) names no product", del.ID, del.Topic)
+	}
+	mk := w.cfg.Making
+	if mk == nil {
+		return fmt.Sprintf("product %d: woozoom makes no meetings from products; nothing to do", body.ID), nil
+	}
+	if _, ok := mk.Events[body.ID]; !ok {
+		return fmt.Sprintf("product %d: no events entry makes its meetings; nothing to do", body.ID), nil
+	}
+	res, err := w.syncProduct(ctx, body.ID, log)
+	return res.summary, err
+}
+
+// synced is what syncProduct did.
+type synced struct {
+	summary string
+	made    int  // meetings that exist for the product now
+	noDate  bool // the product gives no date to make a meeting for
+	gone    bool // the product is trashed or deleted
+}
+
+// productLockKey names a product in the lock table (no seat has this kind).
+func productLockKey(id int64) rules.SeatKey {
+	return rules.SeatKey{Target: rules.Target{Kind: "product", ID: id}}
+}
+
+// syncProduct makes the meetings of a product match its event: made,
+// changed, or deleted with the product. One product at a time: an order
+// and a product delivery racing for a new product make one meeting.
+func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (synced, error) {
+	mk := w.cfg.Making
+	ev := mk.Events[id]
+	defer w.products.lock([]rules.SeatKey{productLockKey(id)})()
+
+	p, err := mk.Shop.Product(ctx, id)
+	gone := false
+	switch {
+	case errors.Is(err, rules.ErrNotFound):
+		gone = true
+	case err != nil:
+		return synced{}, fmt.Errorf("read product %d: %w", id, err)
+	case p.Status == "trash":
+		gone = true
+	}
+	var want []rules.EventMeeting
+	res := synced{gone: gone}
+	if !gone {
+		if want, res.noDate, err = w.eventMeetings(p, ev); err != nil {
+			return synced{}, err
+		}
+	}
+	made, err := mk.Store.MadeMeetings(ctx, id)
+	if err != nil {
+		return synced{}, err
+	}
+	var did []string
+	created, hadDeleted := 0, false
+	for _, m := range made {
+		hadDeleted = hadDeleted || m.State == rules.MadeDeleted
+	}
+	for _, s := range rules.PlanMeetings(want, made, gone) {
+		var err error
+		switch s.Kind {
+		case rules.MakeMeeting:
+			var t rules.Target
+			if t, err = w.makeMeeting(ctx, id, s); err == nil {
+				created++
+				did = append(did, "made "+t.String())
+				log.Info("meeting made for product", "product_id", id, "day", s.Want.Day, "target", t.String(), "host", s.Want.Host)
+			}
+		case rules.ChangeMeeting:
+			if err = w.changeMeeting(ctx, s); err == nil {
+				did = append(did, "updated "+s.Made.Target.String())
+				log.Info("meeting of product updated", "product_id", id, "day", s.Want.Day, "target", s.Made.Target.String())
+			}
+		case rules.RemoveMeeting:
+			why := fmt.Sprintf("deleted with product %d", id)
+			if !gone {
+				why = fmt.Sprintf("deleted: product %d no longer has that day, or moved it to another host or kind", id)
+			}
+			if err = w.removeMeeting(ctx, s.Made, why); err == nil {
+				did = append(did, "deleted "+s.Made.Target.String())
+				log.Info("meeting of product deleted", "product_id", id, "day", s.Made.Day, "target", s.Made.Target.String(), "gone", gone)
+			}
+		}
+		if err != nil {
+			return synced{}, fmt.Errorf("%s the meeting of product %d (day %d): %w", s.Kind, id, max(s.Want.Day, s.Made.Day), err)
+		}
+	}
+	if created > 0 && hadDeleted {
+		// Made anew after its meetings were deleted (restored): every
+		// completed order of the product registers on the new ones, also
+		// those completed meanwhile. The shop says which they are.
+		res, err := Enqueue(ctx, mk.Store, w.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
+			return mk.Shop.CompletedOrdersOfProduct(ctx, id, page)
+		}, nil, nil)
+		if err != nil {
+			return synced{}, fmt.Errorf("queue the orders of product %d to register on its new meetings: %w", id, err)
+		}
+		if res.New > 0 {
+			w.Wake()
+		}
+		did = append(did, fmt.Sprintf("%d completed orders queued to register again", res.Orders))
+	}
+	if made, err = mk.Store.MadeMeetings(ctx, id); err != nil {
+		return synced{}, err
+	}
+	for _, m := range made {
+		if m.State == rules.MadeDone {
+			res.made++
+		}
+	}
+	if !gone {
+		wrote, err := w.showMeetings(ctx, p, made)
+		if err != nil {
+			return synced{}, err
+		}
+		if wrote {
+			did = append(did, "meetings shown in the product's "+MeetingsMetaKey)
+		}
+	}
+	switch {
+	case len(did) > 0:
+		res.summary = fmt.Sprintf("product %d: %s", id, strings.Join(did, "; "))
+	case res.noDate:
+		res.summary = fmt.Sprintf("product %d has no event date yet; no meeting made", id)
+	default:
+		res.summary = fmt.Sprintf("product %d: its meetings already match; nothing sent", id)
+	}
+	return res, nil
+}
+
+// eventMeetings are the meetings a product's event needs.
+func (w *Worker) eventMeetings(p rules.Product, ev Maker) (want []rules.EventMeeting, noDate bool, err error) {
+	sched, ok, err := w.cfg.Making.Schedule(p)
+	if err != nil {
+		return nil, false, permanent("product %d (%s): %v", p.ID, p.Name, err)
+	}
+	if !ok || len(sched.Sessions) == 0 {
+		return nil, true, nil
+	}
+	recurring := ev.Recurring && len(sched.Sessions) > 1
+	if recurring && !rules.Consecutive(sched) {
+		return nil, false, permanent("product %d (%s): multi_day: recurring needs days in a row at the same time, and its days are not; use multi_day: days", p.ID, p.Name)
+	}
+	var terr error
+	topic := func(day, days int) string {
+		s, err := ev.Topic(p, day, days)
+		terr = errors.Join(terr, err)
+		return s
+	}
+	want = rules.EventMeetings(sched, ev.Kind, ev.Host, recurring, topic)
+	if terr != nil {
+		return nil, false, permanent("product %d: topic: %v", p.ID, terr)
+	}
+	return want, false, nil
+}
+
+// makeMeeting makes a product's meeting. It is recorded as being made
+// before Zoom is asked, with a reference in its agenda: if the answer is
+// lost, the next try finds the meeting by it instead of making another.
+func (w *Worker) makeMeeting(ctx context.Context, productID int64, s rules.MeetingStep) (rules.Target, error) {
+	mk := w.cfg.Making
+	m := s.Made
+	if m.State == rules.MadeCreating {
+		t, found, err := mk.Zoom.FindMeeting(ctx, m.Host, m.Kind, m.Ref)
+		if err != nil {
+			return t, fmt.Errorf("look for the meeting whose create went unanswered: %w", err)
+		}
+		if found {
+			// The create carried what the product said then; an update
+			// follows if that has changed.
+			d, err := w.zoom.Details(ctx, t)
+			if err != nil {
+				return t, err
+			}
+			if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+				return t, err
+			}
+			m.State, m.Target = rules.MadeDone, t
+			return t, mk.Store.SaveMadeMeeting(ctx, m)
+		}
+	} else {
+		m = rules.MadeMeeting{ProductID: productID, Day: s.Want.Day, Kind: s.Want.Kind, Host: s.Want.Host, Ref: newRef(productID, s.Want.Day), State: rules.MadeCreating}
+	}
+	if err := w.takeHostCall(ctx, s.Want.Host); err != nil {
+		return rules.Target{}, err
+	}
+	m.Kind, m.Host, m.Digest = s.Want.Kind, s.Want.Host, s.Want.Digest()
+	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+		return rules.Target{}, err
+	}
+	d, err := mk.Zoom.CreateMeeting(ctx, s.Want, "woozoom ref "+m.Ref)
+	if refused(err) {
+		if ferr := mk.Store.ForgetMadeMeeting(ctx, productID, m.Day); ferr != nil {
+			return rules.Target{}, errors.Join(err, ferr)
+		}
+	}
+	if err != nil {
+		return rules.Target{}, err
+	}
+	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+		return d.Target, err
+	}
+	m.State, m.Target = rules.MadeDone, d.Target
+	return d.Target, mk.Store.SaveMadeMeeting(ctx, m)
+}
+
+// changeMeeting sends a product's new name, date or time to its meeting;
+// orders holding it write back the new details.
+func (w *Worker) changeMeeting(ctx context.Context, s rules.MeetingStep) error {
+	mk := w.cfg.Making
+	if err := w.takeHostCall(ctx, s.Made.Host); err != nil {
+		return err
+	}
+	if err := mk.Zoom.UpdateMeeting(ctx, s.Made.Target, s.Want); err != nil {
+		return err
+	}
+	m := s.Made
+	m.Digest = s.Want.Digest()
+	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+		return err
+	}
+	d, err := w.zoom.Details(ctx, m.Target)
+	if err != nil {
+		return err
+	}
+	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+		return err
+	}
+	_, err = w.requeueHolders(ctx, m.Target)
+	return err
+}
+
+// removeMeeting deletes a meeting woozoom made, with Zoom's cancellation
+// email to its registrants; orders holding it write back without it.
+func (w *Worker) removeMeeting(ctx context.Context, m rules.MadeMeeting, why string) error {
+	mk := w.cfg.Making
+	if m.State == rules.MadeCreating {
+		t, found, err := mk.Zoom.FindMeeting(ctx, m.Host, m.Kind, m.Ref)
+		if err != nil {
+			return fmt.Errorf("look for the meeting whose create went unanswered: %w", err)
+		}
+		if !found {
+			m.State = rules.MadeDeleted
+			return mk.Store.SaveMadeMeeting(ctx, m)
+		}
+		m.Target = t
+	}
+	// Zoom may count deletes against the host's daily 100 (its documents
+	// say so; observed headers do not): counted, to stay under it.
+	if err := w.takeHostCall(ctx, m.Host); err != nil {
+		return err
+	}
+	if err := mk.Zoom.DeleteMeeting(ctx, m.Target, true); err != nil && !errors.Is(err, rules.ErrNotFound) {
+		return err
+	}
+	if err := w.store.MarkTargetBroken(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why)); err != nil {
+		return err
+	}
+	m.State = rules.MadeDeleted
+	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+		return err
+	}
+	// The paid claims go with the meeting (a removed mapping keeps them;
+	// a deleted meeting cannot), and the orders write back without it.
+	orders, err := mk.Store.ReleaseTarget(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why))
+	if err != nil {
+		return err
+	}
+	for _, o := range orders {
+		if _, err := w.store.RequeueOrder(ctx, o); err != nil {
+			return err
+		}
+	}
+	if len(orders) > 0 {
+		w.Wake()
+	}
+	return nil
+}
+
+// showMeetings writes the product's meetings to its meta when they differ
+// from what it shows; false when nothing was written.
+func (w *Worker) showMeetings(ctx context.Context, p rules.Product, made []rules.MadeMeeting) (bool, error) {
+	entries := []MadeEntry{}
+	for _, m := range made {
+		if m.State != rules.MadeDone {
+			continue
+		}
+		e := MadeEntry{Day: m.Day, Type: string(m.Kind), ID: m.Target.ID}
+		if d, ok, err := w.store.TargetDetails(ctx, m.Target, time.Time{}); err == nil && ok {
+			e.JoinURL = d.JoinURL
+			if !d.StartTime.IsZero() {
+				e.StartTime = d.StartTime.UTC().Format(time.RFC3339)
+			}
+		}
+		entries = append(entries, e)
+	}
+	want, err := json.Marshal(entries)
+	if err != nil {
+		return false, err
+	}
+	if have := rules.MetaValue(p.Meta, MeetingsMetaKey); have != nil && sameJSON(have, want) {
+		return false, nil
+	}
+	if len(entries) == 0 && rules.MetaValue(p.Meta, MeetingsMetaKey) == nil {
+		return false, nil
+	}
+	if err := w.cfg.Making.Shop.UpdateProductMeta(ctx, p.ID, []rules.Meta{{Key: MeetingsMetaKey, Value: want}}); err != nil {
+		return false, fmt.Errorf("show the meetings of product %d in its meta: %w", p.ID, err)
+	}
+	return true, nil
+}
+
+// sameJSON compares two JSON values as values.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return bytes.Equal(a, b)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}
+
+// heldError holds work until a host's daily meeting budget comes back.
+type heldError struct {
+	until time.Time
+	msg   string
+}
+
+func (e *heldError) Error() string      { return e.msg }
+func (e *heldError) RetryAt() time.Time { return e.until }
+func (e *heldError) Unwrap() error      { return rules.ErrRateLimited }
+func (e *heldError) Reason() string     { return e.msg }
+func (e *heldError) Service() string    { return "zoom" }
+func nextUTCMidnight(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// takeHostCall counts a meeting change of host today, or holds the work
+// until 00:00 UTC when the host's budget is spent.
+func (w *Worker) takeHostCall(ctx context.Context, host string) error {
+	limit := w.cfg.Making.HostDailyLimit
+	_, ok, err := w.cfg.Making.Store.TakeHostCall(ctx, host, w.now(), limit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		until := nextUTCMidnight(w.now())
+		return &heldError{until: until, msg: fmt.Sprintf("held until %s: host %s made its %d meeting creates and updates of today (Zoom's daily limit per host)",
+			until.Format("2006-01-02 15:04 UTC"), host, limit)}
+	}
+	return nil
+}
+
+// newRef is the reference woozoom writes into a meeting it makes.
+func newRef(productID int64, day int) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return fmt.Sprintf("p%dd%d-%s", productID, day, hex.EncodeToString(b))
+}
+
+// ensureMeetings makes the meetings of the order's products that have none
+// yet, before the order registers on them: an order may arrive before its
+// product's delivery was worked.
+func (w *Worker) ensureMeetings(ctx context.Context, order rules.Order, log *slog.Logger) error {
+	mk := w.cfg.Making
+	if mk == nil {
+		return nil
+	}
+	seen := map[int64]bool{}
+	for _, item := range order.Items {
+		if _, ok := mk.Events[item.ProductID]; !ok || seen[item.ProductID] {
+			continue
+		}
+		seen[item.ProductID] = true
+		made, err := mk.Store.MadeMeetings(ctx, item.ProductID)
+		if err != nil {
+			return err
+		}
+		ready := false
+		for _, m := range made {
+			ready = ready || m.State == rules.MadeDone
+		}
+		if ready {
+			continue
+		}
+		res, err := w.syncProduct(ctx, item.ProductID, log)
+		if err != nil {
+			return err
+		}
+		// A trashed product has no meeting: its tickets register on none.
+		if res.made == 0 && !res.gone {
+			return permanent("product %d has no event date, so woozoom cannot make its meeting; set its date in the shop (the product's update makes it), then retry", item.ProductID)
+		}
+	}
+	return nil
+}
