@@ -55,12 +55,16 @@ func TestChaos(t *testing.T) {
 	fz := zoomtest.New(creds, zoomtest.ProLimits)
 	zsrv := httptest.NewServer(fz)
 	defer zsrv.Close()
+	fz.AddUser(zoomtest.User{Email: "host@shop.example", Type: 2})
 	meeting := fz.CreateMeeting(zoomtest.Meeting{Topic: "Chaos tour", HostEmail: "host@shop.example", Duration: 60, Password: "p"})
 	webinar := fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Chaos webinar", HostEmail: "host@shop.example", Duration: 60})
 
 	shop := wootest.NewShop("ck_chaos", "cs_chaos_secret")
 	ssrv := httptest.NewTLSServer(shop)
 	defer ssrv.Close()
+	// A product whose meeting woozoom makes, renamed, moved, trashed and
+	// restored during the stream.
+	course := shop.CreateProduct(wootest.Product{Name: "Chaos course", Meta: fooEvent("2026-12-15", "3", "00", "4")})
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600)
 
@@ -78,9 +82,11 @@ reconcile: {interval: 0}
 events:
   - {product_id: 10, meeting_id: %d}
   - {product_id: 11, webinar_id: %d}
-`, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, meeting, webinar)), 0o600)
+  - {product_id: %d, create: meeting, host: host@shop.example}
+`, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, meeting, webinar, course)), 0o600)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	shop.AddWebhook(base+"/webhooks/woocommerce", secret, "order.created", "order.updated", "order.deleted", "order.restored")
+	shop.AddWebhook(base+"/webhooks/woocommerce", secret, "product.created", "product.updated", "product.deleted", "product.restored")
 
 	logPath := filepath.Join(dir, "woozoom.log")
 	if p := os.Getenv("WOOZOOM_CHAOS_LOG"); p != "" {
@@ -124,7 +130,12 @@ events:
 	var ids []int64
 	var snapshots [][]byte
 	sender := &wootest.Sender{URL: base + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
-	faults, dupes, killed := 0, 0, 0
+	faults, dupes, killed, productChanges := 0, 0, 0, 0
+	trashed := false
+	setCourse := func(change func(*wootest.Product)) {
+		productChanges++
+		shop.SetProduct(course, change)
+	}
 	// Faults that last a while open after 1 to 3 s, then every 5 to 15 s,
 	// for as long as woozoom has work, not just while the (much faster)
 	// stream runs.
@@ -165,7 +176,7 @@ events:
 		switch {
 		case len(ids) < orders && (step%3 == 0 || len(ids) == 0):
 			var items []wootest.Item
-			for _, p := range []int64{10, 11, 99} {
+			for _, p := range []int64{10, 11, 99, course} {
 				if r.IntN(2) == 0 {
 					items = append(items, wootest.Item{ProductID: p, Quantity: 1 + r.IntN(2)})
 				}
@@ -195,6 +206,24 @@ events:
 			}
 			if body, ok := shop.OrderJSON(id); ok {
 				snapshots = append(snapshots, body)
+			}
+		}
+		// The course changes now and then: renamed, moved, saved unchanged,
+		// trashed or restored.
+		if r.IntN(15) == 0 {
+			switch x := r.IntN(4); {
+			case x == 0:
+				name := fmt.Sprintf("Chaos course %d", step)
+				setCourse(func(p *wootest.Product) { p.Name = name })
+			case x == 1:
+				hour := strconv.Itoa(1 + r.IntN(9))
+				setCourse(func(p *wootest.Product) { setMeta(p, "WooCommerceEventsHour", hour) })
+			case x == 2:
+				setCourse(func(*wootest.Product) {})
+			default:
+				trashed = !trashed
+				status := map[bool]string{true: "trash", false: "publish"}[trashed]
+				setCourse(func(p *wootest.Product) { p.Status = status })
 			}
 		}
 		// A repeated or late delivery of an older view.
@@ -235,6 +264,9 @@ events:
 		if r.IntN(4) == 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+	if trashed {
+		setCourse(func(p *wootest.Product) { p.Status = "publish" })
 	}
 	// Every order ends in a status that decides: WooCommerce may coalesce a
 	// completed phase away, so an order left on-hold has no observable
@@ -281,6 +313,35 @@ events:
 		t.Errorf("woozoom did not stop cleanly on SIGTERM: %v", err)
 	}
 
+	// The course's meeting: exactly one, matching the product as it ends.
+	db, err := store.Open(context.Background(), dbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var courseMeeting int64
+	madeRows, err := db.MadeMeetings(context.Background(), course)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range madeRows {
+		if m.State == rules.MadeDone {
+			courseMeeting = m.Target.ID
+		}
+	}
+	meetingsMissing, meetingsExtra := 0, 0
+	if spec, ok := fz.Meeting(courseMeeting); !ok || courseMeeting == 0 {
+		meetingsMissing++
+	} else if p, _ := shop.Product(course); spec.Topic != p.Name || !spec.StartTime.Equal(courseStart(t, p)) {
+		t.Logf("the course's meeting %d is %q at %s; the product is %q at %s", courseMeeting, spec.Topic, spec.StartTime, p.Name, courseStart(t, p))
+		meetingsMissing++
+	}
+	for _, id := range fz.MeetingsOf("host@shop.example") {
+		if id != meeting && id != webinar && id != courseMeeting {
+			meetingsExtra++
+		}
+	}
+	overHostLimit := fz.HostLimitRefused()
+
 	// What the orders' latest deciding states require.
 	want := map[string]bool{}
 	wantWriteBack := map[int64]bool{}
@@ -295,7 +356,7 @@ events:
 		}
 		refunded := refundedUnits(t, ssrv, id)
 		for _, it := range o.Items {
-			target := map[int64]int64{10: meeting, 11: webinar}[it.ProductID]
+			target := map[int64]int64{10: meeting, 11: webinar, course: courseMeeting}[it.ProductID]
 			if target == 0 || refunded[it.ID] >= it.Quantity {
 				continue
 			}
@@ -305,7 +366,7 @@ events:
 	}
 	var missing, extra, wrong []string
 	held := map[string]string{}
-	for _, target := range []int64{meeting, webinar} {
+	for _, target := range []int64{meeting, webinar, courseMeeting} {
 		for _, reg := range fz.Registrants(target) {
 			held[fmt.Sprintf("%d|%s", target, strings.ToLower(reg.Email))] = reg.Status
 		}
@@ -329,7 +390,7 @@ events:
 	// a day: an unanswered add must be looked up, not repeated.
 	repeatAdds := 0
 	var repeated []string
-	for _, target := range []int64{meeting, webinar} {
+	for _, target := range []int64{meeting, webinar, courseMeeting} {
 		for _, reg := range fz.Registrants(target) {
 			if n := fz.Adds(target, reg.Email); n > 1 {
 				repeatAdds += n - 1
@@ -342,10 +403,6 @@ events:
 		if _, ok := shop.Meta(id, worker.MetaKey); !ok {
 			noWriteBack = append(noWriteBack, id)
 		}
-	}
-	db, err := store.Open(context.Background(), dbFile)
-	if err != nil {
-		t.Fatal(err)
 	}
 	lost, accepted := 0, 0
 	for _, d := range shop.Deliveries() {
@@ -368,9 +425,10 @@ events:
 			disabled++
 		}
 	}
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d missing=%d extra=%d wrong=%d over_limit=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, faults, len(missing), len(extra), len(wrong), overLimit, repeatAdds, len(noWriteBack), lost, len(failedJobs), fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
-	if len(missing)+len(extra)+len(wrong)+overLimit+repeatAdds+len(noWriteBack)+lost+len(failedJobs) > 0 {
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d product_changes=%d missing=%d extra=%d wrong=%d over_limit=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, faults, productChanges, len(missing), len(extra), len(wrong), overLimit, repeatAdds, len(noWriteBack), lost, len(failedJobs),
+		meetingsMissing, meetingsExtra, overHostLimit, fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
+	if len(missing)+len(extra)+len(wrong)+overLimit+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
@@ -386,6 +444,33 @@ events:
 		}
 		t.Errorf("seed %d: missing %v, extra %v, wrong %v, added more than once %v, no write-back %v, parked %v\nlog tail:\n%s", seed, missing, extra, wrong, repeated, noWriteBack, failedJobs, tail)
 	}
+}
+
+// setMeta sets a product meta value, as the shop's editor does.
+func setMeta(p *wootest.Product, key string, value any) {
+	for i := range p.Meta {
+		if p.Meta[i].Key == key {
+			p.Meta[i].Value = value
+			return
+		}
+	}
+	p.Meta = append(p.Meta, wootest.Meta{Key: key, Value: value})
+}
+
+// courseStart is when a FooEvents product of the harness starts (p.m.,
+// Berlin).
+func courseStart(t *testing.T, p wootest.Product) time.Time {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hour := 0
+	for _, m := range p.Meta {
+		if m.Key == "WooCommerceEventsHour" {
+			hour, _ = strconv.Atoi(fmt.Sprint(m.Value))
+		}
+	}
+	return time.Date(2026, 12, 15, hour+12, 0, 0, 0, berlin).UTC()
 }
 
 func envInt(name string, def int) int {

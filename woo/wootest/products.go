@@ -44,6 +44,19 @@ func (s *Shop) CreateProduct(p Product) int64 {
 	return p.ID
 }
 
+// Product returns a product as the shop holds it.
+func (s *Shop) Product(id int64) (Product, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.products[id]
+	if p == nil {
+		return Product{}, false
+	}
+	c := *p
+	c.Meta = append([]Meta(nil), p.Meta...)
+	return c, true
+}
+
 // ProductMeta returns a product's meta value by key.
 func (s *Shop) ProductMeta(id int64, key string) (any, bool) {
 	s.mu.Lock()

@@ -125,6 +125,7 @@ type Fake struct {
 	hookURL         string // where events go (SetWebhook)
 	hookSecret      string
 	hostDaily       map[string]int // day|host|id -> meeting creates and updates
+	hostRefused     int            // creates and updates refused for the daily limit
 	remindedDeletes map[int64]bool // deleted with cancel_meeting_reminder=true
 }
 

@@ -26,6 +26,7 @@ const HostDailyLimit = 100
 func (f *Fake) hostUsedLocked(w http.ResponseWriter, hostID string) bool {
 	key := f.Now().UTC().Format("2006-01-02") + "|host|" + hostID
 	if f.hostDaily[key] >= HostDailyLimit {
+		f.hostRefused++
 		w.Header().Set("X-RateLimit-Type", "Daily-limit")
 		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(HostDailyLimit))
 		w.Header().Set("X-RateLimit-Remaining", "0")
@@ -34,6 +35,14 @@ func (f *Fake) hostUsedLocked(w http.ResponseWriter, hostID string) bool {
 	}
 	f.hostDaily[key]++
 	return true
+}
+
+// HostLimitRefused counts creates and updates refused for a host's daily
+// limit.
+func (f *Fake) HostLimitRefused() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hostRefused
 }
 
 // HostUsedToday says how many creates and updates a host (by email) made
