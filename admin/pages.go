@@ -338,6 +338,9 @@ func (c *Console) removeMapping(ec echo.Context) error {
 		if s.Mapping == m && s.Source == store.FromConfig {
 			return c.back(ec, "/admin/events", "problem", "this mapping comes from config.yaml: remove it there and restart woozoom")
 		}
+		if s.Mapping == m && s.Source == store.FromMade {
+			return c.back(ec, "/admin/events", "problem", store.MadeMeetingMessage)
+		}
 	}
 	removed, err := c.store.RemoveMapping(ec.Request().Context(), m)
 	if err != nil {

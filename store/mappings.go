@@ -114,3 +114,18 @@ func (d *DB) ActiveMappings(ctx context.Context) ([]rules.Mapping, error) {
 	}
 	return RulesMappings(ms), nil
 }
+
+// MadeBy says whether a product's mapping to t is a meeting woozoom made
+// for it (which map remove does not undo: its create entry rules it).
+func (d *DB) MadeBy(ctx context.Context, productID int64, t rules.Target) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM made_meetings WHERE product_id = ? AND target_kind = ? AND target_id = ? AND state = 'made'`,
+		productID, t.Kind, t.ID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read the meetings made for product %d: %w", productID, err)
+	}
+	return n > 0, nil
+}
+
+// MadeMeetingMessage says why a made meeting's mapping is not removed.
+const MadeMeetingMessage = "woozoom made this meeting from the product (its create entry in config.yaml): it follows the product and goes when the product is trashed"

@@ -20,6 +20,10 @@ type Meetings interface {
 	CreateMeeting(ctx context.Context, m rules.EventMeeting, agenda string) (rules.TargetDetails, error)
 	UpdateMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error
 	DeleteMeeting(ctx context.Context, t rules.Target, notify bool) error
+	// FollowMeeting sends only the topic and times to a meeting woozoom
+	// did not make; HostOf names its host.
+	FollowMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error
+	HostOf(ctx context.Context, t rules.Target) (string, error)
 	// FindMeeting looks among the host's meetings for the one whose agenda
 	// holds ref.
 	FindMeeting(ctx context.Context, host string, kind rules.TargetKind, ref string) (rules.Target, bool, error)
@@ -52,6 +56,9 @@ type Maker struct {
 	// Topic names a meeting (day 0: the event's one meeting; else day of
 	// days).
 	Topic func(p rules.Product, day, days int) (string, error)
+	// Follow, if set, is a meeting woozoom did not make whose topic and
+	// times follow the product (follow: true); it is never deleted.
+	Follow rules.Target
 }
 
 // Making turns on meetings made from products.
@@ -98,8 +105,12 @@ func (w *Worker) productEvent(ctx context.Context, del rules.Delivery, log *slog
 	if mk == nil {
 		return fmt.Sprintf("product %d: woozoom makes no meetings from products; nothing to do", body.ID), nil
 	}
-	if _, ok := mk.Events[body.ID]; !ok {
-		return fmt.Sprintf("product %d: no events entry makes its meetings; nothing to do", body.ID), nil
+	ev, ok := mk.Events[body.ID]
+	if !ok {
+		return fmt.Sprintf("product %d: no events entry makes or follows its meetings; nothing to do", body.ID), nil
+	}
+	if ev.Follow.ID != 0 {
+		return w.followProduct(ctx, body.ID, ev, log)
 	}
 	res, err := w.syncProduct(ctx, body.ID, log)
 	return res.summary, err
@@ -148,10 +159,7 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 		return synced{}, err
 	}
 	var did []string
-	created, hadDeleted := 0, false
-	for _, m := range made {
-		hadDeleted = hadDeleted || m.State == rules.MadeDeleted
-	}
+	created := 0
 	for _, s := range rules.PlanMeetings(want, made, gone) {
 		var err error
 		switch s.Kind {
@@ -181,13 +189,16 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 			return synced{}, fmt.Errorf("%s the meeting of product %d (day %d): %w", s.Kind, id, max(s.Want.Day, s.Made.Day), err)
 		}
 	}
-	if created > 0 && hadDeleted {
-		// Made anew after its meetings were deleted (restored): every
-		// completed order of the product registers on the new ones, also
-		// those completed meanwhile. The shop says which they are.
-		res, err := Enqueue(ctx, mk.Store, w.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
+	if created > 0 {
+		// A meeting made (first, or again after a restore): every completed
+		// order of the product registers on it, also those worked while the
+		// product was trashed or had no meeting yet. The shop says which
+		// they are. The pass is named for this making: an order unchanged
+		// since an earlier pass would otherwise be a repeat, and not worked
+		// again.
+		res, err := enqueue(ctx, mk.Store, w.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
 			return mk.Shop.CompletedOrdersOfProduct(ctx, id, page)
-		}, nil, nil)
+		}, nil, nil, "remade-"+newRef(id, 0))
 		if err != nil {
 			return synced{}, fmt.Errorf("queue the orders of product %d to register on its new meetings: %w", id, err)
 		}
@@ -466,7 +477,7 @@ func (w *Worker) ensureMeetings(ctx context.Context, order rules.Order, log *slo
 	}
 	seen := map[int64]bool{}
 	for _, item := range order.Items {
-		if _, ok := mk.Events[item.ProductID]; !ok || seen[item.ProductID] {
+		if ev, ok := mk.Events[item.ProductID]; !ok || ev.Follow.ID != 0 || seen[item.ProductID] {
 			continue
 		}
 		seen[item.ProductID] = true
@@ -491,4 +502,59 @@ func (w *Worker) ensureMeetings(ctx context.Context, order rules.Order, log *slo
 		}
 	}
 	return nil
+}
+
+// followProduct sends a product's name, date and time to the meeting it is
+// linked to, when they differ from what Zoom has (as woozoom last read it).
+// A trashed product leaves the meeting alone: it is not woozoom's.
+func (w *Worker) followProduct(ctx context.Context, id int64, ev Maker, log *slog.Logger) (string, error) {
+	mk := w.cfg.Making
+	defer w.products.lock([]rules.SeatKey{productLockKey(id)})()
+	t := ev.Follow
+	p, err := mk.Shop.Product(ctx, id)
+	switch {
+	case errors.Is(err, rules.ErrNotFound) || (err == nil && p.Status == "trash"):
+		return fmt.Sprintf("product %d is trashed: %s follows it but is not woozoom's, so it stays", id, t), nil
+	case err != nil:
+		return "", fmt.Errorf("read product %d: %w", id, err)
+	}
+	want, noDate, err := w.eventMeetings(p, ev)
+	switch {
+	case err != nil:
+		return "", err
+	case noDate:
+		return fmt.Sprintf("product %d has no event date; %s keeps its own", id, t), nil
+	case len(want) != 1:
+		return "", permanent("product %d has %d days: a linked meeting follows a one-day event (use create: to make a meeting per day)", id, len(want))
+	}
+	m := want[0]
+	d, err := w.details(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	if d.Topic == m.Topic && d.StartTime.Equal(m.Start) && d.Duration == m.Duration && (m.Timezone == "" || d.Timezone == m.Timezone) {
+		return fmt.Sprintf("product %d: %s already matches it; nothing sent", id, t), nil
+	}
+	host, err := mk.Zoom.HostOf(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	if err := w.takeHostCall(ctx, host); err != nil {
+		return "", err
+	}
+	if err := mk.Zoom.FollowMeeting(ctx, t, m); err != nil {
+		return "", fmt.Errorf("send product %d's name and time to %s: %w", id, t, err)
+	}
+	if d, err = w.zoom.Details(ctx, t); err != nil {
+		return "", err
+	}
+	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+		return "", err
+	}
+	n, err := w.requeueHolders(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	log.Info("linked meeting follows its product", "product_id", id, "target", t.String())
+	return fmt.Sprintf("product %d: %s updated to follow it (%q, %s); %d orders written back again", id, t, m.Topic, m.Start.Format(time.RFC3339), n), nil
 }

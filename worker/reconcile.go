@@ -126,6 +126,12 @@ type PageFunc func(ctx context.Context, page int) (bodies [][]byte, pages int, e
 // webhook had come: the same queue, dedupe and rules handle it. An order for
 // which skip (if set) says true is counted as unchanged and not recorded.
 func Enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list PageFunc, skip func(context.Context, rules.Order) (bool, error), progress func(page, pages int, res PassResult)) (PassResult, error) {
+	return enqueue(ctx, store, decode, list, skip, progress, "reconcile")
+}
+
+// enqueue is Enqueue with the Delivery-ID to record under: a pass that must
+// work orders again even when their bodies repeat names itself anew.
+func enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list PageFunc, skip func(context.Context, rules.Order) (bool, error), progress func(page, pages int, res PassResult), deliveryID string) (PassResult, error) {
 	var res PassResult
 	for page := 1; ; page++ {
 		bodies, pages, err := list(ctx, page)
@@ -133,7 +139,7 @@ func Enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list P
 			return res, err
 		}
 		for _, body := range bodies {
-			d := rules.Delivery{DeliveryID: "reconcile", Topic: "order.updated", Source: "reconcile", Body: body}
+			d := rules.Delivery{DeliveryID: deliveryID, Topic: "order.updated", Source: "reconcile", Body: body}
 			if o, err := decode(d.Topic, body); err == nil {
 				d.OrderID = o.ID
 				if o.Modified.After(res.Through) {

@@ -25,6 +25,9 @@ type MeetingSpec struct {
 	// Agenda is the description; woozoom puts its reference there to find
 	// a meeting whose create answer was lost.
 	Agenda string
+	// KeepSettings sends no settings (an update of a meeting woozoom did
+	// not make: only its topic and times follow the product).
+	KeepSettings bool
 	// Settings are further settings (meeting_defaults); registration is
 	// always required with automatic approval.
 	Settings map[string]any
@@ -49,6 +52,9 @@ func (s MeetingSpec) body(kind rules.TargetKind) (map[string]any, error) {
 	}
 	settings["approval_type"] = 0
 	b := map[string]any{"topic": s.Topic, "duration": s.Duration, "settings": settings}
+	if s.KeepSettings {
+		delete(b, "settings")
+	}
 	if s.Timezone != "" {
 		b["timezone"] = s.Timezone
 	}

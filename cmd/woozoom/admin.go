@@ -170,6 +170,9 @@ added here are kept until removed here.`,
 					return err
 				}
 				if !removed {
+					if made, err := db.MadeBy(ctx, m.ProductID, m.Target); err == nil && made {
+						return fmt.Errorf("product %d to %s: %s", m.ProductID, m.Target, store.MadeMeetingMessage)
+					}
 					return fmt.Errorf("no mapping of product %d (variation %d) to %s", m.ProductID, m.VariationID, m.Target)
 				}
 				fmt.Fprintf(out, "removed: product %d to %s\n", m.ProductID, m.Target)

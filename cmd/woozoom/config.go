@@ -181,6 +181,9 @@ type EventConfig struct {
 	// MultiDay: "days" (a meeting per day, default) or "recurring" (one
 	// meeting with a daily occurrence per day).
 	MultiDay string `mapstructure:"multi_day"`
+	// Follow: the linked meeting_id or webinar_id takes the product's name
+	// and times when they change (never deleted with it).
+	Follow bool `mapstructure:"follow"`
 	// Capacity is how many attendees the meeting takes (check warns when
 	// the product's stock exceeds it); 0: Zoom's 4,999 registrants per
 	// meeting, unknown for webinars.

@@ -148,7 +148,7 @@ calendar:
 		"calendar.reminders: -1h0m0s is not a time before the event",
 		`events[7] (product 11): create "room": use meeting or webinar`, "give no meeting_id", `multi_day "weekly"`, `can't evaluate field Title`,
 		"events[8] (product 12): create needs a host", "events[10] (product 13): create makes the meetings of the whole product",
-		"product 13 has two create entries", "meeting_defaults.approval_type: woozoom sets it",
+		"product 13 has two create or follow entries", "meeting_defaults.approval_type: woozoom sets it",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("validation does not say %q:\n%v", want, err)

@@ -91,16 +91,48 @@ func (e EventConfig) maker() (worker.Maker, error) {
 	return m, nil
 }
 
+// follower reads an events entry whose linked meeting follows the product.
+func (e EventConfig) follower() (worker.Maker, error) {
+	if e.Link != "" || (e.MeetingID == "" && e.WebinarID == "") {
+		return worker.Maker{}, errors.New("follow: true needs a meeting_id or webinar_id (with create:, woozoom's own meetings follow the product anyway)")
+	}
+	if e.Day != 0 || e.Slot != "" || e.VariationID != 0 {
+		return worker.Maker{}, errors.New("follow: true follows a one-day event's meeting: give no day, slot or variation_id with it")
+	}
+	one := e
+	one.Follow, one.Create, one.Host = false, "meeting", "-"
+	one.MeetingID, one.WebinarID = "", ""
+	m, err := one.maker()
+	if err != nil {
+		return m, err
+	}
+	id, err := zoom.ParseTargetID(e.MeetingID + e.WebinarID)
+	if err != nil {
+		return m, err
+	}
+	m.Follow = rules.Target{Kind: rules.Meeting, ID: id}
+	if e.WebinarID != "" {
+		m.Follow.Kind = rules.Webinar
+	}
+	m.Kind, m.Host = m.Follow.Kind, ""
+	return m, nil
+}
+
 // makingProblems checks the settings of meetings made from products.
 func (c Config) makingProblems() []error {
 	var errs []error
 	seen := map[int64]bool{}
 	for i, e := range c.Events {
-		if e.Create == "" {
+		if e.Follow && e.Create == "" {
+			if _, err := e.follower(); err != nil {
+				errs = append(errs, fmt.Errorf("events[%d] (product %d): %w", i, e.ProductID, err))
+			}
+		}
+		if e.Create == "" && !e.Follow {
 			continue
 		}
 		if seen[e.ProductID] {
-			errs = append(errs, fmt.Errorf("events[%d]: product %d has two create entries; one makes all its meetings", i, e.ProductID))
+			errs = append(errs, fmt.Errorf("events[%d]: product %d has two create or follow entries; one makes or follows all its meetings", i, e.ProductID))
 		}
 		seen[e.ProductID] = true
 	}
@@ -126,6 +158,13 @@ func (c Config) makingProblems() []error {
 func (c Config) making(zc *zoom.Client, wc *woo.Client, db *store.DB) (*worker.Making, error) {
 	events := map[int64]worker.Maker{}
 	for i, e := range c.Events {
+		if e.Follow && e.Create == "" {
+			f, err := e.follower()
+			if err != nil {
+				return nil, fmt.Errorf("events[%d]: %w", i, err)
+			}
+			events[e.ProductID] = f
+		}
 		if e.Create == "" {
 			continue
 		}
@@ -176,6 +215,20 @@ func (z zoomMeetings) UpdateMeeting(ctx context.Context, t rules.Target, m rules
 
 func (z zoomMeetings) DeleteMeeting(ctx context.Context, t rules.Target, notify bool) error {
 	return z.c.DeleteMeeting(ctx, t, notify)
+}
+
+func (z zoomMeetings) FollowMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error {
+	spec := z.spec(m, "")
+	spec.KeepSettings = true
+	return z.c.UpdateMeeting(ctx, t, spec)
+}
+
+func (z zoomMeetings) HostOf(ctx context.Context, t rules.Target) (string, error) {
+	m, err := z.c.Meeting(ctx, t)
+	if m.HostEmail == "" {
+		return m.HostID, err
+	}
+	return m.HostEmail, err
 }
 
 func (z zoomMeetings) FindMeeting(ctx context.Context, host string, kind rules.TargetKind, ref string) (rules.Target, bool, error) {

@@ -119,6 +119,9 @@ func TestMeetingMadeFromProductFollowsIt(t *testing.T) {
 	if out, code := e.cli("map", "list"); code != 0 || !strings.Contains(out, fmt.Sprint(ids[0])) || !strings.Contains(out, "made") {
 		t.Errorf("map list does not show the made meeting:\n%s", out)
 	}
+	if out, code := e.cli("map", "remove", "--product", fmt.Sprint(product), "--meeting", fmt.Sprint(ids[0])); code == 0 || !strings.Contains(out, "woozoom made this meeting from the product") {
+		t.Errorf("map remove of a made meeting: exit %d\n%s", code, out)
+	}
 
 	// Renamed: one PATCH, the order's meta follows.
 	patches := e.zoomCalls(http.MethodPatch, "/meetings/")
@@ -180,6 +183,19 @@ func TestMeetingMadeFromProductFollowsIt(t *testing.T) {
 	if mm := e.madeMeetings(product); len(mm) != 1 || mm[0].ID == ids[0] {
 		t.Errorf("product meta after the restore: %+v", mm)
 	}
+	// Trashed and restored once more: the order, unchanged since, registers
+	// on the third meeting too.
+	second := e.zoom.MeetingsOf(eventsHost)[0]
+	// product.deleted carries only the id and WooCommerce's Delivery-ID is
+	// per second: a second trash within the same second is a repeat.
+	time.Sleep(1100 * time.Millisecond)
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "trash" })
+	e.eventually("the second meeting deleted", func() bool { _, still := e.zoom.Meeting(second); return !still && e.settled() })
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "publish" })
+	e.eventually("made a third time and Rita registered on it", func() bool {
+		now := e.zoom.MeetingsOf(eventsHost)
+		return len(now) == 1 && now[0] != second && e.zoomStatus(now[0], "rita@example.org") == "approved" && len(e.metaEntries(order)) == 1 && e.settled()
+	})
 }
 
 // An order and several product deliveries arriving together make one
@@ -347,4 +363,68 @@ func TestCheckMakingMeetings(t *testing.T) {
 	if !strings.Contains(out, "ok       Zoom: host "+eventsHost+" is Licensed") || !strings.Contains(out, "delivers product.updated") {
 		t.Errorf("check of the working parts:\n%s", out)
 	}
+}
+
+// A meeting made by hand and linked with follow: true takes the product's
+// new name and time (one PATCH for several saves delivered together, and
+// no settings touched); trashing the product leaves it alone.
+func TestLinkedMeetingFollowsItsProduct(t *testing.T) {
+	e := startE2E(t)
+	product := e.shop.CreateProduct(wootest.Product{Name: "Online guided tour", Meta: fooEvent("December 3, 2026", "7", "00", "8")})
+	e.serveWith(func(cfg string) string {
+		return strings.Replace(cfg, "  - product_id: 10\n", fmt.Sprintf("  - product_id: %d\n    follow: true\n    meeting_id: %d\n  - product_id: 10\n", product, e.meeting), 1)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	e.shop.AddWebhook(e.url+"/webhooks/woocommerce", e.secret, "product.created", "product.updated", "product.deleted", "product.restored")
+	order := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org", Items: []wootest.Item{{ProductID: product}}})
+	e.eventually("registered on the linked meeting", func() bool { return len(e.metaEntries(order)) == 1 && e.settled() })
+
+	patches := e.zoomCalls(http.MethodPatch, "/meetings/")
+	for i, name := range []string{"Tour A", "Tour B", "Tour of the vaults"} {
+		e.shop.SetProduct(product, func(p *wootest.Product) {
+			p.Name = name
+			setMeta(p, "WooCommerceEventsHour", fmt.Sprint(8+i%2))
+		})
+	}
+	e.eventually("the linked meeting follows", func() bool {
+		m, _ := e.zoom.Meeting(e.meeting)
+		me := e.metaEntries(order)
+		return m.Topic == "Tour of the vaults" && m.StartTime.Equal(time.Date(2026, 12, 3, 19, 0, 0, 0, time.UTC)) &&
+			len(me) == 1 && me[0].Topic == "Tour of the vaults" && e.settled()
+	})
+	if got := e.zoomCalls(http.MethodPatch, "/meetings/") - patches; got != 1 {
+		t.Errorf("%d PATCHes for three saves delivered together, want 1", got)
+	}
+	if m, _ := e.zoom.Meeting(e.meeting); m.Password != "Tour42" || m.ApprovalType != 0 {
+		t.Errorf("following changed more than topic and times: %+v", m)
+	}
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "trash" })
+	e.shop.Flush()
+	e.eventually("the trash delivery worked", e.settled)
+	if _, ok := e.zoom.Meeting(e.meeting); !ok || e.zoomCalls(http.MethodDelete, "/meetings/") != 0 {
+		t.Error("a linked meeting was deleted with its product")
+	}
+}
+
+// An order worked while its product is in the trash, before any meeting
+// was ever made, registers once the product is restored and its meeting
+// made.
+func TestOrderOfTrashedProductRegistersAfterRestore(t *testing.T) {
+	e := startE2E(t)
+	product := e.shop.CreateProduct(wootest.Product{Name: "Paused course", Status: "trash", Meta: fooEvent("2026-12-18", "5", "00", "6")})
+	e.serveMaking(createEntry(product, "meeting"), "", true)
+	order := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ola", Email: "ola@example.org", Items: []wootest.Item{{ProductID: product}}})
+	e.eventually("the order worked", func() bool { return e.settled() && len(e.shop.Deliveries()) > 0 })
+	time.Sleep(300 * time.Millisecond)
+	e.eventually("the order worked", e.settled)
+	if n := len(e.zoom.MeetingsOf(eventsHost)); n != 0 || len(e.metaEntries(order)) != 0 {
+		t.Fatalf("a trashed product got %d meetings", n)
+	}
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "publish" })
+	e.eventually("made and the order registered on it", func() bool {
+		ids := e.zoom.MeetingsOf(eventsHost)
+		return len(ids) == 1 && e.zoomStatus(ids[0], "ola@example.org") == "approved" && len(e.metaEntries(order)) == 1 && e.settled()
+	})
 }

@@ -44,7 +44,7 @@ func shopClient(c Config, log *slog.Logger) (*woo.Client, error) {
 // topics too when events make meetings from products (or follow them).
 func neededTopics(c Config) []string {
 	for _, e := range c.Events {
-		if e.Create != "" {
+		if e.Create != "" || e.Follow {
 			return append(slices.Clone(woo.OrderTopics), woo.ProductTopics...)
 		}
 	}
