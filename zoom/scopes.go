@@ -15,23 +15,15 @@ type Scope struct {
 // NeededScopes are the scopes woozoom uses: registrants of meetings, of
 // webinars, and reading users (to check that hosts are licensed).
 func NeededScopes(meetings, webinars bool) []Scope {
-	var out []Scope
-	for _, kind := range []struct {
-		on   bool
-		noun string
-	}{{meetings, "meeting"}, {webinars, "webinar"}} {
-		if !kind.on {
-			continue
+	out := perKind(meetings, webinars, func(n string) []Scope {
+		return []Scope{
+			{n + ":read:" + n + ":admin", "read the " + n + "s' details and join links"},
+			{n + ":write:registrant:admin", "register attendees on " + n + "s"},
+			{n + ":read:list_registrants:admin", "look up registrants whose answer was lost"},
+			{n + ":read:registrant:admin", "read an approved attendee's join link"},
+			{n + ":update:registrant_status:admin", "cancel and approve registrants"},
 		}
-		n := kind.noun
-		out = append(out,
-			Scope{n + ":read:" + n + ":admin", "read the " + n + "s' details and join links"},
-			Scope{n + ":write:registrant:admin", "register attendees on " + n + "s"},
-			Scope{n + ":read:list_registrants:admin", "look up registrants whose answer was lost"},
-			Scope{n + ":read:registrant:admin", "read an approved attendee's join link"},
-			Scope{n + ":update:registrant_status:admin", "cancel and approve registrants"},
-		)
-	}
+	})
 	return append(out, Scope{"user:read:user:admin", "check that each host is a Licensed user"})
 }
 
@@ -39,21 +31,24 @@ func NeededScopes(meetings, webinars bool) []Scope {
 // create, update, delete, and list a host's (to find one whose create
 // answer was lost).
 func MakerScopes(meetings, webinars bool) []Scope {
-	var out []Scope
-	for _, kind := range []struct {
-		on   bool
-		noun string
-	}{{meetings, "meeting"}, {webinars, "webinar"}} {
-		if !kind.on {
-			continue
+	return perKind(meetings, webinars, func(n string) []Scope {
+		return []Scope{
+			{n + ":write:" + n + ":admin", "make " + n + "s from products"},
+			{n + ":update:" + n + ":admin", "rename and move them with their product"},
+			{n + ":delete:" + n + ":admin", "delete them when their product is trashed"},
+			{n + ":read:list_" + n + "s:admin", "find one whose create went unanswered"},
 		}
-		n := kind.noun
-		out = append(out,
-			Scope{n + ":write:" + n + ":admin", "make " + n + "s from products"},
-			Scope{n + ":update:" + n + ":admin", "rename and move them with their product"},
-			Scope{n + ":delete:" + n + ":admin", "delete them when their product is trashed"},
-			Scope{n + ":read:list_" + n + "s:admin", "find one whose create went unanswered"},
-		)
+	})
+}
+
+// perKind joins the scopes of meetings and of webinars, as asked.
+func perKind(meetings, webinars bool, scopes func(noun string) []Scope) []Scope {
+	var out []Scope
+	if meetings {
+		out = append(out, scopes("meeting")...)
+	}
+	if webinars {
+		out = append(out, scopes("webinar")...)
 	}
 	return out
 }

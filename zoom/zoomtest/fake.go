@@ -1120,15 +1120,28 @@ func queryInt(w http.ResponseWriter, q url.Values, name string, def, hi int) (in
 	return n, true
 }
 
+// pageQuery reads page_size (default 30, at most maxSize) and page_number.
+func pageQuery(w http.ResponseWriter, q url.Values, maxSize int) (size, page int, ok bool) {
+	if size, ok = queryInt(w, q, "page_size", 30, maxSize); !ok {
+		return 0, 0, false
+	}
+	page, ok = queryInt(w, q, "page_number", 1, math.MaxInt)
+	return size, page, ok
+}
+
+// userOr404 finds a user by id or email, or answers Zoom's 1001.
+func (f *Fake) userOr404(w http.ResponseWriter, idOrEmail string) *User {
+	u := f.userLocked(idOrEmail)
+	if u == nil {
+		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", idOrEmail))
+	}
+	return u
+}
+
 // listUsers answers GET /users: active users, page_size up to 2000 (Zoom's
 // 2025 maximum), paged by page_number.
 func (f *Fake) listUsers(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	size, ok := queryInt(w, q, "page_size", 30, 2000)
-	if !ok {
-		return
-	}
-	page, ok := queryInt(w, q, "page_number", 1, math.MaxInt)
+	size, page, ok := pageQuery(w, r.URL.Query(), 2000)
 	if !ok {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -116,9 +115,8 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	host := f.userLocked(userID)
+	host := f.userOr404(w, userID)
 	if host == nil {
-		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", userID))
 		return
 	}
 	typ := 2
@@ -238,11 +236,7 @@ func (f *Fake) deleteTarget(w http.ResponseWriter, r *http.Request, kind, rawID 
 // paged by page_number (page_size up to 300).
 func (f *Fake) listTargets(w http.ResponseWriter, r *http.Request, userID, kind string) {
 	q := r.URL.Query()
-	size, ok := queryInt(w, q, "page_size", 30, 300)
-	if !ok {
-		return
-	}
-	page, ok := queryInt(w, q, "page_number", 1, math.MaxInt)
+	size, page, ok := pageQuery(w, q, 300)
 	if !ok {
 		return
 	}
@@ -252,9 +246,8 @@ func (f *Fake) listTargets(w http.ResponseWriter, r *http.Request, userID, kind 
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	host := f.userLocked(userID)
+	host := f.userOr404(w, userID)
 	if host == nil {
-		writeError(w, http.StatusNotFound, 1001, fmt.Sprintf("User does not exist: %s.", userID))
 		return
 	}
 	var all []*target
