@@ -159,6 +159,7 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 		return synced{}, err
 	}
 	var did []string
+	var stepErr error
 	created := 0
 	for _, s := range rules.PlanMeetings(want, made, gone) {
 		var err error
@@ -186,7 +187,9 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 			}
 		}
 		if err != nil {
-			return synced{}, fmt.Errorf("%s the meeting of product %d (day %d): %w", s.Kind, id, max(s.Want.Day, s.Made.Day), err)
+			// The meetings made before it still get their orders below.
+			stepErr = fmt.Errorf("%s the meeting of product %d (day %d): %w", s.Kind, id, max(s.Want.Day, s.Made.Day), err)
+			break
 		}
 	}
 	if created > 0 {
@@ -206,6 +209,9 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 			w.Wake()
 		}
 		did = append(did, fmt.Sprintf("%d completed orders queued to register again", res.Orders))
+	}
+	if stepErr != nil {
+		return synced{}, stepErr
 	}
 	if made, err = mk.Store.MadeMeetings(ctx, id); err != nil {
 		return synced{}, err
