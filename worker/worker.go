@@ -164,7 +164,9 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 		cfg.RetryMax = max(backoffMax, cfg.RetryBase)
 	}
 	if cfg.Making != nil && cfg.Making.HostDailyLimit <= 0 {
-		cfg.Making.HostDailyLimit = 100
+		m := *cfg.Making // the caller's stays as given
+		m.HostDailyLimit = 100
+		cfg.Making = &m
 	}
 	if cfg.DetailsTTL <= 0 {
 		cfg.DetailsTTL = time.Hour
