@@ -13,6 +13,9 @@ const (
 	// yet (or was lost): before asking again, woozoom looks for it.
 	MadeCreating = "creating"
 	MadeDone     = "made"
+	// MadeDeleting: Zoom was asked to delete it and the answer was not read
+	// yet: whether it still exists is looked up before it is relied on.
+	MadeDeleting = "deleting"
 	MadeDeleted  = "deleted"
 )
 
@@ -49,6 +52,9 @@ type MadeMeeting struct {
 	State  string
 	Target Target // ID 0 while creating
 	Digest string // of the EventMeeting Zoom has
+	// OrdersPending: made, and the product's completed orders not yet
+	// queued to register on it.
+	OrdersPending bool
 }
 
 // MeetingStepKind is what a step does on Zoom.

@@ -43,6 +43,7 @@ func TestPlanMeetings(t *testing.T) {
 		{"answer lost: create resumes", []EventMeeting{one}, []MadeMeeting{made(one, 0, MadeCreating)}, false, []string{"create"}},
 		{"trashed", []EventMeeting{one}, []MadeMeeting{made(one, 1, MadeDone)}, true, []string{"delete"}},
 		{"trashed while creating: look it up and delete", nil, []MadeMeeting{made(one, 0, MadeCreating)}, true, []string{"delete"}},
+		{"delete unanswered, still trashed: delete again", nil, []MadeMeeting{made(one, 1, MadeDeleting)}, true, []string{"delete"}},
 		{"deleted before: nothing more", nil, []MadeMeeting{made(one, 1, MadeDeleted)}, true, nil},
 		{"restored", []EventMeeting{one}, []MadeMeeting{made(one, 1, MadeDeleted)}, false, []string{"create"}},
 		{"became a webinar: replaced, delete first", []EventMeeting{webinar}, []MadeMeeting{made(one, 1, MadeDone)}, false, []string{"delete", "create"}},

@@ -22,7 +22,7 @@ func (d *DB) AllMadeMeetings(ctx context.Context) ([]rules.MadeMeeting, error) {
 }
 
 func (d *DB) queryMade(ctx context.Context, what, where string, args ...any) ([]rules.MadeMeeting, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT product_id, day, target_kind, host, ref, state, target_id, digest FROM made_meetings `+where+` ORDER BY product_id, day`, args...)
+	rows, err := d.db.QueryContext(ctx, `SELECT product_id, day, target_kind, host, ref, state, target_id, digest, orders_pending FROM made_meetings `+where+` ORDER BY product_id, day`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
@@ -30,7 +30,7 @@ func (d *DB) queryMade(ctx context.Context, what, where string, args ...any) ([]
 	var out []rules.MadeMeeting
 	for rows.Next() {
 		var m rules.MadeMeeting
-		if err := rows.Scan(&m.ProductID, &m.Day, &m.Kind, &m.Host, &m.Ref, &m.State, &m.Target.ID, &m.Digest); err != nil {
+		if err := rows.Scan(&m.ProductID, &m.Day, &m.Kind, &m.Host, &m.Ref, &m.State, &m.Target.ID, &m.Digest, &m.OrdersPending); err != nil {
 			return nil, fmt.Errorf("read %s: %w", what, err)
 		}
 		m.Target.Kind = m.Kind
@@ -43,13 +43,24 @@ func (d *DB) queryMade(ctx context.Context, what, where string, args ...any) ([]
 // a product's day.
 func (d *DB) SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error {
 	_, err := d.exec(ctx, `
-		INSERT INTO made_meetings (product_id, day, target_kind, host, ref, state, target_id, digest, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO made_meetings (product_id, day, target_kind, host, ref, state, target_id, digest, orders_pending, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (product_id, day) DO UPDATE SET target_kind = excluded.target_kind, host = excluded.host, ref = excluded.ref,
-			state = excluded.state, target_id = excluded.target_id, digest = excluded.digest, updated_at = excluded.updated_at`,
-		m.ProductID, m.Day, m.Kind, m.Host, m.Ref, m.State, m.Target.ID, m.Digest, d.now())
+			state = excluded.state, target_id = excluded.target_id, digest = excluded.digest, orders_pending = excluded.orders_pending,
+			updated_at = excluded.updated_at`,
+		m.ProductID, m.Day, m.Kind, m.Host, m.Ref, m.State, m.Target.ID, m.Digest, m.OrdersPending, d.now())
 	if err != nil {
 		return fmt.Errorf("record %s meeting of product %d day %d: %w", m.State, m.ProductID, m.Day, err)
+	}
+	return nil
+}
+
+// OrdersQueued records that the product's completed orders were queued to
+// register on the meetings made for it.
+func (d *DB) OrdersQueued(ctx context.Context, productID int64) error {
+	_, err := d.exec(ctx, `UPDATE made_meetings SET orders_pending = 0, updated_at = ? WHERE product_id = ? AND orders_pending = 1`, d.now(), productID)
+	if err != nil {
+		return fmt.Errorf("record the orders of product %d queued: %w", productID, err)
 	}
 	return nil
 }

@@ -590,6 +590,20 @@ func TestMadeMeetingsMapTheirProduct(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != m {
 		t.Fatalf("made meetings: %+v, %v", got, err)
 	}
+	m.OrdersPending = true
+	if err := db.SaveMadeMeeting(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.MadeMeetings(ctx, 42); !got[0].OrdersPending {
+		t.Fatal("the orders of a meeting just made are pending")
+	}
+	if err := db.OrdersQueued(ctx, 42); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.MadeMeetings(ctx, 42); got[0].OrdersPending {
+		t.Fatal("orders still pending after they were queued")
+	}
+	m.OrdersPending = false
 	if err := db.ForgetMadeMeeting(ctx, 42, 1); err != nil {
 		t.Fatal(err)
 	}

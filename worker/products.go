@@ -41,6 +41,7 @@ type MadeStore interface {
 	MadeMeetings(ctx context.Context, productID int64) ([]rules.MadeMeeting, error)
 	SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error
 	ForgetMadeMeeting(ctx context.Context, productID int64, day int) error
+	OrdersQueued(ctx context.Context, productID int64) error
 	TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (used int, ok bool, err error)
 	DeliveryRecorder
 	ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error)
@@ -158,9 +159,22 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 	if err != nil {
 		return synced{}, err
 	}
+	if !gone {
+		if err := w.settleDeletes(ctx, made); err != nil {
+			return synced{}, err
+		}
+		if made, err = mk.Store.MadeMeetings(ctx, id); err != nil {
+			return synced{}, err
+		}
+	}
 	var did []string
 	var stepErr error
 	created := 0
+	for _, m := range made {
+		if m.OrdersPending && m.State == rules.MadeDone {
+			created++ // made before a crash, its orders not yet queued
+		}
+	}
 	for _, s := range rules.PlanMeetings(want, made, gone) {
 		var err error
 		switch s.Kind {
@@ -207,6 +221,9 @@ func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (s
 		}
 		if res.New > 0 {
 			w.Wake()
+		}
+		if err := mk.Store.OrdersQueued(ctx, id); err != nil {
+			return synced{}, err
 		}
 		did = append(did, fmt.Sprintf("%d completed orders queued to register again", res.Orders))
 	}
@@ -288,7 +305,7 @@ func (w *Worker) makeMeeting(ctx context.Context, productID int64, s rules.Meeti
 			if err := w.store.SaveTargetDetails(ctx, d); err != nil {
 				return t, err
 			}
-			m.State, m.Target = rules.MadeDone, t
+			m.State, m.Target, m.OrdersPending = rules.MadeDone, t, true
 			return t, mk.Store.SaveMadeMeeting(ctx, m)
 		}
 	} else {
@@ -313,7 +330,7 @@ func (w *Worker) makeMeeting(ctx context.Context, productID int64, s rules.Meeti
 	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
 		return d.Target, err
 	}
-	m.State, m.Target = rules.MadeDone, d.Target
+	m.State, m.Target, m.OrdersPending = rules.MadeDone, d.Target, true
 	return d.Target, mk.Store.SaveMadeMeeting(ctx, m)
 }
 
@@ -363,9 +380,30 @@ func (w *Worker) removeMeeting(ctx context.Context, m rules.MadeMeeting, why str
 	if err := w.takeHostCall(ctx, m.Host); err != nil {
 		return err
 	}
-	if err := mk.Zoom.DeleteMeeting(ctx, m.Target, true); err != nil && !errors.Is(err, rules.ErrNotFound) {
+	// Recorded before the call: if its answer is lost, whether the meeting
+	// still exists is looked up before it is relied on again.
+	was := m.State
+	m.State = rules.MadeDeleting
+	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
 		return err
 	}
+	err := mk.Zoom.DeleteMeeting(ctx, m.Target, true)
+	switch {
+	case err == nil || errors.Is(err, rules.ErrNotFound):
+		return w.meetingDeleted(ctx, m, why)
+	case refused(err) && was == rules.MadeDone:
+		m.State = was // not deleted: it stands until the next try
+		return errors.Join(err, mk.Store.SaveMadeMeeting(ctx, m))
+	default:
+		return err
+	}
+}
+
+// meetingDeleted records a made meeting as deleted: new work for it is
+// parked, the paid claims on it are released (a removed mapping keeps
+// them; a deleted meeting cannot) and the orders write back without it.
+func (w *Worker) meetingDeleted(ctx context.Context, m rules.MadeMeeting, why string) error {
+	mk := w.cfg.Making
 	if err := w.store.MarkTargetBroken(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why)); err != nil {
 		return err
 	}
@@ -373,8 +411,6 @@ func (w *Worker) removeMeeting(ctx context.Context, m rules.MadeMeeting, why str
 	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
 		return err
 	}
-	// The paid claims go with the meeting (a removed mapping keeps them;
-	// a deleted meeting cannot), and the orders write back without it.
 	orders, err := mk.Store.ReleaseTarget(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why))
 	if err != nil {
 		return err
@@ -386,6 +422,31 @@ func (w *Worker) removeMeeting(ctx context.Context, m rules.MadeMeeting, why str
 	}
 	if len(orders) > 0 {
 		w.Wake()
+	}
+	return nil
+}
+
+// settleDeletes learns whether meetings whose delete went unanswered still
+// exist, before a product that is back relies on them.
+func (w *Worker) settleDeletes(ctx context.Context, made []rules.MadeMeeting) error {
+	for _, m := range made {
+		if m.State != rules.MadeDeleting {
+			continue
+		}
+		_, err := w.zoom.Details(ctx, m.Target)
+		switch {
+		case errors.Is(err, rules.ErrNotFound):
+			if err := w.meetingDeleted(ctx, m, fmt.Sprintf("deleted with product %d", m.ProductID)); err != nil {
+				return err
+			}
+		case err != nil:
+			return fmt.Errorf("look up %s, whose delete went unanswered: %w", m.Target, err)
+		default:
+			m.State = rules.MadeDone
+			if err := w.cfg.Making.Store.SaveMadeMeeting(ctx, m); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -642,6 +642,12 @@ func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rul
 		unsettled := byTarget[t]
 		for _, status := range []rules.SeatStatus{rules.SeatApproved, rules.SeatPending, rules.SeatDenied} {
 			list, err := w.zoom.Registrants(ctx, t, status)
+			if errors.Is(err, rules.ErrNotFound) {
+				// The meeting is gone (deleted with its product, or in
+				// Zoom), and its registrants with it: nothing to learn.
+				log.Info("an unanswered change on a meeting that no longer exists", "target", t.String(), "registrants", len(unsettled))
+				break
+			}
 			if err != nil {
 				return fmt.Errorf("look up %d registrants of %s whose change went unanswered: %w", len(unsettled), t, err)
 			}
@@ -720,6 +726,30 @@ func seatKeys(wants []rules.Want, regs []rules.Registration) []rules.SeatKey {
 	return keys
 }
 
+// unlessUnmapped turns a failure on a meeting that went away while the
+// job ran (deleted with its product, so marked broken and no longer
+// mapped) into a retry: the order is read again and no longer wants it, so
+// it needs no person. A meeting still mapped parks the job as before.
+func (w *Worker) unlessUnmapped(ctx context.Context, t rules.Target, err error) error {
+	if !errors.Is(err, rules.ErrNotFound) && !errors.Is(err, rules.ErrPermanent) {
+		return err
+	}
+	broken, berr := w.store.BrokenTargets(ctx)
+	if _, gone := broken[t]; berr != nil || !gone {
+		return err
+	}
+	ms, merr := w.store.ActiveMappings(ctx)
+	if merr != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Target == t {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %s went away while the job ran and is no longer mapped; the order is read again: %w", rules.ErrTemporary, t, err)
+}
+
 // outcome is what one run did on Zoom.
 type outcome struct {
 	added, approved, cancelled int
@@ -760,7 +790,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 	for _, a := range plan.Zoom {
 		if reason, gone := broken[a.Seat.Target]; gone {
 			if a.Kind != rules.Cancel {
-				note(permanent("%s", reason))
+				note(w.unlessUnmapped(ctx, a.Seat.Target, permanent("%s", reason)))
 			}
 			continue
 		}
@@ -821,7 +851,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 			out.refused = append(out.refused, r)
 			log.Warn("attendee refused by Zoom", "email", a.Seat.Email, "target", a.Seat.Target.String(), "err", err)
 		default:
-			note(err)
+			note(w.unlessUnmapped(ctx, a.Seat.Target, err))
 		}
 	}
 	// A webinar that asks for manual approval holds a paid attendee as
@@ -853,7 +883,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 					note(eerr)
 				}
 			}
-			note(err)
+			note(w.unlessUnmapped(ctx, target, err))
 			continue
 		}
 		status := rules.SeatApproved

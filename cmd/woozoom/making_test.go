@@ -332,6 +332,22 @@ func TestLostCreateAnswerMakesNoSecondMeeting(t *testing.T) {
 	if e.zoomStatus(ids[0], "ada@example.org") != "approved" {
 		t.Error("not registered on the found meeting")
 	}
+
+	// Trashed, and Zoom's answer to the DELETE is lost; the product comes
+	// back at once. woozoom must not trust the deleted meeting: it looks,
+	// makes a new one and registers Ada on it.
+	e.zoom.LoseNextOf("DELETE /v2/meetings/")
+	e.zoom.FailNextOf("DELETE /v2/meetings/", 3, http.StatusBadGateway) // the tries after it wait
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "trash" })
+	e.eventually("the DELETE sent", func() bool { _, still := e.zoom.Meeting(ids[0]); return !still })
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "publish" })
+	e.eventually("a new meeting with Ada on it", func() bool {
+		now := e.zoom.MeetingsOf(eventsHost)
+		return len(now) == 1 && now[0] != ids[0] && e.zoomStatus(now[0], "ada@example.org") == "approved" && e.settled()
+	})
+	if out, _ := e.cli("jobs", "list", "--failed"); strings.Contains(out, "order.") || strings.Contains(out, "product.") {
+		t.Errorf("jobs parked:\n%s", out)
+	}
 }
 
 // woozoom check reads what making meetings needs: a Licensed host, a

@@ -1,17 +1,20 @@
 -- Meetings and webinars woozoom makes from products (events with create:).
 -- A row is written as 'creating' before Zoom is asked, so a lost answer is
 -- looked up by ref (kept in the meeting's agenda) instead of made twice.
+-- Likewise 'deleting' before a delete, so a lost answer is looked up.
 -- Made meetings map their product like mappings do (day 0: the event's one
--- meeting; 1..n: the days of a multi-day event).
+-- meeting; 1..n: the days of a multi-day event). orders_pending: made, and
+-- the product's completed orders not yet queued to register on it.
 CREATE TABLE made_meetings (
     product_id  INTEGER NOT NULL,
     day         INTEGER NOT NULL DEFAULT 0,
     target_kind TEXT    NOT NULL CHECK (target_kind IN ('meeting', 'webinar')),
     host        TEXT    NOT NULL,
     ref         TEXT    NOT NULL,
-    state       TEXT    NOT NULL CHECK (state IN ('creating', 'made', 'deleted')),
+    state       TEXT    NOT NULL CHECK (state IN ('creating', 'made', 'deleting', 'deleted')),
     target_id   INTEGER NOT NULL DEFAULT 0,
     digest      TEXT    NOT NULL DEFAULT '',
+    orders_pending INTEGER NOT NULL DEFAULT 0,
     updated_at  INTEGER NOT NULL,
     PRIMARY KEY (product_id, day)
 );

@@ -258,6 +258,15 @@ func (f *Fake) LoseNextOf(methodAndPath string) {
 	f.faults = append(f.faults, fault{lose: true, only: methodAndPath})
 }
 
+// FailNextOf is FailNext for requests of one method and path prefix.
+func (f *Fake) FailNextOf(methodAndPath string, n, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for range n {
+		f.faults = append(f.faults, fault{status: status, only: methodAndPath})
+	}
+}
+
 // ExhaustDaily makes every API request answer Zoom's account daily-limit
 // 429 until the fake's clock reaches until; with retryAfter the answer
 // says when (Retry-After, an ISO-8601 instant), else it says nothing, as
