@@ -65,6 +65,18 @@ func (d *DB) OrdersQueued(ctx context.Context, productID int64) error {
 	return nil
 }
 
+// BeingDeleted says whether t is a meeting woozoom made and is deleting or
+// deleted (with its product).
+func (d *DB) BeingDeleted(ctx context.Context, t rules.Target) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM made_meetings INDEXED BY made_meetings_target
+		WHERE target_kind = ? AND target_id = ? AND state IN ('deleting', 'deleted')`, t.Kind, t.ID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("is %s a meeting woozoom deletes: %w", t, err)
+	}
+	return n > 0, nil
+}
+
 // ForgetMadeMeeting drops the record of a create that Zoom refused: it
 // made nothing, so there is nothing to look for.
 func (d *DB) ForgetMadeMeeting(ctx context.Context, productID int64, day int) error {

@@ -42,6 +42,7 @@ type MadeStore interface {
 	SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error
 	ForgetMadeMeeting(ctx context.Context, productID int64, day int) error
 	OrdersQueued(ctx context.Context, productID int64) error
+	BeingDeleted(ctx context.Context, t rules.Target) (bool, error)
 	TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (used int, ok bool, err error)
 	DeliveryRecorder
 	ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error)

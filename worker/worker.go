@@ -727,15 +727,19 @@ func seatKeys(wants []rules.Want, regs []rules.Registration) []rules.SeatKey {
 }
 
 // unlessUnmapped turns a failure on a meeting that went away while the
-// job ran (deleted with its product, so marked broken and no longer
-// mapped) into a retry: the order is read again and no longer wants it, so
+// job ran (deleted with its product, or broken, and no longer mapped)
+// into a retry: the order is read again and no longer wants it, so
 // it needs no person. A meeting still mapped parks the job as before.
 func (w *Worker) unlessUnmapped(ctx context.Context, t rules.Target, err error) error {
 	if !errors.Is(err, rules.ErrNotFound) && !errors.Is(err, rules.ErrPermanent) {
 		return err
 	}
 	broken, berr := w.store.BrokenTargets(ctx)
-	if _, gone := broken[t]; berr != nil || !gone {
+	_, gone := broken[t]
+	if !gone && berr == nil && w.cfg.Making != nil {
+		gone, berr = w.cfg.Making.Store.BeingDeleted(ctx, t) // its DELETE may still be on its way
+	}
+	if berr != nil || !gone {
 		return err
 	}
 	ms, merr := w.store.ActiveMappings(ctx)
