@@ -350,14 +350,7 @@ func (w *Worker) changeMeeting(ctx context.Context, s rules.MeetingStep) error {
 	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
 		return err
 	}
-	d, err := w.zoom.Details(ctx, m.Target)
-	if err != nil {
-		return err
-	}
-	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
-		return err
-	}
-	_, err = w.requeueHolders(ctx, m.Target)
+	_, _, err := w.readAgain(ctx, m.Target)
 	return err
 }
 
@@ -416,15 +409,7 @@ func (w *Worker) meetingDeleted(ctx context.Context, m rules.MadeMeeting, why st
 	if err != nil {
 		return err
 	}
-	for _, o := range orders {
-		if _, err := w.store.RequeueOrder(ctx, o); err != nil {
-			return err
-		}
-	}
-	if len(orders) > 0 {
-		w.Wake()
-	}
-	return nil
+	return w.requeueOrders(ctx, orders)
 }
 
 // settleDeletes learns whether meetings whose delete went unanswered still
@@ -613,13 +598,7 @@ func (w *Worker) followProduct(ctx context.Context, id int64, ev Maker, log *slo
 	if err := mk.Zoom.FollowMeeting(ctx, t, m); err != nil {
 		return "", fmt.Errorf("send product %d's name and time to %s: %w", id, t, err)
 	}
-	if d, err = w.zoom.Details(ctx, t); err != nil {
-		return "", err
-	}
-	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
-		return "", err
-	}
-	n, err := w.requeueHolders(ctx, t)
+	_, n, err := w.readAgain(ctx, t)
 	if err != nil {
 		return "", err
 	}

@@ -93,14 +93,7 @@ func (w *Worker) zoomUpdated(ctx context.Context, ev zoom.Event, t rules.Target)
 	if o.StartTime == "" && o.Topic == "" && o.Duration == nil && o.Timezone == "" {
 		return fmt.Sprintf("%s: nothing woozoom writes back changed", ev.Event), nil
 	}
-	d, err := w.zoom.Details(ctx, t)
-	if err != nil {
-		return "", fmt.Errorf("read %s after Zoom said it changed: %w", t, err)
-	}
-	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
-		return "", err
-	}
-	n, err := w.requeueHolders(ctx, t)
+	d, n, err := w.readAgain(ctx, t)
 	if err != nil {
 		return "", err
 	}
@@ -135,24 +128,45 @@ func (w *Worker) zoomDeleted(ctx context.Context, t rules.Target, operator strin
 	return fmt.Sprintf("%s deleted in Zoom by %s: %d orders told", t, operator, len(ids)), nil
 }
 
+// readAgain reads a changed meeting from Zoom, keeps its details, and has
+// every order holding it write back again; n is how many.
+func (w *Worker) readAgain(ctx context.Context, t rules.Target) (d rules.TargetDetails, n int, err error) {
+	if d, err = w.zoom.Details(ctx, t); err != nil {
+		return d, 0, fmt.Errorf("read %s again after it changed: %w", t, err)
+	}
+	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+		return d, 0, err
+	}
+	n, err = w.requeueHolders(ctx, t)
+	return d, n, err
+}
+
 // requeueHolders makes every order holding a target write back again.
 func (w *Worker) requeueHolders(ctx context.Context, t rules.Target) (int, error) {
 	regs, err := w.store.ActiveRegistrationsOn(ctx, t, "")
 	if err != nil {
 		return 0, err
 	}
+	var ids []int64
 	seen := map[int64]bool{}
 	for _, r := range regs {
-		if seen[r.OrderID] {
-			continue
-		}
-		seen[r.OrderID] = true
-		if _, err := w.store.RequeueOrder(ctx, r.OrderID); err != nil {
-			return 0, err
+		if !seen[r.OrderID] {
+			seen[r.OrderID] = true
+			ids = append(ids, r.OrderID)
 		}
 	}
-	if len(seen) > 0 {
+	return len(ids), w.requeueOrders(ctx, ids)
+}
+
+// requeueOrders queues orders to be worked again and wakes the worker.
+func (w *Worker) requeueOrders(ctx context.Context, ids []int64) error {
+	for _, id := range ids {
+		if _, err := w.store.RequeueOrder(ctx, id); err != nil {
+			return err
+		}
+	}
+	if len(ids) > 0 {
 		w.Wake()
 	}
-	return len(seen), nil
+	return nil
 }

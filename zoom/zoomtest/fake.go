@@ -1249,17 +1249,14 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 			step = t.spec.Occurrences[1].Sub(t.spec.Occurrences[0])
 		}
 		if body.Recurrence != nil {
-			step = map[int]time.Duration{1: 24 * time.Hour, 2: 7 * 24 * time.Hour}[body.Recurrence.Type]
+			step = recurrenceStep(body.Recurrence.Type)
 			if step == 0 || body.Recurrence.EndTimes < 1 || body.Recurrence.EndTimes > 60 {
 				writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
 				return
 			}
-			n = min(body.Recurrence.EndTimes, 50)
+			n = body.Recurrence.EndTimes
 		}
-		t.spec.Occurrences = t.spec.Occurrences[:0]
-		for i := range n {
-			t.spec.Occurrences = append(t.spec.Occurrences, t.spec.StartTime.Add(time.Duration(i)*step))
-		}
+		t.spec.Occurrences = series(t.spec.StartTime, step, n)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -167,15 +167,12 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 			writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
 			return
 		}
-		step := map[int]time.Duration{1: 24 * time.Hour, 2: 7 * 24 * time.Hour}[rec.Type]
+		step := recurrenceStep(rec.Type)
 		if step == 0 || rec.EndTimes < 1 || rec.EndTimes > 60 || rec.RepeatInterval < 0 {
 			writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
 			return
 		}
-		step *= time.Duration(max(rec.RepeatInterval, 1))
-		for i := range min(rec.EndTimes, 50) {
-			spec.Occurrences = append(spec.Occurrences, spec.StartTime.Add(time.Duration(i)*step))
-		}
+		spec.Occurrences = series(spec.StartTime, step*time.Duration(max(rec.RepeatInterval, 1)), rec.EndTimes)
 	}
 	if !f.hostUsedLocked(w, host.ID) {
 		return
@@ -197,6 +194,21 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 		resp["occurrences"] = occurrencesJSON(spec)
 	}
 	writeJSON(w, http.StatusCreated, resp)
+}
+
+// recurrenceStep is the time between occurrences of a recurrence type the
+// fake models (1 daily, 2 weekly); 0 for others.
+func recurrenceStep(typ int) time.Duration {
+	return map[int]time.Duration{1: 24 * time.Hour, 2: 7 * 24 * time.Hour}[typ]
+}
+
+// series lists n occurrence starts, step apart, at most the 50 Zoom lists.
+func series(start time.Time, step time.Duration, n int) []time.Time {
+	out := make([]time.Time, 0, min(n, 50))
+	for i := range min(n, 50) {
+		out = append(out, start.Add(time.Duration(i)*step))
+	}
+	return out
 }
 
 // parseZoomTime reads Zoom's start_time: with Z it is UTC, without it is
