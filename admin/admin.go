@@ -57,6 +57,9 @@ type Config struct {
 	Demo     bool
 	// SessionTTL is how long a login lasts (default 12 hours).
 	SessionTTL time.Duration
+	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For names the client; none: the peer is the client.
+	TrustedProxies []string
 }
 
 // Enabled reports whether the console is configured.
@@ -104,6 +107,9 @@ const (
 	loginCookieName = "woozoom_login"
 	maxFailures     = 5
 	failureWindow   = 15 * time.Minute
+	// maxComparisons is how many password comparisons run at once: a
+	// burst of sign-ins cannot take every core.
+	maxComparisons = 2
 )
 
 // Register adds the console's routes to e when it is enabled; otherwise
@@ -116,11 +122,15 @@ func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger)
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
+	proxies, err := ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("admin.trusted_proxies: %w", err)
+	}
 	c := &Console{cfg: cfg, store: st, act: act, log: log, sessions: newSessions(cfg.SessionTTL),
-		limit: newLimiter(maxFailures, failureWindow), check: passwordCheck(cfg.Password, cfg.PasswordHash),
-		// X-Forwarded-For counts only from a proxy on this host or a private
-		// network: a client cannot escape the sign-in limit by naming itself.
-		clientIP: echo.ExtractIPFromXFFHeader()}
+		limit: newLimiter(maxFailures, failureWindow, maxComparisons), check: passwordCheck(cfg.Password, cfg.PasswordHash),
+		// X-Forwarded-For counts only from a configured proxy: a client
+		// cannot escape the sign-in limit by naming itself.
+		clientIP: clientIP(proxies)}
 	if err := c.parse(); err != nil {
 		return nil, err
 	}
@@ -129,7 +139,7 @@ func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger)
 		return nil, err
 	}
 	g := e.Group("/admin", c.headers)
-	g.GET("/static/*", echo.WrapHandler(http.StripPrefix("/admin/static/", http.FileServer(http.FS(static)))))
+	g.GET("/static/*", echo.WrapHandler(http.StripPrefix("/admin/static/", http.FileServerFS(filesOnly{static}))))
 	g.GET("/login", c.loginPage)
 	g.POST("/login", c.login)
 	a := g.Group("", c.auth)
@@ -177,6 +187,21 @@ func (c *Console) parse() error {
 	return nil
 }
 
+// filesOnly hides directories, so the static folder is never listed.
+type filesOnly struct{ fs.FS }
+
+func (f filesOnly) Open(name string) (fs.File, error) {
+	file, err := f.FS.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		_ = file.Close() // read-only embedded file
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
+}
+
 // link is an absolute path under the proxy's prefix.
 func (c *Console) link(p string) string { return c.cfg.BasePath + p }
 
@@ -213,6 +238,7 @@ func (c *Console) auth(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusForbidden, "the form's security token is missing or stale: reload the page and try again")
 		}
 		ec.Set("session", sess)
+		ec.Set("sessionID", ck.Value)
 		return next(ec)
 	}
 }
@@ -238,9 +264,13 @@ type page struct {
 }
 
 func (c *Console) render(ec echo.Context, status int, name, nav string, data any) error {
-	p := page{Title: nav, Nav: nav, Demo: c.cfg.Demo, Data: data, Flash: ec.QueryParam("done"), Problem: ec.QueryParam("problem")}
+	p := page{Title: nav, Nav: nav, Demo: c.cfg.Demo, Data: data}
 	if sess, ok := ec.Get("session").(session); ok {
 		p.CSRF = sess.csrf
+	}
+	if id, ok := ec.Get("sessionID").(string); ok && ec.Request().Method == http.MethodGet {
+		f := c.sessions.takeFlash(id)
+		p.Flash, p.Problem = f.done, f.problem
 	}
 	var b strings.Builder
 	if err := c.pages[name].ExecuteTemplate(&b, "layout.html", p); err != nil {
@@ -249,17 +279,21 @@ func (c *Console) render(ec echo.Context, status int, name, nav string, data any
 	return ec.HTML(status, b.String())
 }
 
-// back redirects after a POST to a page of the console, with a message.
-func (c *Console) back(ec echo.Context, to, key, msg string) error {
+// back redirects after a POST to a page of the console, and shows the
+// outcome there once. The outcome is kept in the session, not the URL, so a
+// link cannot put words on a console page.
+func (c *Console) back(ec echo.Context, to string, out flash) error {
 	if !strings.HasPrefix(to, "/admin/") || strings.Contains(to, "//") {
 		to = "/admin/"
 	}
-	sep := "?"
-	if strings.Contains(to, "?") {
-		sep = "&"
+	if id, ok := ec.Get("sessionID").(string); ok {
+		c.sessions.setFlash(id, out)
 	}
-	return ec.Redirect(http.StatusSeeOther, c.link(to)+sep+key+"="+url.QueryEscape(msg))
+	return ec.Redirect(http.StatusSeeOther, c.link(to))
 }
+
+func doneFlash(msg string) flash    { return flash{done: msg} }
+func problemFlash(msg string) flash { return flash{problem: msg} }
 
 func (c *Console) loginPage(ec echo.Context) error {
 	token := randomToken()
@@ -269,24 +303,28 @@ func (c *Console) loginPage(ec echo.Context) error {
 
 func (c *Console) login(ec echo.Context) error {
 	addr := c.clientIP(ec.Request())
-	if wait := c.limit.blocked(addr); wait > 0 {
-		c.log.Warn("console sign-in refused: too many failed attempts", "addr", addr)
-		ec.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		return c.render(ec, http.StatusTooManyRequests, "login", "Sign in", map[string]any{"Token": "",
-			"Error": fmt.Sprintf("Too many failed sign-ins from this address: try again in %d minutes.", int(wait.Minutes())+1)})
-	}
 	ck, err := ec.Cookie(loginCookieName)
 	if err != nil || !equalTokens(ec.FormValue("csrf"), ck.Value) {
 		return echo.NewHTTPError(http.StatusForbidden, "the sign-in form's security token is missing or stale: reload the page")
 	}
-	if !c.check(ec.FormValue("password")) {
-		c.limit.fail(addr)
+	client := clientKey(addr)
+	if wait := c.limit.attempt(client); wait > 0 {
+		c.log.Warn("console sign-in refused: too many attempts", "addr", addr)
+		ec.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return c.render(ec, http.StatusTooManyRequests, "login", "Sign in", map[string]any{"Token": "",
+			"Error": fmt.Sprintf("Too many failed sign-ins from this address: try again in %d minutes.", int(wait.Minutes())+1)})
+	}
+	ok, err := c.limit.compare(ec.Request().Context(), func() bool { return c.check(ec.FormValue("password")) })
+	if err != nil {
+		return err
+	}
+	if !ok {
 		c.log.Warn("console sign-in failed", "addr", addr)
 		token := randomToken()
 		c.cookie(ec, loginCookieName, token, 600)
 		return c.render(ec, http.StatusUnauthorized, "login", "Sign in", map[string]any{"Token": token, "Error": "Wrong password."})
 	}
-	c.limit.succeed(addr)
+	c.limit.succeed(client)
 	id, _ := c.sessions.start()
 	c.cookie(ec, loginCookieName, "", -1)
 	c.cookie(ec, cookieName, id, int(c.cfg.SessionTTL.Seconds()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,6 +107,20 @@ func (e *env) post(path string, form url.Values) (int, string, http.Header) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+var flashRe = regexp.MustCompile(`<p class="(?:flash|problem)" role="(?:status|alert)">([^<]*)</p>`)
+
+// outcome follows the redirect after a POST and returns the message the
+// page shows once.
+func (e *env) outcome(h http.Header) string {
+	e.t.Helper()
+	_, page, _ := e.get(strings.TrimPrefix(h.Get("Location"), e.base[len(e.srv.URL):]))
+	m := flashRe.FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -315,7 +331,7 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 	token := csrfOf(t, page)
 
 	code, _, h := e.post(fmt.Sprintf("/admin/jobs/%d/retry", failed), url.Values{"csrf": {token}, "back": {"/admin/attention"}})
-	if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/admin/attention?done=") {
+	if code != http.StatusSeeOther || h.Get("Location") != "/admin/attention" || !strings.Contains(e.outcome(h), "runs again now") {
 		t.Errorf("retry = %d to %q", code, h.Get("Location"))
 	}
 	jobs, _ := e.db.Jobs(context.Background(), rules.JobFailed, 10)
@@ -324,7 +340,7 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 	}
 	// A redirect target outside the console is not followed.
 	_, _, h = e.post(fmt.Sprintf("/admin/jobs/%d/retry", failed), url.Values{"csrf": {token}, "back": {"//evil.example/"}})
-	if loc := h.Get("Location"); !strings.HasPrefix(loc, "/admin/?") {
+	if loc := h.Get("Location"); loc != "/admin/" {
 		t.Errorf("back to another site: redirected to %q", loc)
 	}
 
@@ -335,21 +351,21 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 
 	add := url.Values{"csrf": {token}, "product": {"12"}, "kind": {"webinar"}, "target": {"912 3456 7890"}}
 	_, _, h = e.post("/admin/events/add", add)
-	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "product 12 now maps to webinar 91234567890") {
-		t.Errorf("add mapping: redirected to %q", loc)
+	if got := e.outcome(h); !strings.Contains(got, "product 12 now maps to webinar 91234567890") {
+		t.Errorf("add mapping: %q", got)
 	}
 	add.Set("target", "404")
 	_, _, h = e.post("/admin/events/add", add)
-	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "problem=webinar 404 cannot be mapped") {
-		t.Errorf("unverifiable mapping: redirected to %q", loc)
+	if got := e.outcome(h); !strings.Contains(got, "webinar 404 cannot be mapped") {
+		t.Errorf("unverifiable mapping: %q", got)
 	}
 	ms, _ := e.db.Mappings(context.Background())
 	if len(ms) != 2 {
 		t.Fatalf("mappings = %+v, want the seeded one and webinar 91234567890", ms)
 	}
 	_, _, h = e.post("/admin/events/backfill", url.Values{"csrf": {token}, "product": {"10"}})
-	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "product 10: 3 completed orders queued") || len(e.backfilled) != 1 || e.backfilled[0] != 10 {
-		t.Errorf("backfill: redirected to %q, backfilled %v", loc, e.backfilled)
+	if got := e.outcome(h); !strings.Contains(got, "product 10: 3 completed orders queued") || len(e.backfilled) != 1 || e.backfilled[0] != 10 {
+		t.Errorf("backfill: %q, backfilled %v", got, e.backfilled)
 	}
 	// An attendee a host cancelled in Zoom is restored from the order page.
 	if err := e.db.SaveRegistrations(context.Background(), []rules.Registration{{OrderID: 101, ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 85746065123},
@@ -361,49 +377,155 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 	}
 	woken := e.woken
 	_, _, h = e.post("/admin/orders/101/restore", url.Values{"csrf": {token}})
-	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "1 registrations restored") || e.woken != woken+1 {
-		t.Errorf("restore: redirected to %q", loc)
+	if got := e.outcome(h); !strings.Contains(got, "1 registrations restored") || e.woken != woken+1 {
+		t.Errorf("restore: %q", got)
 	}
 	if active, _ := e.db.ActiveRegistrationsOn(context.Background(), rules.Target{Kind: rules.Meeting, ID: 85746065123}, "rita@example.org"); len(active) != 1 {
 		t.Errorf("after restore: %+v", active)
 	}
 	rm := url.Values{"csrf": {token}, "product": {"12"}, "kind": {"webinar"}, "target": {"91234567890"}, "variation": {"0"}, "day": {"0"}}
 	_, _, h = e.post("/admin/events/remove", rm)
-	if loc, _ := url.QueryUnescape(h.Get("Location")); !strings.Contains(loc, "removed: product 12") {
-		t.Errorf("remove mapping: redirected to %q", loc)
+	if got := e.outcome(h); !strings.Contains(got, "removed: product 12") {
+		t.Errorf("remove mapping: %q", got)
 	}
 }
 
-// A client on the internet cannot dodge the sign-in limit by sending its
-// own X-Forwarded-For.
-func TestSignInLimitIgnoresForgedForwardedFor(t *testing.T) {
+// signIn sends one sign-in from a peer (with X-Forwarded-For, if given)
+// through the console's handler, with a fresh form token, and returns the
+// status.
+func signIn(t *testing.T, ec *echo.Echo, peer, xff, pw string) int {
+	get := httptest.NewRequest(http.MethodGet, "/admin/login", nil)
+	get.RemoteAddr = peer
+	rec := httptest.NewRecorder()
+	ec.ServeHTTP(rec, get)
+	m := csrfRe.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Error("no form token on the sign-in page")
+		return 0
+	}
+	form := url.Values{"csrf": {m[1]}, "password": {pw}}
+	post := httptest.NewRequest(http.MethodPost, "/admin/login", strings.NewReader(form.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if xff != "" {
+		post.Header.Set("X-Forwarded-For", xff)
+	}
+	post.RemoteAddr = peer
+	for _, c := range rec.Result().Cookies() {
+		post.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	ec.ServeHTTP(rec, post)
+	return rec.Code
+}
+
+func console(t *testing.T, cfg admin.Config) *echo.Echo {
+	t.Helper()
 	ec := echo.New()
-	if _, err := admin.Register(ec, admin.Config{Password: password}, nil, admin.Actions{}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+	if _, err := admin.Register(ec, cfg, nil, admin.Actions{}, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
-	try := func(i int, pw string) int {
-		get := httptest.NewRequest(http.MethodGet, "/admin/login", nil)
-		get.RemoteAddr = "203.0.113.9:4000"
-		rec := httptest.NewRecorder()
-		ec.ServeHTTP(rec, get)
-		form := url.Values{"csrf": {csrfOf(t, rec.Body.String())}, "password": {pw}}
-		post := httptest.NewRequest(http.MethodPost, "/admin/login", strings.NewReader(form.Encode()))
-		post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		post.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
-		post.RemoteAddr = "203.0.113.9:4000"
-		for _, c := range rec.Result().Cookies() {
-			post.AddCookie(c)
+	return ec
+}
+
+// A client cannot dodge the sign-in limit by sending its own
+// X-Forwarded-For: without a configured proxy the peer is the client, even
+// on loopback (a proxy that passes the header on unchanged sits there).
+func TestSignInLimitIgnoresForgedForwardedFor(t *testing.T) {
+	for _, peer := range []string{"203.0.113.9:4000", "127.0.0.1:4000", "10.1.2.3:4000"} {
+		ec := console(t, admin.Config{Password: password})
+		for i := range 5 {
+			if code := signIn(t, ec, peer, fmt.Sprintf("198.51.100.%d", i), "guess"); code != http.StatusUnauthorized {
+				t.Fatalf("peer %s: guess %d = %d", peer, i, code)
+			}
 		}
-		rec = httptest.NewRecorder()
-		ec.ServeHTTP(rec, post)
-		return rec.Code
+		if code := signIn(t, ec, peer, "198.51.100.99", password); code != http.StatusTooManyRequests {
+			t.Errorf("peer %s: a sixth try naming another address in X-Forwarded-For = %d, want 429", peer, code)
+		}
 	}
+}
+
+// Sixty wrong passwords sent at once from one address: each attempt is
+// counted before its password is compared, so all but the first five are
+// refused without a bcrypt comparison.
+func TestSignInBurstMeetsTheLimit(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := console(t, admin.Config{PasswordHash: string(hash)})
+	codes := make(chan int, 60)
+	var wg sync.WaitGroup
+	for range 60 {
+		wg.Go(func() { codes <- signIn(t, ec, "203.0.113.7:5000", "", "wrong password") })
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[http.StatusTooManyRequests] < 55 || count[http.StatusUnauthorized] > 5 {
+		t.Errorf("60 wrong sign-ins at once: %v, want at least 55 answered 429 and at most 5 compared", count)
+	}
+}
+
+// With a trusted proxy, X-Forwarded-For names the client: the nearest
+// address that is not the proxy, so a client that sends its own header
+// behind an appending proxy is still counted by its real address.
+func TestSignInLimitBehindATrustedProxy(t *testing.T) {
+	ec := console(t, admin.Config{Password: password, TrustedProxies: []string{"127.0.0.1/32", "fd00::/8"}})
+	proxy := "127.0.0.1:4000"
 	for i := range 5 {
-		if code := try(i, "guess"); code != http.StatusUnauthorized {
+		if code := signIn(t, ec, proxy, fmt.Sprintf("1.1.1.%d, 198.51.100.20", i), "guess"); code != http.StatusUnauthorized {
 			t.Fatalf("guess %d = %d", i, code)
 		}
 	}
-	if code := try(99, password); code != http.StatusTooManyRequests {
-		t.Errorf("a sixth try naming another address in X-Forwarded-For = %d, want 429", code)
+	if code := signIn(t, ec, proxy, "1.1.1.99, 198.51.100.20", password); code != http.StatusTooManyRequests {
+		t.Errorf("the client behind the proxy named itself anew and got %d, want 429", code)
+	}
+	if code := signIn(t, ec, proxy, "198.51.100.21", password); code != http.StatusSeeOther {
+		t.Errorf("another client behind the proxy = %d, want 303 (signed in)", code)
+	}
+	if _, err := admin.Register(echo.New(), admin.Config{Password: password, TrustedProxies: []string{"not-a-net"}}, nil, admin.Actions{},
+		slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "not-a-net") {
+		t.Errorf("a bad trusted proxy: %v", err)
+	}
+}
+
+// An IPv6 client has a /64 to choose addresses from: the limit counts the
+// network.
+func TestSignInLimitCountsIPv6Networks(t *testing.T) {
+	ec := console(t, admin.Config{Password: password})
+	for i := 1; i <= 5; i++ {
+		if code := signIn(t, ec, fmt.Sprintf("[2001:db8:0:7::%x]:4000", i), "", "guess"); code != http.StatusUnauthorized {
+			t.Fatalf("guess %d = %d", i, code)
+		}
+	}
+	if code := signIn(t, ec, "[2001:db8:0:7:ffff::1]:4000", "", password); code != http.StatusTooManyRequests {
+		t.Errorf("another address of the same /64 = %d, want 429", code)
+	}
+	if code := signIn(t, ec, "[2001:db8:0:8::1]:4000", "", password); code != http.StatusSeeOther {
+		t.Errorf("another /64 = %d, want 303 (signed in)", code)
+	}
+}
+
+// The static folder is never listed, and a link cannot put words on a
+// console page.
+func TestNoListingAndNoWordsFromTheURL(t *testing.T) {
+	e := newEnv(t, admin.Config{Password: password})
+	for _, p := range []string{"/admin/static/", "/admin/static"} {
+		if code, body, _ := e.get(p); code == http.StatusOK || strings.Contains(body, "console.css") {
+			t.Errorf("GET %s = %d, lists the folder", p, code)
+		}
+	}
+	if code, _, _ := e.get("/admin/static/console.css"); code != http.StatusOK {
+		t.Errorf("the stylesheet = %d", code)
+	}
+	e.login(password)
+	for _, q := range []string{"?done=Your+session+expired%3A+sign+in+at+evil.example", "?problem=Call+%2B1+555"} {
+		_, page, _ := e.get("/admin/" + q)
+		if strings.Contains(page, "evil.example") || strings.Contains(page, "555") || flashRe.MatchString(page) {
+			t.Errorf("GET /admin/%s shows the URL's words", q)
+		}
 	}
 }

@@ -187,7 +187,7 @@ func (c *Console) restore(ec echo.Context) error {
 		return err
 	}
 	if n == 0 {
-		return c.back(ec, back, "problem", "no registration of this order was cancelled in Zoom")
+		return c.back(ec, back, problemFlash("no registration of this order was cancelled in Zoom"))
 	}
 	if _, err := c.store.RequeueOrder(ec.Request().Context(), id); err != nil {
 		return err
@@ -196,7 +196,7 @@ func (c *Console) restore(ec echo.Context) error {
 		c.act.Wake()
 	}
 	c.log.Info("console: registrations restored", "order_id", id, "registrations", n)
-	return c.back(ec, back, "done", fmt.Sprintf("%d registrations restored; woozoom approves them on Zoom now", n))
+	return c.back(ec, back, doneFlash(fmt.Sprintf("%d registrations restored; woozoom approves them on Zoom now", n)))
 }
 
 func (c *Console) attention(ec echo.Context) error {
@@ -230,13 +230,13 @@ func (c *Console) retry(ec echo.Context) error {
 	}
 	back := ec.FormValue("back")
 	if err := c.store.RunJobNow(ec.Request().Context(), id); err != nil {
-		return c.back(ec, back, "problem", fmt.Sprintf("job %d: %v", id, err))
+		return c.back(ec, back, problemFlash(fmt.Sprintf("job %d: %v", id, err)))
 	}
 	if c.act.Wake != nil {
 		c.act.Wake()
 	}
 	c.log.Info("console: job queued again", "job_id", id)
-	return c.back(ec, back, "done", fmt.Sprintf("job %d runs again now", id))
+	return c.back(ec, back, doneFlash(fmt.Sprintf("job %d runs again now", id)))
 }
 
 type eventRow struct {
@@ -308,27 +308,27 @@ func (c *Console) addMapping(ec echo.Context) error {
 	}
 	m, err := c.mappingForm(ec)
 	if err != nil {
-		return c.back(ec, "/admin/events", "problem", err.Error())
+		return c.back(ec, "/admin/events", problemFlash(err.Error()))
 	}
 	what, err := c.act.Verify(ec.Request().Context(), m.Target)
 	if err != nil {
-		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("%s cannot be mapped: %v", m.Target, err))
+		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("%s cannot be mapped: %v", m.Target, err)))
 	}
 	added, err := c.store.AddMapping(ec.Request().Context(), m, store.FromCLI)
 	if err != nil {
 		return err
 	}
 	if !added {
-		return c.back(ec, "/admin/events", "done", fmt.Sprintf("product %d already maps to %s", m.ProductID, m.Target))
+		return c.back(ec, "/admin/events", doneFlash(fmt.Sprintf("product %d already maps to %s", m.ProductID, m.Target)))
 	}
 	c.log.Info("console: mapping added", "product_id", m.ProductID, "target", m.Target.String())
-	return c.back(ec, "/admin/events", "done", fmt.Sprintf("product %d now maps to %s (%s); backfill it to register orders completed before now", m.ProductID, m.Target, what))
+	return c.back(ec, "/admin/events", doneFlash(fmt.Sprintf("product %d now maps to %s (%s); backfill it to register orders completed before now", m.ProductID, m.Target, what)))
 }
 
 func (c *Console) removeMapping(ec echo.Context) error {
 	m, err := c.mappingForm(ec)
 	if err != nil {
-		return c.back(ec, "/admin/events", "problem", err.Error())
+		return c.back(ec, "/admin/events", problemFlash(err.Error()))
 	}
 	ms, err := c.store.Mappings(ec.Request().Context())
 	if err != nil {
@@ -336,10 +336,10 @@ func (c *Console) removeMapping(ec echo.Context) error {
 	}
 	for _, s := range ms {
 		if s.Mapping == m && s.Source == store.FromConfig {
-			return c.back(ec, "/admin/events", "problem", "this mapping comes from config.yaml: remove it there and restart woozoom")
+			return c.back(ec, "/admin/events", problemFlash("this mapping comes from config.yaml: remove it there and restart woozoom"))
 		}
 		if s.Mapping == m && s.Source == store.FromMade {
-			return c.back(ec, "/admin/events", "problem", store.MadeMeetingMessage)
+			return c.back(ec, "/admin/events", problemFlash(store.MadeMeetingMessage))
 		}
 	}
 	removed, err := c.store.RemoveMapping(ec.Request().Context(), m)
@@ -347,10 +347,10 @@ func (c *Console) removeMapping(ec echo.Context) error {
 		return err
 	}
 	if !removed {
-		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("no mapping of product %d to %s", m.ProductID, m.Target))
+		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("no mapping of product %d to %s", m.ProductID, m.Target)))
 	}
 	c.log.Info("console: mapping removed", "product_id", m.ProductID, "target", m.Target.String())
-	return c.back(ec, "/admin/events", "done", fmt.Sprintf("removed: product %d to %s (registrations already made stay)", m.ProductID, m.Target))
+	return c.back(ec, "/admin/events", doneFlash(fmt.Sprintf("removed: product %d to %s (registrations already made stay)", m.ProductID, m.Target)))
 }
 
 func (c *Console) backfill(ec echo.Context) error {
@@ -359,16 +359,16 @@ func (c *Console) backfill(ec echo.Context) error {
 	}
 	product, err := strconv.ParseInt(ec.FormValue("product"), 10, 64)
 	if err != nil || product <= 0 {
-		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("%q is not a product id", ec.FormValue("product")))
+		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("%q is not a product id", ec.FormValue("product"))))
 	}
 	n, err := c.act.Backfill(ec.Request().Context(), product)
 	if err != nil {
-		return c.back(ec, "/admin/events", "problem", fmt.Sprintf("backfill product %d: %v", product, err))
+		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("backfill product %d: %v", product, err)))
 	}
 	if c.act.Wake != nil {
 		c.act.Wake()
 	}
-	return c.back(ec, "/admin/events", "done", fmt.Sprintf("product %d: %d completed orders queued; see Overview for progress", product, n))
+	return c.back(ec, "/admin/events", doneFlash(fmt.Sprintf("product %d: %d completed orders queued; see Overview for progress", product, n)))
 }
 
 func (c *Console) activity(ec echo.Context) error {

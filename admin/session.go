@@ -1,13 +1,18 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
+	"net"
+	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -23,6 +28,13 @@ type sessions struct {
 type session struct {
 	csrf    string
 	expires time.Time
+	// flash is the outcome of the signed-in user's last action, shown once
+	// on the next page: woozoom's own words, never text from a URL.
+	flash flash
+}
+
+type flash struct {
+	done, problem string
 }
 
 func newSessions(ttl time.Duration) *sessions {
@@ -61,20 +73,49 @@ func (s *sessions) get(id string) (session, bool) {
 	return sess, true
 }
 
+// setFlash keeps the outcome of an action for the session's next page.
+func (s *sessions) setFlash(id string, f flash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sess, ok := s.byID[id]; ok {
+		sess.flash = f
+		s.byID[id] = sess
+	}
+}
+
+// takeFlash returns the outcome kept for the session and forgets it.
+func (s *sessions) takeFlash(id string) flash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.byID[id]
+	if !ok {
+		return flash{}
+	}
+	f := sess.flash
+	sess.flash = flash{}
+	s.byID[id] = sess
+	return f
+}
+
 func (s *sessions) end(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.byID, id)
 }
 
-// limiter refuses logins from an address after maxFailures failures within
-// window, until the window since the first of them has passed.
+// limiter counts sign-in attempts per client before the password is
+// compared: a burst sent at once meets the limit as a slow series would.
+// After max attempts within window the client waits until the window since
+// its first attempt has passed; a correct password clears its count. It
+// also caps how many comparisons (bcrypt costs CPU) run at once.
 type limiter struct {
 	mu     sync.Mutex
-	failed map[string]failures
+	tries  map[string]failures
 	max    int
 	window time.Duration
 	now    func() time.Time
+	swept  time.Time
+	slots  chan struct{}
 }
 
 type failures struct {
@@ -82,44 +123,111 @@ type failures struct {
 	first time.Time
 }
 
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{failed: map[string]failures{}, max: max, window: window, now: time.Now}
+func newLimiter(max int, window time.Duration, comparisons int) *limiter {
+	return &limiter{tries: map[string]failures{}, max: max, window: window, now: time.Now, slots: make(chan struct{}, comparisons)}
 }
 
-// blocked says how long the address must wait (0: it may try).
-func (l *limiter) blocked(addr string) time.Duration {
+// attempt counts a sign-in attempt by client and says how long it must
+// wait (0: it may compare its password now).
+func (l *limiter) attempt(client string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, ok := l.failed[addr]
-	if !ok {
-		return 0
-	}
-	left := f.first.Add(l.window).Sub(l.now())
-	if left <= 0 {
-		delete(l.failed, addr)
-		return 0
+	now := l.now()
+	l.sweep(now)
+	f := l.tries[client]
+	if f.n == 0 || !now.Before(f.first.Add(l.window)) {
+		f = failures{first: now}
 	}
 	if f.n >= l.max {
-		return left
+		return f.first.Add(l.window).Sub(now)
 	}
+	f.n++
+	l.tries[client] = f
 	return 0
 }
 
-func (l *limiter) fail(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.failed[addr]
-	if f.n == 0 || l.now().After(f.first.Add(l.window)) {
-		f = failures{first: l.now()}
+// sweep forgets clients whose window has passed, at most once a window.
+func (l *limiter) sweep(now time.Time) {
+	if now.Sub(l.swept) < l.window {
+		return
 	}
-	f.n++
-	l.failed[addr] = f
+	l.swept = now
+	for k, f := range l.tries {
+		if !now.Before(f.first.Add(l.window)) {
+			delete(l.tries, k)
+		}
+	}
 }
 
-func (l *limiter) succeed(addr string) {
+func (l *limiter) succeed(client string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.failed, addr)
+	delete(l.tries, client)
+}
+
+// clients says how many clients the limiter remembers.
+func (l *limiter) clients() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.tries)
+}
+
+// compare runs check when a comparison slot is free, or gives up with ctx.
+func (l *limiter) compare(ctx context.Context, check func() bool) (bool, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-l.slots }()
+	return check(), nil
+}
+
+// clientKey is what the limit counts: an IPv4 address, or the /64 of an
+// IPv6 address (one subscriber's whole network).
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}
+
+// ParseProxies reads trusted proxies: CIDRs, or single addresses.
+func ParseProxies(list []string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, s := range list {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is neither a CIDR (10.0.0.0/8, fd00::/64) nor an address", s)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		p = p.Masked()
+		out = append(out, &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
+	}
+	return out, nil
+}
+
+// clientIP returns how the console finds a request's client: the direct
+// peer, or with trusted proxies the nearest address in X-Forwarded-For
+// that is not one of them.
+func clientIP(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		opts = append(opts, echo.TrustIPRange(p))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // passwordCheck compares in constant time: a bcrypt hash if given, else

@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -81,10 +83,44 @@ func Retryable(err error) bool {
 	return errors.Is(err, ErrTemporary) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrCredentials) || errors.Is(err, ErrUnavailable)
 }
 
+// Redirected is a service's redirect, never followed: the REST APIs woozoom
+// calls do not redirect, so the configured address is not the service's
+// (http where https is served, a moved site), and a redirect followed would
+// carry the credentials to wherever it points. The work waits for a person
+// to fix the address (ErrCredentials).
+type Redirected struct {
+	From     string // "the shop", "Zoom"
+	Location string // where it pointed, without query
+	Fix      string // "set woocommerce.url to the final address"
+}
+
+// Redirect returns the error for a redirect to location.
+func Redirect(from, fix string, location *url.URL) *Redirected {
+	shown := ""
+	if location != nil {
+		u := *location
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		shown = u.String()
+	}
+	return &Redirected{From: from, Location: shown, Fix: fix}
+}
+
+func (e *Redirected) Error() string {
+	return fmt.Sprintf("%s redirected to %s; %s", e.From, e.Location, e.Fix)
+}
+
+// Reason is the error itself: it names no attendee.
+func (e *Redirected) Reason() string { return e.Error() }
+func (e *Redirected) Unwrap() error  { return ErrCredentials }
+
 // NoAnswer is a call that got no answer from a service: a temporary failure,
 // or, when the service's certificate could not be verified, a trust problem
 // that waits for a person (untrusted says how to fix it).
 func NoAnswer(service, op, untrusted string, err error) error {
+	var redirected *Redirected
+	if errors.As(err, &redirected) {
+		return fmt.Errorf("%s: %w", op, redirected)
+	}
 	kind := ErrTemporary
 	if Untrusted(err) {
 		kind = ErrCredentials

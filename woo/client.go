@@ -47,6 +47,9 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
+	own := *hc // resty sets its options on the client it is given
+	own.CheckRedirect = refuseRedirect
+	hc = &own
 	if u.Scheme == "http" {
 		signed := *hc
 		signed.Transport = &OAuth1{ConsumerKey: cfg.ConsumerKey, ConsumerSecret: cfg.ConsumerSecret, Base: hc.Transport}
@@ -65,13 +68,20 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) (*Client, error) {
 			if resp == nil || resp.Request == nil || resp.Request.Method == http.MethodPost {
 				return false
 			}
-			return (err != nil && !rules.Untrusted(err)) || resp.StatusCode() >= 500 || resp.StatusCode() == http.StatusTooManyRequests
+			return (err != nil && !rules.Untrusted(err) && !errors.Is(err, rules.ErrCredentials)) || resp.StatusCode() >= 500 || resp.StatusCode() == http.StatusTooManyRequests
 		})
 	if u.Scheme == "https" {
 		r.SetBasicAuth(cfg.ConsumerKey, cfg.ConsumerSecret)
 	}
 	r.SetLogger(quietLogger{})
 	return &Client{r: r, log: log}, nil
+}
+
+// refuseRedirect never follows a redirect: the REST API does not redirect,
+// and Basic auth or an OAuth 1.0a signature must not reach another origin
+// (or the same one over plain HTTP).
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	return rules.Redirect("the shop", "set woocommerce.url to the final address", req.URL)
 }
 
 // Error is a WooCommerce answer that was not a success.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -410,5 +411,40 @@ func BenchmarkResourceID(b *testing.B) {
 		if woo.ResourceID(body) == 0 {
 			b.Fatal("no id")
 		}
+	}
+}
+
+// The REST API does not redirect: a redirect is refused with where it
+// pointed, and neither the Basic credentials (an https shop sent to http)
+// nor an OAuth 1.0a signature (a plain-HTTP shop sent to another host)
+// reach its target.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"id":1,"status":"completed"}`)
+	}))
+	defer target.Close()
+	shop := wootest.NewShop("ck_test", "cs_test_secret")
+	shop.CreateOrder(wootest.Order{Status: "completed", Email: "a@example.org"})
+	secure := httptest.NewTLSServer(shop)
+	defer secure.Close()
+	plain := httptest.NewServer(shop)
+	defer plain.Close()
+	shop.RedirectTo(target.URL)
+	for _, srv := range []*httptest.Server{secure, plain} {
+		c, err := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck_test", ConsumerSecret: "cs_test_secret", Retries: 2}, srv.Client(), slog.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Order(context.Background(), 1)
+		want := "the shop redirected to " + target.URL + "/wp-json/wc/v3/orders/1; set woocommerce.url to the final address"
+		if !errors.Is(err, rules.ErrCredentials) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "oauth_signature") {
+			t.Errorf("%s: %v, want %q, waiting for a person", srv.URL, err, want)
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests, want none", n)
 	}
 }

@@ -80,6 +80,9 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
+	own := *hc // resty sets its options on the client it is given
+	own.CheckRedirect = refuseRedirect
+	hc = &own
 	c := &Client{
 		tokens:  NewTokenSource(cfg, hc),
 		log:     log,
@@ -133,7 +136,14 @@ func (c *Client) retryInClient(resp *resty.Response, err error) bool {
 	if resp.Request.Method == http.MethodPost {
 		return false
 	}
-	return (err != nil && !rules.Untrusted(err)) || status >= 500
+	return (err != nil && !rules.Untrusted(err) && !errors.Is(err, rules.ErrCredentials)) || status >= 500
+}
+
+// refuseRedirect never follows a redirect: Zoom's API and token endpoint do
+// not redirect, and the bearer token or the app's Basic credentials must
+// not reach another origin.
+func refuseRedirect(req *http.Request, _ []*http.Request) error {
+	return rules.Redirect("Zoom", "check zoom.api_url and zoom.oauth_url (or a proxy between woozoom and Zoom)", req.URL)
 }
 
 // logRetry makes the failures resty retries visible: they would otherwise

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -735,5 +737,44 @@ func TestMeetingOccurrences(t *testing.T) {
 	}
 	for _, v := range e.check.Violations() {
 		t.Errorf("spec violation: %s", v)
+	}
+}
+
+// Zoom's API and token endpoint never redirect: a redirect is refused with
+// where it pointed, and neither the app's credentials nor a token reach its
+// target.
+func TestRedirectsAreNeverFollowed(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer target.Close()
+	fake := zoomtest.New(creds, fastLimits())
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	meeting := fake.CreateMeeting(zoomtest.Meeting{Topic: "Tour", HostEmail: "host@shop.example", Duration: 60})
+	c := zoom.New(zoom.Config{AccountID: creds.AccountID, ClientID: creds.ClientID, ClientSecret: creds.ClientSecret,
+		APIURL: srv.URL + "/v2", OAuthURL: srv.URL + "/oauth/token", LightPerSecond: 1000, MediumPerSecond: 1000, Retries: 2},
+		nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := context.Background()
+	m := rules.Target{Kind: rules.Meeting, ID: meeting}
+
+	fake.RedirectTo(target.URL)
+	_, err := c.Details(ctx, m)
+	if !errors.Is(err, rules.ErrCredentials) || !strings.Contains(err.Error(), "Zoom redirected to "+target.URL+"/oauth/token; check zoom.api_url") {
+		t.Errorf("token endpoint redirected: %v, want a refusal naming the location that waits for a person", err)
+	}
+	fake.RedirectTo("")
+	if _, err := c.Details(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	fake.RedirectTo(target.URL)
+	_, err = c.Details(ctx, m)
+	if !errors.Is(err, rules.ErrCredentials) || !strings.Contains(err.Error(), fmt.Sprintf("Zoom redirected to %s/v2/meetings/%d;", target.URL, meeting)) {
+		t.Errorf("API redirected: %v", err)
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests, want none", n)
 	}
 }

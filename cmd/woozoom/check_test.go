@@ -100,6 +100,11 @@ func TestCheckTalksToBothServices(t *testing.T) {
 		os.WriteFile(e.cfgFile, []byte(strings.Replace(string(good), "cs_e2e_secret", "cs_typo", 1)), 0o600)
 		expectProblem(t, "REST key does not work", "consumer_secret")
 	})
+	t.Run("shop redirects", func(t *testing.T) {
+		e.shop.RedirectTo("http://127.0.0.1:1")
+		defer e.shop.RedirectTo("")
+		expectProblem(t, "the shop redirected to http://127.0.0.1:1/wp-json/wc/v3/orders", "set woocommerce.url to the final address")
+	})
 	t.Run("missing webhook", func(t *testing.T) {
 		e.shop.DeleteWebhooks()
 		e.shop.AddWebhook(e.url+"/webhooks/woocommerce", e.secret, "order.created", "order.updated", "order.deleted")

@@ -3,8 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/woozoom/woozoom/access"
-	"golang.org/x/crypto/bcrypt"
+	"io/fs"
 	"net/url"
 	"os"
 	"slices"
@@ -13,8 +12,11 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+	"github.com/woozoom/woozoom/access"
+	"github.com/woozoom/woozoom/admin"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/zoom"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Config is config.yaml, after environment overrides.
@@ -69,7 +71,12 @@ type AdminConfig struct {
 	Password     string `mapstructure:"password"`
 	PasswordHash string `mapstructure:"password_hash"` // bcrypt
 	BasePath     string `mapstructure:"base_path"`     // a reverse proxy's prefix
+	// TrustedProxies are the CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; by default the peer is the client.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
 }
+
+func (a AdminConfig) enabled() bool { return a.Password != "" || a.PasswordHash != "" }
 
 // AuditConfig sets how long the log of outbound calls is kept.
 type AuditConfig struct {
@@ -278,6 +285,7 @@ var defaults = map[string]any{
 	"admin.password":                  "",
 	"admin.password_hash":             "",
 	"admin.base_path":                 "",
+	"admin.trusted_proxies":           []string{},
 	"audit.keep":                      "720h",
 	"templates.note":                  "",
 	"templates.withdrawn":             "",
@@ -313,11 +321,23 @@ func loadConfig(file string, required bool) (Config, error) {
 	return c, nil
 }
 
-// credentialsGiven reports whether any Zoom or WooCommerce credential is set;
-// with none, serve runs the demo.
-func (c Config) credentialsGiven() bool {
-	return c.Zoom.AccountID != "" || c.Zoom.ClientID != "" || c.Zoom.ClientSecret != "" ||
-		c.WooCommerce.URL != "" || c.WooCommerce.ConsumerKey != "" || c.WooCommerce.ConsumerSecret != ""
+// implicitDemo reports whether serve without --demo runs the demo: only
+// when nothing configures woozoom at all, as on a fresh clone. A
+// configuration file, or any WOOZOOM_ setting, is a real installation:
+// missing credentials then stop serve with a list of what is missing.
+func implicitDemo(file string, fileGiven bool, environ []string) bool {
+	if fileGiven {
+		return false
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, "WOOZOOM_") {
+			return false
+		}
+	}
+	return true
 }
 
 // consoleProblems checks the console's and the audit log's settings; the
@@ -331,6 +351,9 @@ func (c Config) consoleProblems() []error {
 		}
 	} else if a.Password != "" && len(a.Password) < 12 {
 		errs = append(errs, fmt.Errorf("admin.password has %d characters; use at least 12 (or admin.password_hash)", len(a.Password)))
+	}
+	if _, err := admin.ParseProxies(a.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("admin.trusted_proxies: %w", err))
 	}
 	if a.BasePath != "" && (!strings.HasPrefix(a.BasePath, "/") || strings.ContainsAny(a.BasePath, "?#\\\" \t")) {
 		errs = append(errs, fmt.Errorf("admin.base_path %q must be a path starting with /, e.g. /woozoom", a.BasePath))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +41,11 @@ type demoEnv struct {
 	webinar    int64
 	db         *store.DB
 	stop       chan struct{}
+	// database is the file this run created, removed by Close.
+	database string
+	// consolePassword is the console's password made for this run, if
+	// the configuration set none.
+	consolePassword string
 }
 
 func randomHex(n int) string {
@@ -47,10 +54,23 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// startDemo starts the fakes and points cfg at them. The demo database is
-// made anew each start, since the fakes forget everything when they stop.
-func startDemo(_ context.Context, cfg *Config, log *slog.Logger) (*demoEnv, error) {
-	d := &demoEnv{secret: "demo-" + randomHex(16), stop: make(chan struct{})}
+// startDemo starts the fakes and points cfg at them. The demo works on its
+// own database, woozoom-demo.db in the working folder, whatever the
+// configuration names: it creates the file and removes it when it stops
+// (Close). A file of that name it did not create is never touched.
+func startDemo(_ context.Context, cfg *Config, _ *slog.Logger) (*demoEnv, error) {
+	f, err := os.OpenFile(demoDatabase, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("%s already exists: an earlier demo did not stop cleanly, or the file is not a demo's; "+
+			"woozoom leaves it alone. Remove %s and its -wal and -shm files, or start the demo in another folder", demoDatabase, demoDatabase)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create the demo database: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("create the demo database: %w", err)
+	}
+	d := &demoEnv{secret: "demo-" + randomHex(16), stop: make(chan struct{}), database: demoDatabase}
 	creds := zoomtest.Credentials{AccountID: "demo-account", ClientID: "demo-client", ClientSecret: randomHex(16)}
 	d.zoom = zoomtest.New(creds, zoomtest.ProLimits)
 	d.zoomSrv = httptest.NewServer(d.zoom)
@@ -69,13 +89,12 @@ func startDemo(_ context.Context, cfg *Config, log *slog.Logger) (*demoEnv, erro
 	cfg.Zoom.APIURL, cfg.Zoom.OAuthURL = d.zoomSrv.URL+"/v2", d.zoomSrv.URL+"/oauth/token"
 	cfg.WooCommerce.URL, cfg.WooCommerce.ConsumerKey, cfg.WooCommerce.ConsumerSecret = d.shopSrv.URL, d.shop.ConsumerKey, d.shop.ConsumerSecret
 	cfg.WooCommerce.WebhookSecret = d.secret
-	if cfg.Database == "woozoom.db" || cfg.Database == "" {
-		cfg.Database = demoDatabase
-	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(cfg.Database + suffix); err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("reset demo database: %w", err)
-		}
+	cfg.Database = demoDatabase
+	if !cfg.Admin.enabled() {
+		// The whole product at once: the console is on, with a password
+		// for this run only (as Jupyter prints its token).
+		d.consolePassword = randomHex(12)
+		cfg.Admin.Password = d.consolePassword
 	}
 	return d, nil
 }
@@ -99,10 +118,19 @@ func (d *demoEnv) connect(deliveryURL string) {
 	go d.shop.Run(500*time.Millisecond, d.stop)
 }
 
-func (d *demoEnv) Close() {
+// Close stops the fakes and removes the database this run created; the
+// store must be closed first.
+func (d *demoEnv) Close() error {
 	close(d.stop)
 	d.zoomSrv.Close()
 	d.shopSrv.Close()
+	var errs []error
+	for _, suffix := range []string{"", "-wal", "-shm", queueLockSuffix} {
+		if err := os.Remove(d.database + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove the demo database: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // PlaceOrder buys one tour ticket and one webinar seat.

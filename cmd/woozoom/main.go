@@ -56,14 +56,24 @@ overridden by the environment: zoom.client_secret by WOOZOOM_ZOOM_CLIENT_SECRET.
 		Long: `Run the sidecar: the webhook endpoint POST /webhooks/woocommerce, GET /healthz,
 and the worker that registers and cancels attendees on Zoom.
 
-Without any Zoom or WooCommerce credentials (or with --demo) it runs in demo mode:
-a fake Zoom and a fake shop run in-process, and "woozoom demo order" places a
-sample order that the fake shop delivers as a signed webhook.`,
+With --demo it runs in demo mode: a fake Zoom and a fake shop run in-process,
+"woozoom demo order" places a sample order that the fake shop delivers as a
+signed webhook, and the console is on at /admin/ with a password printed at
+start. The demo works on its own woozoom-demo.db, which it creates and removes
+when it stops; it never touches the configured database. Without --demo, the
+demo runs only when nothing configures woozoom (no config file, no WOOZOOM_
+variable). A configuration that lacks credentials refuses to start and lists
+what is missing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cfg(cmd.Flags().Changed("config"))
+			given := cmd.Flags().Changed("config")
+			c, err := cfg(given)
 			if err != nil {
 				return err
+			}
+			if !demo && implicitDemo(configFile, given, os.Environ()) {
+				fmt.Fprintf(stderr, "no %s and no WOOZOOM_ settings: starting the demo (see the README to go live)\n", configFile)
+				demo = true
 			}
 			return serve(cmd.Context(), c, demo, stdout, stderr)
 		},

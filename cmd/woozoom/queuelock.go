@@ -12,8 +12,10 @@ import (
 // decide about a seat at the same time. The OS lets go of the lock when the
 // process dies, so a restart after a crash never waits for it.
 func queueLock(database string) *flock.Flock {
-	return flock.New(database + ".worker.lock")
+	return flock.New(database + queueLockSuffix)
 }
+
+const queueLockSuffix = ".worker.lock"
 
 // tryQueueLock takes the queue lock if no other process holds it.
 func tryQueueLock(l *flock.Flock) (bool, error) {

@@ -41,33 +41,40 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// prepare checks the configuration, or starts the demo's fakes and points
+// cfg at them, and returns the shop's HTTP client.
+func prepare(ctx context.Context, cfg *Config, demo bool, log *slog.Logger) (*demoEnv, *http.Client, error) {
+	if !demo {
+		if err := cfg.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("the configuration has problems:\n%w", err)
+		}
+		hc, err := httpClient(cfg.WooCommerce)
+		return nil, hc, err
+	}
+	if errs := cfg.consoleProblems(); len(errs) > 0 {
+		return nil, nil, fmt.Errorf("the configuration has problems:\n%w", errors.Join(errs...))
+	}
+	d, err := startDemo(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, d.shopClient, nil
+}
+
 // serve runs the sidecar until ctx ends: HTTP stops taking deliveries first,
 // then the worker finishes or hands back its jobs, then the database closes.
 func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) (err error) {
 	log := newLogger(cfg, stderr)
-	if !demo && !cfg.credentialsGiven() {
-		demo = true
+	d, shopHTTP, err := prepare(ctx, &cfg, demo, log)
+	if err != nil {
+		return err
 	}
-	var d *demoEnv
-	var shopHTTP *http.Client
-	if demo {
-		if errs := cfg.consoleProblems(); len(errs) > 0 {
-			return fmt.Errorf("the configuration has problems:\n%w", errors.Join(errs...))
-		}
-		var err error
-		if d, err = startDemo(ctx, &cfg, log); err != nil {
-			return err
-		}
-		defer d.Close()
-		shopHTTP = d.shopClient
-	} else {
-		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("the configuration has problems:\n%w", err)
-		}
-		var err error
-		if shopHTTP, err = httpClient(cfg.WooCommerce); err != nil {
-			return err
-		}
+	if d != nil {
+		defer func() { // after the database is closed
+			if cerr := d.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
 	}
 
 	db, err := store.Open(ctx, cfg.Database)
@@ -142,7 +149,7 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		handler.RegisterDemo(e, d)
 	}
 	if _, err := admin.Register(e, admin.Config{Password: cfg.Admin.Password, PasswordHash: cfg.Admin.PasswordHash,
-		BasePath: cfg.Admin.BasePath, Demo: demo}, db, consoleActions(l, hl, w), log); err != nil {
+		BasePath: cfg.Admin.BasePath, TrustedProxies: cfg.Admin.TrustedProxies, Demo: demo}, db, consoleActions(l, hl, w), log); err != nil {
 		return err
 	}
 
@@ -159,6 +166,9 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 			"database", cfg.Database)
 		fmt.Fprintf(stdout, "woozoom DEMO listening on http://%s\n", loopback(addr))
 		fmt.Fprintf(stdout, "  place a sample order:  bin/woozoom demo order --server http://%s\n", loopback(addr))
+		if d.consolePassword != "" {
+			fmt.Fprintf(stdout, "  console:               http://%s/admin/  (password for this run: %s)\n", loopback(addr), d.consolePassword)
+		}
 	} else {
 		log.Info("woozoom listening", "addr", addr, "database", cfg.Database, "mappings", len(mappings))
 		fmt.Fprintf(stdout, "woozoom listening on http://%s\n", loopback(addr))

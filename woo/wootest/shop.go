@@ -117,6 +117,16 @@ type Shop struct {
 	pings        []Ping
 	webhookSaves int
 	products     map[int64]*Product
+	redirect     string
+}
+
+// RedirectTo makes every REST request answer 302 to target plus the
+// request's path and query, as a site moved to another address (or from
+// https to http) does; "" ends it.
+func (s *Shop) RedirectTo(target string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redirect = target
 }
 
 // FailNext makes the next n REST requests answer status (500, 503, ...).
@@ -544,7 +554,12 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(s.restFaults) > 0 {
 		fault, s.restFaults = s.restFaults[0], s.restFaults[1:]
 	}
+	redirect := s.redirect
 	s.mu.Unlock()
+	if redirect != "" {
+		http.Redirect(w, r, redirect+r.URL.RequestURI(), http.StatusFound)
+		return
+	}
 	if fault != 0 {
 		restError(w, fault, "internal_server_error", "There has been a critical error on this website.")
 		return

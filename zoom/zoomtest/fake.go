@@ -119,6 +119,7 @@ type Fake struct {
 	overLimit       int
 	pages           map[string]pageState
 	down            bool
+	redirect        string
 	users           map[string]*User // by id
 	scopes          []string         // what a new token is granted
 	tokenScopes     map[string][]string
@@ -336,9 +337,11 @@ func (f *Fake) dayKey(id int64, who string) string {
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	f.mu.Lock()
-	down := f.down
+	down, redirect := f.down, f.redirect
 	f.mu.Unlock()
 	switch {
+	case redirect != "":
+		http.Redirect(rec, r, redirect+r.URL.RequestURI(), http.StatusFound)
 	case down:
 		// An outage: Zoom's edge answers every request with a 503 page.
 		rec.Header().Set("Content-Type", "text/html")
@@ -1259,6 +1262,14 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 		t.spec.Occurrences = series(t.spec.StartTime, step, n)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// RedirectTo makes every request answer 302 to target plus the request's
+// path and query (a proxy or a wrong address would); "" ends it.
+func (f *Fake) RedirectTo(target string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.redirect = target
 }
 
 // SetDown starts or ends an outage: while down, every request, the token
