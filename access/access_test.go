@@ -233,3 +233,88 @@ func TestCalendarsOfRecurringMeeting(t *testing.T) {
 		t.Errorf("unknown token: %v", err)
 	}
 }
+
+// Values from orders are escaped in the notes WooCommerce e-mails as HTML,
+// by the default templates and a shop's own alike; control characters are
+// dropped everywhere, and the meta stays plain text.
+func TestBuyerTextIsNeverHTMLInANote(t *testing.T) {
+	custom := access.Source{Name: "mine.tmpl", Text: `<p>Hello {{(index .Entries 0).FirstName}}</p>{{range .Entries}}<p>{{entry .}} {{.JoinLinkHTML}}</p>{{end}}`}
+	for name, cfg := range map[string]access.Config{"default": {}, "custom": {Note: custom}} {
+		tm, err := access.Parse(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := access.Sample()
+		n.Entries[0].FirstName = `<a href="https://evil.example/">Join</a>`
+		n.Entries[0].LastName = "Doro\r\nBcc: all@example.org<script>alert(1)</script>"
+		n.Entries[0].Topic = "Tour & <b>talk</b>"
+		note, err := tm.Note(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{`<a href="https://evil.example/">`, "<script>", "<b>", "\r"} {
+			if strings.Contains(note, bad) {
+				t.Errorf("%s note carries %q:\n%s", name, bad, note)
+			}
+		}
+		for _, want := range []string{`&lt;a href=&#34;https://evil.example/&#34;&gt;Join&lt;/a&gt;`, "DoroBcc: all@example.org&lt;script&gt;", "Tour &amp; &lt;b&gt;talk&lt;/b&gt;"} {
+			if !strings.Contains(note, want) {
+				t.Errorf("%s note does not show %q escaped:\n%s", name, want, note)
+			}
+		}
+		if name == "custom" && !strings.Contains(note, `<a href="https://zoom.us/w/85746065123?tk=sample">Tour &amp; &lt;b&gt;talk&lt;/b&gt;</a>`) {
+			t.Errorf("the join link's anchor is lost or double-escaped:\n%s", note)
+		}
+		if name == "default" && strings.Count(note, "\n") != len(n.Entries) {
+			t.Errorf("a name started a line of its own:\n%s", note)
+		}
+		w, err := tm.Withdrawn(access.Note{Status: "cancelled", Reason: "because the order is cancelled", Entries: n.Entries[:1]})
+		if err != nil || strings.Contains(w, "<script>") || strings.Contains(w, "\r") || !strings.Contains(w, "&lt;script&gt;") {
+			t.Errorf("%s withdrawn note: %q, %v", name, w, err)
+		}
+		meta, err := tm.Meta(n)
+		if err != nil || !strings.Contains(meta, `for <a href="https://evil.example/">Join</a> DoroBcc: all@example.org<script>`) || strings.Contains(meta, "\r") {
+			t.Errorf("%s meta is not the name as typed, on one line: %q, %v", name, meta, err)
+		}
+	}
+	// A template html/template cannot escape (a string left open in a
+	// script) is refused at start, not when the first order meets it.
+	if _, err := access.Parse(access.Config{Note: access.Source{Name: "js.tmpl", Text: `<script>var n = "{{range .Entries}}{{.FirstName}}{{end}}</script>`}}); err == nil || !strings.Contains(err.Error(), "js.tmpl") {
+		t.Errorf("a template that cannot be escaped: %v, want refused naming its file", err)
+	}
+}
+
+// A CR in a name does not survive into the calendar file, whose lines end
+// in CRLF as RFC 5545 requires; the file parses back.
+func TestCalendarFileHasNoControlCharacters(t *testing.T) {
+	e := access.Sample().Entries[0]
+	e.FirstName = "Rita\rSUMMARY:Free money"
+	e.Topic = "Tour\r\nATTENDEE:mailto:x@evil.example"
+	text, err := access.Calendar(access.CalendarEvent{Entry: e, Stamp: time.Now(), Reminders: access.DefaultReminders})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(text, "\r\n")
+	if lines[len(lines)-1] != "" {
+		t.Errorf("the file does not end in CRLF")
+	}
+	for i, l := range lines {
+		if strings.ContainsAny(l, "\r\n") {
+			t.Errorf("line %d holds a bare CR or LF: %q", i+1, l)
+		}
+	}
+	cal, err := ics.ParseCalendar(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := cal.Events()[0]
+	if got := ev.GetProperty(ics.ComponentPropertySummary).Value; got != "TourATTENDEE:mailto:x@evil.example" {
+		t.Errorf("summary = %q", got)
+	}
+	if ev.GetProperty(ics.ComponentPropertyAttendee) != nil || len(cal.Events()) != 1 {
+		t.Error("a name made a property of its own")
+	}
+	if d := ev.GetProperty(ics.ComponentPropertyDescription).Value; !strings.Contains(d, `RitaSUMMARY:Free money`) {
+		t.Errorf("description = %q", d)
+	}
+}

@@ -43,9 +43,11 @@ func (c CalendarEvent) UID(occurrence time.Time) string {
 	return fmt.Sprintf("%s-%d%s-%s@%s", c.Target.Kind, c.Target.ID, occ, hex.EncodeToString(sum[:8]), host)
 }
 
-// Calendar renders the iCalendar file. An event without a start has no
+// Calendar renders the iCalendar file, its lines ended by CRLF and its
+// values without control characters. An event without a start has no
 // calendar entry.
 func Calendar(c CalendarEvent) (string, error) {
+	c.Entry = c.Entry.clean()
 	starts := c.Occurrences
 	if len(starts) == 0 {
 		if c.Start.IsZero() {
@@ -84,7 +86,7 @@ func Calendar(c CalendarEvent) (string, error) {
 			a.SetProperty(ics.ComponentPropertyDescription, "Reminder: "+c.Topic)
 		}
 	}
-	return cal.Serialize(), nil
+	return cal.Serialize(ics.WithNewLineWindows), nil // RFC 5545 3.1: lines end in CRLF
 }
 
 func description(e Entry) string {

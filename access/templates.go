@@ -1,17 +1,22 @@
 // Package access owns what attendees receive about an event they may join:
-// the order note and the order meta text, rendered from text/template
-// files the shop may override (shop-wide and per event), and the calendar
-// file of each registration.
+// the order note and the order meta text, rendered from templates the shop
+// may override (shop-wide and per event), and the calendar file of each
+// registration. WooCommerce e-mails a customer note as HTML, so the notes
+// are html/template: every value from an order is escaped, in the shop's
+// own templates too. The meta text stays text/template.
 package access
 
 import (
 	"fmt"
 	"html"
+	htmltemplate "html/template"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
 
 	"github.com/woozoom/woozoom/rules"
 )
@@ -88,8 +93,8 @@ func (e Entry) MeetingID() string {
 	return FormatID(strconv.FormatInt(e.Target.ID, 10))
 }
 
-// JoinLinkHTML is the join link as an HTML anchor, escaped.
-func (e Entry) JoinLinkHTML() string {
+// JoinLinkHTML is the join link as an HTML anchor, its values escaped.
+func (e Entry) JoinLinkHTML() htmltemplate.HTML {
 	if e.JoinURL == "" {
 		return ""
 	}
@@ -97,7 +102,28 @@ func (e Entry) JoinLinkHTML() string {
 	if text == "" {
 		text = e.JoinURL
 	}
-	return `<a href="` + html.EscapeString(e.JoinURL) + `">` + html.EscapeString(text) + `</a>`
+	return htmltemplate.HTML(`<a href="` + html.EscapeString(e.JoinURL) + `">` + html.EscapeString(text) + `</a>`) // #nosec G203 -- both values escaped
+}
+
+// clean strips control characters (CR, LF, tab and the rest, and the
+// Unicode line separators) from the one-line values, which come from
+// orders and from Zoom: a name cannot start a new line in a note, a meta
+// text or a calendar file.
+func (e Entry) clean() Entry {
+	for _, f := range []*string{&e.FirstName, &e.LastName, &e.Email, &e.Topic, &e.Timezone, &e.JoinURL, &e.Passcode, &e.CalendarURL} {
+		*f = OneLine(*f)
+	}
+	return e
+}
+
+// OneLine drops control characters and line separators from s.
+func OneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // FormatID writes a meeting id as Zoom shows it: 857 4606 5123.
@@ -116,7 +142,7 @@ type Note struct {
 	OrderID int64
 	Status  string // the order's status
 	// Reason says why access was withdrawn, in words ("because the order is
-	// cancelled").
+	// cancelled"); empty when woozoom does not know.
 	Reason  string
 	Entries []Entry // every attendee's access (withdrawn: what was withdrawn)
 }
@@ -129,6 +155,32 @@ func (n Note) AllZoom() bool {
 		}
 	}
 	return true
+}
+
+// Because says in words why access ended, for the withdrawn note: what
+// happened, recorded when it happened ("" when woozoom does not know).
+func Because(why rules.EndReason, by string) string {
+	switch why {
+	case rules.EndedByWithdrawal:
+		return "because the shop withdrew the event"
+	case rules.EndedInZoom:
+		return "by the organiser in Zoom"
+	case rules.EndedByRefund:
+		return "because your ticket was refunded"
+	case rules.EndedByChange:
+		return "because your order was changed"
+	case rules.EndedByOrderStatus:
+		switch by {
+		case rules.StatusTrash:
+			return "because the order was deleted"
+		case rules.StatusRefunded:
+			return "because the order was refunded"
+		case "":
+			return "because of the order's status"
+		}
+		return "because the order is " + OneLine(by)
+	}
+	return ""
 }
 
 // Source is a template's text and the name errors give it (its file).
@@ -156,52 +208,92 @@ const (
 	DefaultNote = `{{if .AllZoom}}Your Zoom access:{{else}}Your access:{{end}}{{range .Entries}}
 - {{entry .}}{{end}}`
 	// DefaultWithdrawn tells the customer which access ended and why.
-	DefaultWithdrawn = `Your access has been withdrawn {{.Reason}}. These links no longer work:{{range .Entries}}
+	DefaultWithdrawn = `Your access has been withdrawn{{with .Reason}} {{.}}{{end}}. These links no longer work:{{range .Entries}}
 - {{.Topic}}{{with .StartLocal}}, {{.}}{{end}}, for {{.Name}}{{end}}`
 	// DefaultMeta is the text for the shop's own emails and pages.
 	DefaultMeta = `{{range $i, $e := .Entries}}{{if $i}}
 {{end}}{{entry $e}}{{end}}`
 )
 
-// Templates renders notes and meta text.
+// Templates renders notes and meta text. The entry template is parsed
+// twice: as HTML for the notes and as text for the meta.
 type Templates struct {
-	note, withdrawn, meta, entry *template.Template
-	events                       map[rules.Target]*template.Template
+	note, withdrawn *htmltemplate.Template
+	meta            *template.Template
+	entryHTML       *htmltemplate.Template
+	entryText       *template.Template
+	eventsHTML      map[rules.Target]*htmltemplate.Template
+	eventsText      map[rules.Target]*template.Template
 }
 
-// Parse parses every template; an error names the file, line and column.
+// Parse parses every template and renders it once with Sample, so that a
+// template HTML cannot escape (a value inside a <script>, say) is refused
+// at start too; an error names the file, line and column.
 func Parse(cfg Config) (*Templates, error) {
-	t := &Templates{events: map[rules.Target]*template.Template{}}
-	funcs := template.FuncMap{"entry": t.renderEntry}
-	var err error
-	parse := func(src Source, name, def string) *template.Template {
-		if err != nil {
-			return nil
-		}
-		if src.Name == "" {
-			src.Name = name
-		}
-		if strings.TrimSpace(src.Text) == "" {
-			src.Text = def
-		}
-		var tmpl *template.Template
-		tmpl, err = template.New(src.Name).Funcs(funcs).Option("missingkey=error").Parse(src.Text)
-		if err != nil {
-			err = positioned(src, funcs, err)
-		}
-		return tmpl
-	}
-	t.entry = parse(cfg.Entry, "entry template", DefaultEntry)
-	t.note = parse(cfg.Note, "note template", DefaultNote)
-	t.withdrawn = parse(cfg.Withdrawn, "withdrawn template", DefaultWithdrawn)
-	t.meta = parse(cfg.Meta, "meta template", DefaultMeta)
+	t := &Templates{eventsHTML: map[rules.Target]*htmltemplate.Template{}, eventsText: map[rules.Target]*template.Template{}}
+	p := parser{htmlFuncs: htmltemplate.FuncMap{"entry": t.entryAsHTML}, textFuncs: template.FuncMap{"entry": t.entryAsText}}
+	t.entryHTML, t.entryText = p.both(cfg.Entry, "entry template", DefaultEntry)
+	t.note = p.html(cfg.Note, "note template", DefaultNote)
+	t.withdrawn = p.html(cfg.Withdrawn, "withdrawn template", DefaultWithdrawn)
+	t.meta = p.text(cfg.Meta, "meta template", DefaultMeta)
 	for target, src := range cfg.Events {
-		t.events[target] = parse(src, "note template of "+target.String(), DefaultEntry)
+		t.eventsHTML[target], t.eventsText[target] = p.both(src, "note template of "+target.String(), DefaultEntry)
 	}
-	if err != nil {
-		return nil, err
+	if p.err != nil {
+		return nil, p.err
+	}
+	sample := Sample()
+	for _, render := range []func(Note) (string, error){t.Note, t.Withdrawn, t.Meta} {
+		if _, err := render(sample); err != nil {
+			return nil, err
+		}
 	}
 	return t, nil
+}
+
+// parser parses templates until the first error, which it keeps.
+type parser struct {
+	htmlFuncs htmltemplate.FuncMap
+	textFuncs template.FuncMap
+	err       error
+}
+
+func (p *parser) source(src Source, name, def string) Source {
+	if src.Name == "" {
+		src.Name = name
+	}
+	if strings.TrimSpace(src.Text) == "" {
+		src.Text = def
+	}
+	return src
+}
+
+func (p *parser) html(src Source, name, def string) *htmltemplate.Template {
+	if p.err != nil {
+		return nil
+	}
+	src = p.source(src, name, def)
+	tmpl, err := htmltemplate.New(src.Name).Funcs(p.htmlFuncs).Option("missingkey=error").Parse(src.Text)
+	if err != nil {
+		p.err = positioned(src, template.FuncMap(p.textFuncs), err)
+	}
+	return tmpl
+}
+
+func (p *parser) text(src Source, name, def string) *template.Template {
+	if p.err != nil {
+		return nil
+	}
+	src = p.source(src, name, def)
+	tmpl, err := template.New(src.Name).Funcs(p.textFuncs).Option("missingkey=error").Parse(src.Text)
+	if err != nil {
+		p.err = positioned(src, p.textFuncs, err)
+	}
+	return tmpl
+}
+
+func (p *parser) both(src Source, name, def string) (*htmltemplate.Template, *template.Template) {
+	return p.html(src, name, def), p.text(src, name, def)
 }
 
 var lineRe = regexp.MustCompile(`^template: [^\n]*?:(\d+): (.*)$`)
@@ -242,9 +334,21 @@ func positioned(src Source, funcs template.FuncMap, err error) error {
 	return fmt.Errorf("%s:%d:%d: %s", src.Name, line, col, msg)
 }
 
-func (t *Templates) renderEntry(e Entry) (string, error) {
-	tmpl := t.entry
-	if ev, ok := t.events[e.Target]; ok {
+func (t *Templates) entryAsHTML(e Entry) (htmltemplate.HTML, error) {
+	tmpl := t.entryHTML
+	if ev, ok := t.eventsHTML[e.Target]; ok {
+		tmpl = ev
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, e); err != nil {
+		return "", err
+	}
+	return htmltemplate.HTML(b.String()), nil // #nosec G203 -- rendered by html/template
+}
+
+func (t *Templates) entryAsText(e Entry) (string, error) {
+	tmpl := t.entryText
+	if ev, ok := t.eventsText[e.Target]; ok {
 		tmpl = ev
 	}
 	var b strings.Builder
@@ -254,10 +358,17 @@ func (t *Templates) renderEntry(e Entry) (string, error) {
 	return b.String(), nil
 }
 
-func render(tmpl *template.Template, n Note) (string, error) {
+// executor is a parsed template of either kind.
+type executor interface {
+	Execute(w io.Writer, data any) error
+	Name() string
+}
+
+func render(tmpl executor, n Note) (string, error) {
 	if len(n.Entries) == 0 {
 		return "", nil
 	}
+	n = n.clean()
 	var b strings.Builder
 	if err := tmpl.Execute(&b, n); err != nil {
 		return "", fmt.Errorf("render %s: %w", tmpl.Name(), err)
@@ -265,13 +376,23 @@ func render(tmpl *template.Template, n Note) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// Note renders the access note ("" for no entries).
+func (n Note) clean() Note {
+	entries := make([]Entry, len(n.Entries))
+	for i, e := range n.Entries {
+		entries[i] = e.clean()
+	}
+	n.Entries = entries
+	n.Status = OneLine(n.Status)
+	return n
+}
+
+// Note renders the access note, HTML ("" for no entries).
 func (t *Templates) Note(n Note) (string, error) { return render(t.note, n) }
 
-// Withdrawn renders the note that tells the customer access ended.
+// Withdrawn renders the note that tells the customer access ended, HTML.
 func (t *Templates) Withdrawn(n Note) (string, error) { return render(t.withdrawn, n) }
 
-// Meta renders the text written to the order meta.
+// Meta renders the text written to the order meta: plain text.
 func (t *Templates) Meta(n Note) (string, error) { return render(t.meta, n) }
 
 // Sample is an order of two attendees on two kinds of events, for checking

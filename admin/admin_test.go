@@ -369,7 +369,7 @@ func TestRetryPlanAndMappingsFromTheConsole(t *testing.T) {
 	}
 	// An attendee a host cancelled in Zoom is restored from the order page.
 	if err := e.db.SaveRegistrations(context.Background(), []rules.Registration{{OrderID: 101, ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 85746065123},
-		Attendee: rules.Person{FirstName: "Rita", LastName: "Doro", Email: "rita@example.org"}, State: rules.Failed, Error: store.ZoomCancelled + "host@shop.example"}}); err != nil {
+		Attendee: rules.Person{FirstName: "Rita", LastName: "Doro", Email: "rita@example.org"}, State: rules.Failed, Error: "cancelled in Zoom by host@shop.example", Ended: rules.EndedInZoom, EndedBy: "host@shop.example"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, page, _ := e.get("/admin/orders/101"); !strings.Contains(page, `id="restore"`) {

@@ -121,7 +121,7 @@ func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
 	for _, r := range regs {
 		s, ok := seats[r.Key()]
 		d.Rows = append(d.Rows, orderRow{Registration: r, Seat: s, HasSeat: ok})
-		d.CanRestore = d.CanRestore || (r.State == rules.Failed && strings.HasPrefix(r.Error, store.ZoomCancelled))
+		d.CanRestore = d.CanRestore || (r.State == rules.Failed && r.Ended == rules.EndedInZoom)
 		if r.State == rules.Active && ok && s.Status == rules.SeatApproved {
 			d.LinksOut++
 		}

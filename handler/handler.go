@@ -32,8 +32,9 @@ type Config struct {
 	// Stored, if set, is called after a new delivery is committed (to wake
 	// the worker).
 	Stored func()
-	// Problems, if set, returns what needs a person now, by component;
-	// /healthz then says "degraded" and names them.
+	// Problems, if set, returns what needs a person now, by component, in
+	// woozoom's own words (never a service's answer: anyone may read
+	// /healthz); /healthz then says "degraded" and names them.
 	Problems func() map[string]string
 	// Ready, if set, says why woozoom cannot do its work now (database not
 	// writable, worker not running); nil means ready.

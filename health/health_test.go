@@ -14,17 +14,20 @@ func TestProblemsAreLoggedOnceAndCleared(t *testing.T) {
 	var seen [][]string
 	h := health.New(slog.New(slog.NewTextHandler(&buf, nil)), func(c []string) { seen = append(seen, c) })
 	for range 5 {
-		h.Problem("woocommerce", "woocommerce answered 401")
+		h.Problem("woocommerce", "the shop refused the REST key (HTTP 401)", "woocommerce answered 401")
 	}
 	if n := strings.Count(buf.String(), "needs a person"); n != 1 {
 		t.Errorf("logged %d times for one lasting problem, want once:\n%s", n, buf.String())
 	}
-	h.Problem("woocommerce", "certificate not trusted")
+	h.Problem("woocommerce", "the shop's certificate is not trusted", "certificate not trusted")
 	if n := strings.Count(buf.String(), "needs a person"); n != 2 {
 		t.Errorf("a changed problem was not logged")
 	}
 	if p := h.Problems(); p["woocommerce"] != "certificate not trusted" || len(p) != 1 {
 		t.Errorf("problems = %v", p)
+	}
+	if s := h.Summaries(); s["woocommerce"] != "the shop's certificate is not trusted" || len(s) != 1 {
+		t.Errorf("summaries = %v", s)
 	}
 	h.OK("woocommerce")
 	h.OK("woocommerce")

@@ -171,6 +171,30 @@ const (
 	Failed RegistrationState = "failed"
 )
 
+// EndReason says why a registration stopped giving its attendee access,
+// recorded with the change that ended it; the customer is told this, not a
+// guess made afterwards.
+type EndReason string
+
+const (
+	// StillActive: the registration has not ended.
+	StillActive EndReason = ""
+	// EndedByOrderStatus: the order's status cancels it (EndedBy is the
+	// status: cancelled, refunded, trash, or one of statuses.cancel).
+	EndedByOrderStatus EndReason = "order_status"
+	// EndedByRefund: the attendee's ticket was refunded, the order stays.
+	EndedByRefund EndReason = "refund"
+	// EndedByChange: the order no longer holds this attendee (a line
+	// removed, an attendee's details changed).
+	EndedByChange EndReason = "change"
+	// EndedByWithdrawal: the shop withdrew the event (its product was
+	// trashed or deleted, and the meeting woozoom made with it).
+	EndedByWithdrawal EndReason = "withdrawn"
+	// EndedInZoom: the organiser cancelled or denied the attendee in Zoom
+	// (EndedBy is who); woozoom does not bring it back by itself.
+	EndedInZoom EndReason = "zoom"
+)
+
 // Registration is one order's claim on one seat: an attendee of a line item
 // registered on a target.
 type Registration struct {
@@ -181,7 +205,10 @@ type Registration struct {
 	Attendee   Person // Email normalised
 	State      RegistrationState
 	Error      string
-	UpdatedAt  time.Time
+	// Ended and EndedBy say why the registration ended, if it did.
+	Ended     EndReason
+	EndedBy   string
+	UpdatedAt time.Time
 }
 
 // Key returns the seat this registration claims.

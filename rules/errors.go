@@ -52,6 +52,25 @@ func Reason(err error) string {
 	return err.Error()
 }
 
+// Summary says what is wrong in woozoom's own words, for a page anyone may
+// read (/healthz): never what the service answered, an address or a name.
+// An error says it by a Summary method; otherwise its kind does.
+func Summary(err error) string {
+	var s interface{ Summary() string }
+	if errors.As(err, &s) {
+		return s.Summary()
+	}
+	switch {
+	case errors.Is(err, ErrCredentials):
+		return "credentials refused or certificate not trusted"
+	case errors.Is(err, ErrRateLimited):
+		return "rate limited"
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrTemporary):
+		return "not answering"
+	}
+	return "failing"
+}
+
 // Untrusted reports whether err is a TLS certificate that could not be
 // verified (unknown authority, wrong host name, expired): no retry fixes it
 // until a person changes the trust or the certificate.
@@ -111,6 +130,11 @@ func (e *Redirected) Error() string {
 
 // Reason is the error itself: it names no attendee.
 func (e *Redirected) Reason() string { return e.Error() }
+
+// Summary leaves out where the redirect pointed: the service said that.
+func (e *Redirected) Summary() string {
+	return e.From + " redirects its API; the configured address is not its final one"
+}
 func (e *Redirected) Unwrap() error  { return ErrCredentials }
 
 // NoAnswer is a call that got no answer from a service: a temporary failure,
@@ -143,4 +167,12 @@ func (e *noAnswer) Reason() string {
 	return e.kind.Error() + ": " + e.err.Error()
 }
 func (e *noAnswer) Unwrap() []error { return []error{e.kind, e.err} }
+
+// Summary is the kind of failure, without the transport's words.
+func (e *noAnswer) Summary() string {
+	if errors.Is(e.kind, ErrCredentials) {
+		return "its TLS certificate is not trusted"
+	}
+	return "not answering"
+}
 func (e *noAnswer) Service() string { return e.service }

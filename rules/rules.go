@@ -267,13 +267,21 @@ func Decide(in Input) Plan {
 			if _, held := in.Seats[k]; held && items[r.LineItemID] && !targetStillMapped(in.Wants, r) {
 				continue
 			}
-			plan.Release = append(plan.Release, withState(r, Cancelled))
+			why := EndedByChange
+			if in.Order.RefundedQty[r.LineItemID] > 0 {
+				why = EndedByRefund
+			}
+			plan.Release = append(plan.Release, ended(r, why, ""))
 			delete(active, k)
 		}
 	} else {
+		status := in.Order.Status
+		if in.Order.Deleted {
+			status = StatusTrash
+		}
 		for k, r := range existing {
 			if r.State == Active {
-				plan.Release = append(plan.Release, withState(r, Cancelled))
+				plan.Release = append(plan.Release, ended(r, EndedByOrderStatus, status))
 				delete(active, k)
 			}
 		}
@@ -306,9 +314,9 @@ func targetStillMapped(wants []Want, r Registration) bool {
 	return false
 }
 
-func withState(r Registration, s RegistrationState) Registration {
-	r.State = s
-	r.Error = ""
+// ended records a registration as cancelled, with why.
+func ended(r Registration, why EndReason, by string) Registration {
+	r.State, r.Error, r.Ended, r.EndedBy = Cancelled, "", why, by
 	return r
 }
 

@@ -140,6 +140,13 @@ func reg(state RegistrationState, t Target) Registration {
 	return Registration{OrderID: 4521, LineItemID: 1, ProductID: 10, Target: t, Attendee: mara, State: state}
 }
 
+// gone is the registration on t ended, with why.
+func gone(t Target, why EndReason, by string) Registration {
+	r := reg(Cancelled, t)
+	r.Ended, r.EndedBy = why, by
+	return r
+}
+
 func seat(t Target, s SeatStatus) Seat {
 	return Seat{SeatKey: SeatKey{Target: t, Email: mara.Email}, RegistrantID: "r-" + string(s), Status: s}
 }
@@ -212,7 +219,7 @@ func TestDecide(t *testing.T) {
 			regs:  []Registration{reg(Active, mtg)},
 			seats: []Seat{seat(mtg, SeatApproved)},
 			want: Plan{
-				Release: []Registration{reg(Cancelled, mtg)},
+				Release: []Registration{gone(mtg, EndedByOrderStatus, "cancelled")},
 				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
 			},
 		},
@@ -222,7 +229,7 @@ func TestDecide(t *testing.T) {
 			regs:  []Registration{reg(Active, mtg)},
 			seats: []Seat{seat(mtg, SeatApproved)},
 			want: Plan{
-				Release: []Registration{reg(Cancelled, mtg)},
+				Release: []Registration{gone(mtg, EndedByOrderStatus, "refunded")},
 				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
 			},
 		},
@@ -232,7 +239,7 @@ func TestDecide(t *testing.T) {
 			regs:  []Registration{reg(Active, mtg)},
 			seats: []Seat{seat(mtg, SeatApproved)},
 			held:  true,
-			want:  Plan{Release: []Registration{reg(Cancelled, mtg)}},
+			want:  Plan{Release: []Registration{gone(mtg, EndedByOrderStatus, "cancelled")}},
 		},
 		{
 			name:  "cancelled twice: nothing",
@@ -257,7 +264,7 @@ func TestDecide(t *testing.T) {
 			regs:  []Registration{reg(Active, mtg)},
 			seats: []Seat{seat(mtg, SeatApproved)},
 			want: Plan{
-				Release: []Registration{reg(Cancelled, mtg)},
+				Release: []Registration{gone(mtg, EndedByOrderStatus, "trash")},
 				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
 			},
 		},
@@ -277,7 +284,17 @@ func TestDecide(t *testing.T) {
 			regs:  []Registration{reg(Active, mtg)},
 			seats: []Seat{seat(mtg, SeatApproved)},
 			want: Plan{
-				Release: []Registration{reg(Cancelled, mtg)},
+				Release: []Registration{gone(mtg, EndedByChange, "")},
+				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
+			},
+		},
+		{
+			name:  "ticket refunded, the order stays completed: released as a refund",
+			order: Order{ID: 4521, Status: "completed", Billing: mara, Items: []LineItem{item(1, 10, 0)}, RefundedQty: map[int64]int{1: 1}},
+			regs:  []Registration{reg(Active, mtg)},
+			seats: []Seat{seat(mtg, SeatApproved)},
+			want: Plan{
+				Release: []Registration{gone(mtg, EndedByRefund, "")},
 				Zoom:    []Action{{Kind: Cancel, Seat: key, RegistrantID: "r-approved"}},
 			},
 		},
@@ -293,7 +310,7 @@ func TestDecide(t *testing.T) {
 			name:  "mapping removed before Zoom took the seat: the claim is dropped",
 			order: order("completed", item(1, 99, 0)),
 			regs:  []Registration{reg(Active, mtg)},
-			want:  Plan{Release: []Registration{reg(Cancelled, mtg)}},
+			want:  Plan{Release: []Registration{gone(mtg, EndedByChange, "")}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -127,8 +127,9 @@ func (d *DB) HostUsage(ctx context.Context, at time.Time) (map[string]int, error
 }
 
 // ReleaseTarget records every active registration on a meeting woozoom
-// deleted as cancelled, and its seats as denied (Zoom dropped its
-// registrants with it). It returns the orders that held it.
+// deleted as cancelled, ended by the event's withdrawal, and its seats as
+// denied (Zoom dropped its registrants with it). It returns the orders that
+// held it.
 func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error) {
 	var orders []int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
@@ -149,8 +150,8 @@ func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) (
 			return err
 		}
 		now := d.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'cancelled', error = ?, updated_at = ? WHERE target_kind = ? AND target_id = ? AND state = 'active'`,
-			reason, now, t.Kind, t.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'cancelled', error = ?, ended = ?, ended_by = '', updated_at = ?
+			WHERE target_kind = ? AND target_id = ? AND state = 'active'`, reason, rules.EndedByWithdrawal, now, t.Kind, t.ID); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE seats SET status = 'denied', updated_at = ? WHERE target_kind = ? AND target_id = ?`, now, t.Kind, t.ID)

@@ -14,13 +14,13 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-const registrationColumns = `order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at, email_typed`
+const registrationColumns = `order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, updated_at, email_typed, ended, ended_by`
 
 func scanRegistration(rows *sql.Rows) (rules.Registration, error) {
 	var r rules.Registration
 	var updated int64
 	err := rows.Scan(&r.OrderID, &r.LineItemID, &r.ProductID, &r.Target.Kind, &r.Target.ID, &r.Attendee.Email,
-		&r.Attendee.FirstName, &r.Attendee.LastName, &r.State, &r.Error, &updated, &r.Attendee.TypedEmail)
+		&r.Attendee.FirstName, &r.Attendee.LastName, &r.State, &r.Error, &updated, &r.Attendee.TypedEmail, &r.Ended, &r.EndedBy)
 	r.UpdatedAt = time.UnixMilli(updated)
 	return r, err
 }
@@ -73,13 +73,14 @@ func (d *DB) SaveRegistrations(ctx context.Context, regs []rules.Registration) e
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range regs {
 			_, err := tx.ExecContext(ctx, `
-				INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed, ended, ended_by)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
 					line_item_id = excluded.line_item_id, product_id = excluded.product_id, first_name = excluded.first_name, last_name = excluded.last_name,
-					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at, email_typed = excluded.email_typed`,
+					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at, email_typed = excluded.email_typed,
+					ended = excluded.ended, ended_by = excluded.ended_by`,
 				r.OrderID, r.LineItemID, r.ProductID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
-				r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail)
+				r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail, r.Ended, r.EndedBy)
 			if err != nil {
 				return err
 			}
@@ -352,12 +353,17 @@ func (d *DB) CalendarToken(ctx context.Context, r rules.Registration) (string, e
 	return token, nil
 }
 
+// calendarLookup finds a registration by its calendar token. The unique
+// index on tokens is partial (WHERE calendar_token != ''), and SQLite uses a
+// partial index only for a query that repeats its condition.
+const calendarLookup = `WHERE calendar_token = ? AND calendar_token != ''`
+
 // RegistrationByCalendar returns the registration a calendar token belongs to.
 func (d *DB) RegistrationByCalendar(ctx context.Context, token string) (rules.Registration, bool, error) {
 	if token == "" {
 		return rules.Registration{}, false, nil
 	}
-	regs, err := d.queryRegistrations(ctx, "registration of a calendar link", `WHERE calendar_token = ?`, token)
+	regs, err := d.queryRegistrations(ctx, "registration of a calendar link", calendarLookup, token)
 	if err != nil || len(regs) == 0 {
 		return rules.Registration{}, false, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -393,6 +394,8 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE registrations DROP COLUMN email_typed`,
 		`DROP TABLE made_meetings`,
 		`DROP TABLE host_usage`,
+		`ALTER TABLE registrations DROP COLUMN ended`,
+		`ALTER TABLE registrations DROP COLUMN ended_by`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -407,6 +410,51 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 	ms, _ := db.ActiveMappings(ctx)
 	if diff := cmp.Diff([]rules.Mapping{m}, ms); diff != "" {
 		t.Errorf("mappings after migration (-want +got)\n%s", diff)
+	}
+}
+
+// Before registrations said why they ended, a registration a Zoom host
+// cancelled was known by its error text; the migration reads it once.
+func TestEndReasonsMigratedFromErrorText(t *testing.T) {
+	db, file := open(t)
+	ctx := context.Background()
+	m := rules.Target{Kind: rules.Meeting, ID: 5}
+	for _, q := range []string{
+		`ALTER TABLE registrations DROP COLUMN ended`,
+		`ALTER TABLE registrations DROP COLUMN ended_by`,
+		`DELETE FROM schema_version WHERE version >= 15`,
+		`INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, state, error, created_at, updated_at) VALUES
+			(1, 1, 'meeting', 5, 'a@example.org', 'failed', 'cancelled in Zoom by host@shop.example', 1, 1),
+			(1, 1, 'meeting', 5, 'b@example.org', 'failed', 'Zoom refused the email', 1, 1),
+			(2, 1, 'meeting', 5, 'c@example.org', 'cancelled', 'meeting 5 was deleted with product 10', 1, 1),
+			(3, 1, 'meeting', 5, 'd@example.org', 'cancelled', '', 1, 1)`,
+	} {
+		if _, err := db.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got := map[string][2]string{}
+	for _, order := range []int64{1, 2, 3} {
+		regs, _ := db.Registrations(ctx, order)
+		for _, r := range regs {
+			got[r.Attendee.Email] = [2]string{string(r.Ended), r.EndedBy}
+		}
+	}
+	want := map[string][2]string{"a@example.org": {"zoom", "host@shop.example"}, "b@example.org": {}, "c@example.org": {"withdrawn", ""}, "d@example.org": {}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ended after migration (-want +got)\n%s", diff)
+	}
+	if n, _ := db.RestoreRegistrations(ctx, 1); n != 1 {
+		t.Errorf("restored %d, want the one a host cancelled", n)
+	}
+	if active, _ := db.ActiveRegistrationsOn(ctx, m, "a@example.org"); len(active) != 1 || active[0].Ended != rules.StillActive {
+		t.Errorf("restored: %+v", active)
 	}
 }
 
@@ -552,7 +600,8 @@ func TestRequeueOrderAndRestore(t *testing.T) {
 
 	m := rules.Target{Kind: rules.Meeting, ID: 1}
 	regs := []rules.Registration{
-		{OrderID: 7, Target: m, Attendee: rules.Person{Email: "a@example.org"}, State: rules.Failed, Error: ZoomCancelled + "host@shop.example"},
+		{OrderID: 7, Target: m, Attendee: rules.Person{Email: "a@example.org"}, State: rules.Failed, Error: "cancelled in Zoom by host@shop.example",
+			Ended: rules.EndedInZoom, EndedBy: "host@shop.example"},
 		{OrderID: 7, Target: m, Attendee: rules.Person{Email: "b@example.org"}, State: rules.Failed, Error: "Zoom refused the email"},
 	}
 	db.SaveRegistrations(ctx, regs)
@@ -640,5 +689,29 @@ func TestHostCallsCountedPerUTCDay(t *testing.T) {
 	use, err := db.HostUsage(ctx, late)
 	if err != nil || use["h@x"] != 3 || use["other@x"] != 1 {
 		t.Fatalf("usage: %v, %v", use, err)
+	}
+}
+
+// A calendar link is looked up by its index, not by reading every
+// registration (each attendee's calendar app polls its link).
+func TestCalendarLookupUsesItsIndex(t *testing.T) {
+	db, _ := open(t)
+	rows, err := db.db.Query(`EXPLAIN QUERY PLAN SELECT `+registrationColumns+` FROM registrations `+calendarLookup, "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	text := strings.Join(plan, "; ")
+	if !strings.Contains(text, "USING INDEX registrations_calendar") || strings.Contains(text, "SCAN registrations") {
+		t.Errorf("query plan: %s, want a search of registrations_calendar", text)
 	}
 }

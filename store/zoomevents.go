@@ -8,10 +8,6 @@ import (
 	"github.com/woozoom/woozoom/rules"
 )
 
-// ZoomCancelled starts the error of a registration a Zoom host cancelled or
-// denied: woozoom does not bring it back by itself.
-const ZoomCancelled = "cancelled in Zoom by "
-
 // MarkTargetBroken records that a meeting or webinar is gone from Zoom.
 func (d *DB) MarkTargetBroken(ctx context.Context, t rules.Target, reason string) error {
 	_, err := d.exec(ctx, `INSERT INTO broken_targets (target_kind, target_id, reason, at) VALUES (?, ?, ?, ?)
@@ -68,12 +64,12 @@ func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
 }
 
 // RestoreRegistrations makes active again the order's registrations a Zoom
-// host cancelled, and says how many.
+// host cancelled (ended in Zoom), and says how many.
 func (d *DB) RestoreRegistrations(ctx context.Context, orderID int64) (int, error) {
 	var n int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'active', error = '', updated_at = ?
-			WHERE order_id = ? AND state = 'failed' AND substr(error, 1, ?) = ?`, d.now(), orderID, len(ZoomCancelled), ZoomCancelled)
+		res, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'active', error = '', ended = '', ended_by = '', updated_at = ?
+			WHERE order_id = ? AND state = 'failed' AND ended = ?`, d.now(), orderID, rules.EndedInZoom)
 		if err != nil {
 			return err
 		}

@@ -110,6 +110,18 @@ func (e *Error) Reason() string {
 // Service names where the error came from.
 func (e *Error) Service() string { return "woocommerce" }
 
+// Summary says what the answer means in woozoom's words, without the
+// shop's message.
+func (e *Error) Summary() string {
+	switch e.HTTPStatus {
+	case http.StatusUnauthorized:
+		return "the shop refused woozoom's REST key (HTTP 401): check woocommerce.consumer_key and consumer_secret"
+	case http.StatusForbidden:
+		return "the shop's REST key lacks permissions (HTTP 403): it needs Read/Write"
+	}
+	return fmt.Sprintf("the shop answered HTTP %d", e.HTTPStatus)
+}
+
 // Unwrap lets errors.Is find the kind; a not-found is also permanent.
 func (e *Error) Unwrap() []error {
 	if errors.Is(e.kind, rules.ErrNotFound) {

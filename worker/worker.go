@@ -73,7 +73,7 @@ type Shop interface {
 
 // Health is told what needs a person while the work waits for it.
 type Health interface {
-	Problem(component, reason string)
+	Problem(component, summary, detail string)
 }
 
 // Metrics is what the worker reports.
@@ -365,7 +365,7 @@ func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNex
 			// A person must act; the job waits for them and is taken up at
 			// once when woozoom restarts with a changed configuration.
 			if w.cfg.Health != nil {
-				w.cfg.Health.Problem(serviceOf(err), rules.Reason(err))
+				w.cfg.Health.Problem(serviceOf(err), rules.Summary(err), rules.Reason(err))
 			}
 			log.Debug("job waits for credentials or trust to be fixed", "err", err, "retry_at", at)
 			return next, false, w.store.RetryJob(done, job.ID, at, CredentialsPrefix+err.Error())

@@ -868,7 +868,7 @@ func TestCustomerIsToldWhatChangedOnce(t *testing.T) {
 	if len(notes) != 2 {
 		t.Fatalf("after a partial refund: %d customer notes, want 2", len(notes))
 	}
-	if n := notes[1].Note; !strings.Contains(n, "withdrawn") || !strings.Contains(n, "Restoring paintings") || strings.Contains(n, "Online guided tour") {
+	if n := notes[1].Note; !strings.Contains(n, "withdrawn because your ticket was refunded") || !strings.Contains(n, "Restoring paintings") || strings.Contains(n, "Online guided tour") {
 		t.Errorf("partial refund note: %q, want the webinar withdrawn and nothing else", n)
 	}
 

@@ -1,19 +1,19 @@
 package worker
 
 import (
-	"sort"
-
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/woozoom/woozoom/access"
+	"html"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
 )
 
@@ -70,7 +70,7 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 		var b strings.Builder
 		b.WriteString("woozoom: Zoom refused these attendees; correct the email or name and save the order again:")
 		for _, r := range out.refused {
-			fmt.Fprintf(&b, "\n- %s on %s: %s", r.Attendee.ShownEmail(), r.Target, r.Error)
+			fmt.Fprintf(&b, "\n- %s on %s: %s", inNote(r.Attendee.ShownEmail()), r.Target, inNote(r.Error))
 		}
 		if err := w.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
 			return err
@@ -80,7 +80,7 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 		var b strings.Builder
 		fmt.Fprintf(&b, "woozoom: order is %s; Zoom registrations released:", order.Status)
 		for _, r := range out.released {
-			fmt.Fprintf(&b, "\n- %s on %s", r.Attendee.ShownEmail(), r.Target)
+			fmt.Fprintf(&b, "\n- %s on %s", inNote(r.Attendee.ShownEmail()), r.Target)
 		}
 		if err := w.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
 			return err
@@ -88,6 +88,10 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 	}
 	return w.tellCustomer(ctx, order, regs, acc, state)
 }
+
+// inNote makes a value from an order or from Zoom safe in an order note,
+// which WooCommerce shows as HTML: one line, escaped.
+func inNote(s string) string { return html.EscapeString(access.OneLine(s)) }
 
 // tellCustomer sends the customer a note when the set of links they hold
 // changed, once: the access note when a link was added, listing every link;
@@ -129,7 +133,7 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 		text, err = w.templates.Note(note)
 	case len(removed) > 0:
 		note.Entries = removed
-		note.Reason = withdrawnReason(order, regs, removed)
+		note.Reason = withdrawnReason(regs, removed)
 		text, err = w.templates.Withdrawn(note)
 	}
 	if err != nil {
@@ -144,22 +148,21 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 	return nil
 }
 
-// withdrawnReason says in words why links were taken away.
-func withdrawnReason(order rules.Order, regs []rules.Registration, removed []access.Entry) string {
+// withdrawnReason says in words why links were taken away: the reasons
+// recorded when their registrations ended, each once.
+func withdrawnReason(regs []rules.Registration, removed []access.Entry) string {
+	var reasons []string
 	for _, e := range removed {
 		for _, r := range regs {
-			if r.Target == e.Target && r.Attendee.Email == rules.NormalizeEmail(e.Email) && r.State == rules.Failed && strings.HasPrefix(r.Error, ZoomCancelledPrefix) {
-				return "by the organiser in Zoom"
+			if r.Target != e.Target || r.Attendee.Email != rules.NormalizeEmail(e.Email) {
+				continue
+			}
+			if why := access.Because(r.Ended, r.EndedBy); why != "" && !slices.Contains(reasons, why) {
+				reasons = append(reasons, why)
 			}
 		}
 	}
-	switch {
-	case order.Deleted || order.Status == rules.StatusTrash:
-		return "because the order was deleted"
-	case order.Status == rules.StatusCompleted:
-		return "because part of the order was refunded or changed"
-	}
-	return "because the order is " + order.Status
+	return strings.Join(reasons, ", and ")
 }
 
 // linkKey names one link the customer holds: attendee, event and link.

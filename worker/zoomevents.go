@@ -11,10 +11,6 @@ import (
 	"github.com/woozoom/woozoom/zoom"
 )
 
-// ZoomCancelledPrefix starts the error of a registration a Zoom host
-// cancelled or denied (as store.ZoomCancelled).
-const ZoomCancelledPrefix = "cancelled in Zoom by "
-
 // zoomEvent acts on an event from Zoom's webhooks: what a host did in Zoom
 // that woozoom must not undo, and meetings that moved or went away.
 func (w *Worker) zoomEvent(ctx context.Context, del rules.Delivery, log *slog.Logger) (string, error) {
@@ -68,11 +64,12 @@ func (w *Worker) zoomCancelled(ctx context.Context, ev zoom.Event, t rules.Targe
 	}
 	for i := range regs {
 		note := fmt.Sprintf("woozoom: %s was %s on %s in Zoom by %s. woozoom will not register them again by itself; to bring them back: woozoom registrations restore --order %d (or Restore in the console).",
-			reg.Email, verb, t, operator, regs[i].OrderID)
+			inNote(reg.Email), verb, t, inNote(operator), regs[i].OrderID)
 		if err := w.shop.AddOrderNote(ctx, regs[i].OrderID, note, false); err != nil {
 			return "", err
 		}
-		regs[i].State, regs[i].Error = rules.Failed, ZoomCancelledPrefix+operator
+		regs[i].State, regs[i].Error = rules.Failed, "cancelled in Zoom by "+operator
+		regs[i].Ended, regs[i].EndedBy = rules.EndedInZoom, operator
 	}
 	if err := w.store.SaveRegistrations(ctx, regs); err != nil {
 		return "", err
@@ -117,10 +114,10 @@ func (w *Worker) zoomDeleted(ctx context.Context, t rules.Target, operator strin
 		if orders[r.OrderID] == nil {
 			ids = append(ids, r.OrderID)
 		}
-		orders[r.OrderID] = append(orders[r.OrderID], r.Attendee.Email)
+		orders[r.OrderID] = append(orders[r.OrderID], inNote(r.Attendee.Email))
 	}
 	for _, id := range ids {
-		note := fmt.Sprintf("woozoom: %s. The join links of %s on it no longer work.", reason, strings.Join(orders[id], ", "))
+		note := fmt.Sprintf("woozoom: %s. The join links of %s on it no longer work.", inNote(reason), strings.Join(orders[id], ", "))
 		if err := w.shop.AddOrderNote(ctx, id, note, false); err != nil {
 			return "", err
 		}

@@ -53,6 +53,18 @@ func (e *Error) Reason() string {
 // Service names where the error came from.
 func (e *Error) Service() string { return "zoom" }
 
+// Summary says what the answer means in woozoom's words, without Zoom's
+// message.
+func (e *Error) Summary() string {
+	if errors.Is(e.kind, rules.ErrCredentials) {
+		return fmt.Sprintf("Zoom refused the app's credentials (HTTP %d): check zoom.account_id, client_id and client_secret", e.HTTPStatus)
+	}
+	if e.Code != 0 {
+		return fmt.Sprintf("Zoom answered HTTP %d, code %d", e.HTTPStatus, e.Code)
+	}
+	return fmt.Sprintf("Zoom answered HTTP %d", e.HTTPStatus)
+}
+
 // Unwrap lets errors.Is find the error's kind; a not-found is also permanent.
 func (e *Error) Unwrap() []error {
 	if errors.Is(e.kind, rules.ErrNotFound) || errors.Is(e.kind, rules.ErrInvalidAttendee) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -600,72 +599,6 @@ already registered are not added again.`,
 	}
 	cmd.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
 	cmd.Flags().DurationVar(&wait, "wait", 10*time.Minute, "how long to work before leaving the rest to the sidecar")
-	return cmd
-}
-
-func exportCommand(cfg configFunc, out io.Writer) *cobra.Command {
-	var product int64
-	var database, output string
-	cmd := &cobra.Command{
-		Use:     "export",
-		Short:   "Write a CSV of a product's attendees and their registration state",
-		Example: "  woozoom export --product 812 --output attendees-812.csv",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if product <= 0 {
-				return errors.New("--product is required: the WooCommerce product id")
-			}
-			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				regs, err := db.ProductRegistrations(ctx, product)
-				if err != nil {
-					return err
-				}
-				keys := make([]rules.SeatKey, len(regs))
-				for i, r := range regs {
-					keys[i] = r.Key()
-				}
-				seats, err := db.Seats(ctx, keys)
-				if err != nil {
-					return err
-				}
-				w := out
-				var f *os.File
-				if output != "" && output != "-" {
-					if f, err = os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
-						return err
-					}
-					defer func() { _ = f.Close() }() // after an error; the good path closes and checks below
-					w = f
-				}
-				cw := csv.NewWriter(w)
-				rows := [][]string{{"order_id", "line_item_id", "product_id", "email", "first_name", "last_name", "target_type", "target_id", "state", "zoom_status", "join_url", "error", "updated_at"}}
-				for _, r := range regs {
-					s := seats[r.Key()]
-					rows = append(rows, []string{strconv.FormatInt(r.OrderID, 10), strconv.FormatInt(r.LineItemID, 10), strconv.FormatInt(r.ProductID, 10),
-						r.Attendee.Email, r.Attendee.FirstName, r.Attendee.LastName, string(r.Target.Kind), strconv.FormatInt(r.Target.ID, 10),
-						string(r.State), string(s.Status), s.JoinURL, r.Error, r.UpdatedAt.UTC().Format(time.RFC3339)})
-				}
-				if err := cw.WriteAll(rows); err != nil {
-					return fmt.Errorf("write %s: %w", output, err)
-				}
-				if f != nil {
-					if err := f.Sync(); err != nil {
-						return fmt.Errorf("write %s: %w", output, err)
-					}
-					if err := f.Close(); err != nil {
-						return fmt.Errorf("write %s: %w", output, err)
-					}
-				}
-				if w != out {
-					fmt.Fprintf(out, "wrote %d attendees of product %d to %s\n", len(regs), product, output)
-				}
-				return nil
-			})
-		},
-	}
-	cmd.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
-	cmd.Flags().StringVar(&database, "database", "", "database file (default: database from the config)")
-	cmd.Flags().StringVarP(&output, "output", "o", "-", "CSV file to write (- for standard output)")
 	return cmd
 }
 

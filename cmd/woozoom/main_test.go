@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -557,5 +558,54 @@ func TestOneProcessWorksTheQueue(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("second server exited with %d\n%s", code, logs)
+	}
+}
+
+// Buyers type their names: a name a spreadsheet would run as a formula is
+// written as text, and the export file is owner-only even over a file that
+// was not.
+func TestExportIsSpreadsheetSafe(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "woozoom.db")
+	db, err := store.Open(context.Background(), file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rules.Target{Kind: rules.Meeting, ID: 85746065123}
+	names := []string{`=HYPERLINK("https://evil.example","Click")`, "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "Rita"}
+	var regs []rules.Registration
+	for i, n := range names {
+		regs = append(regs, rules.Registration{OrderID: int64(100 + i), LineItemID: 1, ProductID: 12, Target: m, State: rules.Active,
+			Attendee: rules.Person{FirstName: n, LastName: "Doro", Email: fmt.Sprintf("p%d@example.org", i)}})
+	}
+	if err := db.SaveRegistrations(context.Background(), regs); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := filepath.Join(dir, "attendees.csv")
+	if err := os.WriteFile(out, []byte("old, world-readable\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if code := run(context.Background(), []string{"export", "--product", "12", "--database", file, "--output", out, "--config", filepath.Join(dir, "none.yaml")}, &buf, &buf); code != 0 {
+		t.Fatalf("export: %s", buf.String())
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("export file mode %v (%v), want 0600", st.Mode().Perm(), err)
+	}
+	f, _ := os.Open(out)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != len(names)+1 {
+		t.Fatalf("export: %d rows, %v", len(rows), err)
+	}
+	for i, n := range names[:6] {
+		if got := rows[i+1][4]; got != "'"+n {
+			t.Errorf("first name %q exported as %q, want it behind a '", n, got)
+		}
+	}
+	if got := rows[7][4]; got != "Rita" {
+		t.Errorf("a plain name exported as %q", got)
 	}
 }

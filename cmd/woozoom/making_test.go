@@ -173,6 +173,11 @@ func TestMeetingMadeFromProductFollowsIt(t *testing.T) {
 	if !e.zoom.DeletedWithReminder(ids[0]) {
 		t.Error("deleted without cancel_meeting_reminder: registrants were not told")
 	}
+	// The customer is told what happened: the shop withdrew the event. The
+	// order was neither refunded nor changed.
+	if e.notesWith(order, true, "withdrawn because the shop withdrew the event") != 1 || e.notesWith(order, true, "refund") != 0 {
+		t.Errorf("the withdrawn note does not name the event's withdrawal: %+v", e.shop.Notes(order))
+	}
 	// Restored: made again, and Rita registered on it again.
 	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "publish" })
 	e.eventually("made again and Rita registered on it", func() bool {

@@ -132,7 +132,7 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
-		Demo: demo, Stored: w.Wake, Problems: hl.Problems, Metrics: met, MetricsHandler: met.Handler(),
+		Demo: demo, Stored: w.Wake, Problems: hl.Summaries, Metrics: met, MetricsHandler: met.Handler(),
 		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.Zoom.WebhookSecretToken,
 		Ready: func(ctx context.Context) error {
 			if !w.Running() {
@@ -333,7 +333,7 @@ type observers struct {
 // their end.
 func (o *observers) zoomCircuit(open bool, since time.Time) {
 	if open {
-		o.health.Problem("zoom", fmt.Sprintf("Zoom has not answered since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
+		o.health.Problem("zoom", "Zoom is not answering; woozoom has paused its calls", fmt.Sprintf("Zoom has not answered since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
 			since.UTC().Format(time.RFC3339)))
 		return
 	}

@@ -276,5 +276,6 @@ func (w *webhookWatch) check(ctx context.Context) {
 	if !w.reactivate {
 		fix += ", or set woocommerce.reactivate_webhooks: true"
 	}
-	w.obs.health.Problem("webhooks", strings.Join(problems, "; ")+" ("+fix+"; orders are still caught up by the reconcile pass)")
+	w.obs.health.Problem("webhooks", fmt.Sprintf("%d of the shop's webhooks for woozoom are missing, paused or point elsewhere", len(problems)),
+		strings.Join(problems, "; ")+" ("+fix+"; orders are still caught up by the reconcile pass)")
 }
