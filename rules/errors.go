@@ -135,7 +135,7 @@ func (e *Redirected) Reason() string { return e.Error() }
 func (e *Redirected) Summary() string {
 	return e.From + " redirects its API; the configured address is not its final one"
 }
-func (e *Redirected) Unwrap() error  { return ErrCredentials }
+func (e *Redirected) Unwrap() error { return ErrCredentials }
 
 // NoAnswer is a call that got no answer from a service: a temporary failure,
 // or, when the service's certificate could not be verified, a trust problem
