@@ -354,7 +354,7 @@ func (d *DB) CalendarToken(ctx context.Context, r rules.Registration) (string, e
 }
 
 // calendarLookup finds a registration by its calendar token. The unique
-// index on tokens is partial (WHERE calendar_token != ”), and SQLite uses a
+// index on tokens is partial (only rows with a token), and SQLite uses a
 // partial index only for a query that repeats its condition.
 const calendarLookup = `WHERE calendar_token = ? AND calendar_token != ''`
 
