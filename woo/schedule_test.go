@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -217,5 +218,34 @@ func TestShopDeliversProductWebhooks(t *testing.T) {
 	}
 	if string(received[2].body) != fmt.Sprintf(`{"id":%d}`, id) {
 		t.Errorf("product.deleted payload %s, want only the id", received[2].body)
+	}
+}
+
+// Restoring a product from the trash saves it first on WooCommerce 9.2 and
+// later (its global unique ID is checked), so product.updated goes out
+// before product.restored; 7.9 sends product.restored alone.
+func TestShopRestoresProductsAsItsVersionDoes(t *testing.T) {
+	for version, want := range map[string][]string{
+		"10.0.2": {"product.updated", "product.restored"},
+		"7.9.0":  {"product.restored"},
+	} {
+		var mu sync.Mutex
+		var topics []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			topics = append(topics, r.Header.Get(woo.HeaderTopic))
+			mu.Unlock()
+			w.WriteHeader(http.StatusOK)
+		}))
+		shop := wootest.NewShop("ck", "cs")
+		shop.Version = version
+		id := shop.CreateProduct(wootest.Product{Name: "Tour", Status: "trash"})
+		shop.AddWebhook(srv.URL, "whsec-products", "product.updated", "product.restored")
+		shop.SetProduct(id, func(p *wootest.Product) { p.Status = "publish" })
+		shop.Flush()
+		srv.Close()
+		if !slices.Equal(topics, want) {
+			t.Errorf("WooCommerce %s: restoring a product delivered %v, want %v", version, topics, want)
+		}
 	}
 }

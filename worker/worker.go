@@ -69,6 +69,7 @@ type Shop interface {
 	UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Meta) error
 	AddOrderNote(ctx context.Context, id int64, note string, customer bool) error
 	RefundedQuantities(ctx context.Context, orderID int64) (map[int64]int, error)
+	Product(ctx context.Context, id int64) (rules.Product, error)
 }
 
 // Health is told what needs a person while the work waits for it.
@@ -112,6 +113,9 @@ type Config struct {
 	// CalendarURL, if set, is where attendees reach woozoom's calendar
 	// files (https://shop.example/woozoom): notes and meta then link them.
 	CalendarURL string
+	// NamedByProduct are the link events config.yaml gives no topic: the
+	// notes call them by the product's name, read from the shop.
+	NamedByProduct map[rules.Target]bool
 	// Making, if set, makes meetings from products.
 	Making *Making
 }

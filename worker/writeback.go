@@ -181,18 +181,41 @@ func (w *Worker) withdrawnEntry(ctx context.Context, key string, regs []rules.Re
 	e.Target.Kind = rules.TargetKind(parts[0])
 	e.Target.ID, _ = strconv.ParseInt(parts[1], 10, 64)
 	e.Email = parts[2]
+	var product int64
 	for _, r := range regs {
 		if r.Target == e.Target && r.Attendee.Email == e.Email {
 			e.FirstName, e.LastName, e.Email = r.Attendee.FirstName, r.Attendee.LastName, r.Attendee.ShownEmail()
+			product = r.ProductID
 		}
 	}
 	if d, ok, err := w.store.TargetDetails(ctx, e.Target, time.Time{}); err == nil && ok {
-		e.Topic, e.Start, e.Timezone, e.Duration = d.Topic, d.StartTime, d.Timezone, d.Duration
+		e.Start, e.Timezone, e.Duration = d.StartTime, d.Timezone, d.Duration
+		e.Topic, _ = w.topic(ctx, d, product) // a note says what it can
 	}
 	if e.Topic == "" {
 		e.Topic = e.Target.String()
 	}
 	return e
+}
+
+// topic is what the notes call an event: its topic, or for a link event
+// without one in config.yaml, the name of the product it was bought as,
+// read from the shop (and kept with the event for its calendar files).
+func (w *Worker) topic(ctx context.Context, d rules.TargetDetails, productID int64) (string, error) {
+	if d.Target.OnZoom() || productID == 0 || (d.Topic != "" && !w.cfg.NamedByProduct[d.Target]) {
+		return d.Topic, nil
+	}
+	p, err := w.shop.Product(ctx, productID)
+	if err != nil {
+		return "", fmt.Errorf("read the name of product %d, the topic of %s: %w", productID, d.Target, err)
+	}
+	if p.Name != d.Topic {
+		d.Topic = p.Name
+		if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+			return "", err
+		}
+	}
+	return p.Name, nil
 }
 
 // The set of links told is kept as "v2|key,key,...": an older digest (a
@@ -259,6 +282,9 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 		}
 		d, err := w.details(ctx, r.Target)
 		if err != nil {
+			return nil, nil, err
+		}
+		if d.Topic, err = w.topic(ctx, d, r.ProductID); err != nil {
 			return nil, nil, err
 		}
 		a := access.Entry{Target: r.Target, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName, Email: r.Attendee.ShownEmail(),

@@ -194,3 +194,43 @@ func TestLinkEventEndToEnd(t *testing.T) {
 		t.Errorf("%d Zoom registrant calls for an event held at a link", n)
 	}
 }
+
+// A link event without a topic is called by the name of the product it was
+// bought as, read from the shop: in the note, the meta and the calendar
+// file, and again after a restart.
+func TestLinkEventNamedByItsProduct(t *testing.T) {
+	e := startE2E(t)
+	product := e.shop.CreateProduct(wootest.Product{Name: "Watercolour basics"})
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "events:\n", fmt.Sprintf(`events:
+  - product_id: %d
+    link: https://meet.jit.si/woozoom-watercolour
+    start: "2026-12-06T10:00:00+01:00"
+    duration: 60
+`, product), 1)
+		return cfg + "calendar:\n  url: https://shop.example/woozoom\n"
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Lia", Email: "lia@example.org", Items: []wootest.Item{{ProductID: product}}})
+	e.eventually("the link is written back", func() bool { return len(e.metaEntries(id)) == 1 && e.settled() })
+	if e.notesWith(id, true, "- Watercolour basics, Sun 6 Dec 2026 09:00 UTC, for Lia: https://meet.jit.si/woozoom-watercolour") != 1 {
+		t.Errorf("the note does not call the event by its product's name: %+v", e.shop.Notes(id))
+	}
+	if m := e.metaEntries(id)[0]; m.Topic != "Watercolour basics" {
+		t.Errorf("meta topic %q", m.Topic)
+	}
+	calendar := func() string {
+		link := regexp.MustCompile(`/calendar/([A-Za-z0-9_-]+)\.ics`).FindStringSubmatch(e.metaEntries(id)[0].CalendarURL)
+		_, body := get(t, e.url+"/calendar/"+link[1]+".ics")
+		return body
+	}
+	if body := calendar(); !strings.Contains(body, "SUMMARY:Watercolour basics") {
+		t.Errorf("calendar file:\n%s", body)
+	}
+	e.serveWith(func(cfg string) string { return cfg })
+	if body := calendar(); !strings.Contains(body, "SUMMARY:Watercolour basics") || !strings.Contains(body, "SEQUENCE:1") {
+		t.Errorf("calendar file after a restart (renamed, or its sequence raised):\n%s", body)
+	}
+}

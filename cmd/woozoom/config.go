@@ -173,7 +173,8 @@ type EventConfig struct {
 	// NoteTemplate is a file with this event's entry template.
 	NoteTemplate string `mapstructure:"note_template"`
 	// Link is an event held elsewhere (Jitsi, Meet, Teams, YouTube), given
-	// instead of a meeting or webinar, with what the notes say of it.
+	// instead of a meeting or webinar, with what the notes say of it; the
+	// topic defaults to the product's name.
 	Link     string `mapstructure:"link"`
 	Passcode string `mapstructure:"passcode"`
 	Topic    string `mapstructure:"topic"`
@@ -203,9 +204,6 @@ func (e EventConfig) linkDetails() (rules.TargetDetails, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return rules.TargetDetails{}, fmt.Errorf("link %q is not an http(s) URL", e.Link)
 	}
-	if strings.TrimSpace(e.Topic) == "" {
-		return rules.TargetDetails{}, errors.New("a link event needs a topic: what the notes call it")
-	}
 	d := rules.TargetDetails{Target: rules.LinkTarget(e.Link), Topic: strings.TrimSpace(e.Topic), Duration: e.Duration,
 		Timezone: e.Timezone, Passcode: e.Passcode, JoinURL: strings.TrimSpace(e.Link)}
 	if e.Start != "" {
@@ -220,6 +218,18 @@ func (e EventConfig) linkDetails() (rules.TargetDetails, error) {
 		}
 	}
 	return d, nil
+}
+
+// linksNamedByProduct are the link events without a topic: the product's
+// name, read from the shop, is their topic.
+func (c Config) linksNamedByProduct() map[rules.Target]bool {
+	out := map[rules.Target]bool{}
+	for _, d := range c.LinkDetails() {
+		if d.Topic == "" {
+			out[d.Target] = true
+		}
+	}
+	return out
 }
 
 // LinkDetails are the details of every link event of the configuration.

@@ -143,7 +143,7 @@ calendar:
 		"woocommerce.consumer_key is required", "WOOZOOM_WOOCOMMERCE_CONSUMER_KEY", "woocommerce.webhook_secret is required",
 		"zoom.client_secret is required", "must be an https:// address", "zoom.api_url", "worker.workers",
 		`"completed" is in both`, "events[0]", "events[1] (product 5): needs a meeting_id", "not both", `"abc" is not a Zoom`,
-		`events[4] (product 8): link "meet.jit.si/no-scheme" is not an http(s) URL`, "events[5] (product 9): a link event needs a topic",
+		`events[4] (product 8): link "meet.jit.si/no-scheme" is not an http(s) URL`,
 		`events[6] (product 10): start "tomorrow" is not an RFC 3339 time`, `calendar.url "shop.example/woozoom" is not an http(s) URL`,
 		"calendar.reminders: -1h0m0s is not a time before the event",
 		`events[7] (product 11): create "room": use meeting or webinar`, "give no meeting_id", `multi_day "weekly"`, `can't evaluate field Title`,

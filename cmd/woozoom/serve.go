@@ -89,10 +89,8 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	if err := db.SyncConfigMappings(ctx, mappings); err != nil {
 		return err
 	}
-	for _, d := range cfg.LinkDetails() {
-		if err := db.SaveTargetDetails(ctx, d); err != nil {
-			return err
-		}
+	if err := saveLinkDetails(ctx, db, cfg); err != nil {
+		return err
 	}
 	if d != nil {
 		if err := d.mapProducts(ctx, db); err != nil {
@@ -237,6 +235,27 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	log.Info("stopped")
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// saveLinkDetails keeps what the notes and calendar files say of link
+// events. A link without a topic keeps the product name the worker read
+// for it last, so a restart does not rename the event.
+func saveLinkDetails(ctx context.Context, db *store.DB, cfg Config) error {
+	for _, d := range cfg.LinkDetails() {
+		if d.Topic == "" {
+			old, ok, err := db.TargetDetails(ctx, d.Target, time.Time{})
+			if err != nil {
+				return err
+			}
+			if ok {
+				d.Topic = old.Topic
+			}
+		}
+		if err := db.SaveTargetDetails(ctx, d); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -399,7 +418,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
 		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
-		Templates: tm, CalendarURL: cfg.Calendar.URL,
+		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
 	}
 	if obs != nil {
 		wcfg.Metrics, wcfg.Health = obs.metrics, obs.health

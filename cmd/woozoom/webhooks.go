@@ -73,10 +73,14 @@ that points elsewhere is pointed at --url, a paused or disabled one is
 activated. Webhooks that are right are left alone, so running it twice
 changes nothing.
 
-Start woozoom first: WooCommerce pings a new webhook's URL and delivers
-nothing until a ping gets 200. install checks that --url answers that ping
-before it creates anything (--skip-reach-check when the URL is reachable
-only from the shop, e.g. a container name).`,
+Start woozoom first. A webhook created through the REST API is active
+whatever its ping answered, so WooCommerce starts delivering to --url at
+once; if nothing there answers, every delivery fails and after a few
+failures in a row (seven on a real WooCommerce) it disables the webhook. (A
+failed ping only makes WooCommerce ping again at the webhook's next save.) So install first checks that --url
+reaches woozoom, by sending the same ping and wanting woozoom's answer,
+before it creates anything (--skip-reach-check when the URL is reachable only
+from the shop, e.g. a container name).`,
 		Example: `  woozoom webhooks install --url https://shop.example.com/woozoom/webhooks/woocommerce`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -213,7 +217,7 @@ func reachesWoozoom(ctx context.Context, url string) error {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", "woozoom webhooks install")
-	hint := "start woozoom first and check the proxy path; WooCommerce delivers nothing to a URL whose ping fails (or pass --skip-reach-check if only the shop can reach it)"
+	hint := "start woozoom first and check the proxy path: WooCommerce makes the webhooks active and delivers to this URL at once, and disables a webhook whose deliveries keep failing (or pass --skip-reach-check if only the shop can reach it)"
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s does not reach woozoom: %w: %s", url, err, hint)

@@ -2,6 +2,7 @@ package wootest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"time"
@@ -87,9 +88,25 @@ func (s *Shop) SetProduct(id int64, change func(*Product)) {
 			topic = "product.deleted" // WooCommerce fires it when a product is trashed
 		case was == "trash" && p.Status != "trash":
 			topic = "product.restored" // untrashed_post
+			if s.restoreSavesLocked() {
+				s.enqueueLocked("product.updated", id)
+			}
 		}
 		s.enqueueLocked(topic, id)
 	}
+}
+
+// restoreSavesLocked reports whether restoring a product saves it first, so
+// that product.updated goes out before product.restored. WooCommerce's
+// untrash of a product clears a global unique ID (GTIN) that is no longer
+// unique by saving the product (WC_Post_Data::clear_global_unique_id_if_necessary,
+// which came with that field in 9.2); seen on 10.0.2, not on 7.9.0.
+func (s *Shop) restoreSavesLocked() bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(s.Version, "%d.%d", &major, &minor); err != nil {
+		return true
+	}
+	return major > 9 || major == 9 && minor >= 2
 }
 
 func (s *Shop) productJSONLocked(p *Product) map[string]any {

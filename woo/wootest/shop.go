@@ -6,9 +6,7 @@ package wootest
 
 import (
 	"encoding/json"
-
 	"fmt"
-	"github.com/woozoom/woozoom/woo"
 	"net/http"
 	"regexp"
 	"slices"
@@ -16,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/woozoom/woozoom/woo"
 )
 
 // Order is what a test or demo needs to create an order.
@@ -100,7 +100,10 @@ type Shop struct {
 	ConsumerKey    string
 	ConsumerSecret string
 	Home           string // the shop's home URL
-	Now            func() time.Time
+	// Version is the WooCommerce version the shop behaves as (default
+	// 10.0.2); orders carry it, and product restores follow it.
+	Version string
+	Now     func() time.Time
 	// Client posts deliveries (nil: a default client).
 	Client *http.Client
 
@@ -175,7 +178,7 @@ type pendingDelivery struct {
 // NewShop returns an empty shop that accepts the given REST credentials.
 func NewShop(key, secret string) *Shop {
 	return &Shop{
-		ConsumerKey: key, ConsumerSecret: secret, Home: "https://shop.example/", Now: time.Now,
+		ConsumerKey: key, ConsumerSecret: secret, Home: "https://shop.example/", Now: time.Now, Version: "10.0.2",
 		orders: map[int64]*order{}, nextOrder: 100, nextID: 5000,
 	}
 }
@@ -392,7 +395,7 @@ func (s *Shop) renderLocked(o *order) map[string]any {
 	date := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") }
 	base := strings.TrimRight(s.Home, "/")
 	return map[string]any{
-		"id": o.id, "parent_id": 0, "status": o.status, "currency": "EUR", "version": "7.9.0",
+		"id": o.id, "parent_id": 0, "status": o.status, "currency": "EUR", "version": s.Version,
 		"prices_include_tax": false, "date_created": date(o.created), "date_modified": date(o.modified),
 		"discount_total": "0.00", "discount_tax": "0.00", "shipping_total": "0.00", "shipping_tax": "0.00",
 		"cart_tax": "0.00", "total": "25.00", "total_tax": "0.00", "customer_id": 0,
