@@ -32,13 +32,11 @@ fuzz:
 build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
 
-## tools: what the tests need beyond Go, from Debian's packages: systemd-analyze
-## (systemd) checks the unit; chromium runs the console's browser test
-TOOL_PACKAGES = $(if $(shell command -v systemd-analyze),,systemd) $(if $(wildcard /usr/bin/chromium),,chromium fonts-liberation)
+## tools: what the tests need beyond Go: a Chrome or Chromium (the console's
+## browser test) and systemd-analyze (the unit's check); an existing one is
+## used, a missing one installed with apt as root, else named (scripts/tools.sh)
 tools:
-	@if [ -n "$(strip $(TOOL_PACKAGES))" ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TOOL_PACKAGES); \
-	fi
+	@sh scripts/tools.sh
 
 ## lint: golangci-lint (.golangci.yml), which runs go vet among others
 lint: $(GOLANGCI)

@@ -86,17 +86,15 @@ func TestPlanShowsWhatWouldHappenAndDoesNothing(t *testing.T) {
 
 const consolePassword = "e2e-console-password"
 
-// chromium finds the browser that make tools installs.
+// chromium finds a Chrome or Chromium where scripts/tools.sh looks.
 func chromium(t *testing.T) string {
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
+	for _, p := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+		"/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", "/Applications/Chromium.app/Contents/MacOS/Chromium"} {
+		if found, err := exec.LookPath(p); err == nil {
+			return found
 		}
 	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	t.Fatal("no Chromium: run make tools (it installs Debian's chromium), or apt-get install chromium")
+	t.Fatal("no Chrome or Chromium: run make tools (it installs Debian's chromium as root, or says what to install)")
 	return ""
 }
 
