@@ -47,7 +47,7 @@ func (c CalendarEvent) UID(occurrence time.Time) string {
 // values without control characters. An event without a start has no
 // calendar entry.
 func Calendar(c CalendarEvent) (string, error) {
-	c.Entry = c.Entry.clean()
+	c.Entry = c.clean()
 	starts := c.Occurrences
 	if len(starts) == 0 {
 		if c.Start.IsZero() {

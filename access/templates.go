@@ -275,7 +275,7 @@ func (p *parser) html(src Source, name, def string) *htmltemplate.Template {
 	src = p.source(src, name, def)
 	tmpl, err := htmltemplate.New(src.Name).Funcs(p.htmlFuncs).Option("missingkey=error").Parse(src.Text)
 	if err != nil {
-		p.err = positioned(src, template.FuncMap(p.textFuncs), err)
+		p.err = positioned(src, p.textFuncs, err)
 	}
 	return tmpl
 }

@@ -59,6 +59,13 @@ func randomHex(n int) string {
 // configuration names: it creates the file and removes it when it stops
 // (Close). A file of that name it did not create is never touched.
 func startDemo(_ context.Context, cfg *Config, _ *slog.Logger) (*demoEnv, error) {
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(demoDatabase + suffix); err == nil {
+			// SQLite would read a stale WAL into the new database.
+			return nil, fmt.Errorf("%s%s is left from an earlier demo; woozoom leaves it alone. Remove %s and its -wal and -shm files, or start the demo in another folder",
+				demoDatabase, suffix, demoDatabase)
+		}
+	}
 	f, err := os.OpenFile(demoDatabase, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("%s already exists: an earlier demo did not stop cleanly, or the file is not a demo's; "+
