@@ -251,6 +251,35 @@ const (
 	JobFailed  = "failed"
 )
 
+// WaitReason says what a queued job waits for, beyond its next try.
+type WaitReason string
+
+const (
+	// NotWaiting: the job runs at RunAt like any retry.
+	NotWaiting WaitReason = ""
+	// WaitForPerson: credentials were refused or a certificate is not
+	// trusted; a restart after the fix takes the job up at once.
+	WaitForPerson WaitReason = "person"
+	// WaitForService: the service stopped answering; the job runs when it
+	// answers again, without being charged a try.
+	WaitForService WaitReason = "service"
+	// WaitForDailyLimit: a Zoom daily limit, until it resets.
+	WaitForDailyLimit WaitReason = "daily_limit"
+)
+
+// Words says what the job waits for ("" when it does not).
+func (w WaitReason) Words() string {
+	switch w {
+	case WaitForPerson:
+		return "waits for a person"
+	case WaitForService:
+		return "waits for the service"
+	case WaitForDailyLimit:
+		return "held for a daily limit"
+	}
+	return ""
+}
+
 // Job is one delivery to act on.
 type Job struct {
 	ID        int64
@@ -261,8 +290,17 @@ type Job struct {
 	Attempts  int
 	RunAt     time.Time
 	LastError string
+	Wait      WaitReason // for a queued job
 	Result    string
 	UpdatedAt time.Time
+}
+
+// Problem is the job's last error, with what it waits for.
+func (j Job) Problem() string {
+	if w := j.Wait.Words(); w != "" && j.State == JobQueued {
+		return w + ": " + j.LastError
+	}
+	return j.LastError
 }
 
 // AppliedOrder is the newest view of an order that woozoom acted on, and

@@ -84,6 +84,13 @@ func Untrusted(err error) bool {
 	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &inv)
 }
 
+// Daily reports whether err is a daily limit (an account's, a host's, an
+// attendee's): retrying before it resets is useless.
+func Daily(err error) bool {
+	var d interface{ Daily() bool }
+	return errors.As(err, &d) && d.Daily()
+}
+
 // RetryAt returns the earliest time err says a retry may succeed, if it says.
 func RetryAt(err error) (time.Time, bool) {
 	var r interface{ RetryAt() time.Time }

@@ -47,12 +47,12 @@ func (d *DB) CountDeliveries(ctx context.Context) (int, error) {
 	return n, err
 }
 
-const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), d.topic, j.state, j.attempts, j.run_at, j.last_error, j.result, j.updated_at`
+const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), d.topic, j.state, j.attempts, j.run_at, j.last_error, j.wait_reason, j.result, j.updated_at`
 
 func scanJob(row interface{ Scan(...any) error }) (rules.Job, error) {
 	var j rules.Job
 	var runAt, updated int64
-	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Result, &updated)
+	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Wait, &j.Result, &updated)
 	j.RunAt = time.UnixMilli(runAt)
 	j.UpdatedAt = time.UnixMilli(updated)
 	return j, err
@@ -153,33 +153,33 @@ func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit in
 
 // CompleteJob marks a running job done with a short result for the admin.
 func (d *DB) CompleteJob(ctx context.Context, id int64, result string) error {
-	return d.finishJob(ctx, id, rules.JobDone, d.now(), "", result)
+	return d.finishJob(ctx, id, rules.JobDone, d.now(), rules.NotWaiting, "", result)
 }
 
 // RetryJob puts a job back in the queue to run at at, keeping its error.
-func (d *DB) RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error {
-	return d.finishJob(ctx, id, rules.JobQueued, at.UnixMilli(), lastErr, "")
+func (d *DB) RetryJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, lastErr string) error {
+	return d.finishJob(ctx, id, rules.JobQueued, at.UnixMilli(), wait, lastErr, "")
 }
 
 // FailJob parks a job that cannot succeed without a person; it keeps the
 // reason and runs again only on RunJobNow.
 func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
-	return d.finishJob(ctx, id, rules.JobFailed, d.now(), reason, "")
+	return d.finishJob(ctx, id, rules.JobFailed, d.now(), rules.NotWaiting, reason, "")
 }
 
-// ReleaseJob hands a running job back unchanged (shutdown): the attempt it
 // PostponeJob puts a running job back until at without charging it a try:
 // what stopped it (a service that does not answer) was not its fault.
-func (d *DB) PostponeJob(ctx context.Context, id int64, at time.Time, reason string) error {
+func (d *DB) PostponeJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, reason string) error {
 	_, err := d.exec(ctx, `
-		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_at = ?, lease_until = NULL, last_error = ?, updated_at = ?
-		WHERE id = ? AND state = 'running'`, at.UnixMilli(), reason, d.now(), id)
+		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_at = ?, lease_until = NULL, last_error = ?, wait_reason = ?, updated_at = ?
+		WHERE id = ? AND state = 'running'`, at.UnixMilli(), reason, wait, d.now(), id)
 	if err != nil {
 		return fmt.Errorf("postpone job %d: %w", id, err)
 	}
 	return nil
 }
 
+// ReleaseJob hands a running job back unchanged (shutdown): the attempt it
 // was given does not count.
 func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
 	_, err := d.exec(ctx, `
@@ -191,10 +191,10 @@ func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64, lastErr, result string) error {
+func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64, wait rules.WaitReason, lastErr, result string) error {
 	_, err := d.exec(ctx, `
-		UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = ?, result = ?, updated_at = ?
-		WHERE id = ?`, state, runAt, lastErr, result, d.now(), id)
+		UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = ?, wait_reason = ?, result = ?, updated_at = ?
+		WHERE id = ?`, state, runAt, lastErr, wait, result, d.now(), id)
 	if err != nil {
 		return fmt.Errorf("set job %d %s: %w", id, state, err)
 	}
@@ -247,22 +247,15 @@ func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 	return nil
 }
 
-// WakeJobsWaitingFor makes due now every queued job whose last error starts
-// with prefix (jobs waiting for a person to fix credentials), and queues
-// again parked jobs whose last error holds one of legacy (jobs that older
-// versions parked for the same reasons). It returns how many it woke.
-func (d *DB) WakeJobsWaitingFor(ctx context.Context, prefix string, legacy ...string) (int, error) {
+// WakeJobsWaitingFor makes due now every queued job that waits for what
+// (a person who fixed the credentials, a service that answers again), and
+// says how many it woke.
+func (d *DB) WakeJobsWaitingFor(ctx context.Context, what rules.WaitReason) (int, error) {
 	now := d.now()
-	q := `UPDATE jobs SET run_at = ?, updated_at = ?, attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, state = 'queued'
-		WHERE (state = 'queued' AND run_at > ? AND substr(last_error, 1, ?) = ?)`
-	args := []any{now, now, now, len(prefix), prefix}
-	for _, l := range legacy {
-		q += ` OR (state = 'failed' AND instr(last_error, ?) > 0)`
-		args = append(args, l)
-	}
-	res, err := d.exec(ctx, q, args...)
+	res, err := d.exec(ctx, `UPDATE jobs SET run_at = ?, updated_at = ? WHERE state = 'queued' AND wait_reason = ? AND run_at > ?`,
+		now, now, what, now)
 	if err != nil {
-		return 0, fmt.Errorf("wake jobs waiting for a person: %w", err)
+		return 0, fmt.Errorf("wake jobs that %s: %w", what.Words(), err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
@@ -339,8 +332,8 @@ func (d *DB) QueueStats(ctx context.Context) (byState map[string]int, oldest tim
 	}
 	var first sql.NullInt64
 	err = d.db.QueryRowContext(ctx, `
-		SELECT MIN(created_at), COALESCE(SUM(run_at > ? AND lower(last_error) LIKE '%daily%'), 0)
-		FROM jobs WHERE state = 'queued'`, d.now()).Scan(&first, &heldForDaily)
+		SELECT MIN(created_at), COALESCE(SUM(run_at > ? AND wait_reason = ?), 0)
+		FROM jobs WHERE state = 'queued'`, d.now(), rules.WaitForDailyLimit).Scan(&first, &heldForDaily)
 	if err != nil {
 		return nil, time.Time{}, 0, fmt.Errorf("read queue stats: %w", err)
 	}

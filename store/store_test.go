@@ -169,7 +169,7 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if !ok || j.Attempts != 2 {
 		t.Fatalf("claim after requeue = %+v ok=%v, want attempt 2", j, ok)
 	}
-	if err := db.RetryJob(ctx, j.ID, now.Add(time.Hour), "zoom: 503"); err != nil {
+	if err := db.RetryJob(ctx, j.ID, now.Add(time.Hour), rules.NotWaiting, "zoom: 503"); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
@@ -396,6 +396,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`DROP TABLE host_usage`,
 		`ALTER TABLE registrations DROP COLUMN ended`,
 		`ALTER TABLE registrations DROP COLUMN ended_by`,
+		`ALTER TABLE jobs DROP COLUMN wait_reason`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -422,6 +423,7 @@ func TestEndReasonsMigratedFromErrorText(t *testing.T) {
 	for _, q := range []string{
 		`ALTER TABLE registrations DROP COLUMN ended`,
 		`ALTER TABLE registrations DROP COLUMN ended_by`,
+		`ALTER TABLE jobs DROP COLUMN wait_reason`,
 		`DELETE FROM schema_version WHERE version >= 15`,
 		`INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, state, error, created_at, updated_at) VALUES
 			(1, 1, 'meeting', 5, 'a@example.org', 'failed', 'cancelled in Zoom by host@shop.example', 1, 1),
@@ -505,7 +507,7 @@ func TestCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T) {
 		ids = append(ids, d.ID)
 	}
 	// The last of them waits for a retry (not due) by the time it completes.
-	if err := db.RetryJob(ctx, ids[1], time.Now().Add(time.Hour), "later"); err != nil {
+	if err := db.RetryJob(ctx, ids[1], time.Now().Add(time.Hour), rules.NotWaiting, "later"); err != nil {
 		t.Fatal(err)
 	}
 	other, _, _ := db.ClaimJob(ctx, time.Minute) // order 8's job
@@ -713,5 +715,73 @@ func TestCalendarLookupUsesItsIndex(t *testing.T) {
 	text := strings.Join(plan, "; ")
 	if !strings.Contains(text, "USING INDEX registrations_calendar") || strings.Contains(text, "SCAN registrations") {
 		t.Errorf("query plan: %s, want a search of registrations_calendar", text)
+	}
+}
+
+// What a job waits for is a column: a restart wakes the jobs that waited
+// for a person, Zoom's return those that waited for it, and the console
+// counts those held for a daily limit. Jobs of older versions, whose last
+// error said it in words, are read once by the migration.
+func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
+	db, file := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	waits := []rules.WaitReason{rules.WaitForPerson, rules.WaitForService, rules.WaitForDailyLimit, rules.NotWaiting}
+	ids := map[rules.WaitReason]int64{}
+	for i, w := range waits {
+		if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: int64(i + 1), Body: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		j, _, _ := db.ClaimJob(ctx, time.Minute)
+		ids[w] = j.ID
+		if err := db.RetryJob(ctx, j.ID, now.Add(time.Hour), w, "the daily limit of something"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, held, _ := db.QueueStats(ctx); held != 1 {
+		t.Errorf("held for a daily limit: %d, want 1 (the words in an error do not count)", held)
+	}
+	if n, err := db.WakeJobsWaitingFor(ctx, rules.WaitForPerson); err != nil || n != 1 {
+		t.Fatalf("woke %d jobs waiting for a person (%v), want 1", n, err)
+	}
+	if j, ok, _ := db.ClaimJob(ctx, time.Minute); !ok || j.ID != ids[rules.WaitForPerson] || j.Problem() != "the daily limit of something" {
+		t.Errorf("claimed %+v (%v), want the job that waited for a person", j, ok)
+	}
+	jobs, _ := db.Jobs(ctx, rules.JobQueued, 10)
+	for _, j := range jobs {
+		if j.ID == ids[rules.WaitForService] && j.Problem() != "waits for the service: the daily limit of something" {
+			t.Errorf("problem of a job waiting for Zoom: %q", j.Problem())
+		}
+	}
+
+	// An older version's jobs.
+	for _, q := range []string{
+		`ALTER TABLE jobs DROP COLUMN wait_reason`,
+		`DELETE FROM schema_version WHERE version >= 16`,
+		`UPDATE jobs SET state = 'queued', last_error = 'waits for a person: woocommerce answered 401' WHERE id = 1`,
+		`UPDATE jobs SET state = 'queued', last_error = 'waits for the service: zoom: 503' WHERE id = 2`,
+		`UPDATE jobs SET state = 'queued', last_error = 'zoom answered 429: Daily limit reached' WHERE id = 3`,
+		`UPDATE jobs SET state = 'failed', last_error = 'read order 4: woocommerce answered 401 woocommerce_rest_cannot_view' WHERE id = 4`,
+	} {
+		if _, err := db.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got := map[int64]string{}
+	all, _ := db.Jobs(ctx, "", 10)
+	for _, j := range all {
+		got[j.ID] = j.State + " " + string(j.Wait) + " " + j.LastError
+	}
+	want := map[int64]string{1: "queued person woocommerce answered 401", 2: "queued service zoom: 503",
+		3: "queued daily_limit zoom answered 429: Daily limit reached", 4: "queued person read order 4: woocommerce answered 401 woocommerce_rest_cannot_view"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("jobs after the migration (-want +got)\n%s", diff)
 	}
 }

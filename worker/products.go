@@ -492,6 +492,8 @@ func (e *heldError) RetryAt() time.Time { return e.until }
 func (e *heldError) Unwrap() error      { return rules.ErrRateLimited }
 func (e *heldError) Reason() string     { return e.msg }
 func (e *heldError) Service() string    { return "zoom" }
+func (e *heldError) Daily() bool        { return true }
+
 func nextUTCMidnight(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)

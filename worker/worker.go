@@ -26,10 +26,10 @@ type Store interface {
 	CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error
 	CompleteAndClaim(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64, lease time.Duration) (rules.Job, bool, error)
 	DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error)
-	RetryJob(ctx context.Context, id int64, at time.Time, lastErr string) error
+	RetryJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, lastErr string) error
 	FailJob(ctx context.Context, id int64, reason string) error
 	ReleaseJob(ctx context.Context, id int64) error
-	PostponeJob(ctx context.Context, id int64, at time.Time, reason string) error
+	PostponeJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, reason string) error
 	ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error)
 	RequeueExpired(ctx context.Context) (int, error)
 	Delivery(ctx context.Context, id int64) (rules.Delivery, error)
@@ -359,7 +359,7 @@ func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNex
 			at = w.now().Add(time.Second)
 		}
 		log.Debug("job waits for the service to answer", "err", err, "retry_at", at)
-		return next, false, w.store.PostponeJob(done, job.ID, at, UnavailablePrefix+err.Error())
+		return next, false, w.store.PostponeJob(done, job.ID, at, rules.WaitForService, err.Error())
 	case rules.Retryable(err):
 		at := w.now().Add(BackoffWith(w.cfg.RetryBase, w.cfg.RetryMax, job.Attempts, jitter()))
 		if t, ok := rules.RetryAt(err); ok && t.After(at) {
@@ -372,10 +372,14 @@ func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNex
 				w.cfg.Health.Problem(serviceOf(err), rules.Summary(err), rules.Reason(err))
 			}
 			log.Debug("job waits for credentials or trust to be fixed", "err", err, "retry_at", at)
-			return next, false, w.store.RetryJob(done, job.ID, at, CredentialsPrefix+err.Error())
+			return next, false, w.store.RetryJob(done, job.ID, at, rules.WaitForPerson, err.Error())
 		}
 		log.Warn("job will be retried", "err", err, "retry_at", at)
-		return next, false, w.store.RetryJob(done, job.ID, at, err.Error())
+		wait := rules.NotWaiting
+		if rules.Daily(err) {
+			wait = rules.WaitForDailyLimit
+		}
+		return next, false, w.store.RetryJob(done, job.ID, at, wait, err.Error())
 	default:
 		log.Error("job parked: it needs a person", "err", err)
 		return next, false, w.store.FailJob(done, job.ID, err.Error())
@@ -402,14 +406,6 @@ func (w *Worker) heartbeat(ctx context.Context, id int64, log *slog.Logger) (sto
 	})
 	return func() { close(done); wg.Wait() }
 }
-
-// CredentialsPrefix starts the last error of a job that waits for refused
-// credentials or an untrusted certificate to be fixed.
-const CredentialsPrefix = "waits for a person: "
-
-// UnavailablePrefix starts the last error of a job that waits for a service
-// to answer again.
-const UnavailablePrefix = "waits for the service: "
 
 func serviceOf(err error) string {
 	if s := rules.Service(err); s != "" {

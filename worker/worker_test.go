@@ -669,7 +669,7 @@ func TestLongOutageNeverParksAJob(t *testing.T) {
 	// Once Zoom is known to be down the job waits without being charged
 	// tries: it is never parked, however long the outage.
 	j := h.lastJob()
-	if j.State != rules.JobQueued || j.Attempts > 6 || !strings.HasPrefix(j.LastError, worker.UnavailablePrefix) {
+	if j.State != rules.JobQueued || j.Attempts > 6 || j.Wait != rules.WaitForService {
 		t.Fatalf("after a long outage the job is %s with %d tries (%s); want queued, charged only until Zoom was known down", j.State, j.Attempts, j.LastError)
 	}
 	h.zoom.FailTokens(0)

@@ -315,6 +315,7 @@ func (e heldError) Error() string {
 }
 
 func (e heldError) Unwrap() error      { return rules.ErrRateLimited }
+func (e heldError) Daily() bool        { return true }
 func (e heldError) RetryAt() time.Time { return e.until }
 
 func targetPath(t rules.Target) (string, error) {

@@ -217,7 +217,7 @@ func jobsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 				for _, j := range jobs {
 					note := j.Result
 					if j.State != rules.JobDone {
-						note = j.LastError
+						note = j.Problem()
 					}
 					if j.State == rules.JobQueued && j.RunAt.After(time.Now()) {
 						note = "retry at " + j.RunAt.Format(time.RFC3339) + ": " + note

@@ -15,7 +15,6 @@ import (
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 )
 
 func get(t *testing.T, url string) (int, string) {
@@ -129,7 +128,7 @@ func TestWrongRESTKeyWaitsAndHealsAfterRestart(t *testing.T) {
 		return j.Attempts >= 3 && j.State != rules.JobRunning
 	})
 	j := job()
-	if j.State != rules.JobQueued || !strings.HasPrefix(j.LastError, worker.CredentialsPrefix) || !strings.Contains(j.LastError, "401") {
+	if j.State != rules.JobQueued || j.Wait != rules.WaitForPerson || !strings.Contains(j.LastError, "401") {
 		t.Errorf("job with a refused REST key: state %s, error %q; want queued, waiting for a person", j.State, j.LastError)
 	}
 	if e.zoomStatus(e.meeting, "ola@example.org") != "approved" {
@@ -270,7 +269,7 @@ func TestZoomOutagePausesCallsAndResumes(t *testing.T) {
 		return strings.Contains(h, `"degraded"`) && strings.Contains(h, "Zoom is not answering")
 	})
 	job := e.newestJob
-	e.eventually("the job waits for Zoom", func() bool { return strings.HasPrefix(job().LastError, worker.UnavailablePrefix) })
+	e.eventually("the job waits for Zoom", func() bool { return job().Wait == rules.WaitForService })
 	calls, tries := len(e.zoom.Calls()), job().Attempts
 	time.Sleep(1500 * time.Millisecond) // a quiet spell: no call, or one probe
 	if n := len(e.zoom.Calls()) - calls; n > 2 {

@@ -110,16 +110,16 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	wc, w := l.wc, l.w
 	// A restart is how an admin applies a fixed key or CA: jobs that waited
 	// for one are taken up at once, and so are those that waited for Zoom.
-	if n, err := db.WakeJobsWaitingFor(ctx, worker.CredentialsPrefix, legacyCredentialErrors...); err != nil {
+	if n, err := db.WakeJobsWaitingFor(ctx, rules.WaitForPerson); err != nil {
 		return err
 	} else if n > 0 {
 		log.Info("jobs that waited for credentials or trust are tried again now", "jobs", n)
 	}
-	if _, err := db.WakeJobsWaitingFor(ctx, worker.UnavailablePrefix); err != nil {
+	if _, err := db.WakeJobsWaitingFor(ctx, rules.WaitForService); err != nil {
 		return err
 	}
 	obs.zoomAnswersAgain = func() {
-		n, err := db.WakeJobsWaitingFor(context.WithoutCancel(ctx), worker.UnavailablePrefix)
+		n, err := db.WakeJobsWaitingFor(context.WithoutCancel(ctx), rules.WaitForService)
 		if err != nil {
 			log.Error("wake the jobs that waited for Zoom", "err", err)
 			return
@@ -332,10 +332,6 @@ func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Ta
 	}
 	return describeTarget(t, m), nil
 }
-
-// legacyCredentialErrors are parts of the errors with which older versions
-// parked jobs that now wait for a person instead.
-var legacyCredentialErrors = []string{"woocommerce answered 401", "Zoom refused the app credentials"}
 
 // observers are the serving process's metrics and health; commands run
 // without them.
