@@ -131,8 +131,13 @@ func (h *Handler) webhook(c echo.Context) error {
 		Source:     r.Header.Get(woo.HeaderSource),
 		Body:       body,
 	}
-	if strings.HasPrefix(topic, "order.") {
+	switch {
+	case strings.HasPrefix(topic, "order."):
 		d.OrderID = woo.ResourceID(body)
+	case strings.HasPrefix(topic, "product."):
+		if id := woo.ResourceID(body); id != 0 {
+			d.Key = rules.ProductKey(id)
+		}
 	}
 	return h.record(c, d, topic)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,5 +128,35 @@ func TestHealth(t *testing.T) {
 	json.Unmarshal(rec.Body.Bytes(), &got)
 	if rec.Code != 200 || got["mode"] != "demo" || !strings.Contains(got["warning"].(string), "DEMO") {
 		t.Errorf("healthz = %d %s", rec.Code, rec.Body)
+	}
+}
+
+// Each delivery's job names its resource, for the claim to serialise: the
+// order, the product.
+func TestDeliveriesNameTheirResource(t *testing.T) {
+	e, db := setup(t, handler.Config{WebhookSecret: secret, MaxBodyBytes: 1 << 16})
+	for _, d := range []struct {
+		topic, body string
+	}{
+		{"order.updated", `{"id":12,"status":"completed"}`},
+		{"product.updated", `{"id":812,"name":"Tour"}`},
+		{"product.deleted", `{"id":813}`},
+	} {
+		h := signed([]byte(d.body), d.topic)
+		h[woo.HeaderTopic] = d.topic
+		if rec := post(e, []byte(d.body), h); rec.Code != http.StatusOK {
+			t.Fatalf("%s answered %d", d.topic, rec.Code)
+		}
+	}
+	list, err := db.Jobs(context.Background(), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []rules.Key
+	for _, j := range list {
+		keys = append(keys, j.Key)
+	}
+	if want := []rules.Key{"product:813", "product:812", "order:12"}; !slices.Equal(keys, want) {
+		t.Errorf("resources %v, want %v", keys, want)
 	}
 }

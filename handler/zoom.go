@@ -44,6 +44,9 @@ func (h *Handler) zoomWebhook(c echo.Context) error {
 		d.Topic = ZoomTopicPrefix + ev.Event
 		// A retry carries the same event and time: one row.
 		d.DeliveryID = fmt.Sprintf("zoom-%s-%d", ev.Event, ev.EventTS)
+		if t, ok := ev.Target(); ok {
+			d.Key = rules.TargetKey(t)
+		}
 	} else {
 		d.DeliveryID = "zoom-unreadable-" + r.Header.Get(zoom.HeaderTimestamp)
 	}

@@ -71,6 +71,10 @@ func TestZoomWebhook(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d deliveries stored, want the signed event once", n)
 	}
+	// Its job works on the meeting: events of one meeting run one at a time.
+	if list, _ := db.Jobs(context.Background(), "", 10); len(list) != 1 || list[0].Key != "meeting:85746065123" {
+		t.Errorf("jobs %+v, want one of meeting:85746065123", list)
+	}
 	// An unsigned request is refused too.
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/zoom", bytes.NewReader(event))
 	rec = httptest.NewRecorder()

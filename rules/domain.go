@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -231,6 +232,19 @@ type TargetDetails struct {
 	Occurrences []time.Time
 }
 
+// Key names the resource a job works on: jobs of one key run one at a
+// time.
+type Key string
+
+// OrderKey is an order's key.
+func OrderKey(id int64) Key { return Key("order:" + strconv.FormatInt(id, 10)) }
+
+// ProductKey is a product's key.
+func ProductKey(id int64) Key { return Key("product:" + strconv.FormatInt(id, 10)) }
+
+// TargetKey is a meeting's or webinar's key.
+func TargetKey(t Target) Key { return Key(string(t.Kind) + ":" + strconv.FormatInt(t.ID, 10)) }
+
 // Delivery is one webhook delivery as received.
 type Delivery struct {
 	ID         int64 // row id
@@ -239,6 +253,8 @@ type Delivery struct {
 	Topic      string
 	Source     string
 	OrderID    int64 // 0 when the handler could not read one
+	// Key is the resource its job works on; empty: the order's, if any.
+	Key        Key
 	Body       []byte
 	ReceivedAt time.Time
 }
@@ -285,6 +301,7 @@ type Job struct {
 	ID        int64
 	Delivery  int64
 	OrderID   int64
+	Key       Key
 	Topic     string
 	State     string
 	Attempts  int

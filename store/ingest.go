@@ -68,7 +68,7 @@ func (d *DB) startIngest(ctx context.Context) error {
 		{&g.insert, `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id`},
 		{&g.existing, `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`},
-		{&g.addJob, `INSERT INTO jobs (delivery, order_id, state, run_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)`},
+		{&g.addJob, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`},
 	} {
 		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
 			_ = conn.Close()
@@ -191,7 +191,11 @@ func (g *ingest) write(ctx context.Context, p *pendingDelivery) (id int64, isNew
 	if err != nil {
 		return 0, false, err
 	}
-	_, err = g.addJob.ExecContext(ctx, id, orderID, p.now, p.now, p.now)
+	key := p.del.Key
+	if key == "" && p.del.OrderID != 0 {
+		key = rules.OrderKey(p.del.OrderID)
+	}
+	_, err = g.addJob.ExecContext(ctx, id, orderID, key, p.now, p.now, p.now)
 	return id, true, err
 }
 

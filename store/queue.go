@@ -47,20 +47,20 @@ func (d *DB) CountDeliveries(ctx context.Context) (int, error) {
 	return n, err
 }
 
-const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), d.topic, j.state, j.attempts, j.run_at, j.last_error, j.wait_reason, j.result, j.updated_at`
+const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), j.resource, d.topic, j.state, j.attempts, j.run_at, j.last_error, j.wait_reason, j.result, j.updated_at`
 
 func scanJob(row interface{ Scan(...any) error }) (rules.Job, error) {
 	var j rules.Job
 	var runAt, updated int64
-	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Wait, &j.Result, &updated)
+	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Key, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Wait, &j.Result, &updated)
 	j.RunAt = time.UnixMilli(runAt)
 	j.UpdatedAt = time.UnixMilli(updated)
 	return j, err
 }
 
-// ClaimJob takes the oldest job that is due and whose order has no job
-// running, marks it running under a lease, and counts the attempt. ok is
-// false when nothing is due.
+// ClaimJob takes the oldest job that is due and whose resource (order,
+// product, meeting) has no job running, marks it running under a lease,
+// and counts the attempt. ok is false when nothing is due.
 func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, ok bool, err error) {
 	err = d.tx(ctx, func(tx *sql.Tx) error {
 		job, ok, err = d.claimIn(ctx, tx, lease)
@@ -80,8 +80,8 @@ func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rule
 		WHERE id = (
 			SELECT j.id FROM jobs j
 			WHERE j.state = 'queued' AND j.run_at <= ?
-			  AND (j.order_id IS NULL OR NOT EXISTS (
-			      SELECT 1 FROM jobs r WHERE r.order_id = j.order_id AND r.state = 'running'))
+			  AND (j.resource = '' OR NOT EXISTS (
+			      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.state = 'running'))
 			ORDER BY j.run_at, j.id LIMIT 1)
 		RETURNING id`, now+lease.Milliseconds(), now, now).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {

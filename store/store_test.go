@@ -397,6 +397,8 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE registrations DROP COLUMN ended`,
 		`ALTER TABLE registrations DROP COLUMN ended_by`,
 		`ALTER TABLE jobs DROP COLUMN wait_reason`,
+		`DROP INDEX jobs_resource`,
+		`ALTER TABLE jobs DROP COLUMN resource`,
 	} {
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -424,6 +426,8 @@ func TestEndReasonsMigratedFromErrorText(t *testing.T) {
 		`ALTER TABLE registrations DROP COLUMN ended`,
 		`ALTER TABLE registrations DROP COLUMN ended_by`,
 		`ALTER TABLE jobs DROP COLUMN wait_reason`,
+		`DROP INDEX jobs_resource`,
+		`ALTER TABLE jobs DROP COLUMN resource`,
 		`DELETE FROM schema_version WHERE version >= 15`,
 		`INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, state, error, created_at, updated_at) VALUES
 			(1, 1, 'meeting', 5, 'a@example.org', 'failed', 'cancelled in Zoom by host@shop.example', 1, 1),
@@ -758,6 +762,8 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 	// An older version's jobs.
 	for _, q := range []string{
 		`ALTER TABLE jobs DROP COLUMN wait_reason`,
+		`DROP INDEX jobs_resource`,
+		`ALTER TABLE jobs DROP COLUMN resource`,
 		`DELETE FROM schema_version WHERE version >= 16`,
 		`UPDATE jobs SET state = 'queued', last_error = 'waits for a person: woocommerce answered 401' WHERE id = 1`,
 		`UPDATE jobs SET state = 'queued', last_error = 'waits for the service: zoom: 503' WHERE id = 2`,
@@ -783,5 +789,75 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 		3: "queued daily_limit zoom answered 429: Daily limit reached", 4: "queued person read order 4: woocommerce answered 401 woocommerce_rest_cannot_view"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("jobs after the migration (-want +got)\n%s", diff)
+	}
+}
+
+// Jobs of one resource run one at a time, whatever kind of job: two
+// deliveries of one product, or two Zoom events of one meeting, never run
+// at once; different resources do.
+func TestClaimRunsOneJobOfAResourceAtATime(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	m := rules.Target{Kind: rules.Meeting, ID: 85746065123}
+	for i, d := range []rules.Delivery{
+		{DeliveryID: "p1", Topic: "product.updated", Key: rules.ProductKey(812), Body: []byte(`{"id":812,"name":"a"}`)},
+		{DeliveryID: "p2", Topic: "product.updated", Key: rules.ProductKey(812), Body: []byte(`{"id":812,"name":"b"}`)},
+		{DeliveryID: "z1", Topic: "zoom:meeting.updated", Key: rules.TargetKey(m), Body: []byte(`{"n":1}`)},
+		{DeliveryID: "z2", Topic: "zoom:meeting.deleted", Key: rules.TargetKey(m), Body: []byte(`{"n":2}`)},
+		{DeliveryID: "o1", Topic: "order.updated", OrderID: 812, Body: []byte(`{"id":812}`)},
+	} {
+		if _, _, err := db.RecordDelivery(ctx, d); err != nil {
+			t.Fatalf("delivery %d: %v", i, err)
+		}
+	}
+	running := map[rules.Key]int{}
+	for {
+		j, ok, err := db.ClaimJob(ctx, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		running[j.Key]++
+	}
+	want := map[rules.Key]int{"product:812": 1, "meeting:85746065123": 1, "order:812": 1}
+	if diff := cmp.Diff(want, running); diff != "" {
+		t.Errorf("running by resource (-want +got)\n%s", diff)
+	}
+}
+
+// Queued jobs of an older version get their resource from the migration.
+func TestJobResourcesMigrated(t *testing.T) {
+	db, file := open(t)
+	ctx := context.Background()
+	for _, d := range []rules.Delivery{
+		{DeliveryID: "p", Topic: "product.updated", Key: rules.ProductKey(812), Body: []byte(`{"id":812}`)},
+		{DeliveryID: "z", Topic: "zoom:webinar.updated", Key: "webinar:91234567890", Body: []byte(`{"payload":{"object":{"id":"91234567890"}}}`)},
+		{DeliveryID: "o", Topic: "order.updated", OrderID: 7, Body: []byte(`{"id":7}`)},
+		{DeliveryID: "a", Topic: "action.woocommerce_x", Body: []byte(`{}`)},
+	} {
+		if _, _, err := db.RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{`DROP INDEX jobs_resource`, `ALTER TABLE jobs DROP COLUMN resource`, `DELETE FROM schema_version WHERE version >= 17`} {
+		if _, err := db.db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	db, err := Open(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	jobs, _ := db.Jobs(ctx, "", 10)
+	var got []rules.Key
+	for _, j := range jobs {
+		got = append(got, j.Key)
+	}
+	if diff := cmp.Diff([]rules.Key{"", "order:7", "webinar:91234567890", "product:812"}, got); diff != "" {
+		t.Errorf("resources after the migration (-want +got)\n%s", diff)
 	}
 }

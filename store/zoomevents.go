@@ -52,8 +52,8 @@ func (d *DB) ActiveRegistrationsOn(ctx context.Context, t rules.Target, email st
 func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
 	now := d.now()
 	res, err := d.exec(ctx, `
-		INSERT INTO jobs (delivery, order_id, state, attempts, run_at, created_at, updated_at)
-		SELECT j.delivery, j.order_id, 'queued', 0, ?, ?, ? FROM jobs j
+		INSERT INTO jobs (delivery, order_id, resource, state, attempts, run_at, created_at, updated_at)
+		SELECT j.delivery, j.order_id, j.resource, 'queued', 0, ?, ?, ? FROM jobs j
 		WHERE j.order_id = ? AND NOT EXISTS (SELECT 1 FROM jobs q WHERE q.order_id = ? AND q.state = 'queued')
 		ORDER BY j.id DESC LIMIT 1`, now, now, now, orderID, orderID)
 	if err != nil {

@@ -18,9 +18,9 @@ func (w *Worker) zoomEvent(ctx context.Context, del rules.Delivery, log *slog.Lo
 	if err != nil {
 		return "", permanent("Zoom event %d cannot be read: %v", del.ID, err)
 	}
-	kind, action, _ := strings.Cut(ev.Event, ".")
-	t := rules.Target{Kind: rules.TargetKind(kind), ID: ev.TargetID()}
-	if (t.Kind != rules.Meeting && t.Kind != rules.Webinar) || t.ID == 0 {
+	_, action, _ := strings.Cut(ev.Event, ".")
+	t, ok := ev.Target()
+	if !ok {
 		return fmt.Sprintf("Zoom event %s: nothing to do", ev.Event), nil
 	}
 	operator := ev.Payload.Operator

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/woozoom/woozoom/rules"
 )
 
 // Zoom's webhook headers.
@@ -102,4 +104,11 @@ func ParseEvent(body []byte) (Event, error) {
 func (e Event) TargetID() int64 {
 	id, _ := strconv.ParseInt(string(e.Payload.Object.ID), 10, 64)
 	return id
+}
+
+// Target is the meeting or webinar the event is about, if it names one.
+func (e Event) Target() (rules.Target, bool) {
+	kind, _, _ := strings.Cut(e.Event, ".")
+	t := rules.Target{Kind: rules.TargetKind(kind), ID: e.TargetID()}
+	return t, (t.Kind == rules.Meeting || t.Kind == rules.Webinar) && t.ID != 0
 }
