@@ -255,11 +255,11 @@ func seed(t *testing.T, db *store.DB) (failedJob int64) {
 	}
 	j, _, _ := db.ClaimJob(ctx, time.Minute)
 	st := rules.AppliedOrder{Status: rules.StatusCompleted, Modified: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
-	if err := db.CompleteOrderJob(ctx, j.ID, "register: 1 added", 101, &st, nil); err != nil {
+	if err := db.CompleteOrderJob(ctx, j, "register: 1 added", &st, nil); err != nil {
 		t.Fatal(err)
 	}
 	j2, _, _ := db.ClaimJob(ctx, time.Minute)
-	if err := db.FailJob(ctx, j2.ID, "Zoom: Meeting does not exist: 85746065123 (code 3001)"); err != nil {
+	if err := db.FailJob(ctx, j2, "Zoom: Meeting does not exist: 85746065123 (code 3001)"); err != nil {
 		t.Fatal(err)
 	}
 	regs := []rules.Registration{

@@ -232,6 +232,25 @@ type TargetDetails struct {
 	Occurrences []time.Time
 }
 
+// Lease is one key a running job holds besides its own row, so that jobs
+// of any process decide about it one at a time: a seat, a product. A
+// shared lease admits other shared holders, not an exclusive one.
+type Lease struct {
+	Key    string
+	Shared bool
+}
+
+// SeatLease is the lease of a seat (an email on a meeting or webinar).
+func SeatLease(k SeatKey) Lease {
+	return Lease{Key: "seat:" + string(k.Target.Kind) + ":" + strconv.FormatInt(k.Target.ID, 10) + ":" + k.Email}
+}
+
+// ProductLease is the lease of a product's meetings: exclusive while they
+// are made or changed, shared by the orders that register on them.
+func ProductLease(id int64, shared bool) Lease {
+	return Lease{Key: string(ProductKey(id)), Shared: shared}
+}
+
 // Key names the resource a job works on: jobs of one key run one at a
 // time.
 type Key string
@@ -298,10 +317,13 @@ func (w WaitReason) Words() string {
 
 // Job is one delivery to act on.
 type Job struct {
-	ID        int64
-	Delivery  int64
-	OrderID   int64
-	Key       Key
+	ID       int64
+	Delivery int64
+	OrderID  int64
+	Key      Key
+	// Claim is the token of the run that claimed it: only that run may
+	// extend its lease or finish it.
+	Claim     string
 	Topic     string
 	State     string
 	Attempts  int

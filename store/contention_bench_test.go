@@ -47,7 +47,7 @@ func BenchmarkClaimWhileIngesting(b *testing.B) {
 		if err != nil || !ok {
 			b.Fatalf("claim while ingesting: ok=%v err=%v", ok, err)
 		}
-		if err := db.CompleteJob(ctx, j.ID, "ok"); err != nil {
+		if err := db.CompleteJob(ctx, j, "ok"); err != nil {
 			b.Fatalf("complete while ingesting: %v", err)
 		}
 	}

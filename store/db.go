@@ -38,6 +38,12 @@ type DB struct {
 	writes sync.Mutex
 	// ingest group-commits deliveries.
 	ingest *ingest
+	// freed is closed when a lease is released, to wake this process's
+	// waiters at once.
+	leaseMu sync.Mutex
+	freed   chan struct{}
+	// leases is the connection lease writes go through (see openLeases).
+	leases *sql.Conn
 }
 
 // Open opens (creating if needed, owner-only) the database file at path and
@@ -73,13 +79,19 @@ func Open(ctx context.Context, file string) (*DB, error) {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
+	if err := d.openLeases(ctx); err != nil {
+		_ = d.ingest.close()
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("open database %s: %w", file, err)
+	}
 	return d, nil
 }
 
 // Close commits the deliveries already queued and closes the database.
 func (d *DB) Close() error {
 	ierr := d.ingest.close()
-	return errors.Join(ierr, d.db.Close())
+	lerr := d.leases.Close()
+	return errors.Join(ierr, lerr, d.db.Close())
 }
 
 func (d *DB) now() int64 { return d.Now().UnixMilli() }

@@ -47,12 +47,12 @@ func (d *DB) CountDeliveries(ctx context.Context) (int, error) {
 	return n, err
 }
 
-const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), j.resource, d.topic, j.state, j.attempts, j.run_at, j.last_error, j.wait_reason, j.result, j.updated_at`
+const jobColumns = `j.id, j.delivery, COALESCE(j.order_id, 0), j.resource, j.claim, d.topic, j.state, j.attempts, j.run_at, j.last_error, j.wait_reason, j.result, j.updated_at`
 
 func scanJob(row interface{ Scan(...any) error }) (rules.Job, error) {
 	var j rules.Job
 	var runAt, updated int64
-	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Key, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Wait, &j.Result, &updated)
+	err := row.Scan(&j.ID, &j.Delivery, &j.OrderID, &j.Key, &j.Claim, &j.Topic, &j.State, &j.Attempts, &runAt, &j.LastError, &j.Wait, &j.Result, &updated)
 	j.RunAt = time.UnixMilli(runAt)
 	j.UpdatedAt = time.UnixMilli(updated)
 	return j, err
@@ -76,14 +76,14 @@ func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rule
 	now := d.now()
 	var id int64
 	err := tx.QueryRowContext(ctx, `
-		UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+		UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?, claim = ?
 		WHERE id = (
 			SELECT j.id FROM jobs j
 			WHERE j.state = 'queued' AND j.run_at <= ?
 			  AND (j.resource = '' OR NOT EXISTS (
 			      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.state = 'running'))
 			ORDER BY j.run_at, j.id LIMIT 1)
-		RETURNING id`, now+lease.Milliseconds(), now, now).Scan(&id)
+		RETURNING id`, now+lease.Milliseconds(), now, NewToken(), now).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rules.Job{}, false, nil
 	}
@@ -98,10 +98,10 @@ func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rule
 // that it applied (if st is set), and marks done the queued jobs of the
 // same order whose views it folded into its own, in one transaction: a
 // crash before it leaves all of them to run again.
-func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error {
-	err := d.tx(ctx, func(tx *sql.Tx) error { return d.completeIn(ctx, tx, id, result, orderID, st, folded) })
+func (d *DB) CompleteOrderJob(ctx context.Context, job rules.Job, result string, st *rules.AppliedOrder, folded []int64) error {
+	err := d.tx(ctx, func(tx *sql.Tx) error { return d.completeIn(ctx, tx, job, result, st, folded) })
 	if err != nil {
-		return fmt.Errorf("complete job %d of order %d: %w", id, orderID, err)
+		return fmt.Errorf("complete job %d of order %d: %w", job.ID, job.OrderID, err)
 	}
 	return nil
 }
@@ -109,22 +109,31 @@ func (d *DB) CompleteOrderJob(ctx context.Context, id int64, result string, orde
 // CompleteAndClaim completes a job as CompleteOrderJob does and claims the
 // next due job in the same transaction: one commit instead of two, and
 // the worker's commits compete with the webhooks' for the disk.
-func (d *DB) CompleteAndClaim(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64, lease time.Duration) (next rules.Job, ok bool, err error) {
+func (d *DB) CompleteAndClaim(ctx context.Context, job rules.Job, result string, st *rules.AppliedOrder, folded []int64, lease time.Duration) (next rules.Job, ok bool, err error) {
 	err = d.tx(ctx, func(tx *sql.Tx) error {
-		if err := d.completeIn(ctx, tx, id, result, orderID, st, folded); err != nil {
+		if err := d.completeIn(ctx, tx, job, result, st, folded); err != nil {
 			return err
 		}
 		next, ok, err = d.claimIn(ctx, tx, lease)
 		return err
 	})
 	if err != nil {
-		return rules.Job{}, false, fmt.Errorf("complete job %d and claim the next: %w", id, err)
+		return rules.Job{}, false, fmt.Errorf("complete job %d and claim the next: %w", job.ID, err)
 	}
 	return next, ok, nil
 }
 
-func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error {
+func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, job rules.Job, result string, st *rules.AppliedOrder, folded []int64) error {
 	now := d.now()
+	id, orderID := job.ID, job.OrderID
+	res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', wait_reason = '', result = ?, updated_at = ?
+		WHERE id = ? AND claim = ? AND state = 'running'`, rules.JobDone, now, result, now, id, job.Claim)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrLeaseLost
+	}
 	if st != nil {
 		if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
 			return err
@@ -136,9 +145,7 @@ func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, id int64, result string
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', result = ?, updated_at = ? WHERE id = ?`,
-		rules.JobDone, now, result, now, id)
-	return err
+	return nil
 }
 
 // DueJobsOfOrder returns the order's other queued jobs that are due, oldest
@@ -152,80 +159,92 @@ func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit in
 }
 
 // CompleteJob marks a running job done with a short result for the admin.
-func (d *DB) CompleteJob(ctx context.Context, id int64, result string) error {
-	return d.finishJob(ctx, id, rules.JobDone, d.now(), rules.NotWaiting, "", result)
+func (d *DB) CompleteJob(ctx context.Context, job rules.Job, result string) error {
+	return d.finishJob(ctx, job, rules.JobDone, d.now(), rules.NotWaiting, "", result)
 }
 
 // RetryJob puts a job back in the queue to run at at, keeping its error.
-func (d *DB) RetryJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, lastErr string) error {
-	return d.finishJob(ctx, id, rules.JobQueued, at.UnixMilli(), wait, lastErr, "")
+func (d *DB) RetryJob(ctx context.Context, job rules.Job, at time.Time, wait rules.WaitReason, lastErr string) error {
+	return d.finishJob(ctx, job, rules.JobQueued, at.UnixMilli(), wait, lastErr, "")
 }
 
 // FailJob parks a job that cannot succeed without a person; it keeps the
 // reason and runs again only on RunJobNow.
-func (d *DB) FailJob(ctx context.Context, id int64, reason string) error {
-	return d.finishJob(ctx, id, rules.JobFailed, d.now(), rules.NotWaiting, reason, "")
+func (d *DB) FailJob(ctx context.Context, job rules.Job, reason string) error {
+	return d.finishJob(ctx, job, rules.JobFailed, d.now(), rules.NotWaiting, reason, "")
 }
 
 // PostponeJob puts a running job back until at without charging it a try:
 // what stopped it (a service that does not answer) was not its fault.
-func (d *DB) PostponeJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, reason string) error {
-	_, err := d.exec(ctx, `
+func (d *DB) PostponeJob(ctx context.Context, job rules.Job, at time.Time, wait rules.WaitReason, reason string) error {
+	res, err := d.exec(ctx, `
 		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_at = ?, lease_until = NULL, last_error = ?, wait_reason = ?, updated_at = ?
-		WHERE id = ? AND state = 'running'`, at.UnixMilli(), reason, wait, d.now(), id)
-	if err != nil {
-		return fmt.Errorf("postpone job %d: %w", id, err)
-	}
-	return nil
+		WHERE id = ? AND claim = ? AND state = 'running'`, at.UnixMilli(), reason, wait, d.now(), job.ID, job.Claim)
+	return ownRow(res, err, "postpone job %d", job.ID)
 }
 
 // ReleaseJob hands a running job back unchanged (shutdown): the attempt it
 // was given does not count.
-func (d *DB) ReleaseJob(ctx context.Context, id int64) error {
-	_, err := d.exec(ctx, `
+func (d *DB) ReleaseJob(ctx context.Context, job rules.Job) error {
+	res, err := d.exec(ctx, `
 		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL, updated_at = ?
-		WHERE id = ? AND state = 'running'`, d.now(), id)
-	if err != nil {
-		return fmt.Errorf("release job %d: %w", id, err)
-	}
-	return nil
+		WHERE id = ? AND claim = ? AND state = 'running'`, d.now(), job.ID, job.Claim)
+	return ownRow(res, err, "release job %d", job.ID)
 }
 
-func (d *DB) finishJob(ctx context.Context, id int64, state string, runAt int64, wait rules.WaitReason, lastErr, result string) error {
-	_, err := d.exec(ctx, `
+func (d *DB) finishJob(ctx context.Context, job rules.Job, state string, runAt int64, wait rules.WaitReason, lastErr, result string) error {
+	res, err := d.exec(ctx, `
 		UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = ?, wait_reason = ?, result = ?, updated_at = ?
-		WHERE id = ?`, state, runAt, lastErr, wait, result, d.now(), id)
+		WHERE id = ? AND claim = ? AND state = 'running'`, state, runAt, lastErr, wait, result, d.now(), job.ID, job.Claim)
+	return ownRow(res, err, "set job %d "+state, job.ID)
+}
+
+// ownRow says whether a write to a running job's row took: no row means
+// another run claimed the job after this one's lease ran out.
+func ownRow(res sql.Result, err error, what string, id int64) error {
 	if err != nil {
-		return fmt.Errorf("set job %d %s: %w", id, state, err)
+		return fmt.Errorf(what+": %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf(what+": %w", id, ErrLeaseLost)
 	}
 	return nil
 }
 
 // ExtendLease keeps a running job's lease alive; false means the job is no
-// longer this worker's (its lease ran out and it was taken back).
-func (d *DB) ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error) {
+// longer this run's (its lease ran out and it was taken back).
+func (d *DB) ExtendLease(ctx context.Context, job rules.Job, lease time.Duration) (bool, error) {
 	now := d.now()
 	res, err := d.exec(ctx, `
-		UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND state = 'running'`,
-		now+lease.Milliseconds(), now, id)
+		UPDATE jobs SET lease_until = ?, updated_at = ? WHERE id = ? AND claim = ? AND state = 'running'`,
+		now+lease.Milliseconds(), now, job.ID, job.Claim)
 	if err != nil {
-		return false, fmt.Errorf("extend lease of job %d: %w", id, err)
+		return false, fmt.Errorf("extend lease of job %d: %w", job.ID, err)
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
 }
 
 // RequeueExpired puts running jobs whose lease has run out (their worker
-// died) back in the queue, and says how many.
+// died) back in the queue, drops the leases that lapsed with them, and says
+// how many jobs it requeued.
 func (d *DB) RequeueExpired(ctx context.Context) (int, error) {
 	now := d.now()
-	res, err := d.exec(ctx, `
-		UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?
-		WHERE state = 'running' AND lease_until < ?`, now, now, now)
+	var n int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?
+			WHERE state = 'running' AND lease_until < ?`, now, now, now)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, `DELETE FROM leases WHERE expires < ?`, now)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("requeue expired jobs: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 

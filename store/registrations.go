@@ -69,26 +69,28 @@ func (d *DB) SaveRegistrations(ctx context.Context, regs []rules.Registration) e
 	if len(regs) == 0 {
 		return nil
 	}
-	now := d.now()
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		for _, r := range regs {
-			_, err := tx.ExecContext(ctx, `
-				INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed, ended, ended_by)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
-					line_item_id = excluded.line_item_id, product_id = excluded.product_id, first_name = excluded.first_name, last_name = excluded.last_name,
-					state = excluded.state, error = excluded.error, updated_at = excluded.updated_at, email_typed = excluded.email_typed,
-					ended = excluded.ended, ended_by = excluded.ended_by`,
-				r.OrderID, r.LineItemID, r.ProductID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
-				r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail, r.Ended, r.EndedBy)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := d.tx(ctx, func(tx *sql.Tx) error { return d.saveRegistrationsIn(ctx, tx, regs) })
 	if err != nil {
 		return fmt.Errorf("save %d registrations of order %d: %w", len(regs), regs[0].OrderID, err)
+	}
+	return nil
+}
+
+func (d *DB) saveRegistrationsIn(ctx context.Context, tx *sql.Tx, regs []rules.Registration) error {
+	now := d.now()
+	for _, r := range regs {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed, ended, ended_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
+				line_item_id = excluded.line_item_id, product_id = excluded.product_id, first_name = excluded.first_name, last_name = excluded.last_name,
+				state = excluded.state, error = excluded.error, updated_at = excluded.updated_at, email_typed = excluded.email_typed,
+				ended = excluded.ended, ended_by = excluded.ended_by`,
+			r.OrderID, r.LineItemID, r.ProductID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
+			r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail, r.Ended, r.EndedBy)
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -115,28 +117,29 @@ func (d *DB) Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey
 
 // SaveSeats records what Zoom now holds.
 func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
-	now := d.now()
-	err := d.tx(ctx, func(tx *sql.Tx) error {
-		for _, s := range seats {
-			_, err := tx.ExecContext(ctx, `
-				INSERT INTO seats (target_kind, target_id, email, registrant_id, join_url, status, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (target_kind, target_id, email) DO UPDATE SET
-					registrant_id = excluded.registrant_id,
-					join_url = CASE WHEN excluded.join_url = '' THEN seats.join_url ELSE excluded.join_url END,
-					status = excluded.status, updated_at = excluded.updated_at`,
-				s.Target.Kind, s.Target.ID, s.Email, s.RegistrantID, s.JoinURL, s.Status, now)
-			if err != nil {
-				return fmt.Errorf("seat %s on %s: %w", s.Email, s.Target, err)
-			}
-			if err := settle(ctx, tx, s.SeatKey); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := d.tx(ctx, func(tx *sql.Tx) error { return d.saveSeatsIn(ctx, tx, seats) }); err != nil {
 		return fmt.Errorf("save seats: %w", err)
+	}
+	return nil
+}
+
+func (d *DB) saveSeatsIn(ctx context.Context, tx *sql.Tx, seats []rules.Seat) error {
+	now := d.now()
+	for _, s := range seats {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO seats (target_kind, target_id, email, registrant_id, join_url, status, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (target_kind, target_id, email) DO UPDATE SET
+				registrant_id = excluded.registrant_id,
+				join_url = CASE WHEN excluded.join_url = '' THEN seats.join_url ELSE excluded.join_url END,
+				status = excluded.status, updated_at = excluded.updated_at`,
+			s.Target.Kind, s.Target.ID, s.Email, s.RegistrantID, s.JoinURL, s.Status, now)
+		if err != nil {
+			return fmt.Errorf("seat %s on %s: %w", s.Email, s.Target, err)
+		}
+		if err := settle(ctx, tx, s.SeatKey); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -145,32 +148,34 @@ func (d *DB) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
 // a cancel) is about to be sent to Zoom; until SaveSeats or EndSeatChange
 // records its outcome, the seats are unsettled.
 func (d *DB) BeginSeatChange(ctx context.Context, keys ...rules.SeatKey) error {
-	now := d.now()
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
-			_, err := tx.ExecContext(ctx, `
-				INSERT INTO unsettled_seats (target_kind, target_id, email, started_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (target_kind, target_id, email) DO UPDATE SET started_at = excluded.started_at`,
-				k.Target.Kind, k.Target.ID, k.Email, now)
-			if err != nil {
-				return fmt.Errorf("record change of %s on %s: %w", k.Email, k.Target, err)
-			}
-		}
-		return nil
-	})
+	return d.tx(ctx, func(tx *sql.Tx) error { return d.seatChangeIn(ctx, tx, true, keys) })
 }
 
 // EndSeatChange records that the seats' change is known not to have been
 // made.
 func (d *DB) EndSeatChange(ctx context.Context, keys ...rules.SeatKey) error {
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		for _, k := range keys {
+	return d.tx(ctx, func(tx *sql.Tx) error { return d.seatChangeIn(ctx, tx, false, keys) })
+}
+
+// seatChangeIn begins (notes as unsettled) or ends the seats' change.
+func (d *DB) seatChangeIn(ctx context.Context, tx *sql.Tx, begin bool, keys []rules.SeatKey) error {
+	now := d.now()
+	for _, k := range keys {
+		if !begin {
 			if err := settle(ctx, tx, k); err != nil {
 				return err
 			}
+			continue
 		}
-		return nil
-	})
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO unsettled_seats (target_kind, target_id, email, started_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (target_kind, target_id, email) DO UPDATE SET started_at = excluded.started_at`,
+			k.Target.Kind, k.Target.ID, k.Email, now)
+		if err != nil {
+			return fmt.Errorf("record change of %s on %s: %w", k.Email, k.Target, err)
+		}
+	}
+	return nil
 }
 
 func settle(ctx context.Context, tx *sql.Tx, k rules.SeatKey) error {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,7 +101,7 @@ func TestClaimSerialisesPerOrder(t *testing.T) {
 	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
 		t.Fatal("claimed a second job of order 7 while one runs")
 	}
-	if err := db.CompleteJob(ctx, j1.ID, "registered 1"); err != nil {
+	if err := db.CompleteJob(ctx, j1, "registered 1"); err != nil {
 		t.Fatal(err)
 	}
 	j3, ok, _ := db.ClaimJob(ctx, time.Minute)
@@ -169,7 +170,7 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if !ok || j.Attempts != 2 {
 		t.Fatalf("claim after requeue = %+v ok=%v, want attempt 2", j, ok)
 	}
-	if err := db.RetryJob(ctx, j.ID, now.Add(time.Hour), rules.NotWaiting, "zoom: 503"); err != nil {
+	if err := db.RetryJob(ctx, j, now.Add(time.Hour), rules.NotWaiting, "zoom: 503"); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
@@ -183,7 +184,7 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if !ok {
 		t.Fatal("job not claimable at its retry time")
 	}
-	if err := db.FailJob(ctx, j.ID, "meeting 1 does not exist"); err != nil {
+	if err := db.FailJob(ctx, j, "meeting 1 does not exist"); err != nil {
 		t.Fatal(err)
 	}
 	failed, _ := db.Jobs(ctx, rules.JobFailed, 10)
@@ -196,10 +197,10 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	if err := db.RunJobNow(ctx, j.ID); err == nil {
 		t.Error("running now a job that is already due succeeded")
 	}
-	if j, ok, _ := db.ClaimJob(ctx, time.Minute); !ok || j.Attempts != 1 {
+	if j, ok, _ = db.ClaimJob(ctx, time.Minute); !ok || j.Attempts != 1 {
 		t.Fatalf("claim after admin retry = %+v ok=%v", j, ok)
 	}
-	if err := db.ReleaseJob(ctx, j.ID); err != nil {
+	if err := db.ReleaseJob(ctx, j); err != nil {
 		t.Fatal(err)
 	}
 	if j, ok, _ := db.ClaimJob(ctx, time.Minute); !ok || j.Attempts != 1 {
@@ -394,12 +395,10 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`ALTER TABLE registrations DROP COLUMN email_typed`,
 		`DROP TABLE made_meetings`,
 		`DROP TABLE host_usage`,
-		`ALTER TABLE registrations DROP COLUMN ended`,
-		`ALTER TABLE registrations DROP COLUMN ended_by`,
-		`ALTER TABLE jobs DROP COLUMN wait_reason`,
-		`DROP INDEX jobs_resource`,
-		`ALTER TABLE jobs DROP COLUMN resource`,
 	} {
+		if q == `DELETE FROM schema_version WHERE version >= 3` {
+			rollBack(t, db, 15)
+		}
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -422,23 +421,11 @@ func TestEndReasonsMigratedFromErrorText(t *testing.T) {
 	db, file := open(t)
 	ctx := context.Background()
 	m := rules.Target{Kind: rules.Meeting, ID: 5}
-	for _, q := range []string{
-		`ALTER TABLE registrations DROP COLUMN ended`,
-		`ALTER TABLE registrations DROP COLUMN ended_by`,
-		`ALTER TABLE jobs DROP COLUMN wait_reason`,
-		`DROP INDEX jobs_resource`,
-		`ALTER TABLE jobs DROP COLUMN resource`,
-		`DELETE FROM schema_version WHERE version >= 15`,
-		`INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, state, error, created_at, updated_at) VALUES
+	rollBack(t, db, 15, `INSERT INTO registrations (order_id, line_item_id, target_kind, target_id, email, state, error, created_at, updated_at) VALUES
 			(1, 1, 'meeting', 5, 'a@example.org', 'failed', 'cancelled in Zoom by host@shop.example', 1, 1),
 			(1, 1, 'meeting', 5, 'b@example.org', 'failed', 'Zoom refused the email', 1, 1),
 			(2, 1, 'meeting', 5, 'c@example.org', 'cancelled', 'meeting 5 was deleted with product 10', 1, 1),
-			(3, 1, 'meeting', 5, 'd@example.org', 'cancelled', '', 1, 1)`,
-	} {
-		if _, err := db.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+			(3, 1, 'meeting', 5, 'd@example.org', 'cancelled', '', 1, 1)`)
 	db.Close()
 	db, err := Open(ctx, file)
 	if err != nil {
@@ -464,6 +451,31 @@ func TestEndReasonsMigratedFromErrorText(t *testing.T) {
 	}
 }
 
+// undo holds, by migration, what rolls the schema back before it, for
+// tests that open a database as an older woozoom left it.
+var undo = map[int][]string{
+	15: {`ALTER TABLE registrations DROP COLUMN ended`, `ALTER TABLE registrations DROP COLUMN ended_by`},
+	16: {`ALTER TABLE jobs DROP COLUMN wait_reason`},
+	17: {`DROP INDEX jobs_resource`, `ALTER TABLE jobs DROP COLUMN resource`},
+	18: {`DROP TABLE leases`, `ALTER TABLE jobs DROP COLUMN claim`},
+}
+
+// rollBack takes the schema back to before migration from, then runs more
+// (an older version's data).
+func rollBack(t *testing.T, db *DB, from int, more ...string) {
+	t.Helper()
+	var qs []string
+	for v := len(undo) + 14; v >= from; v-- {
+		qs = append(qs, undo[v]...)
+	}
+	qs = append(qs, fmt.Sprintf(`DELETE FROM schema_version WHERE version >= %d`, from))
+	for _, q := range append(qs, more...) {
+		if _, err := db.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 func TestExtendLease(t *testing.T) {
 	db, _ := open(t)
 	ctx := context.Background()
@@ -472,7 +484,7 @@ func TestExtendLease(t *testing.T) {
 	db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: 1, Body: []byte("x")})
 	j, _, _ := db.ClaimJob(ctx, time.Minute)
 	now = now.Add(50 * time.Second)
-	if ok, err := db.ExtendLease(ctx, j.ID, time.Minute); !ok || err != nil {
+	if ok, err := db.ExtendLease(ctx, j, time.Minute); !ok || err != nil {
 		t.Fatalf("ExtendLease = %v, %v", ok, err)
 	}
 	now = now.Add(50 * time.Second) // past the first lease, within the renewed one
@@ -483,7 +495,7 @@ func TestExtendLease(t *testing.T) {
 	if n, _ := db.RequeueExpired(ctx); n != 1 {
 		t.Error("an expired lease was not taken back")
 	}
-	if ok, _ := db.ExtendLease(ctx, j.ID, time.Minute); ok {
+	if ok, _ := db.ExtendLease(ctx, j, time.Minute); ok {
 		t.Error("a job taken back could still be extended")
 	}
 }
@@ -511,12 +523,12 @@ func TestCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T) {
 		ids = append(ids, d.ID)
 	}
 	// The last of them waits for a retry (not due) by the time it completes.
-	if err := db.RetryJob(ctx, ids[1], time.Now().Add(time.Hour), rules.NotWaiting, "later"); err != nil {
+	if _, err := db.db.Exec(`UPDATE jobs SET run_at = ? WHERE id = ?`, time.Now().Add(time.Hour).UnixMilli(), ids[1]); err != nil {
 		t.Fatal(err)
 	}
 	other, _, _ := db.ClaimJob(ctx, time.Minute) // order 8's job
 	st := rules.AppliedOrder{Status: rules.StatusCompleted, Modified: time.UnixMilli(1000)}
-	if err := db.CompleteOrderJob(ctx, j.ID, "done", 7, &st, append(ids, other.ID)); err != nil {
+	if err := db.CompleteOrderJob(ctx, j, "done", &st, append(ids, other.ID)); err != nil {
 		t.Fatal(err)
 	}
 	jobs, _ := db.Jobs(ctx, "", 10)
@@ -599,7 +611,7 @@ func TestRequeueOrderAndRestore(t *testing.T) {
 	if _, ok, _ := db.ClaimJob(ctx, time.Minute); ok {
 		t.Error("the new job ran beside the running one")
 	}
-	db.CompleteJob(ctx, j.ID, "done")
+	db.CompleteJob(ctx, j, "done")
 	if added, _ := db.RequeueOrder(ctx, 99); added {
 		t.Error("queued an order with no delivery")
 	}
@@ -739,7 +751,7 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 		}
 		j, _, _ := db.ClaimJob(ctx, time.Minute)
 		ids[w] = j.ID
-		if err := db.RetryJob(ctx, j.ID, now.Add(time.Hour), w, "the daily limit of something"); err != nil {
+		if err := db.RetryJob(ctx, j, now.Add(time.Hour), w, "the daily limit of something"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -760,20 +772,11 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 	}
 
 	// An older version's jobs.
-	for _, q := range []string{
-		`ALTER TABLE jobs DROP COLUMN wait_reason`,
-		`DROP INDEX jobs_resource`,
-		`ALTER TABLE jobs DROP COLUMN resource`,
-		`DELETE FROM schema_version WHERE version >= 16`,
+	rollBack(t, db, 16,
 		`UPDATE jobs SET state = 'queued', last_error = 'waits for a person: woocommerce answered 401' WHERE id = 1`,
 		`UPDATE jobs SET state = 'queued', last_error = 'waits for the service: zoom: 503' WHERE id = 2`,
 		`UPDATE jobs SET state = 'queued', last_error = 'zoom answered 429: Daily limit reached' WHERE id = 3`,
-		`UPDATE jobs SET state = 'failed', last_error = 'read order 4: woocommerce answered 401 woocommerce_rest_cannot_view' WHERE id = 4`,
-	} {
-		if _, err := db.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+		`UPDATE jobs SET state = 'failed', last_error = 'read order 4: woocommerce answered 401 woocommerce_rest_cannot_view' WHERE id = 4`)
 	db.Close()
 	db, err := Open(ctx, file)
 	if err != nil {
@@ -841,11 +844,7 @@ func TestJobResourcesMigrated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, q := range []string{`DROP INDEX jobs_resource`, `ALTER TABLE jobs DROP COLUMN resource`, `DELETE FROM schema_version WHERE version >= 17`} {
-		if _, err := db.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rollBack(t, db, 17)
 	db.Close()
 	db, err := Open(ctx, file)
 	if err != nil {

@@ -96,7 +96,7 @@ type MadeEntry struct {
 // product is read again, so deliveries out of order or repeated change
 // nothing, and woozoom's own meta write (which WooCommerce echoes as
 // product.updated) sends nothing to Zoom.
-func (w *Worker) productEvent(ctx context.Context, del rules.Delivery, log *slog.Logger) (string, error) {
+func (w *Worker) productEvent(ctx context.Context, del rules.Delivery, h Holder, log *slog.Logger) (string, error) {
 	var body struct {
 		ID int64 `json:"id"`
 	}
@@ -112,9 +112,9 @@ func (w *Worker) productEvent(ctx context.Context, del rules.Delivery, log *slog
 		return fmt.Sprintf("product %d: no events entry makes or follows its meetings; nothing to do", body.ID), nil
 	}
 	if ev.Follow.ID != 0 {
-		return w.followProduct(ctx, body.ID, ev, log)
+		return w.followProduct(ctx, h, body.ID, ev, log)
 	}
-	res, err := w.syncProduct(ctx, body.ID, log)
+	res, err := w.syncProduct(ctx, h, body.ID, log)
 	return res.summary, err
 }
 
@@ -126,18 +126,31 @@ type synced struct {
 	gone    bool // the product is trashed or deleted
 }
 
-// productLockKey names a product in the lock table (no seat has this kind).
-func productLockKey(id int64) rules.SeatKey {
-	return rules.SeatKey{Target: rules.Target{Kind: "product", ID: id}}
+// lockProduct takes the product's lease for the job: one job makes or
+// changes a product's meetings at a time, in any process.
+func (w *Worker) lockProduct(ctx context.Context, h Holder, id int64, log *slog.Logger) (unlock func(), err error) {
+	l := rules.ProductLease(id, false)
+	if err := h.Take(ctx, []rules.Lease{l}, w.cfg.Lease, leasePoll); err != nil {
+		return nil, fmt.Errorf("wait for product %d, whose meetings another job changes: %w", id, err)
+	}
+	return func() {
+		if err := h.Release(context.WithoutCancel(ctx), l); err != nil {
+			log.Warn("could not release the product; its lease lapses on its own", "product_id", id, "err", err)
+		}
+	}, nil
 }
 
 // syncProduct makes the meetings of a product match its event: made,
 // changed, or deleted with the product. One product at a time: an order
 // and a product delivery racing for a new product make one meeting.
-func (w *Worker) syncProduct(ctx context.Context, id int64, log *slog.Logger) (synced, error) {
+func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.Logger) (synced, error) {
 	mk := w.cfg.Making
 	ev := mk.Events[id]
-	defer w.products.lock([]rules.SeatKey{productLockKey(id)})()
+	unlock, err := w.lockProduct(ctx, h, id, log)
+	if err != nil {
+		return synced{}, err
+	}
+	defer unlock()
 
 	p, err := mk.Shop.Product(ctx, id)
 	gone := false
@@ -525,7 +538,7 @@ func newRef(productID int64, day int) string {
 // ensureMeetings makes the meetings of the order's products that have none
 // yet, before the order registers on them: an order may arrive before its
 // product's delivery was worked.
-func (w *Worker) ensureMeetings(ctx context.Context, order rules.Order, log *slog.Logger) error {
+func (w *Worker) ensureMeetings(ctx context.Context, h Holder, order rules.Order, log *slog.Logger) error {
 	mk := w.cfg.Making
 	if mk == nil {
 		return nil
@@ -547,7 +560,7 @@ func (w *Worker) ensureMeetings(ctx context.Context, order rules.Order, log *slo
 		if ready {
 			continue
 		}
-		res, err := w.syncProduct(ctx, item.ProductID, log)
+		res, err := w.syncProduct(ctx, h, item.ProductID, log)
 		if err != nil {
 			return err
 		}
@@ -562,9 +575,13 @@ func (w *Worker) ensureMeetings(ctx context.Context, order rules.Order, log *slo
 // followProduct sends a product's name, date and time to the meeting it is
 // linked to, when they differ from what Zoom has (as woozoom last read it).
 // A trashed product leaves the meeting alone: it is not woozoom's.
-func (w *Worker) followProduct(ctx context.Context, id int64, ev Maker, log *slog.Logger) (string, error) {
+func (w *Worker) followProduct(ctx context.Context, h Holder, id int64, ev Maker, log *slog.Logger) (string, error) {
 	mk := w.cfg.Making
-	defer w.products.lock([]rules.SeatKey{productLockKey(id)})()
+	unlock, err := w.lockProduct(ctx, h, id, log)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	t := ev.Follow
 	p, err := mk.Shop.Product(ctx, id)
 	switch {

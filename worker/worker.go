@@ -22,15 +22,15 @@ import (
 // Store is what the worker needs of the store.
 type Store interface {
 	ClaimJob(ctx context.Context, lease time.Duration) (rules.Job, bool, error)
-	CompleteJob(ctx context.Context, id int64, result string) error
-	CompleteOrderJob(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64) error
-	CompleteAndClaim(ctx context.Context, id int64, result string, orderID int64, st *rules.AppliedOrder, folded []int64, lease time.Duration) (rules.Job, bool, error)
+	CompleteJob(ctx context.Context, job rules.Job, result string) error
+	CompleteOrderJob(ctx context.Context, job rules.Job, result string, st *rules.AppliedOrder, folded []int64) error
+	CompleteAndClaim(ctx context.Context, job rules.Job, result string, st *rules.AppliedOrder, folded []int64, lease time.Duration) (rules.Job, bool, error)
 	DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error)
-	RetryJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, lastErr string) error
-	FailJob(ctx context.Context, id int64, reason string) error
-	ReleaseJob(ctx context.Context, id int64) error
-	PostponeJob(ctx context.Context, id int64, at time.Time, wait rules.WaitReason, reason string) error
-	ExtendLease(ctx context.Context, id int64, lease time.Duration) (bool, error)
+	RetryJob(ctx context.Context, job rules.Job, at time.Time, wait rules.WaitReason, lastErr string) error
+	FailJob(ctx context.Context, job rules.Job, reason string) error
+	ReleaseJob(ctx context.Context, job rules.Job) error
+	PostponeJob(ctx context.Context, job rules.Job, at time.Time, wait rules.WaitReason, reason string) error
+	ExtendLease(ctx context.Context, job rules.Job, lease time.Duration) (bool, error)
 	RequeueExpired(ctx context.Context) (int, error)
 	Delivery(ctx context.Context, id int64) (rules.Delivery, error)
 	ActiveMappings(ctx context.Context) ([]rules.Mapping, error)
@@ -53,6 +53,24 @@ type Store interface {
 	MarkTargetBroken(ctx context.Context, t rules.Target, reason string) error
 	BrokenTargets(ctx context.Context) (map[rules.Target]string, error)
 }
+
+// Holder is a running job's hold on the seats and products it decides
+// about (leases in the store, named by the job's claim token), and the
+// writes that must stop once one of its leases was taken over: they fail
+// then, and write nothing.
+type Holder interface {
+	Take(ctx context.Context, want []rules.Lease, ttl, poll time.Duration) error
+	Release(ctx context.Context, keys ...rules.Lease) error
+	Extend(ctx context.Context, ttl time.Duration) error
+	SaveSeats(ctx context.Context, seats ...rules.Seat) error
+	SaveRegistrations(ctx context.Context, regs []rules.Registration) error
+	BeginSeatChange(ctx context.Context, keys ...rules.SeatKey) error
+	EndSeatChange(ctx context.Context, keys ...rules.SeatKey) error
+}
+
+// leasePoll is how often a job waiting for a lease held by another
+// process looks again; waiters in this process are woken at its release.
+const leasePoll = 25 * time.Millisecond
 
 // Zoom is what the worker needs of Zoom.
 type Zoom interface {
@@ -118,6 +136,8 @@ type Config struct {
 	NamedByProduct map[rules.Target]bool
 	// Making, if set, makes meetings from products.
 	Making *Making
+	// Holders returns the hold on leases of a job's claim token.
+	Holders func(token string) Holder
 }
 
 // Worker runs jobs.
@@ -130,10 +150,7 @@ type Worker struct {
 	log    *slog.Logger
 	now    func() time.Time
 	wake   chan struct{}
-	seats  *seatLocks
-	// products keeps two jobs from making one product's meetings at once.
-	products *seatLocks
-	active   atomic.Bool
+	active atomic.Bool
 	// templates render notes and meta text.
 	templates *access.Templates
 	// detailsOnce shares one Zoom read of a meeting's details.
@@ -186,7 +203,7 @@ func New(cfg Config, store Store, zoom Zoom, shop Shop, decode Decoder, log *slo
 		}
 	}
 	return &Worker{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now,
-		wake: make(chan struct{}, 1), seats: newSeatLocks(), products: newSeatLocks(), templates: tm}
+		wake: make(chan struct{}, 1), templates: tm}
 }
 
 // Wake tells the worker a job is waiting; it never blocks.
@@ -332,25 +349,29 @@ func (w *Worker) RunOne(ctx context.Context) (ran bool, err error) {
 func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNext bool, err error) {
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
 	ctx = rules.WithJob(ctx, rules.JobRef{JobID: job.ID, OrderID: job.OrderID})
-	stopBeat := w.heartbeat(ctx, job.ID, log)
+	h := w.cfg.Holders(job.Claim)
+	stopBeat := w.heartbeat(ctx, job, h, log)
 	var fin finish
-	result, err := w.process(ctx, job, log, &fin)
+	result, err := w.process(ctx, job, h, log, &fin)
 	stopBeat()
 	// The job's final state is written even while shutting down.
 	done := context.WithoutCancel(ctx)
+	if rerr := h.Release(done); rerr != nil {
+		log.Warn("could not release the job's leases; they lapse on their own", "err", rerr)
+	}
 	switch {
 	case err == nil:
 		log.Info("job done", "result", result)
 		if rules.Holding(ctx) && ctx.Err() == nil {
-			return w.store.CompleteAndClaim(done, job.ID, result, job.OrderID, fin.state, fin.folded, w.cfg.Lease)
+			return w.store.CompleteAndClaim(done, job, result, fin.state, fin.folded, w.cfg.Lease)
 		}
 		if fin.state != nil || len(fin.folded) > 0 {
-			return next, false, w.store.CompleteOrderJob(done, job.ID, result, job.OrderID, fin.state, fin.folded)
+			return next, false, w.store.CompleteOrderJob(done, job, result, fin.state, fin.folded)
 		}
-		return next, false, w.store.CompleteJob(done, job.ID, result)
+		return next, false, w.store.CompleteJob(done, job, result)
 	case ctx.Err() != nil:
 		log.Info("job handed back at shutdown")
-		return next, false, w.store.ReleaseJob(done, job.ID)
+		return next, false, w.store.ReleaseJob(done, job)
 	case errors.Is(err, rules.ErrUnavailable):
 		// The job keeps its place and its tries; the circuit says when to
 		// come back, and wakes it sooner when the service answers again.
@@ -359,7 +380,7 @@ func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNex
 			at = w.now().Add(time.Second)
 		}
 		log.Debug("job waits for the service to answer", "err", err, "retry_at", at)
-		return next, false, w.store.PostponeJob(done, job.ID, at, rules.WaitForService, err.Error())
+		return next, false, w.store.PostponeJob(done, job, at, rules.WaitForService, err.Error())
 	case rules.Retryable(err):
 		at := w.now().Add(BackoffWith(w.cfg.RetryBase, w.cfg.RetryMax, job.Attempts, jitter()))
 		if t, ok := rules.RetryAt(err); ok && t.After(at) {
@@ -372,22 +393,22 @@ func (w *Worker) run(ctx context.Context, job rules.Job) (next rules.Job, hasNex
 				w.cfg.Health.Problem(serviceOf(err), rules.Summary(err), rules.Reason(err))
 			}
 			log.Debug("job waits for credentials or trust to be fixed", "err", err, "retry_at", at)
-			return next, false, w.store.RetryJob(done, job.ID, at, rules.WaitForPerson, err.Error())
+			return next, false, w.store.RetryJob(done, job, at, rules.WaitForPerson, err.Error())
 		}
 		log.Warn("job will be retried", "err", err, "retry_at", at)
 		wait := rules.NotWaiting
 		if rules.Daily(err) {
 			wait = rules.WaitForDailyLimit
 		}
-		return next, false, w.store.RetryJob(done, job.ID, at, wait, err.Error())
+		return next, false, w.store.RetryJob(done, job, at, wait, err.Error())
 	default:
 		log.Error("job parked: it needs a person", "err", err)
-		return next, false, w.store.FailJob(done, job.ID, err.Error())
+		return next, false, w.store.FailJob(done, job, err.Error())
 	}
 }
 
 // heartbeat renews the job's lease until the returned stop is called.
-func (w *Worker) heartbeat(ctx context.Context, id int64, log *slog.Logger) (stop func()) {
+func (w *Worker) heartbeat(ctx context.Context, job rules.Job, h Holder, log *slog.Logger) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -398,8 +419,11 @@ func (w *Worker) heartbeat(ctx context.Context, id int64, log *slog.Logger) (sto
 			case <-done:
 				return
 			case <-t.C:
-				if ok, err := w.store.ExtendLease(context.WithoutCancel(ctx), id, w.cfg.Lease); err != nil || !ok {
+				if ok, err := w.store.ExtendLease(context.WithoutCancel(ctx), job, w.cfg.Lease); err != nil || !ok {
 					log.Warn("could not extend the job's lease", "err", err, "still_ours", ok)
+				}
+				if err := h.Extend(context.WithoutCancel(ctx), w.cfg.Lease); err != nil {
+					log.Warn("could not extend the job's leases", "err", err)
 				}
 			}
 		}
@@ -426,19 +450,19 @@ type finish struct {
 	folded []int64             // queued jobs of the order whose views this job stood for
 }
 
-func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, fin *finish) (string, error) {
+func (w *Worker) process(ctx context.Context, job rules.Job, h Holder, log *slog.Logger, fin *finish) (string, error) {
 	del, err := w.store.Delivery(ctx, job.Delivery)
 	if err != nil {
 		return "", err
 	}
 	if strings.HasPrefix(del.Topic, "zoom:") {
-		return w.zoomEvent(ctx, del, log)
+		return w.zoomEvent(ctx, del, h, log)
 	}
 	resource, _, _ := strings.Cut(del.Topic, ".")
 	switch resource {
 	case "order":
 	case "product":
-		return w.productEvent(ctx, del, log)
+		return w.productEvent(ctx, del, h, log)
 	case "action":
 		return fmt.Sprintf("%s delivery recorded; nothing to do", del.Topic), nil
 	default:
@@ -451,7 +475,7 @@ func (w *Worker) process(ctx context.Context, job rules.Job, log *slog.Logger, f
 	if job.OrderID != 0 {
 		order = w.fold(ctx, job, order, log, fin)
 	}
-	result, err := w.apply(ctx, order, log, fin)
+	result, err := w.apply(ctx, h, order, log, fin)
 	if err == nil && len(fin.folded) > 0 {
 		result += fmt.Sprintf(" (stood for %d more queued deliveries of the order)", len(fin.folded))
 	}
@@ -531,7 +555,7 @@ func (w *Worker) fold(ctx context.Context, job rules.Job, own rules.Order, log *
 
 // apply makes Zoom and the order's write-back match one view of an order,
 // unless a newer view was applied already.
-func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger, fin *finish) (string, error) {
+func (w *Worker) apply(ctx context.Context, h Holder, order rules.Order, log *slog.Logger, fin *finish) (string, error) {
 	prev, seen, err := w.store.OrderState(ctx, order.ID)
 	if err != nil {
 		return "", err
@@ -552,7 +576,7 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 		}
 	}
 	if intent == rules.Register {
-		if err := w.ensureMeetings(ctx, order, log); err != nil {
+		if err := w.ensureMeetings(ctx, h, order, log); err != nil {
 			return "", err
 		}
 	}
@@ -572,12 +596,23 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 	keys := seatKeys(in.Wants, in.Registrations)
 	// From reading the seats to acting on Zoom, no other job may decide
 	// about them.
-	unlock := sync.OnceFunc(w.seats.lock(keys))
+	leases := make([]rules.Lease, len(keys))
+	for i, k := range keys {
+		leases[i] = rules.SeatLease(k)
+	}
+	if err := h.Take(ctx, leases, w.cfg.Lease, leasePoll); err != nil {
+		return "", fmt.Errorf("wait for %d seats other jobs decide about: %w", len(keys), err)
+	}
+	unlock := sync.OnceFunc(func() {
+		if err := h.Release(context.WithoutCancel(ctx), leases...); err != nil {
+			log.Warn("could not release the seats; they lapse on their own", "err", err)
+		}
+	})
 	defer unlock()
 	if in.Seats, err = w.store.Seats(ctx, keys); err != nil {
 		return "", err
 	}
-	if err := w.settle(ctx, keys, in.Seats, log); err != nil {
+	if err := w.settle(ctx, h, keys, in.Seats, log); err != nil {
 		return "", err
 	}
 	if in.HeldElsewhere, err = w.store.HeldElsewhere(ctx, order.ID, keys); err != nil {
@@ -585,14 +620,14 @@ func (w *Worker) apply(ctx context.Context, order rules.Order, log *slog.Logger,
 	}
 	plan := rules.Decide(in)
 	// Claims first: a crash after this point is finished by the next run.
-	if err := w.store.SaveRegistrations(ctx, append(append([]rules.Registration(nil), plan.Activate...), plan.Release...)); err != nil {
+	if err := h.SaveRegistrations(ctx, append(append([]rules.Registration(nil), plan.Activate...), plan.Release...)); err != nil {
 		return "", err
 	}
 	broken, err := w.store.BrokenTargets(ctx)
 	if err != nil {
 		return "", err
 	}
-	out := w.execute(ctx, order.ID, plan, in.Registrations, broken, log)
+	out := w.execute(ctx, h, order.ID, plan, in.Registrations, broken, log)
 	out.released = plan.Release
 	unlock()
 
@@ -624,7 +659,7 @@ func refused(err error) bool {
 // Guessing would go wrong both ways: adding again spends one of Zoom's 3
 // adds per email per meeting per day, and a cancel made but not recorded
 // leaves another order's attendee shut out.
-func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rules.SeatKey]rules.Seat, log *slog.Logger) error {
+func (w *Worker) settle(ctx context.Context, h Holder, keys []rules.SeatKey, seats map[rules.SeatKey]rules.Seat, log *slog.Logger) error {
 	open, err := w.store.UnsettledSeats(ctx, keys)
 	if err != nil || len(open) == 0 {
 		return err
@@ -655,7 +690,7 @@ func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rul
 				if !unsettled[s.Email] {
 					continue
 				}
-				if err := w.store.SaveSeats(ctx, s); err != nil {
+				if err := h.SaveSeats(ctx, s); err != nil {
 					return err
 				}
 				seats[s.SeatKey] = s
@@ -668,7 +703,7 @@ func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rul
 		}
 		for email := range unsettled {
 			k := rules.SeatKey{Target: t, Email: email}
-			if err := w.store.EndSeatChange(ctx, k); err != nil {
+			if err := h.EndSeatChange(ctx, k); err != nil {
 				return err
 			}
 			if s, ok := seats[k]; ok {
@@ -683,7 +718,7 @@ func (w *Worker) settle(ctx context.Context, keys []rules.SeatKey, seats map[rul
 }
 
 // giveLink gives or takes an attendee's link to an event not on Zoom.
-func (w *Worker) giveLink(ctx context.Context, a rules.Action, out *outcome) error {
+func (w *Worker) giveLink(ctx context.Context, h Holder, a rules.Action, out *outcome) error {
 	seat := rules.Seat{SeatKey: a.Seat, RegistrantID: "link", Status: rules.SeatApproved}
 	if a.Kind == rules.Cancel {
 		seat.Status = rules.SeatDenied
@@ -694,7 +729,7 @@ func (w *Worker) giveLink(ctx context.Context, a rules.Action, out *outcome) err
 		}
 		seat.JoinURL = d.JoinURL
 	}
-	if err := w.store.SaveSeats(ctx, seat); err != nil {
+	if err := h.SaveSeats(ctx, seat); err != nil {
 		return err
 	}
 	switch a.Kind {
@@ -773,7 +808,7 @@ func (o outcome) summary(intent rules.Intent) string {
 // execute runs the plan's Zoom actions. One attendee Zoom refuses is marked
 // failed and the others go ahead; a failure that is not the attendee's
 // stops the job after the other actions were tried.
-func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, existing []rules.Registration, broken map[rules.Target]string, log *slog.Logger) outcome {
+func (w *Worker) execute(ctx context.Context, h Holder, orderID int64, plan rules.Plan, existing []rules.Registration, broken map[rules.Target]string, log *slog.Logger) outcome {
 	var out outcome
 	note := func(err error) {
 		if out.err == nil || (rules.Retryable(out.err) && !rules.Retryable(err)) {
@@ -810,7 +845,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 			zoomActions = append(zoomActions, a)
 			continue
 		}
-		if err := w.giveLink(ctx, a, &out); err != nil {
+		if err := w.giveLink(ctx, h, a, &out); err != nil {
 			note(err)
 		}
 	}
@@ -819,19 +854,19 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
 			continue
 		}
-		if err := w.store.BeginSeatChange(ctx, a.Seat); err != nil {
+		if err := h.BeginSeatChange(ctx, a.Seat); err != nil {
 			note(err)
 			continue
 		}
 		seat, err := w.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee, a.Occurrences)
 		if refused(err) {
-			if eerr := w.store.EndSeatChange(ctx, a.Seat); eerr != nil {
+			if eerr := h.EndSeatChange(ctx, a.Seat); eerr != nil {
 				note(eerr)
 			}
 		}
 		switch {
 		case err == nil:
-			if err := w.store.SaveSeats(ctx, seat); err != nil {
+			if err := h.SaveSeats(ctx, seat); err != nil {
 				note(err)
 				continue
 			}
@@ -848,7 +883,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 				continue
 			}
 			r.State, r.Error = rules.Failed, err.Error()
-			if serr := w.store.SaveRegistrations(ctx, []rules.Registration{r}); serr != nil {
+			if serr := h.SaveRegistrations(ctx, []rules.Registration{r}); serr != nil {
 				note(serr)
 				continue
 			}
@@ -877,13 +912,13 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 		for i, s := range seats {
 			keys[i] = s.SeatKey
 		}
-		if err := w.store.BeginSeatChange(ctx, keys...); err != nil {
+		if err := h.BeginSeatChange(ctx, keys...); err != nil {
 			note(err)
 			continue
 		}
 		if err := w.zoom.UpdateStatus(ctx, target, kind, seats); err != nil {
 			if refused(err) {
-				if eerr := w.store.EndSeatChange(ctx, keys...); eerr != nil {
+				if eerr := h.EndSeatChange(ctx, keys...); eerr != nil {
 					note(eerr)
 				}
 			}
@@ -897,7 +932,7 @@ func (w *Worker) execute(ctx context.Context, orderID int64, plan rules.Plan, ex
 		for i := range seats {
 			seats[i].Status = status
 		}
-		if err := w.store.SaveSeats(ctx, seats...); err != nil {
+		if err := h.SaveSeats(ctx, seats...); err != nil {
 			note(err)
 			continue
 		}

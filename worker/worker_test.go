@@ -98,7 +98,7 @@ func newHarness(t *testing.T) *harness {
 	} {
 		db.AddMapping(ctx, m, store.FromCLI)
 	}
-	h.w = worker.New(worker.Config{CustomerNote: true}, db, zc, wc, woo.ParseDelivery, log)
+	h.w = worker.New(worker.Config{CustomerNote: true, Holders: holders(db)}, db, zc, wc, woo.ParseDelivery, log)
 	return h
 }
 
@@ -459,7 +459,7 @@ func TestPerTicketAttendeesFromFooEvents(t *testing.T) {
 
 // withPolicy replaces the harness's worker by one with another policy.
 func (h *harness) withPolicy(p rules.Policy) {
-	h.w = worker.New(worker.Config{Policy: p, CustomerNote: true}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
+	h.w = worker.New(worker.Config{Policy: p, CustomerNote: true, Holders: holders(h.db)}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -600,7 +600,7 @@ func (g *gatedZoom) AddRegistrant(ctx context.Context, t rules.Target, p rules.P
 func TestTwoOrdersOfOneEmailAtOnceAddOnce(t *testing.T) {
 	h := newHarness(t)
 	g := &gatedZoom{Client: h.zc, entered: make(chan struct{}), release: make(chan struct{})}
-	w := worker.New(worker.Config{CustomerNote: true}, h.db, g, h.wc, woo.ParseDelivery, discard())
+	w := worker.New(worker.Config{CustomerNote: true, Holders: holders(h.db)}, h.db, g, h.wc, woo.ParseDelivery, discard())
 	a := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "same@example.org", Items: []wootest.Item{{ProductID: 10}}})
 	b := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "same@example.org", Items: []wootest.Item{{ProductID: 10}}})
 	h.deliver(a)
@@ -656,7 +656,7 @@ func TestUnansweredCancelIsLookedUpBeforeAnotherOrderClaims(t *testing.T) {
 
 func TestLongOutageNeverParksAJob(t *testing.T) {
 	h := newHarness(t)
-	w := worker.New(worker.Config{RetryBase: time.Millisecond, RetryMax: time.Millisecond}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
+	w := worker.New(worker.Config{RetryBase: time.Millisecond, RetryMax: time.Millisecond, Holders: holders(h.db)}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
 	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "A", Email: "a@example.org", Items: []wootest.Item{{ProductID: 10}}})
 	h.deliver(id)
 	h.zoom.FailTokens(1 << 20) // Zoom's token endpoint is down for good
@@ -727,7 +727,7 @@ func TestCancellationsOfManyOrdersShareStatusCalls(t *testing.T) {
 		h.deliver(id)
 	}
 	before := len(h.zoom.Calls())
-	w := worker.New(worker.Config{Workers: 4, CustomerNote: true}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
+	w := worker.New(worker.Config{Workers: 4, CustomerNote: true, Holders: holders(h.db)}, h.db, h.zc, h.wc, woo.ParseDelivery, discard())
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { w.Run(runCtx); close(done) }()
@@ -891,4 +891,9 @@ func TestCustomerIsToldWhatChangedOnce(t *testing.T) {
 	if len(notes) != 4 || !strings.Contains(notes[3].Note, "Online guided tour") || strings.Contains(notes[3].Note, "Restoring paintings") {
 		t.Errorf("completed again: %d customer notes, last %q", len(notes), notes[len(notes)-1].Note)
 	}
+}
+
+// holders hands each job its leases in db.
+func holders(db *store.DB) func(string) worker.Holder {
+	return func(token string) worker.Holder { return db.Holder(token) }
 }

@@ -13,7 +13,7 @@ import (
 
 // zoomEvent acts on an event from Zoom's webhooks: what a host did in Zoom
 // that woozoom must not undo, and meetings that moved or went away.
-func (w *Worker) zoomEvent(ctx context.Context, del rules.Delivery, log *slog.Logger) (string, error) {
+func (w *Worker) zoomEvent(ctx context.Context, del rules.Delivery, h Holder, log *slog.Logger) (string, error) {
 	ev, err := zoom.ParseEvent(del.Body)
 	if err != nil {
 		return "", permanent("Zoom event %d cannot be read: %v", del.ID, err)
@@ -29,7 +29,7 @@ func (w *Worker) zoomEvent(ctx context.Context, del rules.Delivery, log *slog.Lo
 	}
 	switch action {
 	case "registration_cancelled", "registration_denied":
-		return w.zoomCancelled(ctx, ev, t, operator, log)
+		return w.zoomCancelled(ctx, h, ev, t, operator, log)
 	case "updated":
 		return w.zoomUpdated(ctx, ev, t)
 	case "deleted":
@@ -41,13 +41,17 @@ func (w *Worker) zoomEvent(ctx context.Context, del rules.Delivery, log *slog.Lo
 // zoomCancelled: a host cancelled or denied a paid attendee in Zoom. The
 // registration is marked so (woozoom does not approve them again by
 // itself), staff are told, and the join link leaves the order.
-func (w *Worker) zoomCancelled(ctx context.Context, ev zoom.Event, t rules.Target, operator string, log *slog.Logger) (string, error) {
+func (w *Worker) zoomCancelled(ctx context.Context, h Holder, ev zoom.Event, t rules.Target, operator string, log *slog.Logger) (string, error) {
 	reg := ev.Payload.Object.Registrant
 	if reg == nil || reg.Email == "" {
 		return "", permanent("Zoom event %s names no registrant", ev.Event)
 	}
 	key := rules.SeatKey{Target: t, Email: rules.NormalizeEmail(reg.Email)}
-	defer w.seats.lock([]rules.SeatKey{key})()
+	seat := rules.SeatLease(key)
+	if err := h.Take(ctx, []rules.Lease{seat}, w.cfg.Lease, leasePoll); err != nil {
+		return "", fmt.Errorf("wait for the seat of %s on %s: %w", key.Email, t, err)
+	}
+	defer func() { _ = h.Release(context.WithoutCancel(ctx), seat) }() // released with the job's leases otherwise
 	regs, err := w.store.ActiveRegistrationsOn(ctx, t, key.Email)
 	if err != nil {
 		return "", err
@@ -55,7 +59,7 @@ func (w *Worker) zoomCancelled(ctx context.Context, ev zoom.Event, t rules.Targe
 	if len(regs) == 0 {
 		return fmt.Sprintf("%s of %s on %s: no paid attendee holds it; nothing to do", ev.Event, key.Email, t), nil
 	}
-	if err := w.store.SaveSeats(ctx, rules.Seat{SeatKey: key, RegistrantID: reg.ID, Status: rules.SeatDenied}); err != nil {
+	if err := h.SaveSeats(ctx, rules.Seat{SeatKey: key, RegistrantID: reg.ID, Status: rules.SeatDenied}); err != nil {
 		return "", err
 	}
 	verb := "cancelled"
@@ -71,7 +75,7 @@ func (w *Worker) zoomCancelled(ctx context.Context, ev zoom.Event, t rules.Targe
 		regs[i].State, regs[i].Error = rules.Failed, "cancelled in Zoom by "+operator
 		regs[i].Ended, regs[i].EndedBy = rules.EndedInZoom, operator
 	}
-	if err := w.store.SaveRegistrations(ctx, regs); err != nil {
+	if err := h.SaveRegistrations(ctx, regs); err != nil {
 		return "", err
 	}
 	for _, r := range regs {

@@ -532,7 +532,7 @@ already registered are not added again.`,
 			if product <= 0 {
 				return errors.New("--product is required: the WooCommerce product id")
 			}
-			c, l, err := openLive(cmd.Context(), cfg)
+			_, l, err := openLive(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -550,26 +550,14 @@ already registered are not added again.`,
 				fmt.Fprintf(out, "no completed orders hold product %d\n", product)
 				return nil
 			}
-			// Work the queue here, unless a running sidecar does.
-			lock := queueLock(c.Database)
-			mine, err := tryQueueLock(lock)
-			if err != nil {
-				return err
-			}
+			// Work the queue here, beside a running sidecar if there is one:
+			// jobs are claimed and seats leased in the database.
 			workCtx, stop := context.WithCancel(ctx)
 			worked := make(chan struct{})
-			if mine {
-				go func() { defer close(worked); l.w.Run(workCtx) }()
-			} else {
-				close(worked)
-				fmt.Fprintln(out, "a running woozoom works the queue; showing its progress")
-			}
+			go func() { defer close(worked); l.w.Run(workCtx) }()
 			defer func() {
 				stop()
 				<-worked
-				if mine {
-					lock.Unlock()
-				}
 			}()
 			deadline := time.Now().Add(wait)
 			for {

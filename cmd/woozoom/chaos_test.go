@@ -38,10 +38,20 @@ import (
 //
 //	WOOZOOM_CHAOS_ORDERS=2000 WOOZOOM_CHAOS_KILLS=10 go test -run TestChaos -v ./cmd/woozoom
 func TestChaos(t *testing.T) {
-	orders := envInt("WOOZOOM_CHAOS_ORDERS", 120)
+	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120), envInt("WOOZOOM_CHAOS_PROCS", 1))
+}
+
+// TestChaosTwoProcesses runs the harness with two woozoom processes on one
+// database, each killed and restarted at random; the shop delivers every
+// webhook to both.
+func TestChaosTwoProcesses(t *testing.T) {
+	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120)*2/3, 2)
+}
+
+func chaos(t *testing.T, orders, procs int) {
 	kills := envInt("WOOZOOM_CHAOS_KILLS", 3)
 	seed := uint64(envInt("WOOZOOM_CHAOS_SEED", int(time.Now().UnixNano()%1e6)))
-	t.Logf("chaos seed %d (WOOZOOM_CHAOS_SEED=%d reproduces the stream)", seed, seed)
+	t.Logf("chaos seed %d, %d processes (WOOZOOM_CHAOS_SEED=%d reproduces the stream)", seed, procs, seed)
 	r := rand.New(rand.NewPCG(seed, 7))
 	dir := t.TempDir()
 
@@ -68,7 +78,11 @@ func TestChaos(t *testing.T) {
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600)
 
-	port := freePort(t)
+	ports := make([]int, procs)
+	for i := range ports {
+		ports[i] = freePort(t)
+	}
+	port := ports[0]
 	dbFile := filepath.Join(dir, "woozoom.db")
 	cfgFile := filepath.Join(dir, "config.yaml")
 	const secret = "whsec-chaos-1"
@@ -84,9 +98,13 @@ events:
   - {product_id: 11, webinar_id: %d}
   - {product_id: %d, create: meeting, host: host@shop.example}
 `, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, meeting, webinar, course)), 0o600)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	shop.AddWebhook(base+"/webhooks/woocommerce", secret, "order.created", "order.updated", "order.deleted", "order.restored")
-	shop.AddWebhook(base+"/webhooks/woocommerce", secret, "product.created", "product.updated", "product.deleted", "product.restored")
+	bases := make([]string, procs)
+	for i, p := range ports {
+		bases[i] = fmt.Sprintf("http://127.0.0.1:%d", p)
+		shop.AddWebhook(bases[i]+"/webhooks/woocommerce", secret, "order.created", "order.updated", "order.deleted", "order.restored")
+		shop.AddWebhook(bases[i]+"/webhooks/woocommerce", secret, "product.created", "product.updated", "product.deleted", "product.restored")
+	}
+	base := bases[0]
 
 	logPath := filepath.Join(dir, "woozoom.log")
 	if p := os.Getenv("WOOZOOM_CHAOS_LOG"); p != "" {
@@ -94,20 +112,26 @@ events:
 	}
 	logFile, _ := os.Create(logPath)
 	defer logFile.Close()
-	var proc *exec.Cmd
-	start := func() {
-		proc = exec.Command(bin, "serve", "--config", cfgFile)
+	running := make([]*exec.Cmd, procs)
+	start := func(i int) {
+		proc := exec.Command(bin, "serve", "--config", cfgFile)
+		proc.Env = append(os.Environ(), fmt.Sprintf("WOOZOOM_LISTEN=127.0.0.1:%d", ports[i]))
 		proc.Stdout, proc.Stderr = logFile, logFile
 		if err := proc.Start(); err != nil {
 			t.Fatal(err)
 		}
-		waitHealthy(t, base)
+		running[i] = proc
+		waitHealthy(t, bases[i])
 	}
-	start()
+	for i := range running {
+		start(i)
+	}
 	defer func() {
-		if proc != nil && proc.ProcessState == nil {
-			proc.Process.Signal(syscall.SIGTERM)
-			proc.Wait()
+		for _, proc := range running {
+			if proc != nil && proc.ProcessState == nil {
+				proc.Process.Signal(syscall.SIGTERM)
+				proc.Wait()
+			}
 		}
 	}()
 
@@ -129,7 +153,10 @@ events:
 	}
 	var ids []int64
 	var snapshots [][]byte
-	sender := &wootest.Sender{URL: base + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
+	senders := make([]*wootest.Sender, procs)
+	for i, b := range bases {
+		senders[i] = &wootest.Sender{URL: b + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
+	}
 	faults, dupes, killed, productChanges := 0, 0, 0, 0
 	trashed := false
 	setCourse := func(change func(*wootest.Product)) {
@@ -229,7 +256,7 @@ events:
 		// A repeated or late delivery of an older view.
 		if len(snapshots) > 0 && r.IntN(5) == 0 {
 			old := snapshots[r.IntN(len(snapshots))]
-			if code, err := sender.Send("order.updated", old); err == nil && code == 200 {
+			if code, err := senders[r.IntN(procs)].Send("order.updated", old); err == nil && code == 200 {
 				dupes++
 			}
 		}
@@ -254,11 +281,12 @@ events:
 			}
 		}
 		if killAt[step] {
-			proc.Process.Signal(syscall.SIGKILL)
-			proc.Wait()
+			i := r.IntN(procs)
+			running[i].Process.Signal(syscall.SIGKILL)
+			running[i].Wait()
 			killed++
 			time.Sleep(time.Duration(r.IntN(400)) * time.Millisecond)
-			start()
+			start(i)
 			shop.ActivateWebhooks()
 		}
 		if r.IntN(4) == 0 {
@@ -308,9 +336,11 @@ events:
 		t.Fatalf("jobs retry --waiting: %v\n%s", err, out)
 	}
 	waitDrained(t, base, 3*time.Minute)
-	proc.Process.Signal(syscall.SIGTERM)
-	if err := proc.Wait(); err != nil {
-		t.Errorf("woozoom did not stop cleanly on SIGTERM: %v", err)
+	for _, proc := range running {
+		proc.Process.Signal(syscall.SIGTERM)
+		if err := proc.Wait(); err != nil {
+			t.Errorf("woozoom did not stop cleanly on SIGTERM: %v", err)
+		}
 	}
 
 	// The course's meeting: exactly one, matching the product as it ends.

@@ -132,7 +132,7 @@ func (d *demoEnv) Close() error {
 	d.zoomSrv.Close()
 	d.shopSrv.Close()
 	var errs []error
-	for _, suffix := range []string{"", "-wal", "-shm", queueLockSuffix} {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(d.database + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove the demo database: %w", err))
 		}

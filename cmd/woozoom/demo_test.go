@@ -183,7 +183,7 @@ func TestDemoUsesOnlyItsOwnDatabase(t *testing.T) {
 	if c := <-code; c != 0 {
 		t.Errorf("demo exited %d:\n%s", c, logs)
 	}
-	for _, suffix := range []string{"", "-wal", "-shm", queueLockSuffix} {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if _, err := os.Stat(demoDatabase + suffix); err == nil {
 			t.Errorf("%s%s is left after the demo stopped", demoDatabase, suffix)
 		}

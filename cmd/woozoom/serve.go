@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.Zoom.WebhookSecretToken,
 		Ready: func(ctx context.Context) error {
 			if !w.Running() {
-				return errors.New("the worker is not working the queue (another woozoom process holds it, or this one is stopping)")
+				return errors.New("the worker is not working the queue (woozoom is stopping)")
 			}
 			if err := db.SaveCheckpoint(ctx, "readyz", time.Now()); err != nil {
 				return fmt.Errorf("the database is not writable: %w", err)
@@ -183,29 +183,9 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		lock := queueLock(cfg.Database)
-		for said := false; ; said = true {
-			ok, err := tryQueueLock(lock)
-			if err != nil {
-				log.Warn("working the job queue without its lock: do not run backfill beside this process", "err", err)
-				break
-			}
-			if ok {
-				defer lock.Unlock()
-				break
-			}
-			if !said {
-				log.Warn("another woozoom process (a backfill?) works the job queue; this one takes over when it ends", "lock", lock.Path())
-			}
-			select {
-			case <-workCtx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-		}
-		w.Run(workCtx)
-	})
+	// Any number of processes may work one database's queue: the claim, the
+	// leases and their fencing tokens live in it.
+	wg.Go(func() { w.Run(workCtx) })
 	if cfg.Reconcile.Interval > 0 {
 		rec := reconciler(cfg, db, wc, log)
 		rec.Wake = w.Wake
@@ -411,6 +391,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		return nil, err
 	}
 	wcfg := worker.Config{
+		Holders: func(token string) worker.Holder { return db.Holder(token) },
 		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
 		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+// ErrLeaseLost is a write refused because its holder no longer holds what
+// it took: its leases expired and another holder took one over, or its job
+// was claimed again. Nothing was written.
+var ErrLeaseLost = errors.New("lease lost: another worker holds it now")
+
+// Holder is one job's hold on leases, named by the job's claim token. Its
+// fenced writes fail with ErrLeaseLost once a lease it took was taken over.
+type Holder struct {
+	db    *DB
+	token string
+	mu    sync.Mutex
+	held  []rules.Lease
+}
+
+// Holder returns the holder named token (a job's claim token).
+func (d *DB) Holder(token string) *Holder { return &Holder{db: d, token: token} }
+
+// NewToken returns a fresh random holder token.
+func NewToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+// Token is the holder's name.
+func (h *Holder) Token() string { return h.token }
+
+// openLeases opens the connection for lease writes. A lease is worth
+// nothing after a crash (it would lapse anyway), so its commits need not
+// wait for the disk: in WAL mode synchronous=NORMAL commits without an
+// fsync, and the next durable commit of any connection syncs them too. The
+// fenced writes, which matter, stay on the durable connections.
+func (d *DB) openLeases(ctx context.Context) error {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
+		_ = conn.Close()
+		return fmt.Errorf("set up the lease connection: %w", err)
+	}
+	d.leases = conn
+	return nil
+}
+
+// TryTake takes every lease of want for ttl, all or none, in one
+// transaction; ok is false when another holder has one of them. An expired
+// lease of another holder is taken over. Leases already held are renewed.
+func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Duration) (ok bool, err error) {
+	want = sortedLeases(want)
+	// A look without the write lock first: waiting holders poll.
+	if busy, err := h.busy(ctx, h.db.db, want); err != nil || busy {
+		return false, err
+	}
+	err = h.db.rawTx(ctx, h.db.leases, func() error {
+		now := h.db.now()
+		for _, l := range want {
+			if _, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder != ? AND expires <= ?`, l.Key, h.token, now); err != nil {
+				return err
+			}
+		}
+		if busy, err := h.busy(ctx, h.db.leases, want); err != nil || busy {
+			return err
+		}
+		for _, l := range want {
+			if _, err := h.db.leases.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
+				ON CONFLICT (key, holder) DO UPDATE SET shared = excluded.shared, expires = excluded.expires`,
+				l.Key, h.token, l.Shared, now+ttl.Milliseconds()); err != nil {
+				return err
+			}
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("take %d leases: %w", len(want), err)
+	}
+	if ok {
+		h.mu.Lock()
+		h.held = sortedLeases(append(h.held, want...))
+		h.mu.Unlock()
+	}
+	return ok, nil
+}
+
+// busy reports whether another holder has one of want and has not let it
+// lapse: any holder for an exclusive lease, an exclusive one for a shared.
+func (h *Holder) busy(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, want []rules.Lease) (bool, error) {
+	now := h.db.now()
+	for _, l := range want {
+		var busy bool
+		err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases WHERE key = ? AND holder != ? AND expires > ? AND (shared = 0 OR ? = 0))`,
+			l.Key, h.token, now, l.Shared).Scan(&busy)
+		if err != nil || busy {
+			return busy, err
+		}
+	}
+	return false, nil
+}
+
+// Take takes the leases as TryTake does, waiting until they are free or
+// ctx ends. Waiters of this process are woken when a lease is released;
+// those of other processes look again every poll.
+func (h *Holder) Take(ctx context.Context, want []rules.Lease, ttl, poll time.Duration) error {
+	for {
+		freed := h.db.leaseFreed()
+		ok, err := h.TryTake(ctx, want, ttl)
+		if err != nil || ok {
+			return err
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-freed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Extend pushes the expiry of every lease the holder holds; ErrLeaseLost
+// if one was taken over.
+func (h *Holder) Extend(ctx context.Context, ttl time.Duration) error {
+	h.mu.Lock()
+	want := int64(len(h.held))
+	h.mu.Unlock()
+	err := h.db.rawTx(ctx, h.db.leases, func() error {
+		res, err := h.db.leases.ExecContext(ctx, `UPDATE leases SET expires = ? WHERE holder = ?`, h.db.now()+ttl.Milliseconds(), h.token)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != want {
+			return ErrLeaseLost
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("extend %d leases: %w", want, err)
+	}
+	return nil
+}
+
+// Release gives up the leases of keys (none: all of them).
+func (h *Holder) Release(ctx context.Context, keys ...rules.Lease) error {
+	h.mu.Lock()
+	if len(keys) == 0 {
+		keys = slices.Clone(h.held) // DeleteFunc below clears h.held's array
+	}
+	h.held = slices.DeleteFunc(h.held, func(l rules.Lease) bool {
+		return slices.ContainsFunc(keys, func(k rules.Lease) bool { return k.Key == l.Key })
+	})
+	h.mu.Unlock()
+	if len(keys) == 0 {
+		return nil
+	}
+	err := h.db.rawTx(ctx, h.db.leases, func() error {
+		for _, l := range keys {
+			if _, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, l.Key, h.token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	h.db.signalLeaseFreed()
+	if err != nil {
+		return fmt.Errorf("release %d leases: %w", len(keys), err)
+	}
+	return nil
+}
+
+// fenced runs fn in a transaction that first checks the holder still holds
+// every lease it took; if not, nothing is written and the error is
+// ErrLeaseLost.
+func (h *Holder) fenced(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	h.mu.Lock()
+	want := len(h.held)
+	h.mu.Unlock()
+	err := h.db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE holder = ?`, h.token).Scan(&n); err != nil {
+			return err
+		}
+		if n != want {
+			return ErrLeaseLost
+		}
+		return fn(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// SaveSeats records what Zoom holds, as DB.SaveSeats, fenced.
+func (h *Holder) SaveSeats(ctx context.Context, seats ...rules.Seat) error {
+	if len(seats) == 0 {
+		return nil
+	}
+	return h.fenced(ctx, fmt.Sprintf("save %d seats", len(seats)), func(tx *sql.Tx) error { return h.db.saveSeatsIn(ctx, tx, seats) })
+}
+
+// SaveRegistrations records an order's claims, as DB.SaveRegistrations,
+// fenced.
+func (h *Holder) SaveRegistrations(ctx context.Context, regs []rules.Registration) error {
+	if len(regs) == 0 {
+		return nil
+	}
+	return h.fenced(ctx, fmt.Sprintf("save %d registrations of order %d", len(regs), regs[0].OrderID), func(tx *sql.Tx) error {
+		return h.db.saveRegistrationsIn(ctx, tx, regs)
+	})
+}
+
+// BeginSeatChange notes seats about to change on Zoom, fenced.
+func (h *Holder) BeginSeatChange(ctx context.Context, keys ...rules.SeatKey) error {
+	return h.fenced(ctx, "note seat changes", func(tx *sql.Tx) error { return h.db.seatChangeIn(ctx, tx, true, keys) })
+}
+
+// EndSeatChange notes seat changes as answered, fenced.
+func (h *Holder) EndSeatChange(ctx context.Context, keys ...rules.SeatKey) error {
+	return h.fenced(ctx, "end seat changes", func(tx *sql.Tx) error { return h.db.seatChangeIn(ctx, tx, false, keys) })
+}
+
+func sortedLeases(ls []rules.Lease) []rules.Lease {
+	ls = slices.Clone(ls)
+	slices.SortFunc(ls, func(a, b rules.Lease) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), cmp.Compare(boolInt(a.Shared), boolInt(b.Shared)))
+	})
+	// One lease per key: exclusive wins over shared.
+	return slices.CompactFunc(ls, func(a, b rules.Lease) bool { return a.Key == b.Key })
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// leaseFreed returns a channel closed at the next release in this process.
+func (d *DB) leaseFreed() <-chan struct{} {
+	d.leaseMu.Lock()
+	defer d.leaseMu.Unlock()
+	if d.freed == nil {
+		d.freed = make(chan struct{})
+	}
+	return d.freed
+}
+
+func (d *DB) signalLeaseFreed() {
+	d.leaseMu.Lock()
+	defer d.leaseMu.Unlock()
+	if d.freed != nil {
+		close(d.freed)
+		d.freed = nil
+	}
+}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+var seatA = rules.SeatKey{Target: rules.Target{Kind: rules.Meeting, ID: 1}, Email: "a@example.org"}
+
+// Two holders, one seat: the second waits until the first lets go.
+func TestSecondHolderOfASeatWaits(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	first, second := db.Holder(NewToken()), db.Holder(NewToken())
+	seat := []rules.Lease{rules.SeatLease(seatA)}
+	if ok, err := first.TryTake(ctx, seat, time.Minute); !ok || err != nil {
+		t.Fatalf("first take: %v %v", ok, err)
+	}
+	if ok, err := second.TryTake(ctx, seat, time.Minute); ok || err != nil {
+		t.Fatalf("second take while held: %v %v, want refused", ok, err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- second.Take(ctx, seat, time.Minute, time.Hour) }() // woken by the release, not the poll
+	select {
+	case err := <-got:
+		t.Fatalf("the second holder did not wait: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := first.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second holder was not woken when the seat was released")
+	}
+	if err := second.SaveSeats(ctx, rules.Seat{SeatKey: seatA, RegistrantID: "r1", Status: rules.SeatApproved}); err != nil {
+		t.Errorf("the holder's write: %v", err)
+	}
+}
+
+// An expired lease is taken over, and its old holder can write nothing
+// more under it.
+func TestExpiredLeaseIsTakenOverAndItsHolderFenced(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	old, fresh := db.Holder(NewToken()), db.Holder(NewToken())
+	seat := []rules.Lease{rules.SeatLease(seatA)}
+	if ok, _ := old.TryTake(ctx, seat, time.Minute); !ok {
+		t.Fatal("take")
+	}
+	now = now.Add(2 * time.Minute) // the old holder's process stalled
+	if ok, err := fresh.TryTake(ctx, seat, time.Minute); !ok || err != nil {
+		t.Fatalf("taking over an expired lease: %v %v", ok, err)
+	}
+	for name, write := range map[string]func() error{
+		"seats": func() error {
+			return old.SaveSeats(ctx, rules.Seat{SeatKey: seatA, RegistrantID: "stale", Status: rules.SeatDenied})
+		},
+		"registrations": func() error {
+			return old.SaveRegistrations(ctx, []rules.Registration{{OrderID: 1, Target: seatA.Target, Attendee: rules.Person{Email: seatA.Email}, State: rules.Cancelled}})
+		},
+		"begin change": func() error { return old.BeginSeatChange(ctx, seatA) },
+		"extend":       func() error { return old.Extend(ctx, time.Minute) },
+	} {
+		if err := write(); !errors.Is(err, ErrLeaseLost) {
+			t.Errorf("old holder's %s write: %v, want ErrLeaseLost", name, err)
+		}
+	}
+	seats, _ := db.Seats(ctx, []rules.SeatKey{seatA})
+	regs, _ := db.Registrations(ctx, 1)
+	open, _ := db.UnsettledSeats(ctx, []rules.SeatKey{seatA})
+	if len(seats) != 0 || len(regs) != 0 || len(open) != 0 {
+		t.Errorf("the old holder wrote: seats %v, registrations %v, unsettled %v", seats, regs, open)
+	}
+	if err := fresh.SaveSeats(ctx, rules.Seat{SeatKey: seatA, RegistrantID: "r2", Status: rules.SeatApproved}); err != nil {
+		t.Errorf("the new holder's write: %v", err)
+	}
+}
+
+// Shared holders of a product coexist; an exclusive one waits for them
+// and keeps them out.
+func TestSharedAndExclusiveLeases(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	a, b, maker := db.Holder(NewToken()), db.Holder(NewToken()), db.Holder(NewToken())
+	shared, exclusive := []rules.Lease{rules.ProductLease(812, true)}, []rules.Lease{rules.ProductLease(812, false)}
+	for _, h := range []*Holder{a, b} {
+		if ok, _ := h.TryTake(ctx, shared, time.Minute); !ok {
+			t.Fatal("a shared lease was refused beside another shared one")
+		}
+	}
+	if ok, _ := maker.TryTake(ctx, exclusive, time.Minute); ok {
+		t.Fatal("an exclusive lease beside shared ones")
+	}
+	_ = a.Release(ctx)
+	_ = b.Release(ctx)
+	if ok, _ := maker.TryTake(ctx, exclusive, time.Minute); !ok {
+		t.Fatal("the exclusive lease was refused after the shared ones left")
+	}
+	if ok, _ := a.TryTake(ctx, shared, time.Minute); ok {
+		t.Fatal("a shared lease beside an exclusive one")
+	}
+}
+
+// Jobs that take overlapping sets of seats, in any order they list them,
+// never deadlock: every set is taken whole or not at all.
+func TestOverlappingLeasesNeverDeadlock(t *testing.T) {
+	db, _ := open(t)
+	seats := make([]rules.SeatKey, 6)
+	for i := range seats {
+		seats[i] = rules.SeatKey{Target: rules.Target{Kind: rules.Meeting, ID: 1}, Email: fmt.Sprintf("p%d@example.org", i)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	inside := map[string]bool{}
+	for g := range 6 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			for range 25 {
+				var want []rules.Lease
+				for _, i := range r.Perm(len(seats))[:1+r.IntN(3)] {
+					want = append(want, rules.SeatLease(seats[i]))
+				}
+				h := db.Holder(NewToken())
+				if err := h.Take(ctx, want, time.Minute, 5*time.Millisecond); err != nil {
+					t.Errorf("take: %v", err)
+					return
+				}
+				mu.Lock()
+				for _, l := range want {
+					if inside[l.Key] {
+						t.Errorf("%s held twice at once", l.Key)
+					}
+					inside[l.Key] = true
+				}
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+				mu.Lock()
+				for _, l := range want {
+					delete(inside, l.Key)
+				}
+				mu.Unlock()
+				if err := h.Release(ctx); err != nil {
+					t.Errorf("release: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("the takers did not finish: a deadlock or a starved holder")
+	}
+}
+
+// A run whose job lease ran out, and whose job another run claimed, can
+// neither extend nor finish it.
+func TestJobClaimFencesTheOldRun(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", OrderID: 1, Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	stale, _, _ := db.ClaimJob(ctx, time.Minute)
+	now = now.Add(2 * time.Minute)
+	if n, _ := db.RequeueExpired(ctx); n != 1 {
+		t.Fatal("the lapsed job was not requeued")
+	}
+	current, ok, _ := db.ClaimJob(ctx, time.Minute)
+	if !ok || current.Claim == stale.Claim {
+		t.Fatalf("claimed again: %+v (%v)", current, ok)
+	}
+	if ok, _ := db.ExtendLease(ctx, stale, time.Minute); ok {
+		t.Error("the stale run extended the job's lease")
+	}
+	if err := db.CompleteJob(ctx, stale, "done twice"); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("the stale run completed the job: %v", err)
+	}
+	if err := db.CompleteJob(ctx, current, "done"); err != nil {
+		t.Errorf("the current run: %v", err)
+	}
+}
