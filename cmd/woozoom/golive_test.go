@@ -61,11 +61,12 @@ func TestMetricsAndReadiness(t *testing.T) {
 		t.Fatalf("counters are not zero before any work:\n%s", before)
 	}
 	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org", Items: []wootest.Item{{ProductID: 10, Quantity: 1}}})
-	e.eventually("the attendee is registered and written back", func() bool {
+	var after string
+	e.eventually("the attendee is registered and written back, and the job done", func() bool {
 		_, ok := e.shop.Meta(id, "_woozoom_registrations")
-		return e.zoomStatus(e.meeting, "rita@example.org") == "approved" && ok
+		_, after = get(t, e.url+"/metrics")
+		return e.zoomStatus(e.meeting, "rita@example.org") == "approved" && ok && metric(after, "woozoom_jobs", `state="done"`) >= 1
 	})
-	_, after := get(t, e.url+"/metrics")
 	for _, c := range []struct {
 		name   string
 		labels []string

@@ -516,9 +516,10 @@ func TestParkedJobRetriedByTheAdmin(t *testing.T) {
 	}
 }
 
-// Two woozoom processes on one database both work its queue: deliveries
-// arrive at either, each order is registered once, and when one stops the
-// other goes on alone.
+// Two woozoom processes on one database share its queue: deliveries arrive
+// at both, each order is registered once, and when one stops the other goes
+// on alone. (Which process claims which job is up to the scheduler; the
+// chaos harness runs two processes under faults and kills.)
 func TestTwoProcessesWorkOneDatabase(t *testing.T) {
 	e := startE2E(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -558,9 +559,6 @@ func TestTwoProcessesWorkOneDatabase(t *testing.T) {
 		if n := e.zoom.Adds(e.meeting, m) + e.zoom.Adds(e.webinar, m); n != 2 {
 			t.Errorf("%s was added %d times, want once on each event", m, n)
 		}
-	}
-	if !strings.Contains(logs.String(), `msg="job done"`) || !strings.Contains(e.logs.String(), `msg="job done"`) {
-		t.Errorf("a process worked no job; both work the queue")
 	}
 	if code := e.stop(); code != 0 {
 		t.Fatalf("first server exited with %d", code)
