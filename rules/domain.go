@@ -251,6 +251,19 @@ func ProductLease(id int64, shared bool) Lease {
 	return Lease{Key: string(ProductKey(id)), Shared: shared}
 }
 
+// ProductMeetings is what the last job of a product whose meetings woozoom
+// makes found.
+type ProductMeetings string
+
+const (
+	// MeetingsReady: the product's meetings exist.
+	MeetingsReady ProductMeetings = "ready"
+	// MeetingsNoDate: the product gives no date to make them for.
+	MeetingsNoDate ProductMeetings = "no_date"
+	// MeetingsGone: the product is trashed or deleted, its meetings with it.
+	MeetingsGone ProductMeetings = "gone"
+)
+
 // Key names the resource a job works on: jobs of one key run one at a
 // time.
 type Key string

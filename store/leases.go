@@ -66,8 +66,10 @@ func (d *DB) openLeases(ctx context.Context) error {
 // lease of another holder is taken over. Leases already held are renewed.
 func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Duration) (ok bool, err error) {
 	want = sortedLeases(want)
-	// A look without the write lock first: waiting holders poll.
-	if busy, err := h.busy(ctx, h.db.db, want); err != nil || busy {
+	exclusive := slices.ContainsFunc(want, func(l rules.Lease) bool { return !l.Shared })
+	// A look without the write lock first: waiting holders poll. One that
+	// wants an exclusive lease goes on to mark that it waits.
+	if busy, err := h.busy(ctx, h.db.db, want); err != nil || (busy && !exclusive) {
 		return false, err
 	}
 	err = h.db.rawTx(ctx, h.db.leases, func() error {
@@ -78,12 +80,19 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 			}
 		}
 		if busy, err := h.busy(ctx, h.db.leases, want); err != nil || busy {
+			if err == nil {
+				err = h.markWaiting(ctx, want, now+ttl.Milliseconds())
+			}
 			return err
 		}
 		for _, l := range want {
+			shared := heldExclusive
+			if l.Shared {
+				shared = heldShared
+			}
 			if _, err := h.db.leases.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
 				ON CONFLICT (key, holder) DO UPDATE SET shared = excluded.shared, expires = excluded.expires`,
-				l.Key, h.token, l.Shared, now+ttl.Milliseconds()); err != nil {
+				l.Key, h.token, shared, now+ttl.Milliseconds()); err != nil {
 				return err
 			}
 		}
@@ -101,21 +110,55 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 	return ok, nil
 }
 
-// busy reports whether another holder has one of want and has not let it
-// lapse: any holder for an exclusive lease, an exclusive one for a shared.
+// A lease row's shared column: held exclusive, held shared, or an
+// exclusive lease waited for. A waiting exclusive holder keeps new shared
+// holders out, so a product's job is not starved by its orders' jobs.
+const (
+	heldExclusive  = 0
+	heldShared     = 1
+	waitsExclusive = 2
+)
+
+// busy reports whether another holder keeps one of want from this one: for
+// an exclusive lease, any holder; for a shared one, an exclusive holder or
+// one waiting to be.
 func (h *Holder) busy(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, want []rules.Lease) (bool, error) {
 	now := h.db.now()
 	for _, l := range want {
 		var busy bool
-		err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases WHERE key = ? AND holder != ? AND expires > ? AND (shared = 0 OR ? = 0))`,
-			l.Key, h.token, now, l.Shared).Scan(&busy)
+		err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases WHERE key = ? AND holder != ? AND expires > ?
+			AND CASE WHEN ? THEN shared IN (?, ?) ELSE shared IN (?, ?) END)`,
+			l.Key, h.token, now, l.Shared, heldExclusive, waitsExclusive, heldExclusive, heldShared).Scan(&busy)
 		if err != nil || busy {
 			return busy, err
 		}
 	}
 	return false, nil
+}
+
+// markWaiting notes that the holder waits for the exclusive leases of want.
+func (h *Holder) markWaiting(ctx context.Context, want []rules.Lease, expires int64) error {
+	for _, l := range want {
+		if l.Shared {
+			continue
+		}
+		if _, err := h.db.leases.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key, holder) DO UPDATE SET expires = excluded.expires WHERE shared = ?`,
+			l.Key, h.token, waitsExclusive, expires, waitsExclusive); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopWaiting drops the holder's marks of waiting.
+func (h *Holder) stopWaiting(ctx context.Context) error {
+	return h.db.rawTx(ctx, h.db.leases, func() error {
+		_, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE holder = ? AND shared = ?`, h.token, waitsExclusive)
+		return err
+	})
 }
 
 // Take takes the leases as TryTake does, waiting until they are free or
@@ -132,7 +175,8 @@ func (h *Holder) Take(ctx context.Context, want []rules.Lease, ttl, poll time.Du
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			// Given up: new shared holders need not wait for this one.
+			return errors.Join(ctx.Err(), h.stopWaiting(context.WithoutCancel(ctx)))
 		case <-freed:
 		case <-t.C:
 		}
@@ -147,7 +191,7 @@ func (h *Holder) Extend(ctx context.Context, ttl time.Duration) error {
 	want := int64(len(h.held))
 	h.mu.Unlock()
 	err := h.db.rawTx(ctx, h.db.leases, func() error {
-		res, err := h.db.leases.ExecContext(ctx, `UPDATE leases SET expires = ? WHERE holder = ?`, h.db.now()+ttl.Milliseconds(), h.token)
+		res, err := h.db.leases.ExecContext(ctx, `UPDATE leases SET expires = ? WHERE holder = ? AND shared != ?`, h.db.now()+ttl.Milliseconds(), h.token, waitsExclusive)
 		if err != nil {
 			return err
 		}
@@ -199,7 +243,7 @@ func (h *Holder) fenced(ctx context.Context, what string, fn func(*sql.Tx) error
 	h.mu.Unlock()
 	err := h.db.tx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE holder = ?`, h.token).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE holder = ? AND shared != ?`, h.token, waitsExclusive).Scan(&n); err != nil {
 			return err
 		}
 		if n != want {

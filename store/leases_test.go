@@ -196,3 +196,46 @@ func TestJobClaimFencesTheOldRun(t *testing.T) {
 		t.Errorf("the current run: %v", err)
 	}
 }
+
+// A holder waiting for an exclusive lease keeps new shared holders out, so
+// a steady stream of them cannot starve it; it takes the lease once the
+// shared ones it waited for are gone.
+func TestWaitingExclusiveHolderIsNotStarved(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	reader, maker, late := db.Holder(NewToken()), db.Holder(NewToken()), db.Holder(NewToken())
+	shared, exclusive := []rules.Lease{rules.ProductLease(812, true)}, []rules.Lease{rules.ProductLease(812, false)}
+	if ok, _ := reader.TryTake(ctx, shared, time.Minute); !ok {
+		t.Fatal("shared take")
+	}
+	if ok, _ := maker.TryTake(ctx, exclusive, time.Minute); ok {
+		t.Fatal("exclusive beside a shared holder")
+	}
+	if ok, _ := late.TryTake(ctx, shared, time.Minute); ok {
+		t.Error("a new shared holder went ahead of the waiting exclusive one")
+	}
+	_ = reader.Release(ctx)
+	if ok, err := maker.TryTake(ctx, exclusive, time.Minute); !ok || err != nil {
+		t.Fatalf("the waiting exclusive holder after the shared one left: %v %v", ok, err)
+	}
+	if err := maker.SaveSeats(ctx, rules.Seat{SeatKey: seatA, RegistrantID: "r", Status: rules.SeatApproved}); err != nil {
+		t.Errorf("the exclusive holder's fenced write: %v", err)
+	}
+	_ = maker.Release(ctx)
+	if ok, _ := late.TryTake(ctx, shared, time.Minute); !ok {
+		t.Error("the shared holder after the exclusive one left")
+	}
+	// One that gives up waiting stops keeping shared holders out.
+	_ = late.Release(ctx)
+	if ok, _ := reader.TryTake(ctx, shared, time.Minute); !ok {
+		t.Fatal("shared take")
+	}
+	gaveUp, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	if err := maker.Take(gaveUp, exclusive, time.Minute, 5*time.Millisecond); err == nil {
+		t.Fatal("took an exclusive lease beside a shared holder")
+	}
+	if ok, _ := late.TryTake(ctx, shared, time.Minute); !ok {
+		t.Error("a shared holder is kept out by an exclusive one that gave up")
+	}
+}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -161,4 +163,58 @@ func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) (
 		return nil, fmt.Errorf("release the registrations on %s: %w", t, err)
 	}
 	return orders, nil
+}
+
+// SaveProductMeetings records what a product job found of the product's
+// meetings.
+func (d *DB) SaveProductMeetings(ctx context.Context, productID int64, state rules.ProductMeetings) error {
+	_, err := d.exec(ctx, `INSERT INTO product_meetings (product_id, state, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (product_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`, productID, state, d.now())
+	if err != nil {
+		return fmt.Errorf("record the meetings of product %d as %s: %w", productID, state, err)
+	}
+	return nil
+}
+
+// ProductMeetings returns what the last job of the product found of its
+// meetings; ok is false when no job has run for it.
+func (d *DB) ProductMeetings(ctx context.Context, productID int64) (state rules.ProductMeetings, ok bool, err error) {
+	err = d.db.QueryRowContext(ctx, `SELECT state FROM product_meetings WHERE product_id = ?`, productID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read the meetings of product %d: %w", productID, err)
+	}
+	return state, true, nil
+}
+
+// QueueProductJob queues a job of the product, unless one is queued or
+// running already; it says whether it queued one. The job reads the product
+// from the shop, as a product delivery's would.
+func (d *DB) QueueProductJob(ctx context.Context, productID int64) (bool, error) {
+	key := rules.ProductKey(productID)
+	queued := false
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var busy bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE resource = ? AND state IN ('queued', 'running'))`, key).Scan(&busy); err != nil || busy {
+			return err
+		}
+		now := d.now()
+		body := fmt.Sprintf(`{"id":%d}`, productID)
+		sum := sha256.Sum256([]byte(body))
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (delivery_id, body_sha256, topic, source, body, received_at) VALUES (?, ?, 'product.updated', 'woozoom', ?, ?) RETURNING id`,
+			"woozoom-"+NewToken(), hex.EncodeToString(sum[:]), []byte(body), now).Scan(&id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (delivery, resource, state, run_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)`, id, key, now, now, now)
+		queued = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("queue a job of product %d: %w", productID, err)
+	}
+	return queued, nil
 }

@@ -458,6 +458,7 @@ var undo = map[int][]string{
 	16: {`ALTER TABLE jobs DROP COLUMN wait_reason`},
 	17: {`DROP INDEX jobs_resource`, `ALTER TABLE jobs DROP COLUMN resource`},
 	18: {`DROP TABLE leases`, `ALTER TABLE jobs DROP COLUMN claim`},
+	19: {`DROP TABLE product_meetings`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more
@@ -858,5 +859,33 @@ func TestJobResourcesMigrated(t *testing.T) {
 	}
 	if diff := cmp.Diff([]rules.Key{"", "order:7", "webinar:91234567890", "product:812"}, got); diff != "" {
 		t.Errorf("resources after the migration (-want +got)\n%s", diff)
+	}
+}
+
+// An order job that finds no meetings for its product queues the product's
+// job, once while one is queued or running.
+func TestQueueProductJobOnceAndProductState(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	if _, ok, _ := db.ProductMeetings(ctx, 812); ok {
+		t.Fatal("a product no job has run for has a state")
+	}
+	for i, want := range []bool{true, false} {
+		if queued, err := db.QueueProductJob(ctx, 812); err != nil || queued != want {
+			t.Fatalf("queue %d: %v %v, want %v", i, queued, err, want)
+		}
+	}
+	j, ok, _ := db.ClaimJob(ctx, time.Minute)
+	if !ok || j.Key != "product:812" || j.Topic != "product.updated" {
+		t.Fatalf("claimed %+v", j)
+	}
+	if queued, _ := db.QueueProductJob(ctx, 812); queued {
+		t.Error("queued a second job while one runs")
+	}
+	if err := db.SaveProductMeetings(ctx, 812, rules.MeetingsNoDate); err != nil {
+		t.Fatal(err)
+	}
+	if st, ok, _ := db.ProductMeetings(ctx, 812); !ok || st != rules.MeetingsNoDate {
+		t.Errorf("state %q %v", st, ok)
 	}
 }
