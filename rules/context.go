@@ -17,38 +17,13 @@ type Slot interface {
 	Holding() bool
 }
 
-type slotKey struct{}
+// NoSlot is the slot of a job run outside a worker's loop: it never gives
+// anything up and sees no other job.
+type NoSlot struct{}
 
-// WithSlot returns a context that carries the job's slot.
-func WithSlot(ctx context.Context, s Slot) context.Context {
-	return context.WithValue(ctx, slotKey{}, s)
-}
-
-// Yield gives up the job's slot, if it has one, before it waits for others
-// to join its call (status changes are gathered across orders).
-func Yield(ctx context.Context) {
-	if s, ok := ctx.Value(slotKey{}).(Slot); ok {
-		s.Yield()
-	}
-}
-
-// Holding reports whether the job holds a worker slot that may take the
-// next job; false outside a worker.
-func Holding(ctx context.Context) bool {
-	if s, ok := ctx.Value(slotKey{}).(Slot); ok {
-		return s.Holding()
-	}
-	return false
-}
-
-// Busy says how many other jobs are being worked and may still join a call;
-// 0 outside a worker.
-func Busy(ctx context.Context) int {
-	if s, ok := ctx.Value(slotKey{}).(Slot); ok {
-		return s.Busy()
-	}
-	return 0
-}
+func (NoSlot) Yield()        {}
+func (NoSlot) Busy() int     { return 0 }
+func (NoSlot) Holding() bool { return false }
 
 type jobKey struct{}
 

@@ -71,6 +71,20 @@ func Summary(err error) string {
 	return "failing"
 }
 
+// Refused reports a service's answer that says the change was not made, or
+// a call that was never sent (the service not answering). Any other
+// failure (a timeout, a lost answer, a 5xx, a crash) leaves it unknown
+// whether the change was made: it must be looked up before it is relied on.
+func Refused(err error) bool {
+	notSent := errors.Is(err, ErrUnavailable) && !errors.Is(err, ErrTemporary) // not a failed probe
+	return err != nil && (errors.Is(err, ErrRateLimited) || errors.Is(err, ErrPermanent) || notSent)
+}
+
+// Permanent is a failure that parks the job for a person.
+func Permanent(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrPermanent}, args...)...)
+}
+
 // Untrusted reports whether err is a TLS certificate that could not be
 // verified (unknown authority, wrong host name, expired): no retry fixes it
 // until a person changes the trust or the certificate.

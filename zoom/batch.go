@@ -37,7 +37,7 @@ type statusQueue struct {
 
 // A call waits for more changes to join while they may come: until it is
 // full, or no change joined for gatherQuiet while no other job is being
-// worked (rules.Busy) or for gatherBusy while some are, or it waited
+// worked (the caller's slot says) or for gatherBusy while some are, or it waited
 // gatherMax. A single cancellation waits gatherQuiet; n arriving together go
 // out in about ceil(n/30) calls, not in as many calls as there are workers.
 const (
@@ -53,7 +53,7 @@ type statusReq struct {
 	lead  chan struct{} // told to send for the queue when its leader leaves
 }
 
-func (b *statusBatcher) update(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error {
+func (b *statusBatcher) update(ctx context.Context, slot rules.Slot, t rules.Target, action rules.ActionKind, seats []rules.Seat) error {
 	key := statusKey{t, action}
 	req := &statusReq{seats: seats, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	b.mu.Lock()
@@ -68,16 +68,16 @@ func (b *statusBatcher) update(ctx context.Context, t rules.Target, action rules
 	q.sending = true
 	b.mu.Unlock()
 	// The job waits for others to join: its worker slot may run another.
-	rules.Yield(ctx)
+	slot.Yield()
 	if lead {
-		b.send(ctx, key, q, req)
+		b.send(ctx, slot, key, q, req)
 	}
 	for {
 		select {
 		case err := <-req.done:
 			return err
 		case <-req.lead:
-			b.send(ctx, key, q, req)
+			b.send(ctx, slot, key, q, req)
 		case <-ctx.Done():
 			b.leave(key, q, req)
 			// Sent or not, the worker left the seat unsettled: whatever Zoom
@@ -102,10 +102,10 @@ func (b *statusBatcher) leave(key statusKey, q *statusQueue, req *statusReq) {
 
 // send sends the queue's changes until none are left, or until the
 // leader's own context ends: then the next caller in the queue leads.
-func (b *statusBatcher) send(ctx context.Context, key statusKey, q *statusQueue, self *statusReq) {
+func (b *statusBatcher) send(ctx context.Context, slot rules.Slot, key statusKey, q *statusQueue, self *statusReq) {
 	for {
 		// Gather, then wait for the turn: what is asked for meanwhile joins.
-		err := b.gather(ctx, q)
+		err := b.gather(ctx, slot, q)
 		if err == nil {
 			err = b.c.medium.wait(ctx)
 		}
@@ -165,7 +165,7 @@ func (b *statusBatcher) send(ctx context.Context, key statusKey, q *statusQueue,
 }
 
 // gather waits while changes may still join the queue and it is not full.
-func (b *statusBatcher) gather(ctx context.Context, q *statusQueue) error {
+func (b *statusBatcher) gather(ctx context.Context, slot rules.Slot, q *statusQueue) error {
 	end := time.Now().Add(gatherMax)
 	for {
 		b.mu.Lock()
@@ -176,7 +176,7 @@ func (b *statusBatcher) gather(ctx context.Context, q *statusQueue) error {
 		joined := q.joined
 		b.mu.Unlock()
 		wait := time.Until(joined.Add(gatherQuiet))
-		if wait <= 0 && rules.Busy(ctx) > 0 && time.Since(joined) < gatherBusy {
+		if wait <= 0 && slot.Busy() > 0 && time.Since(joined) < gatherBusy {
 			wait = gatherTick // others are being worked and may join
 		}
 		wait = min(wait, time.Until(end))

@@ -90,7 +90,7 @@ func TestRegistrationLifecycleAgreesWithSpec(t *testing.T) {
 		if err != nil || s2.RegistrantID != s1.RegistrantID {
 			t.Errorf("second add on %s = %+v, %v; want the same registrant %s", tgt, s2, err, s1.RegistrantID)
 		}
-		if err := e.client.UpdateStatus(ctx, tgt, rules.Cancel, []rules.Seat{s1}); err != nil {
+		if err := e.client.UpdateStatus(ctx, nil, tgt, rules.Cancel, []rules.Seat{s1}); err != nil {
 			t.Fatalf("cancel on %s: %v", tgt, err)
 		}
 		denied, err := e.client.Registrants(ctx, tgt, rules.SeatDenied)
@@ -103,7 +103,7 @@ func TestRegistrationLifecycleAgreesWithSpec(t *testing.T) {
 		if _, err := e.client.AddRegistrant(ctx, tgt, rita, ""); !errors.Is(err, rules.ErrPermanent) {
 			t.Errorf("re-adding a cancelled registrant on %s: err = %v, want a permanent refusal", tgt, err)
 		}
-		if err := e.client.UpdateStatus(ctx, tgt, rules.Approve, []rules.Seat{s1}); err != nil {
+		if err := e.client.UpdateStatus(ctx, nil, tgt, rules.Approve, []rules.Seat{s1}); err != nil {
 			t.Fatalf("approve on %s: %v", tgt, err)
 		}
 		if r, _ := e.fake.Registrant(tgt.ID, rita.Email); r.Status != "approved" {
@@ -446,7 +446,7 @@ func TestRegistrantByID(t *testing.T) {
 	if err != nil || added.Status != rules.SeatPending || added.JoinURL != "" {
 		t.Fatalf("add on a manual-approval webinar = %+v, %v; want pending without a link", added, err)
 	}
-	if err := e.client.UpdateStatus(ctx, tgt, rules.Approve, []rules.Seat{added}); err != nil {
+	if err := e.client.UpdateStatus(ctx, nil, tgt, rules.Approve, []rules.Seat{added}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.client.Registrant(ctx, tgt, added.RegistrantID)
@@ -643,7 +643,7 @@ func TestStatusChangesOfManyJobsAreJoined(t *testing.T) {
 	// Registrant 0 has used up its status changes for today.
 	for range zoomtest.ProLimits.StatusPerDay {
 		for _, a := range []rules.ActionKind{rules.Cancel, rules.Approve} {
-			if err := e.client.UpdateStatus(ctx, target, a, seats[:1]); err != nil && a == rules.Cancel {
+			if err := e.client.UpdateStatus(ctx, nil, target, a, seats[:1]); err != nil && a == rules.Cancel {
 				break
 			}
 		}
@@ -652,7 +652,7 @@ func TestStatusChangesOfManyJobsAreJoined(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { errs[i] = e.client.UpdateStatus(ctx, target, rules.Cancel, seats[i:i+1]) })
+		wg.Go(func() { errs[i] = e.client.UpdateStatus(ctx, nil, target, rules.Cancel, seats[i:i+1]) })
 	}
 	wg.Wait()
 	calls := 0
@@ -681,7 +681,7 @@ func TestStatusChangesOfManyJobsAreJoined(t *testing.T) {
 	// All well: n changes at once take at most ceil(n/30)+2 calls.
 	before = len(e.fake.Calls())
 	for i := 1; i < n; i++ {
-		wg.Go(func() { errs[i] = e.client.UpdateStatus(ctx, target, rules.Approve, seats[i:i+1]) })
+		wg.Go(func() { errs[i] = e.client.UpdateStatus(ctx, nil, target, rules.Approve, seats[i:i+1]) })
 	}
 	wg.Wait()
 	calls = 0

@@ -75,8 +75,11 @@ type statusRequest struct {
 	Registrants []statusRegistrant `json:"registrants"`
 }
 
-// UpdateStatus approves or cancels up to 30 registrants of one target.
-func (c *Client) UpdateStatus(ctx context.Context, t rules.Target, action rules.ActionKind, seats []rules.Seat) error {
+// UpdateStatus approves or cancels up to 30 registrants of one target. The
+// call waits for changes of other jobs to join it (one call carries up to
+// 30); meanwhile the caller's worker slot, if given, is yielded to another
+// job, and how busy the other slots are says how long to wait.
+func (c *Client) UpdateStatus(ctx context.Context, slot rules.Slot, t rules.Target, action rules.ActionKind, seats []rules.Seat) error {
 	if action != rules.Approve && action != rules.Cancel {
 		return fmt.Errorf("update registrant status: unknown action %q: %w", action, rules.ErrPermanent)
 	}
@@ -89,7 +92,10 @@ func (c *Client) UpdateStatus(ctx context.Context, t rules.Target, action rules.
 	if _, err := targetPath(t); err != nil {
 		return err
 	}
-	return c.status.update(ctx, t, action, seats)
+	if slot == nil {
+		slot = rules.NoSlot{}
+	}
+	return c.status.update(ctx, slot, t, action, seats)
 }
 
 // sendStatus sends one status call for seats; paced says the caller

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+
 	"github.com/woozoom/woozoom/woo/wootest"
 )
 

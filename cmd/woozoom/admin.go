@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
@@ -384,7 +386,7 @@ reconcile.interval.`,
 				}
 			}
 			fmt.Fprintf(out, "reading orders modified after %s\n", from.Format(time.RFC3339))
-			res, err := rec.Pass(cmd.Context(), from, func(page, pages int, r worker.PassResult) {
+			res, err := rec.Pass(cmd.Context(), from, func(page, pages int, r orders.PassResult) {
 				fmt.Fprintf(out, "  page %d/%d: %d orders read, %d new to woozoom\n", page, max(pages, 1), r.Orders, r.New)
 			})
 			if err != nil {
@@ -403,11 +405,12 @@ reconcile.interval.`,
 
 // live is what a command that talks to the shop and Zoom needs.
 type live struct {
-	db  *store.DB
-	wc  *woo.Client
-	zc  *zoom.Client
-	w   *worker.Worker
-	log *slog.Logger
+	db     *store.DB
+	wc     *woo.Client
+	zc     *zoom.Client
+	w      *worker.Worker
+	orders *orders.Orders
+	log    *slog.Logger
 }
 
 // closeDB closes db and reports its error unless another came first.
@@ -538,9 +541,9 @@ already registered are not added again.`,
 			}
 			defer closeDB(l.db, &err)
 			ctx := cmd.Context()
-			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
+			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
 				return l.wc.CompletedOrdersOfProduct(ctx, product, page)
-			}, nil, func(page, pages int, r worker.PassResult) {
+			}, nil, func(page, pages int, r orders.PassResult) {
 				fmt.Fprintf(out, "reading completed orders of product %d: page %d/%d, %d orders\n", product, page, max(pages, 1), r.Orders)
 			})
 			if err != nil {

@@ -22,11 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
 
@@ -48,7 +48,7 @@ func TestChaosTwoProcesses(t *testing.T) {
 	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120)*2/3, 2)
 }
 
-func chaos(t *testing.T, orders, procs int) {
+func chaos(t *testing.T, nOrders, procs int) {
 	kills := envInt("WOOZOOM_CHAOS_KILLS", 3)
 	seed := uint64(envInt("WOOZOOM_CHAOS_SEED", int(time.Now().UnixNano()%1e6)))
 	t.Logf("chaos seed %d, %d processes (WOOZOOM_CHAOS_SEED=%d reproduces the stream)", seed, procs, seed)
@@ -142,12 +142,12 @@ events:
 
 	// The stream: each order gets a few random steps; buyers share emails now
 	// and then. Kills and faults fall at random steps.
-	steps := orders * 3
+	steps := nOrders * 3
 	killAt := map[int]bool{}
 	for len(killAt) < kills {
 		killAt[1+r.IntN(steps-1)] = true
 	}
-	pool := make([]string, orders*2)
+	pool := make([]string, nOrders*2)
 	for i := range pool {
 		pool[i] = fmt.Sprintf("buyer%04d@example.org", i)
 	}
@@ -201,7 +201,7 @@ events:
 	})
 	for step := 0; step < steps; step++ {
 		switch {
-		case len(ids) < orders && (step%3 == 0 || len(ids) == 0):
+		case len(ids) < nOrders && (step%3 == 0 || len(ids) == 0):
 			var items []wootest.Item
 			for _, p := range []int64{10, 11, 99, course} {
 				if r.IntN(2) == 0 {
@@ -430,7 +430,7 @@ events:
 	}
 	var noWriteBack []int64
 	for id := range wantWriteBack {
-		if _, ok := shop.Meta(id, worker.MetaKey); !ok {
+		if _, ok := shop.Meta(id, orders.MetaKey); !ok {
 			noWriteBack = append(noWriteBack, id)
 		}
 	}

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/woozoom/woozoom/access"
 	"io"
 	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/woozoom/woozoom/access"
 
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"

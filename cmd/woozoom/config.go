@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/admin"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/zoom"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Config is config.yaml, after environment overrides.

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
 	"github.com/woozoom/woozoom/store"
 )
 
@@ -32,7 +33,7 @@ woozoom's database.`,
 				return err
 			}
 			defer closeDB(l.db, &err)
-			p, err := l.w.Preview(cmd.Context(), order)
+			p, err := l.orders.Preview(cmd.Context(), order)
 			if err != nil {
 				return err
 			}

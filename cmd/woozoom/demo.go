@@ -13,11 +13,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
 
@@ -158,8 +158,8 @@ func (d *demoEnv) Report(id int64) (any, bool) {
 		return nil, false
 	}
 	o, _ := woo.ParseOrder(body)
-	meta, _ := d.shop.Meta(id, worker.MetaKey)
-	out := map[string]any{"order_id": id, "status": o.Status, "meta": map[string]any{worker.MetaKey: meta}, "notes": d.shop.Notes(id)}
+	meta, _ := d.shop.Meta(id, orders.MetaKey)
+	out := map[string]any{"order_id": id, "status": o.Status, "meta": map[string]any{orders.MetaKey: meta}, "notes": d.shop.Notes(id)}
 	if d.db != nil {
 		regs, _ := d.db.Registrations(context.Background(), id)
 		var list []map[string]any

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 )

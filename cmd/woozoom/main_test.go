@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/woozoom/woozoom/access"
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
 
@@ -118,7 +120,7 @@ events:
     meeting_id: "%s"
   - product_id: 11
     webinar_id: %d
-`, e.dbFile, ssrv.URL, e.secret, caFile, zsrv.URL, zsrv.URL, worker.FormatID(fmt.Sprint(e.meeting)), e.webinar)
+`, e.dbFile, ssrv.URL, e.secret, caFile, zsrv.URL, zsrv.URL, access.FormatID(fmt.Sprint(e.meeting)), e.webinar)
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +254,7 @@ func TestEndToEnd(t *testing.T) {
 		return e.zoomStatus(e.meeting, "rita.doro@example.org") == "approved" && e.zoomStatus(e.webinar, "rita.doro@example.org") == "approved"
 	})
 	e.eventually("meta and a customer note on the order", func() bool {
-		_, ok := e.shop.Meta(id, worker.MetaKey)
+		_, ok := e.shop.Meta(id, orders.MetaKey)
 		notes := e.shop.Notes(id)
 		return ok && len(notes) == 1 && notes[0].Customer && strings.Contains(notes[0].Note, "passcode Tour42")
 	})

@@ -8,10 +8,9 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/woozoom/woozoom/meetings"
 	"github.com/woozoom/woozoom/rules"
-	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
-	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom"
 )
 
@@ -29,8 +28,8 @@ type topicData struct {
 }
 
 // maker reads an events entry that makes its meeting from the product.
-func (e EventConfig) maker() (worker.Maker, error) {
-	m := worker.Maker{Kind: rules.TargetKind(e.Create), Host: strings.TrimSpace(e.Host)}
+func (e EventConfig) maker() (meetings.Maker, error) {
+	m := meetings.Maker{Kind: rules.TargetKind(e.Create), Host: strings.TrimSpace(e.Host)}
 	var errs []error
 	if m.Kind != rules.Meeting && m.Kind != rules.Webinar {
 		errs = append(errs, fmt.Errorf("create %q: use meeting or webinar", e.Create))
@@ -92,12 +91,12 @@ func (e EventConfig) maker() (worker.Maker, error) {
 }
 
 // follower reads an events entry whose linked meeting follows the product.
-func (e EventConfig) follower() (worker.Maker, error) {
+func (e EventConfig) follower() (meetings.Maker, error) {
 	if e.Link != "" || (e.MeetingID == "" && e.WebinarID == "") {
-		return worker.Maker{}, errors.New("follow: true needs a meeting_id or webinar_id (with create:, woozoom's own meetings follow the product anyway)")
+		return meetings.Maker{}, errors.New("follow: true needs a meeting_id or webinar_id (with create:, woozoom's own meetings follow the product anyway)")
 	}
 	if e.Day != 0 || e.Slot != "" || e.VariationID != 0 {
-		return worker.Maker{}, errors.New("follow: true follows a one-day event's meeting: give no day, slot or variation_id with it")
+		return meetings.Maker{}, errors.New("follow: true follows a one-day event's meeting: give no day, slot or variation_id with it")
 	}
 	one := e
 	one.Follow, one.Create, one.Host = false, "meeting", "-"
@@ -153,15 +152,15 @@ func (c Config) makingProblems() []error {
 	return errs
 }
 
-// making turns on meetings made from products, if an events entry says
-// create; nil otherwise.
-func (c Config) making(zc *zoom.Client, wc *woo.Client, db *store.DB) (*worker.Making, error) {
-	events := map[int64]worker.Maker{}
+// making says which products' meetings woozoom makes (create) or follows
+// (follow), and how.
+func (c Config) making() (meetings.Config, error) {
+	events := map[int64]meetings.Maker{}
 	for i, e := range c.Events {
 		if e.Follow && e.Create == "" {
 			f, err := e.follower()
 			if err != nil {
-				return nil, fmt.Errorf("events[%d]: %w", i, err)
+				return meetings.Config{}, fmt.Errorf("events[%d]: %w", i, err)
 			}
 			events[e.ProductID] = f
 		}
@@ -170,15 +169,11 @@ func (c Config) making(zc *zoom.Client, wc *woo.Client, db *store.DB) (*worker.M
 		}
 		m, err := e.maker()
 		if err != nil {
-			return nil, fmt.Errorf("events[%d]: %w", i, err)
+			return meetings.Config{}, fmt.Errorf("events[%d]: %w", i, err)
 		}
 		events[e.ProductID] = m
 	}
-	if len(events) == 0 {
-		return nil, nil
-	}
-	return &worker.Making{Events: events, Zoom: zoomMeetings{c: zc, settings: c.MeetingDefaults}, Shop: wc, Store: db,
-		Schedule: c.schedule, HostDailyLimit: c.Zoom.HostDailyLimit}, nil
+	return meetings.Config{Events: events, Schedule: c.schedule, HostDailyLimit: c.Zoom.HostDailyLimit}, nil
 }
 
 // schedule reads a product's event dates: FooEvents' meta, else the keys
@@ -202,6 +197,10 @@ func (z zoomMeetings) spec(m rules.EventMeeting, agenda string) zoom.MeetingSpec
 	// (default_password), which woozoom cannot know.
 	return zoom.MeetingSpec{Topic: m.Topic, Start: m.Start, Duration: m.Duration, Timezone: m.Timezone, Daily: m.Daily,
 		Agenda: agenda, Settings: z.settings}
+}
+
+func (z zoomMeetings) Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
+	return z.c.Details(ctx, t)
 }
 
 func (z zoomMeetings) CreateMeeting(ctx context.Context, m rules.EventMeeting, agenda string) (rules.TargetDetails, error) {

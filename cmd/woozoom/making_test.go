@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/woozoom/woozoom/meetings"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
 
@@ -61,8 +61,8 @@ func createEntry(product int64, kind string, extra ...string) string {
 }
 
 // madeMeetings reads the product's _woozoom_meetings meta.
-func (e *e2e) madeMeetings(product int64) []worker.MadeEntry {
-	v, ok := e.shop.ProductMeta(product, worker.MeetingsMetaKey)
+func (e *e2e) madeMeetings(product int64) []meetings.MadeEntry {
+	v, ok := e.shop.ProductMeta(product, meetings.MeetingsMetaKey)
 	if !ok {
 		return nil
 	}
@@ -73,7 +73,7 @@ func (e *e2e) madeMeetings(product int64) []worker.MadeEntry {
 	default:
 		raw, _ = json.Marshal(x)
 	}
-	var out []worker.MadeEntry
+	var out []meetings.MadeEntry
 	_ = json.Unmarshal(raw, &out)
 	return out
 }

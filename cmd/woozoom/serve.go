@@ -21,7 +21,9 @@ import (
 	"github.com/woozoom/woozoom/audit"
 	"github.com/woozoom/woozoom/handler"
 	"github.com/woozoom/woozoom/health"
+	"github.com/woozoom/woozoom/meetings"
 	"github.com/woozoom/woozoom/metrics"
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
@@ -278,7 +280,7 @@ func warnAboutMappings(ctx context.Context, db *store.DB, zc *zoom.Client, log *
 func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions {
 	return admin.Actions{
 		Plan: func(ctx context.Context, orderID int64) ([]string, error) {
-			p, err := l.w.Preview(ctx, orderID)
+			p, err := l.orders.Preview(ctx, orderID)
 			if err != nil {
 				return nil, err
 			}
@@ -288,7 +290,7 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 			return verifyTarget(ctx, l.zc, l.db, t)
 		},
 		Backfill: func(ctx context.Context, productID int64) (int, error) {
-			res, err := worker.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
+			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
 				return l.wc.CompletedOrdersOfProduct(ctx, productID, page)
 			}, nil, nil)
 			return res.Orders, err
@@ -390,25 +392,38 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	mcfg, err := cfg.making()
+	if err != nil {
+		return nil, err
+	}
+	var wake func()
+	mcfg.Wake = func() { wake() }
+	ms := meetings.New(mcfg, db, zoomMeetings{c: zc, settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
+	ocfg := orders.Config{
+		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
+		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
+		Made: ms.Made(), Wake: func() { wake() },
+	}
 	wcfg := worker.Config{
 		Holders: func(token string) worker.Holder { return db.Holder(token) },
 		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
 		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
-		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
-		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
 	}
 	if obs != nil {
-		wcfg.Metrics, wcfg.Health = obs.metrics, obs.health
+		ocfg.Metrics, wcfg.Health = obs.metrics, obs.health
 	}
-	if wcfg.Making, err = cfg.making(zc, wc, db); err != nil {
-		return nil, err
+	work := orders.New(ocfg, db, zc, wc, woo.ParseDelivery, log)
+	wcfg.Rooms = map[worker.Kind]worker.Room{
+		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
+		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
 	}
-	w := worker.New(wcfg, db, zc, wc, woo.ParseDelivery, log)
-	return &live{db: db, wc: wc, zc: zc, w: w, log: log}, nil
+	w := worker.New(wcfg, db, log)
+	wake = w.Wake
+	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log}, nil
 }
 
-func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *worker.Reconciler {
-	return &worker.Reconciler{List: wc, Store: db, Decode: woo.ParseDelivery, Log: log,
+func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *orders.Reconciler {
+	return &orders.Reconciler{List: wc, Store: db, Decode: woo.ParseDelivery, Log: log,
 		Overlap: cfg.Reconcile.Overlap, Lookback: cfg.Reconcile.Lookback}
 }
 

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 )
 
 const zoomHookSecret = "zoom-event-secret-e2e"
@@ -27,13 +27,13 @@ func (e *e2e) notesWith(id int64, customer bool, part string) int {
 	return n
 }
 
-func (e *e2e) metaEntries(id int64) []worker.MetaEntry {
-	v, ok := e.shop.Meta(id, worker.MetaKey)
+func (e *e2e) metaEntries(id int64) []orders.MetaEntry {
+	v, ok := e.shop.Meta(id, orders.MetaKey)
 	if !ok {
 		return nil
 	}
 	b, _ := json.Marshal(v)
-	var out []worker.MetaEntry
+	var out []orders.MetaEntry
 	_ = json.Unmarshal(b, &out)
 	return out
 }

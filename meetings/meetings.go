@@ -1,4 +1,10 @@
-package worker
+// Package meetings keeps the meetings woozoom makes from products in step
+// with them: a product job reads the product, plans (rules.PlanMeetings),
+// and makes, changes or deletes its meetings on Zoom, one job of a product
+// at a time in any process; a meeting made queues the product's orders to
+// register on it. It also works Zoom's meeting events (updated, deleted).
+// Only this room queues order jobs.
+package meetings
 
 import (
 	"bytes"
@@ -12,11 +18,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/worker"
 )
 
-// Meetings is what the worker needs of Zoom to make meetings from products.
-type Meetings interface {
+// Zoom is what the room needs of Zoom.
+type Zoom interface {
 	CreateMeeting(ctx context.Context, m rules.EventMeeting, agenda string) (rules.TargetDetails, error)
 	UpdateMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error
 	DeleteMeeting(ctx context.Context, t rules.Target, notify bool) error
@@ -27,25 +35,32 @@ type Meetings interface {
 	// FindMeeting looks among the host's meetings for the one whose agenda
 	// holds ref.
 	FindMeeting(ctx context.Context, host string, kind rules.TargetKind, ref string) (rules.Target, bool, error)
+	Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error)
 }
 
-// Products is what the worker needs of the shop's products.
-type Products interface {
+// Shop is what the room needs of the shop.
+type Shop interface {
 	Product(ctx context.Context, id int64) (rules.Product, error)
 	UpdateProductMeta(ctx context.Context, id int64, meta []rules.Meta) error
 	CompletedOrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error)
+	AddOrderNote(ctx context.Context, id int64, note string, customer bool) error
 }
 
-// MadeStore is what the worker needs of the store to make meetings.
-type MadeStore interface {
+// Store is what the room needs of the store.
+type Store interface {
+	orders.DeliveryRecorder
 	MadeMeetings(ctx context.Context, productID int64) ([]rules.MadeMeeting, error)
 	SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error
 	ForgetMadeMeeting(ctx context.Context, productID int64, day int) error
 	OrdersQueued(ctx context.Context, productID int64) error
-	BeingDeleted(ctx context.Context, t rules.Target) (bool, error)
+	SaveProductMeetings(ctx context.Context, productID int64, state rules.ProductMeetings) error
 	TakeHostCall(ctx context.Context, host string, at time.Time, limit int) (used int, ok bool, err error)
-	DeliveryRecorder
 	ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error)
+	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
+	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
+	MarkTargetBroken(ctx context.Context, t rules.Target, reason string) error
+	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
+	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
 }
 
 // Maker says how to make the meetings of one product's event.
@@ -63,19 +78,60 @@ type Maker struct {
 	Follow rules.Target
 }
 
-// Making turns on meetings made from products.
-type Making struct {
+// Config says which products' meetings woozoom makes or follows, and how.
+type Config struct {
 	Events map[int64]Maker // by product id
-	Zoom   Meetings
-	Shop   Products
-	Store  MadeStore
 	// Schedule reads when a product's event takes place; ok is false for a
 	// product without a date.
 	Schedule func(p rules.Product) (s rules.Schedule, ok bool, err error)
 	// HostDailyLimit is how many meeting creates, updates and deletes
 	// woozoom makes per host per UTC day (Zoom allows 100 creates and
-	// updates).
+	// updates; default 100).
 	HostDailyLimit int
+	// DetailsTTL is how long meeting details read from Zoom are trusted
+	// (default an hour).
+	DetailsTTL time.Duration
+	// Wake, if set, tells the worker order jobs were queued.
+	Wake func()
+}
+
+// Meetings is the room of product jobs and Zoom's meeting events.
+type Meetings struct {
+	cfg    Config
+	store  Store
+	zoom   Zoom
+	shop   Shop
+	decode orders.Decoder
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns the room.
+func New(cfg Config, store Store, zoom Zoom, shop Shop, decode orders.Decoder, log *slog.Logger) *Meetings {
+	if cfg.HostDailyLimit <= 0 {
+		cfg.HostDailyLimit = 100
+	}
+	if cfg.DetailsTTL <= 0 {
+		cfg.DetailsTTL = time.Hour
+	}
+	return &Meetings{cfg: cfg, store: store, zoom: zoom, shop: shop, decode: decode, log: log, now: time.Now}
+}
+
+// Made says which products' meetings woozoom makes (not those it follows).
+func (ms *Meetings) Made() map[int64]bool {
+	out := map[int64]bool{}
+	for id, ev := range ms.cfg.Events {
+		if ev.Follow.ID == 0 {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+func (ms *Meetings) wake() {
+	if ms.cfg.Wake != nil {
+		ms.cfg.Wake()
+	}
 }
 
 // MeetingsMetaKey is the product meta where woozoom shows the meetings it
@@ -96,25 +152,27 @@ type MadeEntry struct {
 // product is read again, so deliveries out of order or repeated change
 // nothing, and woozoom's own meta write (which WooCommerce echoes as
 // product.updated) sends nothing to Zoom.
-func (w *Worker) productEvent(ctx context.Context, del rules.Delivery, h Holder, log *slog.Logger) (string, error) {
+func (ms *Meetings) Work(ctx context.Context, j worker.Job) (worker.Done, error) {
+	result, err := ms.productJob(ctx, j)
+	return worker.Done{Result: result}, err
+}
+
+func (ms *Meetings) productJob(ctx context.Context, j worker.Job) (string, error) {
+	del, log := j.Delivery, j.Log
 	var body struct {
 		ID int64 `json:"id"`
 	}
 	if err := json.Unmarshal(del.Body, &body); err != nil || body.ID <= 0 {
-		return "", permanent("delivery %d (%s) names no product", del.ID, del.Topic)
+		return "", rules.Permanent("delivery %d (%s) names no product", del.ID, del.Topic)
 	}
-	mk := w.cfg.Making
-	if mk == nil {
-		return fmt.Sprintf("product %d: woozoom makes no meetings from products; nothing to do", body.ID), nil
-	}
-	ev, ok := mk.Events[body.ID]
+	ev, ok := ms.cfg.Events[body.ID]
 	if !ok {
 		return fmt.Sprintf("product %d: no events entry makes or follows its meetings; nothing to do", body.ID), nil
 	}
 	if ev.Follow.ID != 0 {
-		return w.followProduct(ctx, h, body.ID, ev, log)
+		return ms.followProduct(ctx, j, body.ID, ev, log)
 	}
-	res, err := w.syncProduct(ctx, h, body.ID, log)
+	res, err := ms.syncProduct(ctx, j, body.ID, log)
 	return res.summary, err
 }
 
@@ -128,9 +186,10 @@ type synced struct {
 
 // lockProduct takes the product's lease for the job: one job makes or
 // changes a product's meetings at a time, in any process.
-func (w *Worker) lockProduct(ctx context.Context, h Holder, id int64, log *slog.Logger) (unlock func(), err error) {
+func (ms *Meetings) lockProduct(ctx context.Context, j worker.Job, id int64, log *slog.Logger) (unlock func(), err error) {
+	h := j.Leases
 	l := rules.ProductLease(id, false)
-	if err := h.Take(ctx, []rules.Lease{l}, w.cfg.Lease, leasePoll); err != nil {
+	if err := h.Take(ctx, []rules.Lease{l}, j.LeaseTTL, worker.LeasePoll); err != nil {
 		return nil, fmt.Errorf("wait for product %d, whose meetings another job changes: %w", id, err)
 	}
 	return func() {
@@ -143,16 +202,15 @@ func (w *Worker) lockProduct(ctx context.Context, h Holder, id int64, log *slog.
 // syncProduct makes the meetings of a product match its event: made,
 // changed, or deleted with the product. One product at a time: an order
 // and a product delivery racing for a new product make one meeting.
-func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.Logger) (synced, error) {
-	mk := w.cfg.Making
-	ev := mk.Events[id]
-	unlock, err := w.lockProduct(ctx, h, id, log)
+func (ms *Meetings) syncProduct(ctx context.Context, j worker.Job, id int64, log *slog.Logger) (synced, error) {
+	ev := ms.cfg.Events[id]
+	unlock, err := ms.lockProduct(ctx, j, id, log)
 	if err != nil {
 		return synced{}, err
 	}
 	defer unlock()
 
-	p, err := mk.Shop.Product(ctx, id)
+	p, err := ms.shop.Product(ctx, id)
 	gone := false
 	switch {
 	case errors.Is(err, rules.ErrNotFound):
@@ -165,19 +223,19 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 	var want []rules.EventMeeting
 	res := synced{gone: gone}
 	if !gone {
-		if want, res.noDate, err = w.eventMeetings(p, ev); err != nil {
+		if want, res.noDate, err = ms.eventMeetings(p, ev); err != nil {
 			return synced{}, err
 		}
 	}
-	made, err := mk.Store.MadeMeetings(ctx, id)
+	made, err := ms.store.MadeMeetings(ctx, id)
 	if err != nil {
 		return synced{}, err
 	}
 	if !gone {
-		if err := w.settleDeletes(ctx, made); err != nil {
+		if err := ms.settleDeletes(ctx, made); err != nil {
 			return synced{}, err
 		}
-		if made, err = mk.Store.MadeMeetings(ctx, id); err != nil {
+		if made, err = ms.store.MadeMeetings(ctx, id); err != nil {
 			return synced{}, err
 		}
 	}
@@ -194,13 +252,13 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 		switch s.Kind {
 		case rules.MakeMeeting:
 			var t rules.Target
-			if t, err = w.makeMeeting(ctx, id, s); err == nil {
+			if t, err = ms.makeMeeting(ctx, id, s); err == nil {
 				created++
 				did = append(did, "made "+t.String())
 				log.Info("meeting made for product", "product_id", id, "day", s.Want.Day, "target", t.String(), "host", s.Want.Host)
 			}
 		case rules.ChangeMeeting:
-			if err = w.changeMeeting(ctx, s); err == nil {
+			if err = ms.changeMeeting(ctx, s); err == nil {
 				did = append(did, "updated "+s.Made.Target.String())
 				log.Info("meeting of product updated", "product_id", id, "day", s.Want.Day, "target", s.Made.Target.String())
 			}
@@ -209,7 +267,7 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 			if !gone {
 				why = fmt.Sprintf("deleted: product %d no longer has that day, or moved it to another host or kind", id)
 			}
-			if err = w.removeMeeting(ctx, s.Made, why); err == nil {
+			if err = ms.removeMeeting(ctx, s.Made, why); err == nil {
 				did = append(did, "deleted "+s.Made.Target.String())
 				log.Info("meeting of product deleted", "product_id", id, "day", s.Made.Day, "target", s.Made.Target.String(), "gone", gone)
 			}
@@ -227,16 +285,16 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 		// they are. The pass is named for this making: an order unchanged
 		// since an earlier pass would otherwise be a repeat, and not worked
 		// again.
-		res, err := enqueue(ctx, mk.Store, w.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
-			return mk.Shop.CompletedOrdersOfProduct(ctx, id, page)
-		}, nil, nil, "remade-"+newRef(id, 0))
+		res, err := orders.EnqueueAs(ctx, ms.store, ms.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
+			return ms.shop.CompletedOrdersOfProduct(ctx, id, page)
+		}, "remade-"+newRef(id, 0))
 		if err != nil {
 			return synced{}, fmt.Errorf("queue the orders of product %d to register on its new meetings: %w", id, err)
 		}
 		if res.New > 0 {
-			w.Wake()
+			ms.wake()
 		}
-		if err := mk.Store.OrdersQueued(ctx, id); err != nil {
+		if err := ms.store.OrdersQueued(ctx, id); err != nil {
 			return synced{}, err
 		}
 		did = append(did, fmt.Sprintf("%d completed orders queued to register again", res.Orders))
@@ -244,7 +302,7 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 	if stepErr != nil {
 		return synced{}, stepErr
 	}
-	if made, err = mk.Store.MadeMeetings(ctx, id); err != nil {
+	if made, err = ms.store.MadeMeetings(ctx, id); err != nil {
 		return synced{}, err
 	}
 	for _, m := range made {
@@ -253,12 +311,25 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 		}
 	}
 	if !gone {
-		wrote, err := w.showMeetings(ctx, p, made)
+		wrote, err := ms.showMeetings(ctx, p, made)
 		if err != nil {
 			return synced{}, err
 		}
 		if wrote {
 			did = append(did, "meetings shown in the product's "+MeetingsMetaKey)
+		}
+	}
+	// What order jobs read instead of making the meetings themselves.
+	state := rules.MeetingsReady
+	switch {
+	case gone:
+		state = rules.MeetingsGone
+	case res.made == 0 && res.noDate:
+		state = rules.MeetingsNoDate
+	}
+	if res.made > 0 || state != rules.MeetingsReady {
+		if err := ms.store.SaveProductMeetings(ctx, id, state); err != nil {
+			return synced{}, err
 		}
 	}
 	switch {
@@ -273,17 +344,17 @@ func (w *Worker) syncProduct(ctx context.Context, h Holder, id int64, log *slog.
 }
 
 // eventMeetings are the meetings a product's event needs.
-func (w *Worker) eventMeetings(p rules.Product, ev Maker) (want []rules.EventMeeting, noDate bool, err error) {
-	sched, ok, err := w.cfg.Making.Schedule(p)
+func (ms *Meetings) eventMeetings(p rules.Product, ev Maker) (want []rules.EventMeeting, noDate bool, err error) {
+	sched, ok, err := ms.cfg.Schedule(p)
 	if err != nil {
-		return nil, false, permanent("product %d (%s): %v", p.ID, p.Name, err)
+		return nil, false, rules.Permanent("product %d (%s): %v", p.ID, p.Name, err)
 	}
 	if !ok || len(sched.Sessions) == 0 {
 		return nil, true, nil
 	}
 	recurring := ev.Recurring && len(sched.Sessions) > 1
 	if recurring && !rules.Consecutive(sched) {
-		return nil, false, permanent("product %d (%s): multi_day: recurring needs days in a row at the same time, and its days are not; use multi_day: days", p.ID, p.Name)
+		return nil, false, rules.Permanent("product %d (%s): multi_day: recurring needs days in a row at the same time, and its days are not; use multi_day: days", p.ID, p.Name)
 	}
 	var terr error
 	topic := func(day, days int) string {
@@ -293,7 +364,7 @@ func (w *Worker) eventMeetings(p rules.Product, ev Maker) (want []rules.EventMee
 	}
 	want = rules.EventMeetings(sched, ev.Kind, ev.Host, recurring, topic)
 	if terr != nil {
-		return nil, false, permanent("product %d: topic: %v", p.ID, terr)
+		return nil, false, rules.Permanent("product %d: topic: %v", p.ID, terr)
 	}
 	return want, false, nil
 }
@@ -301,106 +372,103 @@ func (w *Worker) eventMeetings(p rules.Product, ev Maker) (want []rules.EventMee
 // makeMeeting makes a product's meeting. It is recorded as being made
 // before Zoom is asked, with a reference in its agenda: if the answer is
 // lost, the next try finds the meeting by it instead of making another.
-func (w *Worker) makeMeeting(ctx context.Context, productID int64, s rules.MeetingStep) (rules.Target, error) {
-	mk := w.cfg.Making
+func (ms *Meetings) makeMeeting(ctx context.Context, productID int64, s rules.MeetingStep) (rules.Target, error) {
 	m := s.Made
 	if m.State == rules.MadeCreating {
-		t, found, err := mk.Zoom.FindMeeting(ctx, m.Host, m.Kind, m.Ref)
+		t, found, err := ms.zoom.FindMeeting(ctx, m.Host, m.Kind, m.Ref)
 		if err != nil {
 			return t, fmt.Errorf("look for the meeting whose create went unanswered: %w", err)
 		}
 		if found {
 			// The create carried what the product said then; an update
 			// follows if that has changed.
-			d, err := w.zoom.Details(ctx, t)
+			d, err := ms.zoom.Details(ctx, t)
 			if err != nil {
 				return t, err
 			}
-			if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+			if err := ms.store.SaveTargetDetails(ctx, d); err != nil {
 				return t, err
 			}
 			m.State, m.Target, m.OrdersPending = rules.MadeDone, t, true
-			return t, mk.Store.SaveMadeMeeting(ctx, m)
+			return t, ms.store.SaveMadeMeeting(ctx, m)
 		}
 	} else {
 		m = rules.MadeMeeting{ProductID: productID, Day: s.Want.Day, Kind: s.Want.Kind, Host: s.Want.Host, Ref: newRef(productID, s.Want.Day), State: rules.MadeCreating}
 	}
-	if err := w.takeHostCall(ctx, s.Want.Host); err != nil {
+	if err := ms.takeHostCall(ctx, s.Want.Host); err != nil {
 		return rules.Target{}, err
 	}
 	m.Kind, m.Host, m.Digest = s.Want.Kind, s.Want.Host, s.Want.Digest()
-	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+	if err := ms.store.SaveMadeMeeting(ctx, m); err != nil {
 		return rules.Target{}, err
 	}
-	d, err := mk.Zoom.CreateMeeting(ctx, s.Want, "woozoom ref "+m.Ref)
-	if refused(err) {
-		if ferr := mk.Store.ForgetMadeMeeting(ctx, productID, m.Day); ferr != nil {
+	d, err := ms.zoom.CreateMeeting(ctx, s.Want, "woozoom ref "+m.Ref)
+	if rules.Refused(err) {
+		if ferr := ms.store.ForgetMadeMeeting(ctx, productID, m.Day); ferr != nil {
 			return rules.Target{}, errors.Join(err, ferr)
 		}
 	}
 	if err != nil {
 		return rules.Target{}, err
 	}
-	if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+	if err := ms.store.SaveTargetDetails(ctx, d); err != nil {
 		return d.Target, err
 	}
 	m.State, m.Target, m.OrdersPending = rules.MadeDone, d.Target, true
-	return d.Target, mk.Store.SaveMadeMeeting(ctx, m)
+	return d.Target, ms.store.SaveMadeMeeting(ctx, m)
 }
 
 // changeMeeting sends a product's new name, date or time to its meeting;
 // orders holding it write back the new details.
-func (w *Worker) changeMeeting(ctx context.Context, s rules.MeetingStep) error {
-	mk := w.cfg.Making
-	if err := w.takeHostCall(ctx, s.Made.Host); err != nil {
+func (ms *Meetings) changeMeeting(ctx context.Context, s rules.MeetingStep) error {
+	if err := ms.takeHostCall(ctx, s.Made.Host); err != nil {
 		return err
 	}
-	if err := mk.Zoom.UpdateMeeting(ctx, s.Made.Target, s.Want); err != nil {
+	if err := ms.zoom.UpdateMeeting(ctx, s.Made.Target, s.Want); err != nil {
 		return err
 	}
 	m := s.Made
 	m.Digest = s.Want.Digest()
-	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+	if err := ms.store.SaveMadeMeeting(ctx, m); err != nil {
 		return err
 	}
-	_, _, err := w.readAgain(ctx, m.Target)
+	_, _, err := ms.readAgain(ctx, m.Target)
 	return err
 }
 
 // removeMeeting deletes a meeting woozoom made, with Zoom's cancellation
 // email to its registrants; orders holding it write back without it.
-func (w *Worker) removeMeeting(ctx context.Context, m rules.MadeMeeting, why string) error {
-	mk := w.cfg.Making
+func (ms *Meetings) removeMeeting(ctx context.Context, m rules.MadeMeeting, why string) error {
 	if m.State == rules.MadeCreating {
-		t, found, err := mk.Zoom.FindMeeting(ctx, m.Host, m.Kind, m.Ref)
+		t, found, err := ms.zoom.FindMeeting(ctx, m.Host, m.Kind, m.Ref)
 		if err != nil {
 			return fmt.Errorf("look for the meeting whose create went unanswered: %w", err)
 		}
 		if !found {
 			m.State = rules.MadeDeleted
-			return mk.Store.SaveMadeMeeting(ctx, m)
+			return ms.store.SaveMadeMeeting(ctx, m)
 		}
 		m.Target = t
 	}
 	// Zoom may count deletes against the host's daily 100 (its documents
 	// say so; observed headers do not): counted, to stay under it.
-	if err := w.takeHostCall(ctx, m.Host); err != nil {
+	if err := ms.takeHostCall(ctx, m.Host); err != nil {
 		return err
 	}
 	// Recorded before the call: if its answer is lost, whether the meeting
 	// still exists is looked up before it is relied on again.
 	was := m.State
 	m.State = rules.MadeDeleting
-	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+	if err := ms.store.SaveMadeMeeting(ctx, m); err != nil {
 		return err
 	}
-	err := mk.Zoom.DeleteMeeting(ctx, m.Target, true)
+	err := ms.zoom.DeleteMeeting(ctx, m.Target, true)
 	switch {
 	case err == nil || errors.Is(err, rules.ErrNotFound):
-		return w.meetingDeleted(ctx, m, why)
-	case refused(err) && was == rules.MadeDone:
+		return ms.meetingDeleted(ctx, m, why)
+	case rules.Refused(err) && was == rules.MadeDone:
 		m.State = was // not deleted: it stands until the next try
-		return errors.Join(err, mk.Store.SaveMadeMeeting(ctx, m))
+		return errors.Join(err, ms.store.SaveMadeMeeting(ctx, m))
 	default:
 		return err
 	}
@@ -409,40 +477,39 @@ func (w *Worker) removeMeeting(ctx context.Context, m rules.MadeMeeting, why str
 // meetingDeleted records a made meeting as deleted: new work for it is
 // parked, the paid claims on it are released (a removed mapping keeps
 // them; a deleted meeting cannot) and the orders write back without it.
-func (w *Worker) meetingDeleted(ctx context.Context, m rules.MadeMeeting, why string) error {
-	mk := w.cfg.Making
-	if err := w.store.MarkTargetBroken(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why)); err != nil {
+func (ms *Meetings) meetingDeleted(ctx context.Context, m rules.MadeMeeting, why string) error {
+	if err := ms.store.MarkTargetBroken(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why)); err != nil {
 		return err
 	}
 	m.State = rules.MadeDeleted
-	if err := mk.Store.SaveMadeMeeting(ctx, m); err != nil {
+	if err := ms.store.SaveMadeMeeting(ctx, m); err != nil {
 		return err
 	}
-	orders, err := mk.Store.ReleaseTarget(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why))
+	orders, err := ms.store.ReleaseTarget(ctx, m.Target, fmt.Sprintf("%s was %s", m.Target, why))
 	if err != nil {
 		return err
 	}
-	return w.requeueOrders(ctx, orders)
+	return ms.requeueOrders(ctx, orders)
 }
 
 // settleDeletes learns whether meetings whose delete went unanswered still
 // exist, before a product that is back relies on them.
-func (w *Worker) settleDeletes(ctx context.Context, made []rules.MadeMeeting) error {
+func (ms *Meetings) settleDeletes(ctx context.Context, made []rules.MadeMeeting) error {
 	for _, m := range made {
 		if m.State != rules.MadeDeleting {
 			continue
 		}
-		_, err := w.zoom.Details(ctx, m.Target)
+		_, err := ms.zoom.Details(ctx, m.Target)
 		switch {
 		case errors.Is(err, rules.ErrNotFound):
-			if err := w.meetingDeleted(ctx, m, fmt.Sprintf("deleted with product %d", m.ProductID)); err != nil {
+			if err := ms.meetingDeleted(ctx, m, fmt.Sprintf("deleted with product %d", m.ProductID)); err != nil {
 				return err
 			}
 		case err != nil:
 			return fmt.Errorf("look up %s, whose delete went unanswered: %w", m.Target, err)
 		default:
 			m.State = rules.MadeDone
-			if err := w.cfg.Making.Store.SaveMadeMeeting(ctx, m); err != nil {
+			if err := ms.store.SaveMadeMeeting(ctx, m); err != nil {
 				return err
 			}
 		}
@@ -452,14 +519,14 @@ func (w *Worker) settleDeletes(ctx context.Context, made []rules.MadeMeeting) er
 
 // showMeetings writes the product's meetings to its meta when they differ
 // from what it shows; false when nothing was written.
-func (w *Worker) showMeetings(ctx context.Context, p rules.Product, made []rules.MadeMeeting) (bool, error) {
+func (ms *Meetings) showMeetings(ctx context.Context, p rules.Product, made []rules.MadeMeeting) (bool, error) {
 	entries := []MadeEntry{}
 	for _, m := range made {
 		if m.State != rules.MadeDone {
 			continue
 		}
 		e := MadeEntry{Day: m.Day, Type: string(m.Kind), ID: m.Target.ID}
-		if d, ok, err := w.store.TargetDetails(ctx, m.Target, time.Time{}); err == nil && ok {
+		if d, ok, err := ms.store.TargetDetails(ctx, m.Target, time.Time{}); err == nil && ok {
 			e.JoinURL = d.JoinURL
 			if !d.StartTime.IsZero() {
 				e.StartTime = d.StartTime.UTC().Format(time.RFC3339)
@@ -477,7 +544,7 @@ func (w *Worker) showMeetings(ctx context.Context, p rules.Product, made []rules
 	if len(entries) == 0 && rules.MetaValue(p.Meta, MeetingsMetaKey) == nil {
 		return false, nil
 	}
-	if err := w.cfg.Making.Shop.UpdateProductMeta(ctx, p.ID, []rules.Meta{{Key: MeetingsMetaKey, Value: want}}); err != nil {
+	if err := ms.shop.UpdateProductMeta(ctx, p.ID, []rules.Meta{{Key: MeetingsMetaKey, Value: want}}); err != nil {
 		return false, fmt.Errorf("show the meetings of product %d in its meta: %w", p.ID, err)
 	}
 	return true, nil
@@ -514,14 +581,14 @@ func nextUTCMidnight(t time.Time) time.Time {
 
 // takeHostCall counts a meeting change of host today, or holds the work
 // until 00:00 UTC when the host's budget is spent.
-func (w *Worker) takeHostCall(ctx context.Context, host string) error {
-	limit := w.cfg.Making.HostDailyLimit
-	_, ok, err := w.cfg.Making.Store.TakeHostCall(ctx, host, w.now(), limit)
+func (ms *Meetings) takeHostCall(ctx context.Context, host string) error {
+	limit := ms.cfg.HostDailyLimit
+	_, ok, err := ms.store.TakeHostCall(ctx, host, ms.now(), limit)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		until := nextUTCMidnight(w.now())
+		until := nextUTCMidnight(ms.now())
 		return &heldError{until: until, msg: fmt.Sprintf("held until %s: host %s made its %d meeting creates and updates of today (Zoom's daily limit per host)",
 			until.Format("2006-01-02 15:04 UTC"), host, limit)}
 	}
@@ -535,89 +602,51 @@ func newRef(productID int64, day int) string {
 	return fmt.Sprintf("p%dd%d-%s", productID, day, hex.EncodeToString(b))
 }
 
-// ensureMeetings makes the meetings of the order's products that have none
-// yet, before the order registers on them: an order may arrive before its
-// product's delivery was worked.
-func (w *Worker) ensureMeetings(ctx context.Context, h Holder, order rules.Order, log *slog.Logger) error {
-	mk := w.cfg.Making
-	if mk == nil {
-		return nil
-	}
-	seen := map[int64]bool{}
-	for _, item := range order.Items {
-		if ev, ok := mk.Events[item.ProductID]; !ok || ev.Follow.ID != 0 || seen[item.ProductID] {
-			continue
-		}
-		seen[item.ProductID] = true
-		made, err := mk.Store.MadeMeetings(ctx, item.ProductID)
-		if err != nil {
-			return err
-		}
-		ready := false
-		for _, m := range made {
-			ready = ready || m.State == rules.MadeDone
-		}
-		if ready {
-			continue
-		}
-		res, err := w.syncProduct(ctx, h, item.ProductID, log)
-		if err != nil {
-			return err
-		}
-		// A trashed product has no meeting: its tickets register on none.
-		if res.made == 0 && !res.gone {
-			return permanent("product %d has no event date, so woozoom cannot make its meeting; set its date in the shop (the product's update makes it), then retry", item.ProductID)
-		}
-	}
-	return nil
-}
-
 // followProduct sends a product's name, date and time to the meeting it is
 // linked to, when they differ from what Zoom has (as woozoom last read it).
 // A trashed product leaves the meeting alone: it is not woozoom's.
-func (w *Worker) followProduct(ctx context.Context, h Holder, id int64, ev Maker, log *slog.Logger) (string, error) {
-	mk := w.cfg.Making
-	unlock, err := w.lockProduct(ctx, h, id, log)
+func (ms *Meetings) followProduct(ctx context.Context, j worker.Job, id int64, ev Maker, log *slog.Logger) (string, error) {
+	unlock, err := ms.lockProduct(ctx, j, id, log)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
 	t := ev.Follow
-	p, err := mk.Shop.Product(ctx, id)
+	p, err := ms.shop.Product(ctx, id)
 	switch {
 	case errors.Is(err, rules.ErrNotFound) || (err == nil && p.Status == "trash"):
 		return fmt.Sprintf("product %d is trashed: %s follows it but is not woozoom's, so it stays", id, t), nil
 	case err != nil:
 		return "", fmt.Errorf("read product %d: %w", id, err)
 	}
-	want, noDate, err := w.eventMeetings(p, ev)
+	want, noDate, err := ms.eventMeetings(p, ev)
 	switch {
 	case err != nil:
 		return "", err
 	case noDate:
 		return fmt.Sprintf("product %d has no event date; %s keeps its own", id, t), nil
 	case len(want) != 1:
-		return "", permanent("product %d has %d days: a linked meeting follows a one-day event (use create: to make a meeting per day)", id, len(want))
+		return "", rules.Permanent("product %d has %d days: a linked meeting follows a one-day event (use create: to make a meeting per day)", id, len(want))
 	}
 	m := want[0]
-	d, err := w.details(ctx, t)
+	d, err := ms.details(ctx, t)
 	if err != nil {
 		return "", err
 	}
 	if d.Topic == m.Topic && d.StartTime.Equal(m.Start) && d.Duration == m.Duration && (m.Timezone == "" || d.Timezone == m.Timezone) {
 		return fmt.Sprintf("product %d: %s already matches it; nothing sent", id, t), nil
 	}
-	host, err := mk.Zoom.HostOf(ctx, t)
+	host, err := ms.zoom.HostOf(ctx, t)
 	if err != nil {
 		return "", err
 	}
-	if err := w.takeHostCall(ctx, host); err != nil {
+	if err := ms.takeHostCall(ctx, host); err != nil {
 		return "", err
 	}
-	if err := mk.Zoom.FollowMeeting(ctx, t, m); err != nil {
+	if err := ms.zoom.FollowMeeting(ctx, t, m); err != nil {
 		return "", fmt.Errorf("send product %d's name and time to %s: %w", id, t, err)
 	}
-	_, n, err := w.readAgain(ctx, t)
+	_, n, err := ms.readAgain(ctx, t)
 	if err != nil {
 		return "", err
 	}

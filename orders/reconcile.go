@@ -1,4 +1,4 @@
-package worker
+package orders
 
 import (
 	"context"
@@ -129,8 +129,14 @@ func Enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list P
 	return enqueue(ctx, store, decode, list, skip, progress, "reconcile")
 }
 
-// enqueue is Enqueue with the Delivery-ID to record under: a pass that must
-// work orders again even when their bodies repeat names itself anew.
+// EnqueueAs records every order list returns under deliveryID: a pass that
+// must work orders again even when their bodies repeat (the orders of a
+// meeting made anew) names itself anew.
+func EnqueueAs(ctx context.Context, store DeliveryRecorder, decode Decoder, list PageFunc, deliveryID string) (PassResult, error) {
+	return enqueue(ctx, store, decode, list, nil, nil, deliveryID)
+}
+
+// enqueue is Enqueue with the Delivery-ID to record under.
 func enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list PageFunc, skip func(context.Context, rules.Order) (bool, error), progress func(page, pages int, res PassResult), deliveryID string) (PassResult, error) {
 	var res PassResult
 	for page := 1; ; page++ {

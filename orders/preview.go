@@ -1,4 +1,4 @@
-package worker
+package orders
 
 import (
 	"context"
@@ -27,14 +27,14 @@ type Preview struct {
 }
 
 // Preview computes the dry run for an order.
-func (w *Worker) Preview(ctx context.Context, orderID int64) (Preview, error) {
-	order, err := w.shop.Order(ctx, orderID)
+func (o *Orders) Preview(ctx context.Context, orderID int64) (Preview, error) {
+	order, err := o.shop.Order(ctx, orderID)
 	if err != nil {
 		return Preview{}, fmt.Errorf("read order %d from the shop: %w", orderID, err)
 	}
 	order.Deleted = order.Status == rules.StatusTrash
-	p := Preview{Order: order, Intent: w.cfg.Policy.Intent(order)}
-	prev, seen, err := w.store.OrderState(ctx, orderID)
+	p := Preview{Order: order, Intent: o.cfg.Policy.Intent(order)}
+	prev, seen, err := o.store.OrderState(ctx, orderID)
 	if err != nil {
 		return p, err
 	}
@@ -50,26 +50,26 @@ func (w *Worker) Preview(ctx context.Context, orderID int64) (Preview, error) {
 		return p, nil
 	}
 	if p.Intent == rules.Register && order.HasRefunds {
-		if order.RefundedQty, err = w.shop.RefundedQuantities(ctx, orderID); err != nil {
+		if order.RefundedQty, err = o.shop.RefundedQuantities(ctx, orderID); err != nil {
 			return p, err
 		}
 	}
-	mappings, err := w.store.ActiveMappings(ctx)
+	mappings, err := o.store.ActiveMappings(ctx)
 	if err != nil {
 		return p, err
 	}
-	in := rules.Input{Order: order, Intent: p.Intent, Wants: w.cfg.Policy.Wants(order, mappings)}
-	if in.Registrations, err = w.store.Registrations(ctx, orderID); err != nil {
+	in := rules.Input{Order: order, Intent: p.Intent, Wants: o.cfg.Policy.Wants(order, mappings)}
+	if in.Registrations, err = o.store.Registrations(ctx, orderID); err != nil {
 		return p, err
 	}
 	keys := seatKeys(in.Wants, in.Registrations)
-	if in.Seats, err = w.store.Seats(ctx, keys); err != nil {
+	if in.Seats, err = o.store.Seats(ctx, keys); err != nil {
 		return p, err
 	}
-	if p.Unsettled, err = w.store.UnsettledSeats(ctx, keys); err != nil {
+	if p.Unsettled, err = o.store.UnsettledSeats(ctx, keys); err != nil {
 		return p, err
 	}
-	if in.HeldElsewhere, err = w.store.HeldElsewhere(ctx, orderID, keys); err != nil {
+	if in.HeldElsewhere, err = o.store.HeldElsewhere(ctx, orderID, keys); err != nil {
 		return p, err
 	}
 	p.Plan = rules.Decide(in)

@@ -1,4 +1,4 @@
-package worker
+package orders
 
 import (
 	"context"
@@ -47,32 +47,32 @@ const MetaTextKey = "_woozoom_access"
 // writeBack brings the order's meta and notes in line with what Zoom holds
 // for it. It writes only what changed: every order update fires a webhook
 // back at woozoom, and the echo must find nothing to do.
-func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.Intent, out outcome, state *rules.AppliedOrder) error {
-	regs, err := w.store.Registrations(ctx, order.ID)
+func (o *Orders) writeBack(ctx context.Context, order rules.Order, intent rules.Intent, out outcome, state *rules.AppliedOrder) error {
+	regs, err := o.store.Registrations(ctx, order.ID)
 	if err != nil {
 		return err
 	}
 	var entries []MetaEntry
 	var acc []access.Entry
 	if intent == rules.Register {
-		if entries, acc, err = w.entries(ctx, regs); err != nil {
+		if entries, acc, err = o.entries(ctx, regs); err != nil {
 			return err
 		}
 	}
-	text, err := w.templates.Meta(access.Note{OrderID: order.ID, Status: order.Status, Entries: acc})
+	text, err := o.templates.Meta(access.Note{OrderID: order.ID, Status: order.Status, Entries: acc})
 	if err != nil {
-		return permanent("order %d: %v", order.ID, err)
+		return rules.Permanent("order %d: %v", order.ID, err)
 	}
-	if err := w.writeMeta(ctx, order, entries, text); err != nil {
+	if err := o.writeMeta(ctx, order, entries, text); err != nil {
 		return err
 	}
 	if len(out.refused) > 0 {
 		var b strings.Builder
 		b.WriteString("woozoom: Zoom refused these attendees; correct the email or name and save the order again:")
 		for _, r := range out.refused {
-			fmt.Fprintf(&b, "\n- %s on %s: %s", inNote(r.Attendee.ShownEmail()), r.Target, inNote(r.Error))
+			fmt.Fprintf(&b, "\n- %s on %s: %s", InNote(r.Attendee.ShownEmail()), r.Target, InNote(r.Error))
 		}
-		if err := w.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
+		if err := o.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
 			return err
 		}
 	}
@@ -80,24 +80,24 @@ func (w *Worker) writeBack(ctx context.Context, order rules.Order, intent rules.
 		var b strings.Builder
 		fmt.Fprintf(&b, "woozoom: order is %s; Zoom registrations released:", order.Status)
 		for _, r := range out.released {
-			fmt.Fprintf(&b, "\n- %s on %s", inNote(r.Attendee.ShownEmail()), r.Target)
+			fmt.Fprintf(&b, "\n- %s on %s", InNote(r.Attendee.ShownEmail()), r.Target)
 		}
-		if err := w.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
+		if err := o.shop.AddOrderNote(ctx, order.ID, b.String(), false); err != nil {
 			return err
 		}
 	}
-	return w.tellCustomer(ctx, order, regs, acc, state)
+	return o.tellCustomer(ctx, order, regs, acc, state)
 }
 
-// inNote makes a value from an order or from Zoom safe in an order note,
+// InNote makes a value from an order or from Zoom safe in an order note,
 // which WooCommerce shows as HTML: one line, escaped.
-func inNote(s string) string { return html.EscapeString(access.OneLine(s)) }
+func InNote(s string) string { return html.EscapeString(access.OneLine(s)) }
 
 // tellCustomer sends the customer a note when the set of links they hold
 // changed, once: the access note when a link was added, listing every link;
 // the withdrawn note when links were taken away and none added. What the
 // customer was told is kept with the order (state.NoteDigest).
-func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rules.Registration, now []access.Entry, state *rules.AppliedOrder) error {
+func (o *Orders) tellCustomer(ctx context.Context, order rules.Order, regs []rules.Registration, now []access.Entry, state *rules.AppliedOrder) error {
 	told, known := parseTold(state.NoteDigest)
 	current := map[string]access.Entry{}
 	for _, e := range now {
@@ -120,7 +120,7 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 	var removed []access.Entry
 	for k := range told {
 		if _, ok := current[k]; !ok {
-			removed = append(removed, w.withdrawnEntry(ctx, k, regs))
+			removed = append(removed, o.withdrawnEntry(ctx, k, regs))
 		}
 	}
 	sort.Slice(removed, func(i, j int) bool { return removed[i].Topic+removed[i].Email < removed[j].Topic+removed[j].Email })
@@ -130,17 +130,17 @@ func (w *Worker) tellCustomer(ctx context.Context, order rules.Order, regs []rul
 	switch {
 	case added:
 		note.Entries = now
-		text, err = w.templates.Note(note)
+		text, err = o.templates.Note(note)
 	case len(removed) > 0:
 		note.Entries = removed
 		note.Reason = withdrawnReason(regs, removed)
-		text, err = w.templates.Withdrawn(note)
+		text, err = o.templates.Withdrawn(note)
 	}
 	if err != nil {
-		return permanent("order %d: %v", order.ID, err)
+		return rules.Permanent("order %d: %v", order.ID, err)
 	}
 	if text != "" {
-		if err := w.shop.AddOrderNote(ctx, order.ID, text, w.cfg.CustomerNote); err != nil {
+		if err := o.shop.AddOrderNote(ctx, order.ID, text, o.cfg.CustomerNote); err != nil {
 			return err
 		}
 	}
@@ -172,7 +172,7 @@ func linkKey(e access.Entry) string {
 }
 
 // withdrawnEntry describes a link taken away, from what woozoom knows of it.
-func (w *Worker) withdrawnEntry(ctx context.Context, key string, regs []rules.Registration) access.Entry {
+func (o *Orders) withdrawnEntry(ctx context.Context, key string, regs []rules.Registration) access.Entry {
 	var e access.Entry
 	parts := strings.SplitN(key, ":", 4)
 	if len(parts) < 3 {
@@ -188,9 +188,9 @@ func (w *Worker) withdrawnEntry(ctx context.Context, key string, regs []rules.Re
 			product = r.ProductID
 		}
 	}
-	if d, ok, err := w.store.TargetDetails(ctx, e.Target, time.Time{}); err == nil && ok {
+	if d, ok, err := o.store.TargetDetails(ctx, e.Target, time.Time{}); err == nil && ok {
 		e.Start, e.Timezone, e.Duration = d.StartTime, d.Timezone, d.Duration
-		e.Topic, _ = w.topic(ctx, d, product) // a note says what it can
+		e.Topic, _ = o.topic(ctx, d, product) // a note says what it can
 	}
 	if e.Topic == "" {
 		e.Topic = e.Target.String()
@@ -201,17 +201,17 @@ func (w *Worker) withdrawnEntry(ctx context.Context, key string, regs []rules.Re
 // topic is what the notes call an event: its topic, or for a link event
 // without one in config.yaml, the name of the product it was bought as,
 // read from the shop (and kept with the event for its calendar files).
-func (w *Worker) topic(ctx context.Context, d rules.TargetDetails, productID int64) (string, error) {
-	if d.Target.OnZoom() || productID == 0 || (d.Topic != "" && !w.cfg.NamedByProduct[d.Target]) {
+func (o *Orders) topic(ctx context.Context, d rules.TargetDetails, productID int64) (string, error) {
+	if d.Target.OnZoom() || productID == 0 || (d.Topic != "" && !o.cfg.NamedByProduct[d.Target]) {
 		return d.Topic, nil
 	}
-	p, err := w.shop.Product(ctx, productID)
+	p, err := o.shop.Product(ctx, productID)
 	if err != nil {
 		return "", fmt.Errorf("read the name of product %d, the topic of %s: %w", productID, d.Target, err)
 	}
 	if p.Name != d.Topic {
 		d.Topic = p.Name
-		if err := w.store.SaveTargetDetails(ctx, d); err != nil {
+		if err := o.store.SaveTargetDetails(ctx, d); err != nil {
 			return "", err
 		}
 	}
@@ -249,14 +249,14 @@ func formatTold(current map[string]access.Entry) string {
 
 // entries lists the order's active registrations that Zoom has approved,
 // as the JSON meta holds them and as the templates see them.
-func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]MetaEntry, []access.Entry, error) {
+func (o *Orders) entries(ctx context.Context, regs []rules.Registration) ([]MetaEntry, []access.Entry, error) {
 	var keys []rules.SeatKey
 	for _, r := range regs {
 		if r.State == rules.Active {
 			keys = append(keys, r.Key())
 		}
 	}
-	seats, err := w.store.Seats(ctx, keys)
+	seats, err := o.store.Seats(ctx, keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -270,31 +270,31 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 		if seat.JoinURL == "" {
 			// Approved after a wait (manual approval): Zoom gave no link
 			// when it was added.
-			if seat, err = w.zoom.Registrant(ctx, r.Target, seat.RegistrantID); err != nil {
+			if seat, err = o.zoom.Registrant(ctx, r.Target, seat.RegistrantID); err != nil {
 				return nil, nil, fmt.Errorf("read the join link of %s on %s: %w", r.Attendee.Email, r.Target, err)
 			}
-			if err := w.store.SaveSeats(ctx, seat); err != nil {
+			if err := o.store.SaveSeats(ctx, seat); err != nil {
 				return nil, nil, err
 			}
 			if seat.JoinURL == "" {
 				continue
 			}
 		}
-		d, err := w.details(ctx, r.Target)
+		d, err := o.details(ctx, r.Target)
 		if err != nil {
 			return nil, nil, err
 		}
-		if d.Topic, err = w.topic(ctx, d, r.ProductID); err != nil {
+		if d.Topic, err = o.topic(ctx, d, r.ProductID); err != nil {
 			return nil, nil, err
 		}
 		a := access.Entry{Target: r.Target, FirstName: r.Attendee.FirstName, LastName: r.Attendee.LastName, Email: r.Attendee.ShownEmail(),
 			Topic: d.Topic, Start: d.StartTime, Timezone: d.Timezone, Duration: d.Duration, JoinURL: seat.JoinURL, Passcode: d.Passcode}
-		if w.cfg.CalendarURL != "" && !d.StartTime.IsZero() {
-			token, err := w.store.CalendarToken(ctx, r)
+		if o.cfg.CalendarURL != "" && !d.StartTime.IsZero() {
+			token, err := o.store.CalendarToken(ctx, r)
 			if err != nil {
 				return nil, nil, err
 			}
-			a.CalendarURL = strings.TrimRight(w.cfg.CalendarURL, "/") + "/calendar/" + token + ".ics"
+			a.CalendarURL = strings.TrimRight(o.cfg.CalendarURL, "/") + "/calendar/" + token + ".ics"
 		}
 		id := strconv.FormatInt(r.Target.ID, 10)
 		if !r.Target.OnZoom() {
@@ -315,27 +315,27 @@ func (w *Worker) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 	return out, acc, nil
 }
 
-func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
+func (o *Orders) details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
 	if !t.OnZoom() {
 		// A link event's details come from config.yaml, saved at start.
-		d, ok, err := w.store.TargetDetails(ctx, t, time.Time{})
+		d, ok, err := o.store.TargetDetails(ctx, t, time.Time{})
 		if err == nil && !ok {
-			err = permanent("%s is no longer in config.yaml's events: map the product again", t)
+			err = rules.Permanent("%s is no longer in config.yaml's events: map the product again", t)
 		}
 		return d, err
 	}
-	d, ok, err := w.store.TargetDetails(ctx, t, w.now().Add(-w.cfg.DetailsTTL))
+	d, ok, err := o.store.TargetDetails(ctx, t, o.now().Add(-o.cfg.DetailsTTL))
 	if err != nil || ok {
 		return d, err
 	}
 	// Jobs that miss the cache at once (a flood's first jobs) share one
 	// read; a job that is cancelled stops waiting for it.
-	ch := w.detailsOnce.DoChan(t.String(), func() (any, error) {
-		d, err := w.zoom.Details(context.WithoutCancel(ctx), t)
+	ch := o.detailsOnce.DoChan(t.String(), func() (any, error) {
+		d, err := o.zoom.Details(context.WithoutCancel(ctx), t)
 		if err != nil {
 			return d, err
 		}
-		return d, w.store.SaveTargetDetails(context.WithoutCancel(ctx), d)
+		return d, o.store.SaveTargetDetails(context.WithoutCancel(ctx), d)
 	})
 	select {
 	case r := <-ch:
@@ -351,7 +351,7 @@ func (w *Worker) details(ctx context.Context, t rules.Target) (rules.TargetDetai
 // entries removes the keys. The second check matters when a snapshot is
 // older than woozoom's last write to the order (a retried job, a late
 // delivery).
-func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []MetaEntry, text string) error {
+func (o *Orders) writeMeta(ctx context.Context, order rules.Order, entries []MetaEntry, text string) error {
 	value := json.RawMessage("null")
 	textValue := json.RawMessage("null")
 	if len(entries) > 0 {
@@ -368,7 +368,7 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	}
 	sum := sha256.Sum256(append(append([]byte{}, value...), textValue...))
 	digest := hex.EncodeToString(sum[:])
-	written, basis, err := w.store.MetaDigest(ctx, order.ID)
+	written, basis, err := o.store.MetaDigest(ctx, order.ID)
 	if err != nil {
 		return err
 	}
@@ -398,10 +398,10 @@ func (w *Worker) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	if snapshotHolds && (written == "" || written == digest) {
 		return nil
 	}
-	if err := w.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}, {Key: MetaTextKey, Value: textValue}}); err != nil {
+	if err := o.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: MetaKey, Value: value}, {Key: MetaTextKey, Value: textValue}}); err != nil {
 		return err
 	}
-	return w.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
+	return o.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
 }
 
 // FormatID writes a meeting id as Zoom shows it: 857 4606 5123.

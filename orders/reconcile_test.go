@@ -1,4 +1,4 @@
-package worker_test
+package orders_test
 
 import (
 	"context"
@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
-	"github.com/woozoom/woozoom/worker"
 )
 
 func TestReconcilePagesAndCheckpoints(t *testing.T) {
@@ -18,10 +18,10 @@ func TestReconcilePagesAndCheckpoints(t *testing.T) {
 	for i := range n {
 		h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "P", Email: fmt.Sprintf("p%03d@example.org", i), Items: []wootest.Item{{ProductID: 10}}})
 	}
-	rec := &worker.Reconciler{List: h.wc, Store: h.db, Decode: woo.ParseDelivery, Log: discard(), Lookback: 24 * time.Hour, Overlap: time.Minute}
+	rec := &orders.Reconciler{List: h.wc, Store: h.db, Decode: woo.ParseDelivery, Log: discard(), Lookback: 24 * time.Hour, Overlap: time.Minute}
 	var pages []int
 	since, _ := rec.Since(ctx)
-	res, err := rec.Pass(ctx, since, func(page, total int, _ worker.PassResult) { pages = append(pages, page*10+total) })
+	res, err := rec.Pass(ctx, since, func(page, total int, _ orders.PassResult) { pages = append(pages, page*10+total) })
 	if err != nil {
 		t.Fatal(err)
 	}
