@@ -158,21 +158,18 @@ func (ms *Meetings) Work(ctx context.Context, j worker.Job) (worker.Done, error)
 }
 
 func (ms *Meetings) productJob(ctx context.Context, j worker.Job) (string, error) {
-	del, log := j.Delivery, j.Log
-	var body struct {
-		ID int64 `json:"id"`
+	id, err := productOf(j.Delivery)
+	if err != nil {
+		return "", err
 	}
-	if err := json.Unmarshal(del.Body, &body); err != nil || body.ID <= 0 {
-		return "", rules.Permanent("delivery %d (%s) names no product", del.ID, del.Topic)
-	}
-	ev, ok := ms.cfg.Events[body.ID]
+	ev, ok := ms.cfg.Events[id]
 	if !ok {
-		return fmt.Sprintf("product %d: no events entry makes or follows its meetings; nothing to do", body.ID), nil
+		return fmt.Sprintf("product %d: no events entry makes or follows its meetings; nothing to do", id), nil
 	}
 	if ev.Follow.ID != 0 {
-		return ms.followProduct(ctx, j, body.ID, ev, log)
+		return ms.followProduct(ctx, id, ev, j.Log)
 	}
-	res, err := ms.syncProduct(ctx, j, body.ID, log)
+	res, err := ms.syncProduct(ctx, id, j.Log)
 	return res.summary, err
 }
 
@@ -184,31 +181,33 @@ type synced struct {
 	gone    bool // the product is trashed or deleted
 }
 
-// lockProduct takes the product's lease for the job: one job makes or
-// changes a product's meetings at a time, in any process.
-func (ms *Meetings) lockProduct(ctx context.Context, j worker.Job, id int64, log *slog.Logger) (unlock func(), err error) {
-	h := j.Leases
-	l := rules.ProductLease(id, false)
-	if err := h.Take(ctx, []rules.Lease{l}, j.LeaseTTL, worker.LeasePoll); err != nil {
-		return nil, fmt.Errorf("wait for product %d, whose meetings another job changes: %w", id, err)
+// Holds says what a product job holds for all its work (worker.Holding):
+// its product, exclusive. One job makes or changes a product's meetings at
+// a time, in any process, and no order job of the product registers
+// meanwhile (they hold it shared).
+func (ms *Meetings) Holds(_ context.Context, j worker.Job) ([]rules.Lease, error) {
+	id, err := productOf(j.Delivery)
+	if err != nil {
+		return nil, nil // the job itself says why it cannot be read
 	}
-	return func() {
-		if err := h.Release(context.WithoutCancel(ctx), l); err != nil {
-			log.Warn("could not release the product; its lease lapses on its own", "product_id", id, "err", err)
-		}
-	}, nil
+	return []rules.Lease{rules.ProductLease(id, false)}, nil
+}
+
+// productOf reads which product a product delivery is about.
+func productOf(del rules.Delivery) (int64, error) {
+	var body struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(del.Body, &body); err != nil || body.ID <= 0 {
+		return 0, rules.Permanent("delivery %d (%s) names no product", del.ID, del.Topic)
+	}
+	return body.ID, nil
 }
 
 // syncProduct makes the meetings of a product match its event: made,
-// changed, or deleted with the product. One product at a time: an order
-// and a product delivery racing for a new product make one meeting.
-func (ms *Meetings) syncProduct(ctx context.Context, j worker.Job, id int64, log *slog.Logger) (synced, error) {
+// changed, or deleted with the product (its job holds the product).
+func (ms *Meetings) syncProduct(ctx context.Context, id int64, log *slog.Logger) (synced, error) {
 	ev := ms.cfg.Events[id]
-	unlock, err := ms.lockProduct(ctx, j, id, log)
-	if err != nil {
-		return synced{}, err
-	}
-	defer unlock()
 
 	p, err := ms.shop.Product(ctx, id)
 	gone := false
@@ -605,12 +604,8 @@ func newRef(productID int64, day int) string {
 // followProduct sends a product's name, date and time to the meeting it is
 // linked to, when they differ from what Zoom has (as woozoom last read it).
 // A trashed product leaves the meeting alone: it is not woozoom's.
-func (ms *Meetings) followProduct(ctx context.Context, j worker.Job, id int64, ev Maker, log *slog.Logger) (string, error) {
-	unlock, err := ms.lockProduct(ctx, j, id, log)
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
+func (ms *Meetings) followProduct(ctx context.Context, id int64, ev Maker, log *slog.Logger) (string, error) {
+
 	t := ev.Follow
 	p, err := ms.shop.Product(ctx, id)
 	switch {

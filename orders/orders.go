@@ -160,23 +160,35 @@ func (o *Orders) Work(ctx context.Context, j worker.Job) (worker.Done, error) {
 	return done, err
 }
 
-// productsReady holds the order's products shared for the rest of the job
-// (a product's job, which makes and deletes its meetings, holds them
-// exclusive), and finds the meetings of those woozoom makes: with none yet,
-// their product's job is queued and the order waits for it.
-func (o *Orders) productsReady(ctx context.Context, j worker.Job, order rules.Order) error {
-	var leases []rules.Lease
-	seen := map[int64]bool{}
-	for _, item := range order.Items {
-		if item.ProductID != 0 && !seen[item.ProductID] {
-			seen[item.ProductID] = true
-			leases = append(leases, rules.ProductLease(item.ProductID, true))
-		}
+// Holds says what an order job holds for all its work (worker.Holding):
+// the order's products, shared. A product's job, which makes and deletes
+// its meetings, holds the product exclusive, so the two never run at once.
+func (o *Orders) Holds(ctx context.Context, j worker.Job) ([]rules.Lease, error) {
+	order, err := o.decode(j.Delivery.Topic, j.Delivery.Body)
+	if err != nil {
+		return nil, nil // the job itself says why it cannot be read
 	}
-	if err := j.Leases.Take(ctx, leases, j.LeaseTTL, worker.LeasePoll); err != nil {
+	return productLeases(order), nil
+}
+
+// productLeases are the order's products, shared, and their ids.
+func productLeases(order rules.Order) []rules.Lease {
+	var leases []rules.Lease
+	for _, id := range order.ProductIDs() {
+		leases = append(leases, rules.ProductLease(id, true))
+	}
+	return leases
+}
+
+// productsReady finds the meetings of the order's products woozoom makes:
+// with none yet, their product's job is queued and the order waits for it.
+// The view applied may be a newer one than the job's own delivery: its
+// products are held too.
+func (o *Orders) productsReady(ctx context.Context, j worker.Job, order rules.Order) error {
+	if err := j.Leases.Take(ctx, productLeases(order), j.LeaseTTL, worker.LeasePoll); err != nil {
 		return fmt.Errorf("wait for the jobs that change the order's products' meetings: %w", err)
 	}
-	for id := range seen {
+	for _, id := range order.ProductIDs() {
 		if !o.cfg.Made[id] {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,17 @@ type Order struct {
 	// line item id, how many of its units were refunded (read separately).
 	HasRefunds  bool
 	RefundedQty map[int64]int
+}
+
+// ProductIDs are the products the order's lines hold, each once, in order.
+func (o Order) ProductIDs() []int64 {
+	var ids []int64
+	for _, it := range o.Items {
+		if it.ProductID != 0 && !slices.Contains(ids, it.ProductID) {
+			ids = append(ids, it.ProductID)
+		}
+	}
+	return ids
 }
 
 // LineItem is one line of an order.

@@ -63,9 +63,13 @@ func (d *DB) openLeases(ctx context.Context) error {
 
 // TryTake takes every lease of want for ttl, all or none, in one
 // transaction; ok is false when another holder has one of them. An expired
-// lease of another holder is taken over. Leases already held are renewed.
+// lease of another holder is taken over. A lease the holder has already
+// (exclusive, or shared when shared is wanted) is kept as it is.
 func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Duration) (ok bool, err error) {
-	want = sortedLeases(want)
+	want = h.notHeld(sortedLeases(want))
+	if len(want) == 0 {
+		return true, nil
+	}
 	exclusive := slices.ContainsFunc(want, func(l rules.Lease) bool { return !l.Shared })
 	// A look without the write lock first: waiting holders poll. One that
 	// wants an exclusive lease goes on to mark that it waits.
@@ -118,6 +122,15 @@ const (
 	heldShared     = 1
 	waitsExclusive = 2
 )
+
+// notHeld drops from want what the holder has already.
+func (h *Holder) notHeld(want []rules.Lease) []rules.Lease {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.DeleteFunc(want, func(l rules.Lease) bool {
+		return slices.ContainsFunc(h.held, func(have rules.Lease) bool { return have.Key == l.Key && (!have.Shared || l.Shared) })
+	})
+}
 
 // busy reports whether another holder keeps one of want from this one: for
 // an exclusive lease, any holder; for a shared one, an exclusive holder or

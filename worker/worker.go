@@ -89,6 +89,14 @@ type Room interface {
 	Work(ctx context.Context, job Job) (Done, error)
 }
 
+// Holding is a Room whose jobs hold leases for all their work (a product
+// job its product exclusive, an order job its products shared): the runner
+// takes them before the work begins, waiting while another job holds them,
+// and releases them when the job ends.
+type Holding interface {
+	Holds(ctx context.Context, job Job) ([]rules.Lease, error)
+}
+
 // RoomFunc is a function that is a Room.
 type RoomFunc func(ctx context.Context, job Job) (Done, error)
 
@@ -377,6 +385,15 @@ func (w *Worker) work(ctx context.Context, j Job) (Done, error) {
 	room, ok := w.cfg.Rooms[kind]
 	if !ok {
 		return Done{Result: fmt.Sprintf("%s delivery recorded; nothing to do", del.Topic)}, nil
+	}
+	if h, ok := room.(Holding); ok {
+		leases, err := h.Holds(ctx, j)
+		if err != nil {
+			return Done{}, err
+		}
+		if err := j.Leases.Take(ctx, leases, j.LeaseTTL, LeasePoll); err != nil {
+			return Done{}, fmt.Errorf("wait for what other jobs hold: %w", err)
+		}
 	}
 	return room.Work(ctx, j)
 }

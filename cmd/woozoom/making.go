@@ -186,63 +186,6 @@ func (c Config) schedule(p rules.Product) (rules.Schedule, bool, error) {
 	return woo.MetaKeySchedule(p.Meta, c.EventDates.StartKey, c.EventDates.EndKey, c.WooCommerce.Timezone)
 }
 
-// zoomMeetings makes meetings through the Zoom client.
-type zoomMeetings struct {
-	c        *zoom.Client
-	settings map[string]any
-}
-
-func (z zoomMeetings) spec(m rules.EventMeeting, agenda string) zoom.MeetingSpec {
-	// No passcode is sent: Zoom makes one that meets the account's rules
-	// (default_password), which woozoom cannot know.
-	return zoom.MeetingSpec{Topic: m.Topic, Start: m.Start, Duration: m.Duration, Timezone: m.Timezone, Daily: m.Daily,
-		Agenda: agenda, Settings: z.settings}
-}
-
-func (z zoomMeetings) Details(ctx context.Context, t rules.Target) (rules.TargetDetails, error) {
-	return z.c.Details(ctx, t)
-}
-
-func (z zoomMeetings) CreateMeeting(ctx context.Context, m rules.EventMeeting, agenda string) (rules.TargetDetails, error) {
-	made, err := z.c.CreateMeeting(ctx, m.Host, m.Kind, z.spec(m, agenda))
-	return made.TargetDetails, err
-}
-
-func (z zoomMeetings) UpdateMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error {
-	return z.c.UpdateMeeting(ctx, t, z.spec(m, ""))
-}
-
-func (z zoomMeetings) DeleteMeeting(ctx context.Context, t rules.Target, notify bool) error {
-	return z.c.DeleteMeeting(ctx, t, notify)
-}
-
-func (z zoomMeetings) FollowMeeting(ctx context.Context, t rules.Target, m rules.EventMeeting) error {
-	spec := z.spec(m, "")
-	spec.KeepSettings = true
-	return z.c.UpdateMeeting(ctx, t, spec)
-}
-
-func (z zoomMeetings) HostOf(ctx context.Context, t rules.Target) (string, error) {
-	m, err := z.c.Meeting(ctx, t)
-	if m.HostEmail == "" {
-		return m.HostID, err
-	}
-	return m.HostEmail, err
-}
-
-func (z zoomMeetings) FindMeeting(ctx context.Context, host string, kind rules.TargetKind, ref string) (rules.Target, bool, error) {
-	list, err := z.c.HostMeetings(ctx, host, kind)
-	if err != nil {
-		return rules.Target{}, false, err
-	}
-	for _, m := range list {
-		if strings.Contains(m.Agenda, ref) {
-			return m.Target, true, nil
-		}
-	}
-	return rules.Target{}, false, nil
-}
-
 // MeetingRegistrantLimit is the most registrants Zoom takes on a meeting.
 const MeetingRegistrantLimit = 4999
 

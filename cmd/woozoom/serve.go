@@ -398,7 +398,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	}
 	var wake func()
 	mcfg.Wake = func() { wake() }
-	ms := meetings.New(mcfg, db, zoomMeetings{c: zc, settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
+	ms := meetings.New(mcfg, db, zoom.EventMeetings{Client: zc, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
 	ocfg := orders.Config{
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
 		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
