@@ -186,11 +186,11 @@ type synced struct {
 // a time, in any process, and no order job of the product registers
 // meanwhile (they hold it shared).
 func (ms *Meetings) Holds(_ context.Context, j worker.Job) ([]rules.Lease, error) {
-	id, err := productOf(j.Delivery)
-	if err != nil {
-		return nil, nil // the job itself says why it cannot be read
+	// A body that names no product holds nothing; the job says why it fails.
+	if id, err := productOf(j.Delivery); err == nil {
+		return []rules.Lease{rules.ProductLease(id, false)}, nil
 	}
-	return []rules.Lease{rules.ProductLease(id, false)}, nil
+	return nil, nil
 }
 
 // productOf reads which product a product delivery is about.

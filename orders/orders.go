@@ -164,10 +164,8 @@ func (o *Orders) Work(ctx context.Context, j worker.Job) (worker.Done, error) {
 // the order's products, shared. A product's job, which makes and deletes
 // its meetings, holds the product exclusive, so the two never run at once.
 func (o *Orders) Holds(ctx context.Context, j worker.Job) ([]rules.Lease, error) {
-	order, err := o.decode(j.Delivery.Topic, j.Delivery.Body)
-	if err != nil {
-		return nil, nil // the job itself says why it cannot be read
-	}
+	// A body that cannot be read holds nothing; the job says why it fails.
+	order, _ := o.decode(j.Delivery.Topic, j.Delivery.Body)
 	return productLeases(order), nil
 }
 

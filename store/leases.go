@@ -181,19 +181,23 @@ func (h *Holder) Take(ctx context.Context, want []rules.Lease, ttl, poll time.Du
 	for {
 		freed := h.db.leaseFreed()
 		ok, err := h.TryTake(ctx, want, ttl)
-		if err != nil || ok {
-			return err
+		if ok {
+			return nil
 		}
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
+		if err == nil {
+			t := time.NewTimer(poll)
+			select {
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-freed:
+			case <-t.C:
+			}
 			t.Stop()
-			// Given up: new shared holders need not wait for this one.
-			return errors.Join(ctx.Err(), h.stopWaiting(context.WithoutCancel(ctx)))
-		case <-freed:
-		case <-t.C:
 		}
-		t.Stop()
+		if err != nil {
+			// Given up: new shared holders need not wait for this one.
+			return errors.Join(err, h.stopWaiting(context.WithoutCancel(ctx)))
+		}
 	}
 }
 
