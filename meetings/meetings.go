@@ -169,16 +169,7 @@ func (ms *Meetings) productJob(ctx context.Context, j worker.Job) (string, error
 	if ev.Follow.ID != 0 {
 		return ms.followProduct(ctx, id, ev, j.Log)
 	}
-	res, err := ms.syncProduct(ctx, id, j.Log)
-	return res.summary, err
-}
-
-// synced is what syncProduct did.
-type synced struct {
-	summary string
-	made    int  // meetings that exist for the product now
-	noDate  bool // the product gives no date to make a meeting for
-	gone    bool // the product is trashed or deleted
+	return ms.syncProduct(ctx, id, j.Log)
 }
 
 // Holds says what a product job holds for all its work (worker.Holding):
@@ -205,49 +196,78 @@ func productOf(del rules.Delivery) (int64, error) {
 }
 
 // syncProduct makes the meetings of a product match its event: made,
-// changed, or deleted with the product (its job holds the product).
-func (ms *Meetings) syncProduct(ctx context.Context, id int64, log *slog.Logger) (synced, error) {
-	ev := ms.cfg.Events[id]
-
-	p, err := ms.shop.Product(ctx, id)
-	gone := false
-	switch {
-	case errors.Is(err, rules.ErrNotFound):
-		gone = true
-	case err != nil:
-		return synced{}, fmt.Errorf("read product %d: %w", id, err)
-	case p.Status == "trash":
-		gone = true
+// changed, or deleted with the product (its job holds the product). It
+// says what it did.
+func (ms *Meetings) syncProduct(ctx context.Context, id int64, log *slog.Logger) (string, error) {
+	p, gone, err := ms.readProduct(ctx, id)
+	if err != nil {
+		return "", err
 	}
 	var want []rules.EventMeeting
-	res := synced{gone: gone}
+	noDate := false
 	if !gone {
-		if want, res.noDate, err = ms.eventMeetings(p, ev); err != nil {
-			return synced{}, err
+		if want, noDate, err = ms.eventMeetings(p, ms.cfg.Events[id]); err != nil {
+			return "", err
 		}
 	}
 	made, err := ms.store.MadeMeetings(ctx, id)
 	if err != nil {
-		return synced{}, err
+		return "", err
 	}
 	if !gone {
-		if err := ms.settleDeletes(ctx, made); err != nil {
-			return synced{}, err
-		}
-		if made, err = ms.store.MadeMeetings(ctx, id); err != nil {
-			return synced{}, err
+		if made, err = ms.settleDeletes(ctx, made); err != nil {
+			return "", err
 		}
 	}
-	var did []string
-	var stepErr error
-	created := 0
+	did, created, stepErr := ms.steps(ctx, id, rules.PlanMeetings(want, made, gone), gone, log)
 	for _, m := range made {
 		if m.OrdersPending && m.State == rules.MadeDone {
 			created++ // made before a crash, its orders not yet queued
 		}
 	}
-	for _, s := range rules.PlanMeetings(want, made, gone) {
-		var err error
+	if created > 0 {
+		n, err := ms.queueOrders(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		did = append(did, fmt.Sprintf("%d completed orders queued to register again", n))
+	}
+	if stepErr != nil {
+		return "", stepErr
+	}
+	shown, err := ms.record(ctx, p, gone, noDate)
+	if err != nil {
+		return "", err
+	}
+	if shown {
+		did = append(did, "meetings shown in the product's "+MeetingsMetaKey)
+	}
+	switch {
+	case len(did) > 0:
+		return fmt.Sprintf("product %d: %s", id, strings.Join(did, "; ")), nil
+	case noDate:
+		return fmt.Sprintf("product %d has no event date yet; no meeting made", id), nil
+	}
+	return fmt.Sprintf("product %d: its meetings already match; nothing sent", id), nil
+}
+
+// readProduct reads a product; gone is true when it is trashed or deleted.
+func (ms *Meetings) readProduct(ctx context.Context, id int64) (p rules.Product, gone bool, err error) {
+	p, err = ms.shop.Product(ctx, id)
+	switch {
+	case errors.Is(err, rules.ErrNotFound):
+		return p, true, nil
+	case err != nil:
+		return p, false, fmt.Errorf("read product %d: %w", id, err)
+	}
+	return p, p.Status == "trash", nil
+}
+
+// steps makes, changes and deletes the product's meetings as planned, up
+// to the first that fails; did says what was done, created how many were
+// made.
+func (ms *Meetings) steps(ctx context.Context, id int64, plan []rules.MeetingStep, gone bool, log *slog.Logger) (did []string, created int, err error) {
+	for _, s := range plan {
 		switch s.Kind {
 		case rules.MakeMeeting:
 			var t rules.Target
@@ -272,74 +292,61 @@ func (ms *Meetings) syncProduct(ctx context.Context, id int64, log *slog.Logger)
 			}
 		}
 		if err != nil {
-			// The meetings made before it still get their orders below.
-			stepErr = fmt.Errorf("%s the meeting of product %d (day %d): %w", s.Kind, id, max(s.Want.Day, s.Made.Day), err)
-			break
+			// The meetings made before it still get their orders.
+			return did, created, fmt.Errorf("%s the meeting of product %d (day %d): %w", s.Kind, id, max(s.Want.Day, s.Made.Day), err)
 		}
 	}
-	if created > 0 {
-		// A meeting made (first, or again after a restore): every completed
-		// order of the product registers on it, also those worked while the
-		// product was trashed or had no meeting yet. The shop says which
-		// they are. The pass is named for this making: an order unchanged
-		// since an earlier pass would otherwise be a repeat, and not worked
-		// again.
-		res, err := orders.EnqueueAs(ctx, ms.store, ms.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
-			return ms.shop.CompletedOrdersOfProduct(ctx, id, page)
-		}, "remade-"+newRef(id, 0))
-		if err != nil {
-			return synced{}, fmt.Errorf("queue the orders of product %d to register on its new meetings: %w", id, err)
-		}
-		if res.New > 0 {
-			ms.wake()
-		}
-		if err := ms.store.OrdersQueued(ctx, id); err != nil {
-			return synced{}, err
-		}
-		did = append(did, fmt.Sprintf("%d completed orders queued to register again", res.Orders))
+	return did, created, nil
+}
+
+// queueOrders queues every completed order of the product to register on
+// a meeting made for it (first, or again after a restore), also those
+// worked while the product was trashed or had no meeting yet: the shop
+// says which they are. The pass is named for this making: an order
+// unchanged since an earlier pass would otherwise be a repeat, and not
+// worked again.
+func (ms *Meetings) queueOrders(ctx context.Context, id int64) (int, error) {
+	res, err := orders.EnqueueAs(ctx, ms.store, ms.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
+		return ms.shop.CompletedOrdersOfProduct(ctx, id, page)
+	}, "remade-"+newRef(id, 0))
+	if err != nil {
+		return 0, fmt.Errorf("queue the orders of product %d to register on its new meetings: %w", id, err)
 	}
-	if stepErr != nil {
-		return synced{}, stepErr
+	if res.New > 0 {
+		ms.wake()
 	}
-	if made, err = ms.store.MadeMeetings(ctx, id); err != nil {
-		return synced{}, err
+	return res.Orders, ms.store.OrdersQueued(ctx, id)
+}
+
+// record shows the product's meetings in its meta, and keeps what order
+// jobs read instead of making the meetings themselves: ready, no date, or
+// gone. shown is true when the meta was written.
+func (ms *Meetings) record(ctx context.Context, p rules.Product, gone, noDate bool) (shown bool, err error) {
+	made, err := ms.store.MadeMeetings(ctx, p.ID)
+	if err != nil {
+		return false, err
 	}
+	n := 0
 	for _, m := range made {
 		if m.State == rules.MadeDone {
-			res.made++
+			n++
 		}
 	}
 	if !gone {
-		wrote, err := ms.showMeetings(ctx, p, made)
-		if err != nil {
-			return synced{}, err
-		}
-		if wrote {
-			did = append(did, "meetings shown in the product's "+MeetingsMetaKey)
+		if shown, err = ms.showMeetings(ctx, p, made); err != nil {
+			return false, err
 		}
 	}
-	// What order jobs read instead of making the meetings themselves.
 	state := rules.MeetingsReady
 	switch {
 	case gone:
 		state = rules.MeetingsGone
-	case res.made == 0 && res.noDate:
+	case n == 0 && noDate:
 		state = rules.MeetingsNoDate
+	case n == 0:
+		return shown, nil // nothing made yet: orders go on waiting
 	}
-	if res.made > 0 || state != rules.MeetingsReady {
-		if err := ms.store.SaveProductMeetings(ctx, id, state); err != nil {
-			return synced{}, err
-		}
-	}
-	switch {
-	case len(did) > 0:
-		res.summary = fmt.Sprintf("product %d: %s", id, strings.Join(did, "; "))
-	case res.noDate:
-		res.summary = fmt.Sprintf("product %d has no event date yet; no meeting made", id)
-	default:
-		res.summary = fmt.Sprintf("product %d: its meetings already match; nothing sent", id)
-	}
-	return res, nil
+	return shown, ms.store.SaveProductMeetings(ctx, p.ID, state)
 }
 
 // eventMeetings are the meetings a product's event needs.
@@ -492,9 +499,10 @@ func (ms *Meetings) meetingDeleted(ctx context.Context, m rules.MadeMeeting, why
 }
 
 // settleDeletes learns whether meetings whose delete went unanswered still
-// exist, before a product that is back relies on them.
-func (ms *Meetings) settleDeletes(ctx context.Context, made []rules.MadeMeeting) error {
-	for _, m := range made {
+// exist, before a product that is back relies on them; it returns made as
+// it is now.
+func (ms *Meetings) settleDeletes(ctx context.Context, made []rules.MadeMeeting) ([]rules.MadeMeeting, error) {
+	for i, m := range made {
 		if m.State != rules.MadeDeleting {
 			continue
 		}
@@ -502,18 +510,19 @@ func (ms *Meetings) settleDeletes(ctx context.Context, made []rules.MadeMeeting)
 		switch {
 		case errors.Is(err, rules.ErrNotFound):
 			if err := ms.meetingDeleted(ctx, m, fmt.Sprintf("deleted with product %d", m.ProductID)); err != nil {
-				return err
+				return made, err
 			}
+			made[i].State = rules.MadeDeleted
 		case err != nil:
-			return fmt.Errorf("look up %s, whose delete went unanswered: %w", m.Target, err)
+			return made, fmt.Errorf("look up %s, whose delete went unanswered: %w", m.Target, err)
 		default:
-			m.State = rules.MadeDone
-			if err := ms.store.SaveMadeMeeting(ctx, m); err != nil {
-				return err
+			made[i].State = rules.MadeDone
+			if err := ms.store.SaveMadeMeeting(ctx, made[i]); err != nil {
+				return made, err
 			}
 		}
 	}
-	return nil
+	return made, nil
 }
 
 // showMeetings writes the product's meetings to its meta when they differ

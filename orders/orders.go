@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -300,7 +299,6 @@ func (o *Orders) fold(ctx context.Context, j worker.Job, own rules.Order, done *
 // apply makes Zoom and the order's write-back match one view of an order,
 // unless a newer view was applied already.
 func (o *Orders) apply(ctx context.Context, j worker.Job, order rules.Order, done *worker.Done) (string, error) {
-	h, log := j.Leases, j.Log
 	prev, seen, err := o.store.OrderState(ctx, order.ID)
 	if err != nil {
 		return "", err
@@ -329,53 +327,10 @@ func (o *Orders) apply(ctx context.Context, j worker.Job, order rules.Order, don
 	if order.Deleted {
 		state.Status = rules.StatusTrash
 	}
-
-	mappings, err := o.store.ActiveMappings(ctx)
+	out, err := o.onZoom(ctx, j, order, intent)
 	if err != nil {
 		return "", err
 	}
-	in := rules.Input{Order: order, Intent: intent, Wants: o.cfg.Policy.Wants(order, mappings)}
-	if in.Registrations, err = o.store.Registrations(ctx, order.ID); err != nil {
-		return "", err
-	}
-	keys := seatKeys(in.Wants, in.Registrations)
-	// From reading the seats to acting on Zoom, no other job may decide
-	// about them.
-	leases := make([]rules.Lease, len(keys))
-	for i, k := range keys {
-		leases[i] = rules.SeatLease(k)
-	}
-	if err := h.Take(ctx, leases, j.LeaseTTL, worker.LeasePoll); err != nil {
-		return "", fmt.Errorf("wait for %d seats other jobs decide about: %w", len(keys), err)
-	}
-	unlock := sync.OnceFunc(func() {
-		if err := h.Release(context.WithoutCancel(ctx), leases...); err != nil {
-			log.Warn("could not release the seats; they lapse on their own", "err", err)
-		}
-	})
-	defer unlock()
-	if in.Seats, err = o.store.Seats(ctx, keys); err != nil {
-		return "", err
-	}
-	if err := o.settle(ctx, j, keys, in.Seats); err != nil {
-		return "", err
-	}
-	if in.HeldElsewhere, err = o.store.HeldElsewhere(ctx, order.ID, keys); err != nil {
-		return "", err
-	}
-	plan := rules.Decide(in)
-	// Claims first: a crash after this point is finished by the next run.
-	if err := h.SaveRegistrations(ctx, append(append([]rules.Registration(nil), plan.Activate...), plan.Release...)); err != nil {
-		return "", err
-	}
-	broken, err := o.store.BrokenTargets(ctx)
-	if err != nil {
-		return "", err
-	}
-	out := o.execute(ctx, j, order.ID, plan, in.Registrations, broken)
-	out.released = plan.Release
-	unlock()
-
 	// Write back what the order holds, even when some attendees failed.
 	if err := o.writeBack(ctx, order, intent, out, &state); err != nil {
 		if o.cfg.Metrics != nil {
@@ -388,6 +343,54 @@ func (o *Orders) apply(ctx context.Context, j worker.Job, order rules.Order, don
 	}
 	done.Applied = &state
 	return out.summary(intent), nil
+}
+
+// onZoom decides about the order's seats and makes Zoom match, holding the
+// seats meanwhile: from reading them to acting on Zoom, no other job
+// decides about them.
+func (o *Orders) onZoom(ctx context.Context, j worker.Job, order rules.Order, intent rules.Intent) (outcome, error) {
+	mappings, err := o.store.ActiveMappings(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	in := rules.Input{Order: order, Intent: intent, Wants: o.cfg.Policy.Wants(order, mappings)}
+	if in.Registrations, err = o.store.Registrations(ctx, order.ID); err != nil {
+		return outcome{}, err
+	}
+	keys := seatKeys(in.Wants, in.Registrations)
+	leases := make([]rules.Lease, len(keys))
+	for i, k := range keys {
+		leases[i] = rules.SeatLease(k)
+	}
+	if err := j.Leases.Take(ctx, leases, j.LeaseTTL, worker.LeasePoll); err != nil {
+		return outcome{}, fmt.Errorf("wait for %d seats other jobs decide about: %w", len(keys), err)
+	}
+	defer func() {
+		if err := j.Leases.Release(context.WithoutCancel(ctx), leases...); err != nil {
+			j.Log.Warn("could not release the seats; they lapse on their own", "err", err)
+		}
+	}()
+	if in.Seats, err = o.store.Seats(ctx, keys); err != nil {
+		return outcome{}, err
+	}
+	if err := o.settle(ctx, j, keys, in.Seats); err != nil {
+		return outcome{}, err
+	}
+	if in.HeldElsewhere, err = o.store.HeldElsewhere(ctx, order.ID, keys); err != nil {
+		return outcome{}, err
+	}
+	plan := rules.Decide(in)
+	// Claims first: a crash after this point is finished by the next run.
+	if err := j.Leases.SaveRegistrations(ctx, append(append([]rules.Registration(nil), plan.Activate...), plan.Release...)); err != nil {
+		return outcome{}, err
+	}
+	broken, err := o.store.BrokenTargets(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	out := o.execute(ctx, j, order.ID, plan, in.Registrations, broken)
+	out.released = plan.Release
+	return out, nil
 }
 
 // settle learns from Zoom what became of seat changes whose answer was
@@ -534,6 +537,14 @@ type outcome struct {
 	err                        error                // first failure that stops the job (retry or park)
 }
 
+// note keeps the failure that decides what becomes of the job: the first,
+// unless a later one needs a person where the first would be retried.
+func (o *outcome) note(err error) {
+	if o.err == nil || (rules.Retryable(o.err) && !rules.Retryable(err)) {
+		o.err = err
+	}
+}
+
 func (o outcome) summary(intent rules.Intent) string {
 	s := fmt.Sprintf("%s: %d added, %d approved, %d cancelled on Zoom", intent, o.added, o.approved, o.cancelled)
 	if len(o.refused) > 0 {
@@ -546,14 +557,7 @@ func (o outcome) summary(intent rules.Intent) string {
 // failed and the others go ahead; a failure that is not the attendee's
 // stops the job after the other actions were tried.
 func (o *Orders) execute(ctx context.Context, j worker.Job, orderID int64, plan rules.Plan, existing []rules.Registration, broken map[rules.Target]string) outcome {
-	h, log := j.Leases, j.Log
 	var out outcome
-	note := func(err error) {
-		if out.err == nil || (rules.Retryable(out.err) && !rules.Retryable(err)) {
-			out.err = err
-		}
-	}
-	var pending []rules.Seat
 	claims := map[rules.SeatKey]rules.Registration{}
 	for _, r := range existing {
 		claims[r.Key()] = r
@@ -561,51 +565,61 @@ func (o *Orders) execute(ctx context.Context, j worker.Job, orderID int64, plan 
 	for _, r := range plan.Activate {
 		claims[r.Key()] = r
 	}
-	// A meeting deleted in Zoom takes no change: the job is parked with why,
-	// after the other meetings were done.
-	var zoomActions []rules.Action
-	for _, a := range plan.Zoom {
-		if reason, gone := broken[a.Seat.Target]; gone {
-			if a.Kind != rules.Cancel {
-				note(o.unlessUnmapped(ctx, a.Seat.Target, rules.Permanent("%s", reason)))
-			}
-			continue
-		}
-		zoomActions = append(zoomActions, a)
+	route := rules.RouteActions(plan.Zoom, broken)
+	// A meeting deleted in Zoom takes no change: the job is parked with
+	// why, after the other meetings were done.
+	for _, t := range route.GoneTargets() {
+		out.note(o.unlessUnmapped(ctx, t, rules.Permanent("%s", route.Gone[t])))
 	}
-	plan.Zoom = zoomActions
 	// Events held at a link take no call: giving or taking the link is
 	// recorded as a seat, so the write-back and calendar files treat them
 	// like Zoom's.
-	zoomActions = nil
-	for _, a := range plan.Zoom {
-		if a.Seat.Target.OnZoom() {
-			zoomActions = append(zoomActions, a)
-			continue
-		}
-		if err := o.giveLink(ctx, h, a, &out); err != nil {
-			note(err)
+	for _, a := range route.Links {
+		if err := o.giveLink(ctx, j.Leases, a, &out); err != nil {
+			out.note(err)
 		}
 	}
-	plan.Zoom = zoomActions
-	for _, a := range plan.Zoom {
+	pending := o.addRegistrants(ctx, j, orderID, route.Zoom, claims, &out)
+	// A webinar that asks for manual approval holds a paid attendee as
+	// pending: approve them now rather than leave them without a link.
+	actions := route.Zoom
+	for _, s := range pending {
+		actions = append(actions, rules.Action{Kind: rules.Approve, Seat: s.SeatKey, RegistrantID: s.RegistrantID})
+	}
+	for _, batch := range rules.Batches(actions, 30) {
+		if ctx.Err() != nil {
+			break
+		}
+		o.updateStatus(ctx, j, batch, &out)
+	}
+	if ctx.Err() != nil {
+		out.note(ctx.Err())
+	}
+	return out
+}
+
+// addRegistrants sends the plan's adds, one call each, and returns the
+// seats Zoom holds as pending.
+func (o *Orders) addRegistrants(ctx context.Context, j worker.Job, orderID int64, actions []rules.Action, claims map[rules.SeatKey]rules.Registration, out *outcome) (pending []rules.Seat) {
+	h, log := j.Leases, j.Log
+	for _, a := range actions {
 		if a.Kind != rules.AddRegistrant || ctx.Err() != nil {
 			continue
 		}
 		if err := h.BeginSeatChange(ctx, a.Seat); err != nil {
-			note(err)
+			out.note(err)
 			continue
 		}
 		seat, err := o.zoom.AddRegistrant(ctx, a.Seat.Target, a.Attendee, a.Occurrences)
 		if rules.Refused(err) {
 			if eerr := h.EndSeatChange(ctx, a.Seat); eerr != nil {
-				note(eerr)
+				out.note(eerr)
 			}
 		}
 		switch {
 		case err == nil:
 			if err := h.SaveSeats(ctx, seat); err != nil {
-				note(err)
+				out.note(err)
 				continue
 			}
 			out.added++
@@ -617,72 +631,62 @@ func (o *Orders) execute(ctx context.Context, j worker.Job, orderID int64, plan 
 			r, ok := claims[a.Seat]
 			if !ok || r.OrderID != orderID {
 				// Another order's attendee; that order's job reports it.
-				note(err)
+				out.note(err)
 				continue
 			}
 			r.State, r.Error = rules.Failed, err.Error()
 			if serr := h.SaveRegistrations(ctx, []rules.Registration{r}); serr != nil {
-				note(serr)
+				out.note(serr)
 				continue
 			}
 			out.refused = append(out.refused, r)
 			log.Warn("attendee refused by Zoom", "email", a.Seat.Email, "target", a.Seat.Target.String(), "err", err)
 		default:
-			note(o.unlessUnmapped(ctx, a.Seat.Target, err))
+			out.note(o.unlessUnmapped(ctx, a.Seat.Target, err))
 		}
 	}
-	// A webinar that asks for manual approval holds a paid attendee as
-	// pending: approve them now rather than leave them without a link.
-	actions := plan.Zoom
-	for _, s := range pending {
-		actions = append(actions, rules.Action{Kind: rules.Approve, Seat: s.SeatKey, RegistrantID: s.RegistrantID})
+	return pending
+}
+
+// updateStatus sends one status call (approve or cancel, one target, up to
+// 30 seats); the call may gather other jobs' changes.
+func (o *Orders) updateStatus(ctx context.Context, j worker.Job, batch []rules.Action, out *outcome) {
+	h := j.Leases
+	seats := make([]rules.Seat, len(batch))
+	keys := make([]rules.SeatKey, len(batch))
+	for i, a := range batch {
+		seats[i] = rules.Seat{SeatKey: a.Seat, RegistrantID: a.RegistrantID}
+		keys[i] = a.Seat
 	}
-	for _, batch := range rules.Batches(actions, 30) {
-		if ctx.Err() != nil {
-			break
-		}
-		seats := make([]rules.Seat, len(batch))
-		for i, a := range batch {
-			seats[i] = rules.Seat{SeatKey: a.Seat, RegistrantID: a.RegistrantID}
-		}
-		kind, target := batch[0].Kind, batch[0].Seat.Target
-		keys := make([]rules.SeatKey, len(seats))
-		for i, s := range seats {
-			keys[i] = s.SeatKey
-		}
-		if err := h.BeginSeatChange(ctx, keys...); err != nil {
-			note(err)
-			continue
-		}
-		if err := o.zoom.UpdateStatus(ctx, j.Slot, target, kind, seats); err != nil {
-			if rules.Refused(err) {
-				if eerr := h.EndSeatChange(ctx, keys...); eerr != nil {
-					note(eerr)
-				}
+	kind, target := batch[0].Kind, batch[0].Seat.Target
+	if err := h.BeginSeatChange(ctx, keys...); err != nil {
+		out.note(err)
+		return
+	}
+	if err := o.zoom.UpdateStatus(ctx, j.Slot, target, kind, seats); err != nil {
+		if rules.Refused(err) {
+			if eerr := h.EndSeatChange(ctx, keys...); eerr != nil {
+				out.note(eerr)
 			}
-			note(o.unlessUnmapped(ctx, target, err))
-			continue
 		}
-		status := rules.SeatApproved
-		if kind == rules.Cancel {
-			status = rules.SeatDenied
-		}
-		for i := range seats {
-			seats[i].Status = status
-		}
-		if err := h.SaveSeats(ctx, seats...); err != nil {
-			note(err)
-			continue
-		}
-		if kind == rules.Cancel {
-			out.cancelled += len(seats)
-		} else {
-			out.approved += len(seats)
-		}
-		log.Info("registrant status updated", "action", string(kind), "target", target.String(), "registrants", len(seats))
+		out.note(o.unlessUnmapped(ctx, target, err))
+		return
 	}
-	if ctx.Err() != nil {
-		note(ctx.Err())
+	status := rules.SeatApproved
+	if kind == rules.Cancel {
+		status = rules.SeatDenied
 	}
-	return out
+	for i := range seats {
+		seats[i].Status = status
+	}
+	if err := h.SaveSeats(ctx, seats...); err != nil {
+		out.note(err)
+		return
+	}
+	if kind == rules.Cancel {
+		out.cancelled += len(seats)
+	} else {
+		out.approved += len(seats)
+	}
+	j.Log.Info("registrant status updated", "action", string(kind), "target", target.String(), "registrants", len(seats))
 }

@@ -215,92 +215,112 @@ func Decide(in Input) Plan {
 	if in.Intent == Hold {
 		return plan
 	}
-	existing := map[SeatKey]Registration{}
+	d := decision{in: in, existing: map[SeatKey]Registration{}, active: map[SeatKey]bool{}, touched: map[SeatKey]Person{}, occurrences: map[SeatKey]string{}}
 	for _, r := range in.Registrations {
-		existing[r.Key()] = r
-	}
-	active := map[SeatKey]bool{}
-	for k, r := range existing {
+		d.existing[r.Key()] = r
+		d.touched[r.Key()] = r.Attendee
 		if r.State == Active {
-			active[k] = true
+			d.active[r.Key()] = true
 		}
 	}
-	touched := map[SeatKey]Person{}
-	for k, r := range existing {
-		touched[k] = r.Attendee
-	}
-	occurrences := map[SeatKey]string{}
-
 	if in.Intent == Register {
-		wanted := map[SeatKey]bool{}
-		for _, w := range in.Wants {
-			k := w.Key()
-			wanted[k] = true
-			touched[k] = w.Attendee
-			occurrences[k] = w.Occurrences
-			r, ok := existing[k]
-			switch {
-			case ok && r.State == Active:
-			case ok && r.State == Failed:
-				// Refused for good; retried only when an admin asks.
-			default:
-				plan.Activate = append(plan.Activate, Registration{
-					OrderID: in.Order.ID, LineItemID: w.LineItemID, ProductID: w.ProductID, Target: w.Target,
-					Attendee: w.Attendee, State: Active,
-				})
-				active[k] = true
-			}
-		}
-		// Lines removed from the order give their seats up. A mapping removed
-		// by the admin does not: that is no reason to cancel a paid ticket.
-		// But a claim Zoom never took (its meeting was deleted, so the admin
-		// remapped the product) is dropped: adding it would fail for ever.
-		items := map[int64]bool{}
-		for _, it := range in.Order.Items {
-			// A line refunded in full is gone as far as tickets go.
-			items[it.ID] = in.Order.RefundedQty[it.ID] < max(it.Quantity, 1)
-		}
-		for k, r := range existing {
-			if r.State != Active || wanted[k] {
-				continue
-			}
-			if _, held := in.Seats[k]; held && items[r.LineItemID] && !targetStillMapped(in.Wants, r) {
-				continue
-			}
-			why := EndedByChange
-			if in.Order.RefundedQty[r.LineItemID] > 0 {
-				why = EndedByRefund
-			}
-			plan.Release = append(plan.Release, ended(r, why, ""))
-			delete(active, k)
-		}
+		d.register(&plan)
 	} else {
-		status := in.Order.Status
-		if in.Order.Deleted {
-			status = StatusTrash
-		}
-		for k, r := range existing {
-			if r.State == Active {
-				plan.Release = append(plan.Release, ended(r, EndedByOrderStatus, status))
-				delete(active, k)
-			}
-		}
+		d.releaseAll(&plan)
 	}
-
-	for k, p := range touched {
-		want := active[k] || in.HeldElsewhere[k]
-		seat, known := in.Seats[k]
-		switch {
-		case want && !known:
-			plan.Zoom = append(plan.Zoom, Action{Kind: AddRegistrant, Seat: k, Attendee: p, Occurrences: occurrences[k]})
-		case want && seat.Status != SeatApproved:
-			plan.Zoom = append(plan.Zoom, Action{Kind: Approve, Seat: k, RegistrantID: seat.RegistrantID})
-		case !want && known && seat.Status != SeatDenied:
-			plan.Zoom = append(plan.Zoom, Action{Kind: Cancel, Seat: k, RegistrantID: seat.RegistrantID})
-		}
-	}
+	plan.Zoom = d.zoomActions()
 	sortPlan(&plan)
 	return plan
+}
+
+// decision is Decide's working state: the order's claims by seat, which of
+// them stay active, and every seat the order touches.
+type decision struct {
+	in          Input
+	existing    map[SeatKey]Registration
+	active      map[SeatKey]bool
+	touched     map[SeatKey]Person
+	occurrences map[SeatKey]string
+}
+
+// register claims every wanted seat not claimed yet, and gives up the
+// seats of lines removed from the order.
+func (d *decision) register(plan *Plan) {
+	wanted := map[SeatKey]bool{}
+	for _, w := range d.in.Wants {
+		k := w.Key()
+		wanted[k] = true
+		d.touched[k] = w.Attendee
+		d.occurrences[k] = w.Occurrences
+		r, ok := d.existing[k]
+		switch {
+		case ok && r.State == Active:
+		case ok && r.State == Failed:
+			// Refused for good; retried only when an admin asks.
+		default:
+			plan.Activate = append(plan.Activate, Registration{
+				OrderID: d.in.Order.ID, LineItemID: w.LineItemID, ProductID: w.ProductID, Target: w.Target,
+				Attendee: w.Attendee, State: Active,
+			})
+			d.active[k] = true
+		}
+	}
+	// Lines removed from the order give their seats up. A mapping removed
+	// by the admin does not: that is no reason to cancel a paid ticket.
+	// But a claim Zoom never took (its meeting was deleted, so the admin
+	// remapped the product) is dropped: adding it would fail for ever.
+	items := map[int64]bool{}
+	for _, it := range d.in.Order.Items {
+		// A line refunded in full is gone as far as tickets go.
+		items[it.ID] = d.in.Order.RefundedQty[it.ID] < max(it.Quantity, 1)
+	}
+	for k, r := range d.existing {
+		if r.State != Active || wanted[k] {
+			continue
+		}
+		if _, held := d.in.Seats[k]; held && items[r.LineItemID] && !targetStillMapped(d.in.Wants, r) {
+			continue
+		}
+		why := EndedByChange
+		if d.in.Order.RefundedQty[r.LineItemID] > 0 {
+			why = EndedByRefund
+		}
+		plan.Release = append(plan.Release, ended(r, why, ""))
+		delete(d.active, k)
+	}
+}
+
+// releaseAll gives up every active claim: the order's status cancels it.
+func (d *decision) releaseAll(plan *Plan) {
+	status := d.in.Order.Status
+	if d.in.Order.Deleted {
+		status = StatusTrash
+	}
+	for k, r := range d.existing {
+		if r.State == Active {
+			plan.Release = append(plan.Release, ended(r, EndedByOrderStatus, status))
+			delete(d.active, k)
+		}
+	}
+}
+
+// zoomActions make Zoom hold what the claims now say, for every seat the
+// order touches: a seat another order holds stays on Zoom.
+func (d *decision) zoomActions() []Action {
+	var out []Action
+	for k, p := range d.touched {
+		want := d.active[k] || d.in.HeldElsewhere[k]
+		seat, known := d.in.Seats[k]
+		switch {
+		case want && !known:
+			out = append(out, Action{Kind: AddRegistrant, Seat: k, Attendee: p, Occurrences: d.occurrences[k]})
+		case want && seat.Status != SeatApproved:
+			out = append(out, Action{Kind: Approve, Seat: k, RegistrantID: seat.RegistrantID})
+		case !want && known && seat.Status != SeatDenied:
+			out = append(out, Action{Kind: Cancel, Seat: k, RegistrantID: seat.RegistrantID})
+		}
+	}
+	return out
 }
 
 // targetStillMapped reports whether the order still wants anyone from this
@@ -338,6 +358,49 @@ func sortPlan(p *Plan) {
 		}
 		return less(p.Zoom[i].Seat, p.Zoom[j].Seat)
 	})
+}
+
+// Routed are a plan's Zoom actions by where they go.
+type Routed struct {
+	// Zoom are the actions on meetings and webinars Zoom still has.
+	Zoom []Action
+	// Links are the actions on events held at a link: no call, the seat
+	// records giving or taking the link.
+	Links []Action
+	// Gone are the targets deleted in Zoom that the plan would add or
+	// approve attendees on, with why: the job stops there for a person.
+	// Cancels on them are dropped: Zoom dropped their registrants.
+	Gone map[Target]string
+}
+
+// GoneTargets lists Gone's targets in order.
+func (r Routed) GoneTargets() []Target {
+	ts := make([]Target, 0, len(r.Gone))
+	for t := range r.Gone {
+		ts = append(ts, t)
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].String() < ts[j].String() })
+	return ts
+}
+
+// RouteActions sorts actions by where they go; broken are the targets
+// deleted in Zoom, with why.
+func RouteActions(actions []Action, broken map[Target]string) Routed {
+	r := Routed{Gone: map[Target]string{}}
+	for _, a := range actions {
+		t := a.Seat.Target
+		reason, gone := broken[t]
+		switch {
+		case gone && a.Kind != Cancel:
+			r.Gone[t] = reason
+		case gone:
+		case !t.OnZoom():
+			r.Links = append(r.Links, a)
+		default:
+			r.Zoom = append(r.Zoom, a)
+		}
+	}
+	return r
 }
 
 // Batches splits approve and cancel actions into Zoom status calls: one

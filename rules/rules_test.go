@@ -354,3 +354,23 @@ func TestBatches(t *testing.T) {
 		t.Errorf("batch sizes (-want +got)\n%s", diff)
 	}
 }
+
+func TestRouteActions(t *testing.T) {
+	link := Target{Kind: Link, ID: 7}
+	gone := Target{Kind: Meeting, ID: 3001}
+	add := func(t Target) Action { return Action{Kind: AddRegistrant, Seat: SeatKey{Target: t, Email: mara.Email}} }
+	cancel := func(t Target) Action { return Action{Kind: Cancel, Seat: SeatKey{Target: t, Email: mara.Email}} }
+	got := RouteActions([]Action{add(mtg), add(link), add(gone), cancel(gone), cancel(web), cancel(link)},
+		map[Target]string{gone: "meeting 3001 was deleted in Zoom"})
+	want := Routed{
+		Zoom:  []Action{add(mtg), cancel(web)},
+		Links: []Action{add(link), cancel(link)},
+		Gone:  map[Target]string{gone: "meeting 3001 was deleted in Zoom"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	if ts := got.GoneTargets(); len(ts) != 1 || ts[0] != gone {
+		t.Errorf("gone targets %v", ts)
+	}
+}
