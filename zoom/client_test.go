@@ -778,3 +778,32 @@ func TestRedirectsAreNeverFollowed(t *testing.T) {
 		t.Errorf("the redirect target got %d requests, want none", n)
 	}
 }
+
+// Inspect says whether a meeting can take attendees: gone, registration
+// off, an unlicensed host, or fine.
+func TestInspect(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	e.fake.AddUser(zoomtest.User{Email: "basic@shop.example", Type: 1})
+	fine := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Tour", HostEmail: "host@shop.example", Duration: 60})
+	off := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Open house", HostEmail: "host@shop.example", Duration: 30, ApprovalType: 2})
+	basic := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Chat", HostEmail: "basic@shop.example", Duration: 30})
+	gone := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Gone", HostEmail: "host@shop.example", Duration: 30})
+	e.fake.DeleteMeeting(gone)
+	m := func(id int64) rules.Target { return rules.Target{Kind: rules.Meeting, ID: id} }
+	if _, err := e.client.Inspect(ctx, m(gone)); !errors.Is(err, zoom.ErrTargetGone) {
+		t.Errorf("deleted meeting: %v", err)
+	}
+	for id, want := range map[int64]error{fine: nil, off: zoom.ErrRegistrationOff, basic: zoom.ErrHostUnlicensed} {
+		in, err := e.client.Inspect(ctx, m(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := in.Problem(); (want == nil) != (p == nil) || (want != nil && !errors.Is(p, want)) {
+			t.Errorf("meeting %d: problem %v, want %v", id, p, want)
+		}
+		if !in.HostRead || !strings.Contains(in.Describe(), in.Meeting.Topic) {
+			t.Errorf("meeting %d: host read %v, %q", id, in.HostRead, in.Describe())
+		}
+	}
+}

@@ -428,12 +428,12 @@ func verifyMapping(ctx context.Context, cfg configFunc, t rules.Target, fix bool
 		return nil
 	}
 	zc := zoomClient(c, newLogger(c, io.Discard))
-	m, err := inspectTarget(ctx, zc, t)
-	if m.Topic != "" || m.HostEmail != "" {
-		fmt.Fprintln(out, describeTarget(t, m))
+	in, err := inspectTarget(ctx, zc, t)
+	if in.Meeting.Topic != "" || in.Meeting.HostEmail != "" {
+		fmt.Fprintln(out, in.Describe())
 	}
-	if !errors.Is(err, errRegistrationOff) || !fix {
-		if errors.Is(err, errRegistrationOff) {
+	if !errors.Is(err, zoom.ErrRegistrationOff) || !fix {
+		if errors.Is(err, zoom.ErrRegistrationOff) {
 			return fmt.Errorf("%s has registration off, so Zoom refuses every attendee: in Zoom, edit it and set Registration to Required, or run this again with --fix to turn it on with automatic approval", t)
 		}
 		return err

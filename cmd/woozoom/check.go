@@ -153,46 +153,26 @@ func checkZoom(ctx context.Context, r *report, zc *zoom.Client, mappings []rules
 	if len(missing) == 0 {
 		r.ok("Zoom: the app has every scope woozoom uses")
 	}
-	canReadUsers := !slices.ContainsFunc(missing, func(s zoom.Scope) bool { return strings.HasPrefix(s.Name, "user:") })
-
 	var seen []rules.Target
-	hosts := map[string]zoom.User{}
 	for _, m := range mappings {
 		if slices.Contains(seen, m.Target) || !m.Target.OnZoom() {
 			continue
 		}
 		seen = append(seen, m.Target)
 		what := fmt.Sprintf("%s (product %d)", m.Target, m.ProductID)
-		mt, err := zc.Meeting(ctx, m.Target)
+		in, err := zc.Inspect(ctx, m.Target)
 		switch {
-		case errors.Is(err, rules.ErrNotFound):
+		case errors.Is(err, zoom.ErrTargetGone):
 			r.problem("Zoom: %s does not exist (deleted, or a typo): map the product to the right %s", what, m.Target.Kind)
-			continue
 		case err != nil:
 			r.problem("Zoom: cannot read %s: %v", what, err)
-			continue
+		case in.Problem() != nil:
+			r.problem("Zoom: product %d: %v", m.ProductID, in.Problem())
+		case !in.HostRead:
+			r.ok("Zoom: %s %q takes registrations (host not checked)", what, in.Meeting.Topic)
+		default:
+			r.ok("Zoom: %s %q takes registrations; host %s is Licensed", what, in.Meeting.Topic, in.Host.Email)
 		}
-		if !mt.RegistrationOn() {
-			r.problem("Zoom: %s %q has registration off: in Zoom, edit it and set Registration to Required (automatic approval is simplest)", what, mt.Topic)
-			continue
-		}
-		if !canReadUsers || mt.HostID == "" {
-			r.ok("Zoom: %s %q takes registrations (host not checked)", what, mt.Topic)
-			continue
-		}
-		host, ok := hosts[mt.HostID]
-		if !ok {
-			if host, err = zc.User(ctx, mt.HostID); err != nil {
-				r.problem("Zoom: cannot read the host of %s: %v", what, err)
-				continue
-			}
-			hosts[mt.HostID] = host
-		}
-		if !host.Licensed() {
-			r.problem("Zoom: the host of %s, %s, is a %s user: Zoom allows registration only on meetings of Licensed users; give the host a license (User Management > Users) or move the %s to a licensed host", what, host.Email, host.TypeName(), m.Target.Kind)
-			continue
-		}
-		r.ok("Zoom: %s %q takes registrations; host %s is Licensed", what, mt.Topic, host.Email)
 	}
 }
 

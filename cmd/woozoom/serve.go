@@ -305,14 +305,14 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 // registrations cannot be made on it; what it read is kept for the
 // write-back and the console's Events page.
 func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Target) (string, error) {
-	m, err := inspectTarget(ctx, zc, t)
+	in, err := inspectTarget(ctx, zc, t)
 	if err != nil {
 		return "", err
 	}
-	if err := db.SaveTargetDetails(ctx, m.TargetDetails); err != nil {
+	if err := db.SaveTargetDetails(ctx, in.Meeting.TargetDetails); err != nil {
 		return "", err
 	}
-	return describeTarget(t, m), nil
+	return in.Describe(), nil
 }
 
 // observers are the serving process's metrics and health; commands run
