@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,5 +197,33 @@ func TestProductAndItsOrdersNeverWorkAtOnce(t *testing.T) {
 	}
 	if products < 3 || ordersOf < len(ids) {
 		t.Errorf("%d product jobs and %d order jobs worked; the test needs several of each interleaved", products, ordersOf)
+	}
+}
+
+func TestTopic(t *testing.T) {
+	p := rules.Product{ID: 812, Name: "Watercolour basics"}
+	for _, c := range []struct {
+		text      string
+		day, days int
+		want      string
+	}{
+		{"", 0, 0, "Watercolour basics"},
+		{"", 2, 3, "Watercolour basics (day 2 of 3)"},
+		{"{{.Name}} live", 0, 0, "Watercolour basics live"},
+	} {
+		topic, err := meetings.Topic(c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := topic(p, c.day, c.days); err != nil || got != c.want {
+			t.Errorf("Topic(%q)(day %d of %d) = %q, %v; want %q", c.text, c.day, c.days, got, err, c.want)
+		}
+	}
+	long, _ := meetings.Topic("")
+	if got, _ := long(rules.Product{ID: 1, Name: strings.Repeat("x", 300)}, 0, 0); len(got) != 200 {
+		t.Errorf("a 300-character name gives a topic of %d characters, want Zoom's 200", len(got))
+	}
+	if _, err := meetings.Topic("{{.Title}}"); err == nil {
+		t.Error("a topic naming an unknown field was accepted")
 	}
 }

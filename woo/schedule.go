@@ -65,6 +65,18 @@ func clock(hour, minutes, period string) (h, m int, ok bool) {
 	return h, m, true
 }
 
+// Schedule reads when a product's event takes place: from FooEvents' meta,
+// which needs no setting, else from the two meta keys of other plugins
+// (startKey and endKey, ISO 8601; startKey "" for none). Times without a
+// zone are in the shop's zone. ok is false for a product without a date.
+func Schedule(meta []rules.Meta, startKey, endKey, shopZone string) (s rules.Schedule, ok bool, err error) {
+	s, ok, err = FooEventsSchedule(meta, shopZone)
+	if ok || startKey == "" {
+		return s, ok, err
+	}
+	return MetaKeySchedule(meta, startKey, endKey, shopZone)
+}
+
 // FooEventsSchedule reads when a FooEvents product takes place from its
 // meta: the date (WooCommerceEventsDateMySQLFormat, else
 // WooCommerceEventsDate), start and end times, the zone

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/woozoom/woozoom/meetings"
@@ -13,19 +12,6 @@ import (
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/zoom"
 )
-
-// Default topics of the meetings woozoom makes.
-const (
-	defaultTopic    = "{{.Name}}"
-	defaultDayTopic = "{{.Name}} (day {{.Day}} of {{.Days}})"
-)
-
-// topicData is what a topic template sees.
-type topicData struct {
-	ID        int64
-	Name      string
-	Day, Days int // 0, 0 for the event's one meeting
-}
 
 // maker reads an events entry that makes its meeting from the product.
 func (e EventConfig) maker() (meetings.Maker, error) {
@@ -50,44 +36,12 @@ func (e EventConfig) maker() (meetings.Maker, error) {
 	default:
 		errs = append(errs, fmt.Errorf("multi_day %q: use days (a meeting per day) or recurring (one meeting, a daily occurrence per day)", e.MultiDay))
 	}
-	one, day := defaultTopic, defaultDayTopic
-	if t := strings.TrimSpace(e.Topic); t != "" {
-		one, day = t, t
-	}
-	parse := func(text string) *template.Template {
-		t, err := template.New("topic").Option("missingkey=error").Parse(text)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("topic %q: %w", text, err))
-		}
-		return t
-	}
-	oneT, dayT := parse(one), parse(day)
 	if err := errors.Join(errs...); err != nil {
 		return m, err
 	}
-	m.Topic = func(p rules.Product, d, days int) (string, error) {
-		t := oneT
-		if d > 0 {
-			t = dayT
-		}
-		var b strings.Builder
-		if err := t.Execute(&b, topicData{ID: p.ID, Name: p.Name, Day: d, Days: days}); err != nil {
-			return "", err
-		}
-		s := strings.TrimSpace(b.String())
-		switch {
-		case s == "":
-			return "", fmt.Errorf("the topic of product %d is empty", p.ID)
-		case len(s) > 200:
-			s = s[:200] // Zoom's limit; a long product name is cut, not refused
-		}
-		return s, nil
-	}
-	// The template is tried once with a sample, so a bad field shows now.
-	if _, err := m.Topic(rules.Product{ID: 1, Name: "Sample"}, 1, 2); err != nil {
-		return m, fmt.Errorf("topic: %w", err)
-	}
-	return m, nil
+	var err error
+	m.Topic, err = meetings.Topic(e.Topic)
+	return m, err
 }
 
 // follower reads an events entry whose linked meeting follows the product.
@@ -176,14 +130,9 @@ func (c Config) making() (meetings.Config, error) {
 	return meetings.Config{Events: events, Schedule: c.schedule, HostDailyLimit: c.Zoom.HostDailyLimit}, nil
 }
 
-// schedule reads a product's event dates: FooEvents' meta, else the keys
-// of event_dates.
+// schedule reads a product's event dates (woo.Schedule).
 func (c Config) schedule(p rules.Product) (rules.Schedule, bool, error) {
-	s, ok, err := woo.FooEventsSchedule(p.Meta, c.WooCommerce.Timezone)
-	if ok || c.EventDates.StartKey == "" {
-		return s, ok, err
-	}
-	return woo.MetaKeySchedule(p.Meta, c.EventDates.StartKey, c.EventDates.EndKey, c.WooCommerce.Timezone)
+	return woo.Schedule(p.Meta, c.EventDates.StartKey, c.EventDates.EndKey, c.WooCommerce.Timezone)
 }
 
 // MeetingRegistrantLimit is the most registrants Zoom takes on a meeting.
