@@ -191,9 +191,9 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	if cfg.Reconcile.Interval > 0 {
 		rec := reconciler(cfg, db, wc, log)
 		rec.Wake = w.Wake
-		watch := &webhookWatch{wc: wc, topics: neededTopics(cfg), url: cfg.WooCommerce.WebhookURL,
-			reactivate: cfg.WooCommerce.ReactivateWebhooks, obs: obs, log: log}
-		rec.AfterPass = watch.check
+		watch := &woo.Watch{Client: wc, Topics: neededTopics(cfg), URL: cfg.WooCommerce.WebhookURL,
+			Reactivate: cfg.WooCommerce.ReactivateWebhooks, Health: obs.health, NotActive: obs.metrics.WebhooksNotActive, Log: log}
+		rec.AfterPass = watch.Check
 		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
 	}
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/woozoom/woozoom/health"
 	"github.com/woozoom/woozoom/metrics"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
@@ -96,37 +95,6 @@ func TestWebhooksInstallAndStatus(t *testing.T) {
 		if w.Status != "active" || w.DeliveryURL != url {
 			t.Errorf("after repair: %+v", w)
 		}
-	}
-}
-
-func TestWebhookWatchReportsAndReactivates(t *testing.T) {
-	shop, wc := fakeShopClient(t)
-	shop.AddWebhook("https://shop.example/woozoom/webhooks/woocommerce", "s", woo.OrderTopics...)
-	disabled := shop.Webhooks()[1]
-	shop.SetWebhookStatus(disabled.ID, "disabled")
-
-	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	met := metrics.New(nil)
-	obs := &observers{metrics: met, health: health.New(log, met.Problems)}
-	watch := &webhookWatch{wc: wc, topics: woo.OrderTopics, obs: obs, log: log}
-	watch.check(context.Background())
-	watch.check(context.Background())
-	p := obs.health.Problems()["webhooks"]
-	if !strings.Contains(p, disabled.Topic) || !strings.Contains(p, "disabled") || strings.Count(logs.String(), "level=ERROR") != 1 {
-		t.Errorf("a disabled webhook: problem %q, log:\n%s", p, logs.String())
-	}
-	if shop.Webhooks()[1].Status != "disabled" {
-		t.Error("re-activated without reactivate_webhooks")
-	}
-	if v := gauge(t, met, "woozoom_webhooks_not_active"); v != 1 {
-		t.Errorf("woozoom_webhooks_not_active = %v, want 1", v)
-	}
-
-	watch.reactivate = true
-	watch.check(context.Background())
-	if shop.Webhooks()[1].Status != "active" || len(obs.health.Problems()) != 0 || gauge(t, met, "woozoom_webhooks_not_active") != 0 {
-		t.Errorf("with reactivate: status %s, problems %v", shop.Webhooks()[1].Status, obs.health.Problems())
 	}
 }
 
