@@ -3,15 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/woozoom/woozoom/metrics"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
 )
@@ -96,23 +92,4 @@ func TestWebhooksInstallAndStatus(t *testing.T) {
 			t.Errorf("after repair: %+v", w)
 		}
 	}
-}
-
-func gauge(t *testing.T, m *metrics.Metrics, name string) float64 {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	return metric(rec.Body.String(), name)
-}
-
-func fakeShopClient(t *testing.T) (*wootest.Shop, *woo.Client) {
-	t.Helper()
-	shop := wootest.NewShop("ck", "cs")
-	srv := httptest.NewTLSServer(shop)
-	t.Cleanup(srv.Close)
-	wc, err := woo.New(woo.Config{URL: srv.URL, ConsumerKey: "ck", ConsumerSecret: "cs"}, srv.Client(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return shop, wc
 }
