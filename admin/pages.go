@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -269,37 +268,23 @@ func (c *Console) events(ec echo.Context) error {
 }
 
 func (c *Console) mappingForm(ec echo.Context) (rules.Mapping, error) {
-	var m rules.Mapping
+	spec := rules.MappingSpec{Slot: ec.FormValue("slot"), Occurrences: ec.FormValue("occurrences"),
+		Kind: rules.TargetKind(ec.FormValue("kind")), ID: ec.FormValue("target")}
 	var err error
-	if m.ProductID, err = strconv.ParseInt(strings.TrimSpace(ec.FormValue("product")), 10, 64); err != nil || m.ProductID <= 0 {
-		return m, fmt.Errorf("product: %q is not a WooCommerce product id", ec.FormValue("product"))
+	if spec.ProductID, err = strconv.ParseInt(strings.TrimSpace(ec.FormValue("product")), 10, 64); err != nil {
+		return rules.Mapping{}, fmt.Errorf("product: %q is not a WooCommerce product id", ec.FormValue("product"))
 	}
 	if v := strings.TrimSpace(ec.FormValue("variation")); v != "" {
-		if m.VariationID, err = strconv.ParseInt(v, 10, 64); err != nil || m.VariationID < 0 {
-			return m, fmt.Errorf("variation: %q is not a variation id", v)
+		if spec.VariationID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return rules.Mapping{}, fmt.Errorf("variation: %q is not a variation id", v)
 		}
 	}
 	if v := strings.TrimSpace(ec.FormValue("day")); v != "" {
-		if m.Day, err = strconv.Atoi(v); err != nil || m.Day < 0 {
-			return m, fmt.Errorf("day: %q is not a day number", v)
+		if spec.Day, err = strconv.Atoi(v); err != nil {
+			return rules.Mapping{}, fmt.Errorf("day: %q is not a day number", v)
 		}
 	}
-	m.Slot = strings.TrimSpace(ec.FormValue("slot"))
-	m.Occurrences = strings.TrimSpace(ec.FormValue("occurrences"))
-	m.Target.Kind = rules.TargetKind(ec.FormValue("kind"))
-	if !slices.Contains([]rules.TargetKind{rules.Meeting, rules.Webinar}, m.Target.Kind) {
-		return m, fmt.Errorf("kind: %q is neither meeting nor webinar", ec.FormValue("kind"))
-	}
-	digits := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, ec.FormValue("target"))
-	if m.Target.ID, err = strconv.ParseInt(digits, 10, 64); err != nil || m.Target.ID <= 0 {
-		return m, fmt.Errorf("%s id: %q is not a Zoom id (digits, spaces allowed)", m.Target.Kind, ec.FormValue("target"))
-	}
-	return m, nil
+	return rules.ParseMapping(spec)
 }
 
 func (c *Console) addMapping(ec echo.Context) error {

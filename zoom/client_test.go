@@ -356,19 +356,6 @@ func TestClientPacesUnderTheCategoryLimit(t *testing.T) {
 	}
 }
 
-func TestParseTargetID(t *testing.T) {
-	for in, want := range map[string]int64{"857 4606 5123": 85746065123, "85746065123": 85746065123, "857-4606-5123": 85746065123} {
-		if got, err := zoom.ParseTargetID(in); err != nil || got != want {
-			t.Errorf("ParseTargetID(%q) = %d, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "abc", "0", "-"} {
-		if _, err := zoom.ParseTargetID(in); err == nil {
-			t.Errorf("ParseTargetID(%q) accepted", in)
-		}
-	}
-}
-
 func tokenCalls(f *zoomtest.Fake) int {
 	n := 0
 	for _, c := range f.Calls() {

@@ -297,26 +297,6 @@ func (c *Client) Scopes(ctx context.Context) ([]string, error) {
 	return c.tokens.Scopes(ctx)
 }
 
-// ParseTargetID reads a meeting or webinar id as Zoom writes it (spaces
-// allowed, as in "857 4606 5123").
-func ParseTargetID(s string) (int64, error) {
-	digits := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits = append(digits, c)
-		case c == ' ' || c == '-':
-		default:
-			return 0, fmt.Errorf("%q is not a Zoom meeting or webinar id", s)
-		}
-	}
-	id, err := strconv.ParseInt(string(digits), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("%q is not a Zoom meeting or webinar id", s)
-	}
-	return id, nil
-}
-
 // Users lists the account's active users (to pick a host).
 func (c *Client) Users(ctx context.Context) ([]User, error) {
 	var out []User

@@ -93,24 +93,18 @@ added here are kept until removed here.`,
 	var meeting, webinar, slot, occurrences string
 	var fix, noCheck bool
 	target := func() (rules.Mapping, error) {
-		occ, err := normalizeOccurrences(occurrences)
-		if err != nil {
-			return rules.Mapping{}, err
-		}
-		m := rules.Mapping{ProductID: product, VariationID: variation, Day: day, Slot: slot, Occurrences: occ}
 		if product <= 0 {
-			return m, errors.New("--product is required: the WooCommerce product id")
+			return rules.Mapping{}, errors.New("--product is required: the WooCommerce product id")
 		}
 		if (meeting == "") == (webinar == "") {
-			return m, errors.New("give exactly one of --meeting or --webinar")
+			return rules.Mapping{}, errors.New("give exactly one of --meeting or --webinar")
 		}
-		m.Target.Kind = rules.Meeting
+		kind := rules.Meeting
 		if webinar != "" {
-			m.Target.Kind = rules.Webinar
+			kind = rules.Webinar
 		}
-		id, err := zoom.ParseTargetID(meeting + webinar)
-		m.Target.ID = id
-		return m, err
+		return rules.ParseMapping(rules.MappingSpec{ProductID: product, VariationID: variation, Day: day, Slot: slot,
+			Occurrences: occurrences, Kind: kind, ID: meeting + webinar})
 	}
 	addFlags := func(c *cobra.Command) {
 		c.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")

@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -455,79 +453,52 @@ func (c Config) Mappings() ([]rules.Mapping, error) {
 	var errs []error
 	for i, e := range c.Events {
 		where := fmt.Sprintf("events[%d] (product %d)", i, e.ProductID)
-		if e.ProductID <= 0 {
-			errs = append(errs, fmt.Errorf("%s: product_id must be a WooCommerce product id", where))
-			continue
-		}
-		if e.VariationID < 0 || e.Day < 0 {
-			errs = append(errs, fmt.Errorf("%s: variation_id and day must not be negative", where))
-			continue
-		}
-		if e.Create != "" {
-			if _, err := e.maker(); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", where, err))
-			}
-			continue // mapped by the meetings woozoom makes
-		}
-		occ, err := normalizeOccurrences(e.OccurrenceIDs)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", where, err))
-			continue
-		}
-		m := rules.Mapping{ProductID: e.ProductID, VariationID: e.VariationID, Day: e.Day, Slot: strings.TrimSpace(e.Slot), Occurrences: occ}
-		if e.Link != "" {
-			if e.MeetingID != "" || e.WebinarID != "" {
-				errs = append(errs, fmt.Errorf("%s: give a link or a meeting_id or webinar_id, not both", where))
-				continue
-			}
-			d, err := e.linkDetails()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", where, err))
-				continue
-			}
-			m.Target = d.Target
-			out = append(out, m)
-			continue
-		}
+		m, err := e.mapping()
 		switch {
-		case e.MeetingID != "" && e.WebinarID != "":
-			errs = append(errs, fmt.Errorf("%s: give meeting_id or webinar_id, not both", where))
-			continue
-		case e.MeetingID != "":
-			m.Target.Kind = rules.Meeting
-		case e.WebinarID != "":
-			m.Target.Kind = rules.Webinar
-		default:
-			errs = append(errs, fmt.Errorf("%s: needs a meeting_id, a webinar_id or a link", where))
-			continue
-		}
-		id, err := zoom.ParseTargetID(e.MeetingID + e.WebinarID)
-		if err != nil {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
-			continue
+		case e.Create == "":
+			out = append(out, m)
 		}
-		m.Target.ID = id
-		out = append(out, m)
 	}
 	return out, errors.Join(errs...)
 }
 
-// normalizeOccurrences checks a comma-separated list of Zoom occurrence ids
-// (epoch milliseconds) and writes it sorted without spaces.
-func normalizeOccurrences(s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
-		return "", nil
-	}
-	var ids []string
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if _, err := strconv.ParseUint(f, 10, 64); err != nil || f == "" {
-			return "", fmt.Errorf("occurrence_ids %q: %q is not a Zoom occurrence id (digits, as in 1648194360000)", s, f)
+// mapping reads one events entry; one that makes its meeting (create) is
+// mapped by the meetings woozoom makes.
+func (e EventConfig) mapping() (rules.Mapping, error) {
+	spec := rules.MappingSpec{ProductID: e.ProductID, VariationID: e.VariationID, Day: e.Day, Slot: e.Slot,
+		Occurrences: e.OccurrenceIDs, ID: e.MeetingID + e.WebinarID}
+	switch {
+	case e.Create != "":
+		if e.ProductID <= 0 {
+			return rules.Mapping{}, errors.New("the product must be a WooCommerce product id")
 		}
-		ids = append(ids, f)
+		_, err := e.maker()
+		return rules.Mapping{}, err
+	case e.Link != "" && (e.MeetingID != "" || e.WebinarID != ""):
+		return rules.Mapping{}, errors.New("give a link or a meeting_id or webinar_id, not both")
+	case e.Link != "":
+		d, err := e.linkDetails()
+		if err != nil {
+			return rules.Mapping{}, err
+		}
+		// A link has no Zoom id: the rest is read as a meeting's, then the
+		// link is its target.
+		spec.Kind, spec.ID = rules.Meeting, "1"
+		m, err := rules.ParseMapping(spec)
+		m.Target = d.Target
+		return m, err
+	case e.MeetingID != "" && e.WebinarID != "":
+		return rules.Mapping{}, errors.New("give meeting_id or webinar_id, not both")
+	case e.MeetingID != "":
+		spec.Kind = rules.Meeting
+	case e.WebinarID != "":
+		spec.Kind = rules.Webinar
+	default:
+		return rules.Mapping{}, errors.New("needs a meeting_id, a webinar_id or a link")
 	}
-	slices.Sort(ids)
-	return strings.Join(slices.Compact(ids), ","), nil
+	return rules.ParseMapping(spec)
 }
 
 func (c Config) policy() rules.Policy {

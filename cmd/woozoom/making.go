@@ -59,7 +59,7 @@ func (e EventConfig) follower() (meetings.Maker, error) {
 	if err != nil {
 		return m, err
 	}
-	id, err := zoom.ParseTargetID(e.MeetingID + e.WebinarID)
+	id, err := rules.ParseZoomID(e.MeetingID + e.WebinarID)
 	if err != nil {
 		return m, err
 	}
