@@ -318,3 +318,11 @@ func TestCalendarFileHasNoControlCharacters(t *testing.T) {
 		t.Errorf("description = %q", d)
 	}
 }
+
+func TestFormatID(t *testing.T) {
+	for in, want := range map[string]string{"85746065123": "857 4606 5123", "1234567890": "123 456 7890", "12": "12"} {
+		if got := access.FormatID(in); got != want {
+			t.Errorf("FormatID(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
@@ -23,14 +22,6 @@ import (
 	"github.com/woozoom/woozoom/zoom"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
-
-func TestFormatID(t *testing.T) {
-	for in, want := range map[string]string{"85746065123": "857 4606 5123", "1234567890": "123 456 7890", "12": "12"} {
-		if got := access.FormatID(in); got != want {
-			t.Errorf("FormatID(%s) = %s, want %s", in, got, want)
-		}
-	}
-}
 
 type harness struct {
 	t       *testing.T

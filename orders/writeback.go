@@ -403,6 +403,3 @@ func (o *Orders) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	}
 	return o.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
 }
-
-// FormatID writes a meeting id as Zoom shows it: 857 4606 5123.
-func FormatID(id string) string { return access.FormatID(id) }

@@ -25,9 +25,6 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// ErrNotFound is returned when a row asked for does not exist.
-var ErrNotFound = errors.New("not found")
-
 // DB is the SQLite store.
 type DB struct {
 	db  *sql.DB

@@ -30,7 +30,7 @@ func (d *DB) Delivery(ctx context.Context, id int64) (rules.Delivery, error) {
 		FROM deliveries WHERE id = ?`, id).Scan(
 		&del.ID, &del.DeliveryID, &del.WebhookID, &del.Topic, &del.Source, &orderID, &del.Body, &received)
 	if errors.Is(err, sql.ErrNoRows) {
-		return del, fmt.Errorf("delivery %d: %w", id, ErrNotFound)
+		return del, fmt.Errorf("delivery %d: %w", id, rules.ErrNotFound)
 	}
 	if err != nil {
 		return del, fmt.Errorf("delivery %d: %w", id, err)
@@ -261,7 +261,7 @@ func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 		return fmt.Errorf("run job %d now: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("run job %d now: no parked or waiting job with that id: %w", id, ErrNotFound)
+		return fmt.Errorf("run job %d now: no parked or waiting job with that id: %w", id, rules.ErrNotFound)
 	}
 	return nil
 }

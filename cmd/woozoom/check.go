@@ -199,3 +199,32 @@ func checkShop(ctx context.Context, r *report, wc *woo.Client, c Config) {
 		r.ok("WooCommerce: webhook %d delivers %s to %s", st.Webhook.ID, st.Topic, st.Webhook.DeliveryURL)
 	}
 }
+
+func describe(cfg Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen:                       %s\n", cfg.Listen)
+	fmt.Fprintf(&b, "database:                     %s\n", cfg.Database)
+	fmt.Fprintf(&b, "woocommerce.url:              %s\n", cfg.WooCommerce.URL)
+	fmt.Fprintf(&b, "woocommerce.consumer_key:     %s\n", redact(cfg.WooCommerce.ConsumerKey))
+	fmt.Fprintf(&b, "woocommerce.consumer_secret:  %s\n", redact(cfg.WooCommerce.ConsumerSecret))
+	fmt.Fprintf(&b, "woocommerce.webhook_secret:   %s\n", redact(cfg.WooCommerce.WebhookSecret))
+	fmt.Fprintf(&b, "woocommerce.customer_note:    %v\n", cfg.WooCommerce.CustomerNote)
+	fmt.Fprintf(&b, "woocommerce.webhook_url:      %s\n", orNone(cfg.WooCommerce.WebhookURL))
+	fmt.Fprintf(&b, "woocommerce.reactivate_webhooks: %v\n", cfg.WooCommerce.ReactivateWebhooks)
+	fmt.Fprintf(&b, "zoom.account_id:              %s\n", redact(cfg.Zoom.AccountID))
+	fmt.Fprintf(&b, "zoom.client_id:               %s\n", redact(cfg.Zoom.ClientID))
+	fmt.Fprintf(&b, "zoom.client_secret:           %s\n", redact(cfg.Zoom.ClientSecret))
+	fmt.Fprintf(&b, "zoom.api_url:                 %s\n", cfg.Zoom.APIURL)
+	fmt.Fprintf(&b, "zoom.oauth_url:               %s\n", cfg.Zoom.OAuthURL)
+	fmt.Fprintf(&b, "statuses.register:            %s\n", strings.Join(cfg.Statuses.Register, ", "))
+	fmt.Fprintf(&b, "statuses.cancel:              %s\n", strings.Join(cfg.Statuses.Cancel, ", "))
+	fmt.Fprintf(&b, "events:                       %d\n", len(cfg.Events))
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not set)"
+	}
+	return s
+}

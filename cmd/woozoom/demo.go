@@ -1,18 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
@@ -173,4 +178,133 @@ func (d *demoEnv) Report(id int64) (any, bool) {
 		out["registrations"] = list
 	}
 	return out, true
+}
+
+func demoCommand(out io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Drive the demo shop of a sidecar started in demo mode",
+	}
+	var server, email, first, last, status, newStatus string
+	var wait time.Duration
+	order := &cobra.Command{
+		Use:   "order",
+		Short: "Place a sample order in the demo shop and show what woozoom did with it",
+		Long: `Place a sample order (one tour ticket, one webinar seat) in the demo shop of a
+sidecar running in demo mode. The shop delivers it to woozoom as a signed
+order webhook; this command then shows the registrations on the fake Zoom, the
+meta written back to the order and its notes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var created struct {
+				OrderID int64 `json:"order_id"`
+			}
+			body := map[string]string{"email": email, "first_name": first, "last_name": last, "status": status}
+			if err := demoCall(cmd.Context(), http.MethodPost, server+"/demo/orders", body, &created); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "placed order %d (%s) in the demo shop; waiting for woozoom...\n", created.OrderID, status)
+			return demoShow(cmd.Context(), out, server, created.OrderID, status, wait)
+		},
+	}
+	order.Flags().StringVar(&email, "email", "Rita.Doro@Example.org", "attendee email")
+	order.Flags().StringVar(&first, "first-name", "Rita", "attendee first name")
+	order.Flags().StringVar(&last, "last-name", "Doro", "attendee last name")
+	order.Flags().StringVar(&status, "status", "completed", "order status")
+	var id int64
+	setStatus := &cobra.Command{
+		Use:     "status",
+		Short:   "Change a demo order's status (cancel it, complete it again) and show the result",
+		Example: "  woozoom demo status --order 101 --to cancelled",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := demoCall(cmd.Context(), http.MethodPost, fmt.Sprintf("%s/demo/orders/%d/status", server, id), map[string]string{"status": newStatus}, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "order %d is now %s in the demo shop; waiting for woozoom...\n", id, newStatus)
+			return demoShow(cmd.Context(), out, server, id, newStatus, wait)
+		},
+	}
+	setStatus.Flags().Int64Var(&id, "order", 0, "demo order id")
+	setStatus.Flags().StringVar(&newStatus, "to", "cancelled", "new status")
+	for _, c := range []*cobra.Command{order, setStatus} {
+		c.Flags().StringVar(&server, "server", "http://localhost:8080", "the demo sidecar")
+		c.Flags().DurationVar(&wait, "wait", 15*time.Second, "how long to wait for woozoom")
+	}
+	cmd.AddCommand(order, setStatus)
+	return cmd
+}
+
+// demoShow waits until woozoom has acted on the order's status and prints
+// the report.
+func demoShow(ctx context.Context, out io.Writer, server string, id int64, status string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	var report map[string]any
+	for {
+		if err := demoCall(ctx, http.MethodGet, fmt.Sprintf("%s/demo/orders/%d", server, id), nil, &report); err != nil {
+			return err
+		}
+		if demoSettled(report, status) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	b, _ := json.MarshalIndent(report, "", "  ")
+	fmt.Fprintln(out, string(b))
+	if !demoSettled(report, status) {
+		return fmt.Errorf("woozoom did not act on order %d within %s; see the sidecar's log and `woozoom jobs list --database %s`", id, wait, demoDatabase)
+	}
+	return nil
+}
+
+func demoSettled(report map[string]any, status string) bool {
+	regs, _ := report["registrations"].([]any)
+	if len(regs) == 0 {
+		return status != rules.StatusCompleted
+	}
+	for _, r := range regs {
+		m, _ := r.(map[string]any)
+		want := "approved"
+		if status != rules.StatusCompleted {
+			want = "denied"
+		}
+		if m["zoom_status"] != want && m["state"] != string(rules.Failed) {
+			return false
+		}
+	}
+	notes, _ := report["notes"].([]any)
+	return status != rules.StatusCompleted || len(notes) > 0
+}
+
+func demoCall(ctx context.Context, method, url string, body, result any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("reach the demo sidecar at %s (is `make run` running?): %w", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusNotFound && strings.Contains(string(b), "Not Found") {
+		return fmt.Errorf("%s has no demo routes: is the sidecar running in demo mode?", url)
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if result != nil {
+		return json.Unmarshal(b, result)
+	}
+	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,18 +9,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/admin"
 	"github.com/woozoom/woozoom/audit"
 	"github.com/woozoom/woozoom/handler"
 	"github.com/woozoom/woozoom/health"
-	"github.com/woozoom/woozoom/meetings"
-	"github.com/woozoom/woozoom/metrics"
 	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
@@ -30,18 +25,6 @@ import (
 	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom"
 )
-
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
 
 // prepare checks the configuration, or starts the demo's fakes and points
 // cfg at them, and returns the shop's HTTP client.
@@ -78,40 +61,67 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 			}
 		}()
 	}
-
-	db, err := store.Open(ctx, cfg.Database)
+	db, err := openStore(ctx, cfg, d)
 	if err != nil {
 		return err
 	}
 	defer closeDB(db, &err)
-	mappings, err := cfg.Mappings()
-	if err != nil {
-		return err
-	}
-	if err := db.SyncConfigMappings(ctx, mappings); err != nil {
-		return err
-	}
-	if err := saveLinkDetails(ctx, db, cfg); err != nil {
-		return err
-	}
-	if d != nil {
-		if err := d.mapProducts(ctx, db); err != nil {
-			return err
-		}
-	}
-
-	met := metrics.New(queueStats{db})
-	hl := health.New(log, met.Problems)
-	obs := &observers{metrics: met, health: hl}
-	rec := audit.New(db, cfg.Audit.Keep, log)
-	obs.audit = rec
+	obs := newObservers(cfg, db, log)
 	l, err := newWorker(cfg, db, shopHTTP, log, obs)
 	if err != nil {
 		return err
 	}
-	wc, w := l.wc, l.w
-	// A restart is how an admin applies a fixed key or CA: jobs that waited
-	// for one are taken up at once, and so are those that waited for Zoom.
+	if err := wakeWaiting(ctx, db, l.w, obs, log); err != nil {
+		return err
+	}
+	e, err := newHTTP(cfg, db, l, obs, d, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	announce(stdout, log, cfg, d, ln.Addr().String())
+	stopAudit := runAudit(ctx, obs.audit)
+	defer stopAudit()
+	return runParts(ctx, cfg, l, e, ln, obs, d == nil, log)
+}
+
+// openStore opens the database and loads what config.yaml says into it:
+// the mappings, the link events, and the demo's products.
+func openStore(ctx context.Context, cfg Config, d *demoEnv) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	err = func() error {
+		mappings, err := cfg.Mappings()
+		if err != nil {
+			return err
+		}
+		if err := db.SyncConfigMappings(ctx, mappings); err != nil {
+			return err
+		}
+		if err := saveLinkDetails(ctx, db, cfg); err != nil {
+			return err
+		}
+		if d != nil {
+			return d.mapProducts(ctx, db)
+		}
+		return nil
+	}()
+	if err != nil {
+		closeDB(db, &err)
+		return nil, err
+	}
+	return db, nil
+}
+
+// wakeWaiting takes up the jobs that waited for a person or for Zoom: a
+// restart is how an admin applies a fixed key or CA. Zoom's return wakes
+// those that wait for it later.
+func wakeWaiting(ctx context.Context, db *store.DB, w *worker.Worker, obs *observers, log *slog.Logger) error {
 	if n, err := db.WakeJobsWaitingFor(ctx, rules.WaitForPerson); err != nil {
 		return err
 	} else if n > 0 {
@@ -129,10 +139,16 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		log.Info("Zoom answers again; the jobs that waited for it run now", "jobs", n)
 		w.Wake()
 	}
+	return nil
+}
 
+// newHTTP is woozoom's HTTP side: the webhook endpoints, health, metrics,
+// calendar files, the console, and the demo's routes.
+func newHTTP(cfg Config, db *store.DB, l *live, obs *observers, d *demoEnv, log *slog.Logger) (*echo.Echo, error) {
+	w := l.w
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
-		Demo: demo, Stored: w.Wake, Problems: hl.Summaries, Metrics: met, MetricsHandler: met.Handler(),
+		Demo: d != nil, Stored: w.Wake, Problems: obs.health.Summaries, Metrics: obs.metrics, MetricsHandler: obs.metrics.Handler(),
 		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.Zoom.WebhookSecretToken,
 		Ready: func(ctx context.Context) error {
 			if !w.Running() {
@@ -149,37 +165,45 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		handler.RegisterDemo(e, d)
 	}
 	if _, err := admin.Register(e, admin.Config{Password: cfg.Admin.Password, PasswordHash: cfg.Admin.PasswordHash,
-		BasePath: cfg.Admin.BasePath, TrustedProxies: cfg.Admin.TrustedProxies, Demo: demo}, db, consoleActions(l, hl, w), log); err != nil {
-		return err
+		BasePath: cfg.Admin.BasePath, TrustedProxies: cfg.Admin.TrustedProxies, Demo: d != nil}, db, consoleActions(l, obs.health, w), log); err != nil {
+		return nil, err
 	}
-
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-	addr := ln.Addr().String()
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	e.Server.ReadTimeout = time.Minute
-	if d != nil {
-		d.connect("http://" + loopback(addr) + "/webhooks/woocommerce")
-		log.Warn("DEMO MODE: Zoom and WooCommerce are in-process fakes; configure credentials in config.yaml to go live",
-			"database", cfg.Database)
-		fmt.Fprintf(stdout, "woozoom DEMO listening on http://%s\n", loopback(addr))
-		fmt.Fprintf(stdout, "  place a sample order:  bin/woozoom demo order --server http://%s\n", loopback(addr))
-		if d.consolePassword != "" {
-			fmt.Fprintf(stdout, "  console:               http://%s/admin/  (password for this run: %s)\n", loopback(addr), d.consolePassword)
-		}
-	} else {
-		log.Info("woozoom listening", "addr", addr, "database", cfg.Database, "mappings", len(mappings))
+	return e, nil
+}
+
+// announce says where woozoom listens (and in the demo, how to try it).
+func announce(stdout io.Writer, log *slog.Logger, cfg Config, d *demoEnv, addr string) {
+	if d == nil {
+		log.Info("woozoom listening", "addr", addr, "database", cfg.Database)
 		fmt.Fprintf(stdout, "woozoom listening on http://%s\n", loopback(addr))
+		return
 	}
+	d.connect("http://" + loopback(addr) + "/webhooks/woocommerce")
+	log.Warn("DEMO MODE: Zoom and WooCommerce are in-process fakes; configure credentials in config.yaml to go live",
+		"database", cfg.Database)
+	fmt.Fprintf(stdout, "woozoom DEMO listening on http://%s\n", loopback(addr))
+	fmt.Fprintf(stdout, "  place a sample order:  bin/woozoom demo order --server http://%s\n", loopback(addr))
+	if d.consolePassword != "" {
+		fmt.Fprintf(stdout, "  console:               http://%s/admin/  (password for this run: %s)\n", loopback(addr), d.consolePassword)
+	}
+}
 
-	// The audit log is written until the work has stopped, then flushed.
+// runAudit writes the audit log until the returned stop, which flushes it;
+// it runs until the work has stopped.
+func runAudit(ctx context.Context, rec *audit.Recorder) (stop func()) {
 	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
-	auditDone := make(chan struct{})
-	go func() { defer close(auditDone); rec.Run(auditCtx) }()
-	defer func() { stopAudit(); <-auditDone }()
+	done := make(chan struct{})
+	go func() { defer close(done); rec.Run(auditCtx) }()
+	return func() { stopAudit(); <-done }
+}
 
+// runParts runs the HTTP server, the worker, the reconcile pass with the
+// webhook watch, and the start check of the mappings, until ctx ends (or
+// the server fails); then the server stops taking deliveries first, and
+// the worker finishes or hands back its jobs.
+func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Listener, obs *observers, live bool, log *slog.Logger) (err error) {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- e.Server.Serve(ln) }()
 	workCtx, stopWork := context.WithCancel(ctx)
@@ -187,20 +211,18 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	var wg sync.WaitGroup
 	// Any number of processes may work one database's queue: the claim, the
 	// leases and their fencing tokens live in it.
-	wg.Go(func() { w.Run(workCtx) })
+	wg.Go(func() { l.w.Run(workCtx) })
 	if cfg.Reconcile.Interval > 0 {
-		rec := reconciler(cfg, db, wc, log)
-		rec.Wake = w.Wake
-		watch := &woo.Watch{Client: wc, Topics: neededTopics(cfg), URL: cfg.WooCommerce.WebhookURL,
+		rec := reconciler(cfg, l.db, l.wc, log)
+		rec.Wake = l.w.Wake
+		watch := &woo.Watch{Client: l.wc, Topics: neededTopics(cfg), URL: cfg.WooCommerce.WebhookURL,
 			Reactivate: cfg.WooCommerce.ReactivateWebhooks, Health: obs.health, NotActive: obs.metrics.WebhooksNotActive, Log: log}
 		rec.AfterPass = watch.Check
 		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
 	}
-
-	if d == nil && cfg.zoomConfigured() {
-		wg.Go(func() { warnAboutMappings(workCtx, db, l.zc, log) })
+	if live && cfg.zoomConfigured() {
+		wg.Go(func() { warnAboutMappings(workCtx, l.db, l.zc, log) })
 	}
-
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -313,181 +335,4 @@ func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Ta
 		return "", err
 	}
 	return in.Describe(), nil
-}
-
-// observers are the serving process's metrics and health; commands run
-// without them.
-type observers struct {
-	metrics *metrics.Metrics
-	health  *health.Tracker
-	// zoomAnswersAgain, if set, runs when Zoom answers after an outage.
-	zoomAnswersAgain func()
-	// audit, if set, records every call.
-	audit *audit.Recorder
-}
-
-// zoomCircuit reports Zoom's outages (the client stops calling it) and
-// their end.
-func (o *observers) zoomCircuit(open bool, since time.Time) {
-	if open {
-		o.health.Problem("zoom", "Zoom is not answering; woozoom has paused its calls", fmt.Sprintf("Zoom has not answered since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
-			since.UTC().Format(time.RFC3339)))
-		return
-	}
-	o.health.OK("zoom")
-	if o.zoomAnswersAgain != nil {
-		o.zoomAnswersAgain()
-	}
-}
-
-// instrument returns hc (nil: a new client with timeout) with its calls
-// counted, and the service's problem cleared by every answer it accepts.
-func (o *observers) instrument(service string, hc *http.Client, timeout time.Duration) *http.Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: timeout}
-	}
-	if o == nil {
-		return hc
-	}
-	c := *hc
-	c.Transport = o.metrics.Transport(service, hc.Transport, func() { o.health.OK(service) })
-	if o.audit != nil {
-		c.Transport = o.audit.Transport(service, c.Transport, metrics.Operation)
-	}
-	return &c
-}
-
-func (o *observers) circuitHook() func(bool, time.Time) {
-	if o == nil {
-		return nil
-	}
-	return o.zoomCircuit
-}
-
-type queueStats struct{ db *store.DB }
-
-func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) {
-	by, oldest, held, err := q.db.QueueStats(ctx)
-	return metrics.QueueStats{ByState: by, OldestWaiting: oldest, HeldForDaily: held}, err
-}
-
-// newWorker builds the clients and the worker from the configuration; obs
-// may be nil.
-func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
-	zc := zoom.New(zoom.Config{
-		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
-		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
-		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, MaxShare: cfg.Zoom.MaxShare, Retries: 3,
-		OnCircuit: obs.circuitHook(),
-	}, obs.instrument("zoom", nil, cfg.Zoom.Timeout), log)
-	shopHTTP = obs.instrument("woocommerce", shopHTTP, cfg.WooCommerce.Timeout)
-	wc, err := woo.New(woo.Config{
-		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
-		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
-	}, shopHTTP, log)
-	if err != nil {
-		return nil, err
-	}
-	tm, err := cfg.templates()
-	if err != nil {
-		return nil, err
-	}
-	mcfg, err := cfg.making()
-	if err != nil {
-		return nil, err
-	}
-	var wake func()
-	mcfg.Wake = func() { wake() }
-	ms := meetings.New(mcfg, db, zoom.EventMeetings{Client: zc, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
-	ocfg := orders.Config{
-		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
-		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
-		Made: ms.Made(), Wake: func() { wake() },
-	}
-	wcfg := worker.Config{
-		Holders: func(token string) worker.Holder { return db.Holder(token) },
-		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
-		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
-	}
-	if obs != nil {
-		ocfg.Metrics, wcfg.Health = obs.metrics, obs.health
-	}
-	work := orders.New(ocfg, db, zc, wc, woo.ParseDelivery, log)
-	wcfg.Rooms = map[worker.Kind]worker.Room{
-		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
-		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
-	}
-	w := worker.New(wcfg, db, log)
-	wake = w.Wake
-	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log}, nil
-}
-
-func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *orders.Reconciler {
-	return &orders.Reconciler{List: wc, Store: db, Decode: woo.ParseDelivery, Log: log,
-		Overlap: cfg.Reconcile.Overlap, Lookback: cfg.Reconcile.Lookback}
-}
-
-// loopback names a wildcard listen address as one a browser can use.
-func loopback(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if host == "" || host == "::" || host == "0.0.0.0" {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// httpClient is the shop's HTTP client, trusting ca_file besides the system
-// roots (a shop with a private CA, a staging site).
-func httpClient(c WooCommerceConfig) (*http.Client, error) {
-	hc := &http.Client{Timeout: c.Timeout}
-	if c.CAFile == "" {
-		return hc, nil
-	}
-	pem, err := os.ReadFile(c.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("woocommerce.ca_file: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("woocommerce.ca_file %s holds no PEM certificate", c.CAFile)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	hc.Transport = tr
-	return hc, nil
-}
-
-func describe(cfg Config) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "listen:                       %s\n", cfg.Listen)
-	fmt.Fprintf(&b, "database:                     %s\n", cfg.Database)
-	fmt.Fprintf(&b, "woocommerce.url:              %s\n", cfg.WooCommerce.URL)
-	fmt.Fprintf(&b, "woocommerce.consumer_key:     %s\n", redact(cfg.WooCommerce.ConsumerKey))
-	fmt.Fprintf(&b, "woocommerce.consumer_secret:  %s\n", redact(cfg.WooCommerce.ConsumerSecret))
-	fmt.Fprintf(&b, "woocommerce.webhook_secret:   %s\n", redact(cfg.WooCommerce.WebhookSecret))
-	fmt.Fprintf(&b, "woocommerce.customer_note:    %v\n", cfg.WooCommerce.CustomerNote)
-	fmt.Fprintf(&b, "woocommerce.webhook_url:      %s\n", orNone(cfg.WooCommerce.WebhookURL))
-	fmt.Fprintf(&b, "woocommerce.reactivate_webhooks: %v\n", cfg.WooCommerce.ReactivateWebhooks)
-	fmt.Fprintf(&b, "zoom.account_id:              %s\n", redact(cfg.Zoom.AccountID))
-	fmt.Fprintf(&b, "zoom.client_id:               %s\n", redact(cfg.Zoom.ClientID))
-	fmt.Fprintf(&b, "zoom.client_secret:           %s\n", redact(cfg.Zoom.ClientSecret))
-	fmt.Fprintf(&b, "zoom.api_url:                 %s\n", cfg.Zoom.APIURL)
-	fmt.Fprintf(&b, "zoom.oauth_url:               %s\n", cfg.Zoom.OAuthURL)
-	fmt.Fprintf(&b, "statuses.register:            %s\n", strings.Join(cfg.Statuses.Register, ", "))
-	fmt.Fprintf(&b, "statuses.cancel:              %s\n", strings.Join(cfg.Statuses.Cancel, ", "))
-	fmt.Fprintf(&b, "events:                       %d\n", len(cfg.Events))
-	return b.String()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(not set)"
-	}
-	return s
 }

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/woozoom/woozoom/audit"
+	"github.com/woozoom/woozoom/health"
+	"github.com/woozoom/woozoom/meetings"
+	"github.com/woozoom/woozoom/metrics"
+	"github.com/woozoom/woozoom/orders"
+	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/woo"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+type configFunc func(required bool) (Config, error)
+
+// withDB opens the configured database for an admin command.
+func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context.Context, *store.DB) error) (err error) {
+	c, err := cfg(false)
+	if err != nil {
+		return err
+	}
+	if database != "" {
+		c.Database = database
+	}
+	db, err := store.Open(cmd.Context(), c.Database)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db, &err)
+	return fn(cmd.Context(), db)
+}
+
+// live is what a command that talks to the shop and Zoom needs.
+type live struct {
+	db     *store.DB
+	wc     *woo.Client
+	zc     *zoom.Client
+	w      *worker.Worker
+	orders *orders.Orders
+	log    *slog.Logger
+}
+
+// closeDB closes db and reports its error unless another came first.
+func closeDB(db *store.DB, err *error) {
+	if cerr := db.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("close database: %w", cerr)
+	}
+}
+
+// openLive loads and validates the configuration and opens the database
+// and clients.
+func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
+	c, err := cfg(true)
+	if err != nil {
+		return c, nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, nil, fmt.Errorf("the configuration has problems:\n%w", err)
+	}
+	hc, err := httpClient(c.WooCommerce)
+	if err != nil {
+		return c, nil, err
+	}
+	db, err := store.Open(ctx, c.Database)
+	if err != nil {
+		return c, nil, err
+	}
+	log := newLogger(c, io.Discard)
+	l, err := newWorker(c, db, hc, log, nil)
+	if err != nil {
+		_ = db.Close() // the first error is the one to report
+		return c, nil, err
+	}
+	return c, l, nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newObservers are the serving process's metrics, health and audit log.
+func newObservers(cfg Config, db *store.DB, log *slog.Logger) *observers {
+	met := metrics.New(queueStats{db})
+	return &observers{metrics: met, health: health.New(log, met.Problems), audit: audit.New(db, cfg.Audit.Keep, log)}
+}
+
+// observers are the serving process's metrics and health; commands run
+// without them.
+type observers struct {
+	metrics *metrics.Metrics
+	health  *health.Tracker
+	// zoomAnswersAgain, if set, runs when Zoom answers after an outage.
+	zoomAnswersAgain func()
+	// audit, if set, records every call.
+	audit *audit.Recorder
+}
+
+// zoomCircuit reports Zoom's outages (the client stops calling it) and
+// their end.
+func (o *observers) zoomCircuit(open bool, since time.Time) {
+	if open {
+		o.health.Problem("zoom", "Zoom is not answering; woozoom has paused its calls", fmt.Sprintf("Zoom has not answered since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
+			since.UTC().Format(time.RFC3339)))
+		return
+	}
+	o.health.OK("zoom")
+	if o.zoomAnswersAgain != nil {
+		o.zoomAnswersAgain()
+	}
+}
+
+// instrument returns hc (nil: a new client with timeout) with its calls
+// counted, and the service's problem cleared by every answer it accepts.
+func (o *observers) instrument(service string, hc *http.Client, timeout time.Duration) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: timeout}
+	}
+	if o == nil {
+		return hc
+	}
+	c := *hc
+	c.Transport = o.metrics.Transport(service, hc.Transport, func() { o.health.OK(service) })
+	if o.audit != nil {
+		c.Transport = o.audit.Transport(service, c.Transport, metrics.Operation)
+	}
+	return &c
+}
+
+func (o *observers) circuitHook() func(bool, time.Time) {
+	if o == nil {
+		return nil
+	}
+	return o.zoomCircuit
+}
+
+type queueStats struct{ db *store.DB }
+
+func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) {
+	by, oldest, held, err := q.db.QueueStats(ctx)
+	return metrics.QueueStats{ByState: by, OldestWaiting: oldest, HeldForDaily: held}, err
+}
+
+// newWorker builds the clients and the worker from the configuration; obs
+// may be nil.
+func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
+	zc := zoom.New(zoom.Config{
+		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
+		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
+		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, MaxShare: cfg.Zoom.MaxShare, Retries: 3,
+		OnCircuit: obs.circuitHook(),
+	}, obs.instrument("zoom", nil, cfg.Zoom.Timeout), log)
+	shopHTTP = obs.instrument("woocommerce", shopHTTP, cfg.WooCommerce.Timeout)
+	wc, err := woo.New(woo.Config{
+		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
+		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
+	}, shopHTTP, log)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := cfg.templates()
+	if err != nil {
+		return nil, err
+	}
+	mcfg, err := cfg.making()
+	if err != nil {
+		return nil, err
+	}
+	var wake func()
+	mcfg.Wake = func() { wake() }
+	ms := meetings.New(mcfg, db, zoom.EventMeetings{Client: zc, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
+	ocfg := orders.Config{
+		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
+		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
+		Made: ms.Made(), Wake: func() { wake() },
+	}
+	wcfg := worker.Config{
+		Holders: func(token string) worker.Holder { return db.Holder(token) },
+		Workers: cfg.Worker.Workers, Poll: cfg.Worker.Poll, Grace: cfg.Worker.Grace, Lease: cfg.Worker.Lease,
+		RetryBase: cfg.Worker.RetryBase, RetryMax: cfg.Worker.RetryMax,
+	}
+	if obs != nil {
+		ocfg.Metrics, wcfg.Health = obs.metrics, obs.health
+	}
+	work := orders.New(ocfg, db, zc, wc, woo.ParseDelivery, log)
+	wcfg.Rooms = map[worker.Kind]worker.Room{
+		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
+		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
+	}
+	w := worker.New(wcfg, db, log)
+	wake = w.Wake
+	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log}, nil
+}
+
+func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *orders.Reconciler {
+	return &orders.Reconciler{List: wc, Store: db, Decode: woo.ParseDelivery, Log: log,
+		Overlap: cfg.Reconcile.Overlap, Lookback: cfg.Reconcile.Lookback}
+}
+
+// loopback names a wildcard listen address as one a browser can use.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// httpClient is the shop's HTTP client, trusting ca_file besides the system
+// roots (a shop with a private CA, a staging site).
+func httpClient(c WooCommerceConfig) (*http.Client, error) {
+	hc := &http.Client{Timeout: c.Timeout}
+	if c.CAFile == "" {
+		return hc, nil
+	}
+	pem, err := os.ReadFile(c.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("woocommerce.ca_file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("woocommerce.ca_file %s holds no PEM certificate", c.CAFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc.Transport = tr
+	return hc, nil
+}
