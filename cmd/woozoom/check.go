@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/woozoom/woozoom/access"
 
 	"github.com/woozoom/woozoom/rules"
@@ -227,4 +228,46 @@ func orNone(s string) string {
 		return "(not set)"
 	}
 	return s
+}
+
+// checkCommand checks the configuration, then Zoom and the shop with it.
+func checkCommand(cfg configFunc, stdout io.Writer) *cobra.Command {
+	var offline bool
+	checkCmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check the configuration, then Zoom and the shop with it; secrets are never shown",
+		Long: `Validate the configuration and show it, secrets hidden. Then, unless --offline,
+talk to both services as the sidecar would:
+
+  Zoom         an access token is minted; the app has the scopes woozoom uses;
+               every mapped meeting and webinar exists, takes registrations,
+               and has a Licensed host
+  WooCommerce  the REST key reads orders; a webhook for each topic woozoom
+               needs exists, is active and points at woozoom
+
+Each problem is one line that says what is wrong and how to fix it. The exit
+status is 1 when anything is wrong.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cfg(true)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(stdout, describe(c))
+			if err := c.Validate(); err != nil {
+				return fmt.Errorf("the configuration has problems:\n%w", err)
+			}
+			fmt.Fprintln(stdout, "configuration OK")
+			if err := checkTemplates(c, stdout); err != nil {
+				return err
+			}
+			if offline {
+				return nil
+			}
+			return checkOnline(cmd.Context(), c, stdout)
+		},
+	}
+	checkCmd.Flags().BoolVar(&offline, "offline", false, "check the configuration only; talk to neither Zoom nor the shop")
+
+	return checkCmd
 }

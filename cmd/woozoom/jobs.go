@@ -28,34 +28,7 @@ func jobsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 		Short: "List jobs, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				state := ""
-				if failed {
-					state = rules.JobFailed
-				}
-				jobs, err := db.Jobs(ctx, state, limit)
-				if err != nil {
-					return err
-				}
-				counts, err := db.JobCounts(ctx)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(out, "queued %d, running %d, done %d, failed %d\n", counts[rules.JobQueued], counts[rules.JobRunning], counts[rules.JobDone], counts[rules.JobFailed])
-				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "JOB\tORDER\tTOPIC\tSTATE\tTRIES\tUPDATED\tRESULT / ERROR")
-				for _, j := range jobs {
-					note := j.Result
-					if j.State != rules.JobDone {
-						note = j.Problem()
-					}
-					if j.State == rules.JobQueued && j.RunAt.After(time.Now()) {
-						note = "retry at " + j.RunAt.Format(time.RFC3339) + ": " + note
-					}
-					fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.OrderID, j.Topic, j.State, j.Attempts, j.UpdatedAt.Format(time.RFC3339), note)
-				}
-				return tw.Flush()
-			})
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error { return listJobs(ctx, db, failed, limit, out) })
 		},
 	}
 	list.Flags().BoolVar(&failed, "failed", false, "only parked jobs, which need a person")
@@ -80,28 +53,61 @@ waiting job, for example after Zoom raised a limit.`,
 				}
 				ids = append(ids, id)
 			}
-			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				if waiting {
-					more, err := db.WaitingJobs(ctx)
-					if err != nil {
-						return err
-					}
-					ids = append(ids, more...)
-				}
-				for _, id := range ids {
-					if err := db.RunJobNow(ctx, id); err != nil {
-						return err
-					}
-					fmt.Fprintf(out, "job %d queued to run now; the running sidecar picks it up\n", id)
-				}
-				if len(ids) == 0 {
-					fmt.Fprintln(out, "no job is waiting")
-				}
-				return nil
-			})
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error { return runJobsNow(ctx, db, ids, waiting, out) })
 		},
 	}
 	retry.Flags().BoolVar(&waiting, "waiting", false, "also run every job that waits for its retry time")
 	cmd.AddCommand(list, retry)
 	return cmd
+}
+
+func listJobs(ctx context.Context, db *store.DB, failed bool, limit int, out io.Writer) error {
+	state := ""
+	if failed {
+		state = rules.JobFailed
+	}
+	jobs, err := db.Jobs(ctx, state, limit)
+	if err != nil {
+		return err
+	}
+	counts, err := db.JobCounts(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "queued %d, running %d, done %d, failed %d\n", counts[rules.JobQueued], counts[rules.JobRunning], counts[rules.JobDone], counts[rules.JobFailed])
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tORDER\tTOPIC\tSTATE\tTRIES\tUPDATED\tRESULT / ERROR")
+	for _, j := range jobs {
+		note := j.Result
+		if j.State != rules.JobDone {
+			note = j.Problem()
+		}
+		if j.State == rules.JobQueued && j.RunAt.After(time.Now()) {
+			note = "retry at " + j.RunAt.Format(time.RFC3339) + ": " + note
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\n", j.ID, j.OrderID, j.Topic, j.State, j.Attempts, j.UpdatedAt.Format(time.RFC3339), note)
+	}
+	return tw.Flush()
+}
+
+// runJobsNow makes the named jobs (and with waiting, every waiting one)
+// due now.
+func runJobsNow(ctx context.Context, db *store.DB, ids []int64, waiting bool, out io.Writer) error {
+	if waiting {
+		more, err := db.WaitingJobs(ctx)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, more...)
+	}
+	for _, id := range ids {
+		if err := db.RunJobNow(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "job %d queued to run now; the running sidecar picks it up\n", id)
+	}
+	if len(ids) == 0 {
+		fmt.Fprintln(out, "no job is waiting")
+	}
+	return nil
 }

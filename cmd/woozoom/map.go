@@ -24,67 +24,16 @@ or webinar. Mappings from config.yaml's events: are loaded at every start; those
 added here are kept until removed here.`,
 	}
 	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
-
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List every mapping",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				ms, err := db.Mappings(ctx)
-				if err != nil {
-					return err
-				}
-				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "PRODUCT\tVARIATION\tDAY\tSLOT\tTARGET\tID\tOCCURRENCES\tFROM")
-				for _, m := range ms {
-					v, day, slot, occ := "any", "-", "any", "all"
-					if m.VariationID != 0 {
-						v = strconv.FormatInt(m.VariationID, 10)
-					}
-					if m.Day != 0 {
-						day = strconv.Itoa(m.Day)
-					}
-					if m.Slot != "" {
-						slot = m.Slot
-					}
-					if m.Occurrences != "" {
-						occ = m.Occurrences
-					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ProductID, v, day, slot, m.Target.Kind, m.Target.ID, occ, m.Source)
-				}
-				return tw.Flush()
-			})
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error { return listMappings(ctx, db, out) })
 		},
 	})
-
-	var product, variation int64
-	var day int
-	var meeting, webinar, slot, occurrences string
+	var f mapFlags
 	var fix, noCheck bool
-	target := func() (rules.Mapping, error) {
-		if product <= 0 {
-			return rules.Mapping{}, errors.New("--product is required: the WooCommerce product id")
-		}
-		if (meeting == "") == (webinar == "") {
-			return rules.Mapping{}, errors.New("give exactly one of --meeting or --webinar")
-		}
-		kind := rules.Meeting
-		if webinar != "" {
-			kind = rules.Webinar
-		}
-		return rules.ParseMapping(rules.MappingSpec{ProductID: product, VariationID: variation, Day: day, Slot: slot,
-			Occurrences: occurrences, Kind: kind, ID: meeting + webinar})
-	}
-	addFlags := func(c *cobra.Command) {
-		c.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
-		c.Flags().Int64Var(&variation, "variation", 0, "variation id (default: every variation)")
-		c.Flags().StringVar(&meeting, "meeting", "", "Zoom meeting id (spaces allowed: \"857 4606 5123\")")
-		c.Flags().StringVar(&webinar, "webinar", "", "Zoom webinar id")
-		c.Flags().IntVar(&day, "day", 0, "day of a multi-day event (1, 2, ...); every day's target is registered")
-		c.Flags().StringVar(&slot, "slot", "", "only tickets that booked this slot (\"3\", or \"3/1698\" for one date)")
-		c.Flags().StringVar(&occurrences, "occurrences", "", "occurrence ids of a recurring meeting, comma-separated (default: all)")
-	}
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Map a product to a meeting or webinar",
@@ -94,7 +43,7 @@ added here are kept until removed here.`,
   woozoom map add --product 850 --slot evening --meeting 81234567890 --occurrences 1764608400000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := target()
+			m, err := f.mapping()
 			if err != nil {
 				return err
 			}
@@ -103,21 +52,10 @@ added here are kept until removed here.`,
 					return err
 				}
 			}
-			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				added, err := db.AddMapping(ctx, m, store.FromCLI)
-				if err != nil {
-					return err
-				}
-				if !added {
-					fmt.Fprintf(out, "product %d already maps to %s\n", m.ProductID, m.Target)
-					return nil
-				}
-				fmt.Fprintf(out, "product %d now maps to %s; orders completed before now are not registered by this\n", m.ProductID, m.Target)
-				return nil
-			})
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error { return addMapping(ctx, db, m, out) })
 		},
 	}
-	addFlags(add)
+	f.add(add)
 	add.Flags().BoolVar(&fix, "fix", false, "turn on registration (automatic approval) if the meeting has it off")
 	add.Flags().BoolVar(&noCheck, "no-check", false, "map without reading the meeting from Zoom")
 	remove := &cobra.Command{
@@ -125,29 +63,102 @@ added here are kept until removed here.`,
 		Short: "Remove a mapping (registrations already made stay)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := target()
+			m, err := f.mapping()
 			if err != nil {
 				return err
 			}
-			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error {
-				removed, err := db.RemoveMapping(ctx, m)
-				if err != nil {
-					return err
-				}
-				if !removed {
-					if made, err := db.MadeBy(ctx, m.ProductID, m.Target); err == nil && made {
-						return fmt.Errorf("product %d to %s: %s", m.ProductID, m.Target, store.MadeMeetingMessage)
-					}
-					return fmt.Errorf("no mapping of product %d (variation %d) to %s", m.ProductID, m.VariationID, m.Target)
-				}
-				fmt.Fprintf(out, "removed: product %d to %s\n", m.ProductID, m.Target)
-				return nil
-			})
+			return withDB(cmd, cfg, database, func(ctx context.Context, db *store.DB) error { return removeMapping(ctx, db, m, out) })
 		},
 	}
-	addFlags(remove)
+	f.add(remove)
 	cmd.AddCommand(add, remove)
 	return cmd
+}
+
+// mapFlags are the flags that name a mapping.
+type mapFlags struct {
+	product, variation                  int64
+	day                                 int
+	meeting, webinar, slot, occurrences string
+}
+
+func (f *mapFlags) add(c *cobra.Command) {
+	c.Flags().Int64Var(&f.product, "product", 0, "WooCommerce product id")
+	c.Flags().Int64Var(&f.variation, "variation", 0, "variation id (default: every variation)")
+	c.Flags().StringVar(&f.meeting, "meeting", "", "Zoom meeting id (spaces allowed: \"857 4606 5123\")")
+	c.Flags().StringVar(&f.webinar, "webinar", "", "Zoom webinar id")
+	c.Flags().IntVar(&f.day, "day", 0, "day of a multi-day event (1, 2, ...); every day's target is registered")
+	c.Flags().StringVar(&f.slot, "slot", "", "only tickets that booked this slot (\"3\", or \"3/1698\" for one date)")
+	c.Flags().StringVar(&f.occurrences, "occurrences", "", "occurrence ids of a recurring meeting, comma-separated (default: all)")
+}
+
+func (f *mapFlags) mapping() (rules.Mapping, error) {
+	if f.product <= 0 {
+		return rules.Mapping{}, errors.New("--product is required: the WooCommerce product id")
+	}
+	if (f.meeting == "") == (f.webinar == "") {
+		return rules.Mapping{}, errors.New("give exactly one of --meeting or --webinar")
+	}
+	kind := rules.Meeting
+	if f.webinar != "" {
+		kind = rules.Webinar
+	}
+	return rules.ParseMapping(rules.MappingSpec{ProductID: f.product, VariationID: f.variation, Day: f.day, Slot: f.slot,
+		Occurrences: f.occurrences, Kind: kind, ID: f.meeting + f.webinar})
+}
+
+func listMappings(ctx context.Context, db *store.DB, out io.Writer) error {
+	ms, err := db.Mappings(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRODUCT\tVARIATION\tDAY\tSLOT\tTARGET\tID\tOCCURRENCES\tFROM")
+	for _, m := range ms {
+		v, day, slot, occ := "any", "-", "any", "all"
+		if m.VariationID != 0 {
+			v = strconv.FormatInt(m.VariationID, 10)
+		}
+		if m.Day != 0 {
+			day = strconv.Itoa(m.Day)
+		}
+		if m.Slot != "" {
+			slot = m.Slot
+		}
+		if m.Occurrences != "" {
+			occ = m.Occurrences
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ProductID, v, day, slot, m.Target.Kind, m.Target.ID, occ, m.Source)
+	}
+	return tw.Flush()
+}
+
+func addMapping(ctx context.Context, db *store.DB, m rules.Mapping, out io.Writer) error {
+	added, err := db.AddMapping(ctx, m, store.FromCLI)
+	if err != nil {
+		return err
+	}
+	if !added {
+		fmt.Fprintf(out, "product %d already maps to %s\n", m.ProductID, m.Target)
+		return nil
+	}
+	fmt.Fprintf(out, "product %d now maps to %s; orders completed before now are not registered by this\n", m.ProductID, m.Target)
+	return nil
+}
+
+func removeMapping(ctx context.Context, db *store.DB, m rules.Mapping, out io.Writer) error {
+	removed, err := db.RemoveMapping(ctx, m)
+	if err != nil {
+		return err
+	}
+	if !removed {
+		if made, err := db.MadeBy(ctx, m.ProductID, m.Target); err == nil && made {
+			return fmt.Errorf("product %d to %s: %s", m.ProductID, m.Target, store.MadeMeetingMessage)
+		}
+		return fmt.Errorf("no mapping of product %d (variation %d) to %s", m.ProductID, m.VariationID, m.Target)
+	}
+	fmt.Fprintf(out, "removed: product %d to %s\n", m.ProductID, m.Target)
+	return nil
 }
 
 // verifyMapping reads a meeting or webinar from Zoom before it is mapped and

@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/spf13/cobra"
 	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/admin"
 	"github.com/woozoom/woozoom/audit"
@@ -335,4 +337,40 @@ func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Ta
 		return "", err
 	}
 	return in.Describe(), nil
+}
+
+// serveCommand runs the sidecar; configFile is the --config flag's value.
+func serveCommand(configFile *string, cfg configFunc, stdout, stderr io.Writer) *cobra.Command {
+	var demo bool
+	serveCmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the sidecar: receive webhooks and work the queue",
+		Long: `Run the sidecar: the webhook endpoint POST /webhooks/woocommerce, GET /healthz,
+and the worker that registers and cancels attendees on Zoom.
+
+With --demo it runs in demo mode: a fake Zoom and a fake shop run in-process,
+"woozoom demo order" places a sample order that the fake shop delivers as a
+signed webhook, and the console is on at /admin/ with a password printed at
+start. The demo works on its own woozoom-demo.db, which it creates and removes
+when it stops; it never touches the configured database. Without --demo, the
+demo runs only when nothing configures woozoom (no config file, no WOOZOOM_
+variable). A configuration that lacks credentials refuses to start and lists
+what is missing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			given := cmd.Flags().Changed("config")
+			c, err := cfg(given)
+			if err != nil {
+				return err
+			}
+			if !demo && implicitDemo(*configFile, given, os.Environ()) {
+				fmt.Fprintf(stderr, "no %s and no WOOZOOM_ settings: starting the demo (see the README to go live)\n", *configFile)
+				demo = true
+			}
+			return serve(cmd.Context(), c, demo, stdout, stderr)
+		},
+	}
+	serveCmd.Flags().BoolVar(&demo, "demo", false, "run against in-process fakes of Zoom and WooCommerce")
+
+	return serveCmd
 }

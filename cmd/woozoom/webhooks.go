@@ -65,7 +65,7 @@ pointing at woozoom's /webhooks/woocommerce.
 	}
 	var url string
 	var skipReach bool
-	install := &cobra.Command{
+	installCmd := &cobra.Command{
 		Use:   "install",
 		Short: "Create the webhooks woozoom needs, or correct them; running it again changes nothing",
 		Long: `Create, through the WooCommerce REST API, the webhooks woozoom needs, each with
@@ -78,10 +78,10 @@ Start woozoom first. A webhook created through the REST API is active
 whatever its ping answered, so WooCommerce starts delivering to --url at
 once; if nothing there answers, every delivery fails and after a few
 failures in a row (seven on a real WooCommerce) it disables the webhook. (A
-failed ping only makes WooCommerce ping again at the webhook's next save.) So install first checks that --url
-reaches woozoom, by sending the same ping and wanting woozoom's answer,
-before it creates anything (--skip-reach-check when the URL is reachable only
-from the shop, e.g. a container name).`,
+failed ping only makes WooCommerce ping again at the webhook's next save.)
+So install first checks that --url reaches woozoom, by sending the same ping
+and wanting woozoom's answer, before it creates anything (--skip-reach-check
+when the URL is reachable only from the shop, e.g. a container name).`,
 		Example: `  woozoom webhooks install --url https://shop.example.com/woozoom/webhooks/woocommerce`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -89,33 +89,11 @@ from the shop, e.g. a container name).`,
 			if err != nil {
 				return err
 			}
-			if url == "" {
-				url = c.WooCommerce.WebhookURL
-			}
-			if url == "" {
-				return errors.New("--url is required (or set woocommerce.webhook_url): the address at which the shop reaches woozoom's /webhooks/woocommerce")
-			}
-			if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-				return fmt.Errorf("--url %q must start with http:// or https://", url)
-			}
-			if strings.TrimSpace(c.WooCommerce.WebhookSecret) == "" {
-				return errors.New("set woocommerce.webhook_secret first: the webhooks are created with it")
-			}
-			wc, err := shopClient(c, newLogger(c, io.Discard))
-			if err != nil {
-				return err
-			}
-			if !skipReach {
-				if err := reachesWoozoom(cmd.Context(), url); err != nil {
-					return err
-				}
-				fmt.Fprintf(out, "%s answers WooCommerce's ping\n", url)
-			}
-			return installWebhooks(cmd.Context(), wc, neededTopics(c), url, c.WooCommerce.WebhookSecret, out)
+			return install(cmd.Context(), c, url, skipReach, out)
 		},
 	}
-	install.Flags().StringVar(&url, "url", "", "the delivery URL: where the shop reaches woozoom's /webhooks/woocommerce (default: woocommerce.webhook_url)")
-	install.Flags().BoolVar(&skipReach, "skip-reach-check", false, "create the webhooks without first checking that the URL answers")
+	installCmd.Flags().StringVar(&url, "url", "", "the delivery URL: where the shop reaches woozoom's /webhooks/woocommerce (default: woocommerce.webhook_url)")
+	installCmd.Flags().BoolVar(&skipReach, "skip-reach-check", false, "create the webhooks without first checking that the URL answers")
 
 	var statusURL string
 	status := &cobra.Command{
@@ -127,48 +105,80 @@ from the shop, e.g. a container name).`,
 			if err != nil {
 				return err
 			}
-			if statusURL == "" {
-				statusURL = c.WooCommerce.WebhookURL
-			}
-			wc, err := shopClient(c, newLogger(c, io.Discard))
-			if err != nil {
-				return err
-			}
-			hooks, err := wc.Webhooks(cmd.Context())
-			if err != nil {
-				return err
-			}
-			states := woo.CheckWebhooks(hooks, neededTopics(c), statusURL)
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TOPIC\tWEBHOOK\tSTATUS\tDELIVERY URL")
-			bad := 0
-			for _, st := range states {
-				id, s, u := "-", "missing", "-"
-				if st.Webhook != nil {
-					id, s, u = fmt.Sprint(st.Webhook.ID), st.Webhook.Status, st.Webhook.DeliveryURL
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.Topic, id, s, u)
-				if st.Problem != "" {
-					bad++
-				}
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-			if bad > 0 {
-				for _, st := range states {
-					if st.Problem != "" {
-						fmt.Fprintf(out, "problem: %s\n", st.Problem)
-					}
-				}
-				return fmt.Errorf("%d of %d webhooks need attention: run woozoom webhooks install --url URL", bad, len(states))
-			}
-			return nil
+			return webhookStatus(cmd.Context(), c, statusURL, out)
 		},
 	}
 	status.Flags().StringVar(&statusURL, "url", "", "the delivery URL they must point at (default: woocommerce.webhook_url; empty: any URL ending in /webhooks/woocommerce)")
-	cmd.AddCommand(install, status)
+	cmd.AddCommand(installCmd, status)
 	return cmd
+}
+
+// install checks where the webhooks are to deliver, that woozoom answers
+// there, and brings the shop's webhooks to what woozoom needs.
+func install(ctx context.Context, c Config, url string, skipReach bool, out io.Writer) error {
+	if url == "" {
+		url = c.WooCommerce.WebhookURL
+	}
+	if url == "" {
+		return errors.New("--url is required (or set woocommerce.webhook_url): the address at which the shop reaches woozoom's /webhooks/woocommerce")
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return fmt.Errorf("--url %q must start with http:// or https://", url)
+	}
+	if strings.TrimSpace(c.WooCommerce.WebhookSecret) == "" {
+		return errors.New("set woocommerce.webhook_secret first: the webhooks are created with it")
+	}
+	wc, err := shopClient(c, newLogger(c, io.Discard))
+	if err != nil {
+		return err
+	}
+	if !skipReach {
+		if err := reachesWoozoom(ctx, url); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s answers WooCommerce's ping\n", url)
+	}
+	return installWebhooks(ctx, wc, neededTopics(c), url, c.WooCommerce.WebhookSecret, out)
+}
+
+// webhookStatus lists the webhooks woozoom needs with their status, and
+// fails if one needs attention.
+func webhookStatus(ctx context.Context, c Config, url string, out io.Writer) error {
+	if url == "" {
+		url = c.WooCommerce.WebhookURL
+	}
+	wc, err := shopClient(c, newLogger(c, io.Discard))
+	if err != nil {
+		return err
+	}
+	hooks, err := wc.Webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	states := woo.CheckWebhooks(hooks, neededTopics(c), url)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOPIC\tWEBHOOK\tSTATUS\tDELIVERY URL")
+	var problems []string
+	for _, st := range states {
+		id, s, u := "-", "missing", "-"
+		if st.Webhook != nil {
+			id, s, u = fmt.Sprint(st.Webhook.ID), st.Webhook.Status, st.Webhook.DeliveryURL
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.Topic, id, s, u)
+		if st.Problem != "" {
+			problems = append(problems, st.Problem)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(out, "problem: %s\n", p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d of %d webhooks need attention: run woozoom webhooks install --url URL", len(problems), len(states))
+	}
+	return nil
 }
 
 // installWebhooks brings the shop's webhooks to what woozoom needs.
