@@ -128,6 +128,16 @@ func (ms *Meetings) Made() map[int64]bool {
 	return out
 }
 
+// Kept says which products' meetings a product job changes: those woozoom
+// makes and those that follow their product.
+func (ms *Meetings) Kept() map[int64]bool {
+	out := map[int64]bool{}
+	for id := range ms.cfg.Events {
+		out[id] = true
+	}
+	return out
+}
+
 func (ms *Meetings) wake() {
 	if ms.cfg.Wake != nil {
 		ms.cfg.Wake()
@@ -177,9 +187,12 @@ func (ms *Meetings) productJob(ctx context.Context, j worker.Job) (string, error
 // a time, in any process, and no order job of the product registers
 // meanwhile (they hold it shared).
 func (ms *Meetings) Holds(_ context.Context, j worker.Job) ([]rules.Lease, error) {
-	// A body that names no product holds nothing; the job says why it fails.
+	// A body that names no product, or a product whose meetings woozoom
+	// neither makes nor follows, holds nothing.
 	if id, err := productOf(j.Delivery); err == nil {
-		return []rules.Lease{rules.ProductLease(id, false)}, nil
+		if _, ok := ms.cfg.Events[id]; ok {
+			return []rules.Lease{rules.ProductLease(id, false)}, nil
+		}
 	}
 	return nil, nil
 }

@@ -104,6 +104,10 @@ type Config struct {
 	// Made are the products whose meetings woozoom makes (create:): an
 	// order waits for their meetings.
 	Made map[int64]bool
+	// Kept are the products whose meetings a product job changes (create:
+	// or follow:): an order job holds them shared, so it never works while
+	// their job does.
+	Kept map[int64]bool
 	// Wake, if set, tells the worker a job was queued.
 	Wake func()
 }
@@ -163,16 +167,22 @@ func (o *Orders) Work(ctx context.Context, j worker.Job) (worker.Done, error) {
 // the order's products, shared. A product's job, which makes and deletes
 // its meetings, holds the product exclusive, so the two never run at once.
 func (o *Orders) Holds(ctx context.Context, j worker.Job) ([]rules.Lease, error) {
+	if len(o.cfg.Kept) == 0 {
+		return nil, nil
+	}
 	// A body that cannot be read holds nothing; the job says why it fails.
 	order, _ := o.decode(j.Delivery.Topic, j.Delivery.Body)
-	return productLeases(order), nil
+	return o.productLeases(order), nil
 }
 
-// productLeases are the order's products, shared, and their ids.
-func productLeases(order rules.Order) []rules.Lease {
+// productLeases are the order's products whose meetings a product job
+// changes, shared.
+func (o *Orders) productLeases(order rules.Order) []rules.Lease {
 	var leases []rules.Lease
 	for _, id := range order.ProductIDs() {
-		leases = append(leases, rules.ProductLease(id, true))
+		if o.cfg.Kept[id] {
+			leases = append(leases, rules.ProductLease(id, true))
+		}
 	}
 	return leases
 }
@@ -182,7 +192,7 @@ func productLeases(order rules.Order) []rules.Lease {
 // The view applied may be a newer one than the job's own delivery: its
 // products are held too.
 func (o *Orders) productsReady(ctx context.Context, j worker.Job, order rules.Order) error {
-	if err := j.Leases.Take(ctx, productLeases(order), j.LeaseTTL, worker.LeasePoll); err != nil {
+	if err := j.Leases.Take(ctx, o.productLeases(order), j.LeaseTTL, worker.LeasePoll); err != nil {
 		return fmt.Errorf("wait for the jobs that change the order's products' meetings: %w", err)
 	}
 	for _, id := range order.ProductIDs() {

@@ -192,7 +192,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	ocfg := orders.Config{
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
 		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
-		Made: ms.Made(), Wake: func() { wake() },
+		Made: ms.Made(), Kept: ms.Kept(), Wake: func() { wake() },
 	}
 	wcfg := worker.Config{
 		Holders: func(token string) worker.Holder { return db.Holder(token) },
