@@ -276,6 +276,15 @@ const (
 	MeetingsGone ProductMeetings = "gone"
 )
 
+// LearnedPace is what woozoom learned of a Zoom account's per-second
+// limits: the pace of each category, and the limit Zoom named in a 429 (0:
+// none yet). Kept across restarts, it spares each start the climb from a
+// safe pace.
+type LearnedPace struct {
+	Light, Medium           float64
+	LightLimit, MediumLimit float64
+}
+
 // Key names the resource a job works on: jobs of one key run one at a
 // time.
 type Key string

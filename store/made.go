@@ -218,3 +218,28 @@ func (d *DB) QueueProductJob(ctx context.Context, productID int64) (bool, error)
 	}
 	return queued, nil
 }
+
+// SavePace keeps what woozoom learned of a Zoom account's limits.
+func (d *DB) SavePace(ctx context.Context, account string, p rules.LearnedPace) error {
+	_, err := d.exec(ctx, `INSERT INTO zoom_pace (account, light, medium, light_limit, medium_limit, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account) DO UPDATE SET light = excluded.light, medium = excluded.medium, light_limit = excluded.light_limit,
+			medium_limit = excluded.medium_limit, updated_at = excluded.updated_at`, account, p.Light, p.Medium, p.LightLimit, p.MediumLimit, d.now())
+	if err != nil {
+		return fmt.Errorf("keep the pace learned of Zoom: %w", err)
+	}
+	return nil
+}
+
+// Pace returns what woozoom learned of a Zoom account's limits; ok is
+// false before it learned anything.
+func (d *DB) Pace(ctx context.Context, account string) (p rules.LearnedPace, ok bool, err error) {
+	err = d.db.QueryRowContext(ctx, `SELECT light, medium, light_limit, medium_limit FROM zoom_pace WHERE account = ?`, account).Scan(
+		&p.Light, &p.Medium, &p.LightLimit, &p.MediumLimit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("read the pace learned of Zoom: %w", err)
+	}
+	return p, true, nil
+}

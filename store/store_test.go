@@ -459,6 +459,7 @@ var undo = map[int][]string{
 	17: {`DROP INDEX jobs_resource`, `ALTER TABLE jobs DROP COLUMN resource`},
 	18: {`DROP TABLE leases`, `ALTER TABLE jobs DROP COLUMN claim`},
 	19: {`DROP TABLE product_meetings`},
+	20: {`DROP TABLE zoom_pace`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more

@@ -183,6 +183,21 @@ type pacerKey struct{}
 // calls per second.
 func (c *Client) Pace() (light, medium float64) { return c.light.current(), c.medium.current() }
 
+// Learned returns what the client learned of the account's limits, to be
+// kept for the next start (Resume).
+func (c *Client) Learned() rules.LearnedPace {
+	var l rules.LearnedPace
+	l.Light, l.LightLimit = c.light.learned()
+	l.Medium, l.MediumLimit = c.medium.learned()
+	return l
+}
+
+// Resume starts the pace from what an earlier run learned.
+func (c *Client) Resume(l rules.LearnedPace) {
+	c.light.resume(l.Light, l.LightLimit)
+	c.medium.resume(l.Medium, l.MediumLimit)
+}
+
 // call is one API request.
 type call struct {
 	op     string

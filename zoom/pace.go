@@ -39,15 +39,15 @@ type pacer struct {
 	share   float64
 	now     func() time.Time
 
-	mu        sync.Mutex
-	pace      float64
-	learned   float64 // the limit Zoom named; 0 until a 429
-	lastRaise time.Time
-	lastCut   time.Time // the last lowering; 429s within a second of it are its echo
-	hold      time.Time // after a per-second 429 nothing goes out before this
-	second    int64     // the second counted in sent
-	sent      int       // calls let out in that second
-	prevSent  int       // calls let out in the second before
+	mu           sync.Mutex
+	pace         float64
+	learnedLimit float64 // the limit Zoom named; 0 until a 429
+	lastRaise    time.Time
+	lastCut      time.Time // the last lowering; 429s within a second of it are its echo
+	hold         time.Time // after a per-second 429 nothing goes out before this
+	second       int64     // the second counted in sent
+	sent         int       // calls let out in that second
+	prevSent     int       // calls let out in the second before
 }
 
 func newPacer(start, ceiling, share float64, now func() time.Time) *pacer {
@@ -129,8 +129,8 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 		}
 		limit, err := strconv.ParseFloat(h.Get("X-RateLimit-Limit"), 64)
 		switch {
-		case err == nil && limit > 0 && limit != p.learned:
-			p.learned = limit
+		case err == nil && limit > 0 && limit != p.learnedLimit:
+			p.learnedLimit = limit
 			p.set(p.cap())
 		case now.Sub(p.lastCut) < time.Second:
 			// Calls sent before the last cut are refused in the same
@@ -142,8 +142,8 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 			return
 		default:
 			// The known limit, still refused: others share it.
-			if p.learned == 0 {
-				p.learned = p.pace
+			if p.learnedLimit == 0 {
+				p.learnedLimit = p.pace
 			}
 			p.set(math.Max(1, p.pace*0.8))
 		}
@@ -158,7 +158,7 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 		return
 	}
 	p.lastRaise = now
-	if p.learned == 0 {
+	if p.learnedLimit == 0 {
 		p.set(math.Min(p.pace*1.5, p.ceiling))
 		return
 	}
@@ -169,7 +169,7 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 // of it, less one call a second, so that the paced calls plus the one the
 // limiter lets out at once never exceed the limit in any second.
 func (p *pacer) cap() float64 {
-	return math.Min(math.Max(0.5, p.learned*p.share-1), p.ceiling)
+	return math.Min(math.Max(0.5, p.learnedLimit*p.share-1), p.ceiling)
 }
 
 func (p *pacer) set(pace float64) {
@@ -178,6 +178,28 @@ func (p *pacer) set(pace float64) {
 	}
 	p.pace = pace
 	p.lim.SetLimit(rate.Limit(pace))
+}
+
+// learned returns the pace and the limit Zoom named.
+func (p *pacer) learned() (pace, limit float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pace, p.learnedLimit
+}
+
+// resume starts from what an earlier run learned: the limit Zoom named
+// (less woozoom's margin), else the pace it had reached. An explicit
+// ceiling still caps it.
+func (p *pacer) resume(pace, limit float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case limit > 0:
+		p.learnedLimit = limit
+		p.set(p.cap())
+	case pace > p.pace:
+		p.set(math.Min(pace, p.ceiling))
+	}
 }
 
 // current returns the pace in calls per second.

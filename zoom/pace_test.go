@@ -122,3 +122,38 @@ func TestPacerRules(t *testing.T) {
 		t.Errorf("with max_share 0.5 of 80: %v, want 39", got)
 	}
 }
+
+// What an earlier run learned is where the next starts: the limit Zoom
+// named (less the margin), else the pace reached; an explicit ceiling still
+// caps it, and a 429 naming a new limit still corrects it.
+func TestPacerResumes(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	p := newPacer(10, 0, 1, c.now)
+	p.resume(50, 80)
+	if got := p.current(); got != 79 {
+		t.Errorf("resumed from a named limit of 80: pace %v, want 79", got)
+	}
+	busy(p, c)
+	if got := p.current(); got != 79 {
+		t.Errorf("after a busy second at the learned limit: pace %v, want 79", got)
+	}
+	c.t = c.t.Add(2 * time.Second)
+	p.answered(http.StatusTooManyRequests, qps429("30"), false)
+	if got := p.current(); got != 29 {
+		t.Errorf("a plan downgraded to 30: pace %v, want 29", got)
+	}
+
+	q := newPacer(10, 0, 1, c.now)
+	q.resume(33.75, 0)
+	if got := q.current(); got != 33.75 {
+		t.Errorf("resumed from a pace without a named limit: %v", got)
+	}
+	capped := newPacer(10, 20, 1, c.now)
+	capped.resume(50, 80)
+	if got := capped.current(); got != 20 {
+		t.Errorf("a configured ceiling of 20 resumed to %v", got)
+	}
+	if pace, limit := p.learned(); pace != 29 || limit != 30 {
+		t.Errorf("learned %v, %v", pace, limit)
+	}
+}

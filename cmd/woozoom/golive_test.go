@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -373,4 +374,46 @@ func (e *e2e) serveWith(edit func(string) string) (was string) {
 	}
 	e.serve()
 	return string(b)
+}
+
+// The pace woozoom learns of Zoom's limits is kept in the database and a
+// restart starts from it, instead of climbing again from 10 calls a second.
+func TestLearnedPaceSurvivesARestart(t *testing.T) {
+	e := startE2E(t)
+	e.serveWith(func(cfg string) string { // no configured caps: the pace is learned
+		return strings.Replace(cfg, "  light_per_second: 25\n  medium_per_second: 15\n", "", 1)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	var emails []string
+	for i := range 160 {
+		email := fmt.Sprintf("pace%03d@example.org", i)
+		emails = append(emails, email)
+		e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "P", Email: email, Items: []wootest.Item{{ProductID: 11}}})
+	}
+	e.eventually("every attendee registered", func() bool {
+		for _, m := range emails {
+			if e.zoomStatus(e.webinar, m) != "approved" {
+				return false
+			}
+		}
+		return true
+	})
+	if code := e.stop(); code != 0 {
+		t.Fatalf("server exited with %d", code)
+	}
+	db, err := store.Open(context.Background(), e.dbFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok, err := db.Pace(context.Background(), "acct-e2e")
+	db.Close()
+	if err != nil || !ok || p.LightLimit != 30 {
+		t.Fatalf("kept pace %+v (%v, %v), want the Light limit of 30 the fake named", p, ok, err)
+	}
+	e.serveWith(func(cfg string) string { return cfg })
+	if !strings.Contains(e.logs.String(), `Zoom's pace resumed where the last run left it" light=29`) {
+		t.Errorf("the restart did not start from the learned pace:\n%s", e.logs)
+	}
 }

@@ -73,6 +73,9 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	if err := resumePace(ctx, cfg, l); err != nil {
+		return err
+	}
 	if err := wakeWaiting(ctx, db, l.w, obs, log); err != nil {
 		return err
 	}
@@ -214,6 +217,7 @@ func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Lis
 	// Any number of processes may work one database's queue: the claim, the
 	// leases and their fencing tokens live in it.
 	wg.Go(func() { l.w.Run(workCtx) })
+	wg.Go(func() { keepPace(workCtx, cfg, l, 10*time.Second) })
 	if cfg.Reconcile.Interval > 0 {
 		rec := reconciler(cfg, l.db, l.wc, log)
 		rec.Wake = l.w.Wake

@@ -18,6 +18,7 @@ import (
 	"github.com/woozoom/woozoom/meetings"
 	"github.com/woozoom/woozoom/metrics"
 	"github.com/woozoom/woozoom/orders"
+	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/worker"
@@ -80,11 +81,52 @@ func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
 	}
 	log := newLogger(c, io.Discard)
 	l, err := newWorker(c, db, hc, log, nil)
+	if err == nil {
+		err = resumePace(ctx, c, l)
+	}
 	if err != nil {
 		_ = db.Close() // the first error is the one to report
 		return c, nil, err
 	}
 	return c, l, nil
+}
+
+// resumePace starts Zoom's pace where an earlier run left it.
+func resumePace(ctx context.Context, c Config, l *live) error {
+	p, ok, err := l.db.Pace(ctx, c.Zoom.AccountID)
+	if ok {
+		l.zc.Resume(p)
+		light, medium := l.zc.Pace()
+		l.log.Info("Zoom's pace resumed where the last run left it", "light", light, "medium", medium,
+			"light_limit", p.LightLimit, "medium_limit", p.MediumLimit)
+	}
+	return err
+}
+
+// keepPace keeps what the client learns of Zoom's limits, every interval
+// while it changes and once more when ctx ends, for the next start.
+func keepPace(ctx context.Context, c Config, l *live, every time.Duration) {
+	var kept rules.LearnedPace
+	save := func(ctx context.Context) {
+		if now := l.zc.Learned(); now != kept {
+			if err := l.db.SavePace(ctx, c.Zoom.AccountID, now); err != nil {
+				l.log.Warn("the pace learned of Zoom was not kept", "err", err)
+				return
+			}
+			kept = now
+		}
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			save(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			save(ctx)
+		}
+	}
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
