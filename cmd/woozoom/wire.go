@@ -211,8 +211,8 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
 		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, MaxShare: cfg.Zoom.MaxShare, Retries: 3,
 		OnCircuit: obs.circuitHook(),
-	}, obs.instrument("zoom", nil, cfg.Zoom.Timeout), log)
-	shopHTTP = obs.instrument("woocommerce", shopHTTP, cfg.WooCommerce.Timeout)
+	}, obs.instrument("zoom", keepConns(&http.Client{Timeout: cfg.Zoom.Timeout}, cfg.Worker.Workers), cfg.Zoom.Timeout), log)
+	shopHTTP = obs.instrument("woocommerce", keepConns(shopHTTP, cfg.Worker.Workers), cfg.WooCommerce.Timeout)
 	wc, err := woo.New(woo.Config{
 		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
 		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
@@ -269,6 +269,29 @@ func loopback(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// keepConns returns hc (nil: a new client) keeping up to n idle connections
+// to a host, one per worker. Go keeps two: with more jobs calling at once,
+// the others were closed after each call and the next one handshook again
+// (the most of what the heap took in during a wave of cancellations).
+func keepConns(hc *http.Client, n int) *http.Client {
+	c := http.Client{}
+	if hc != nil {
+		c = *hc
+	}
+	var tr *http.Transport
+	switch t := c.Transport.(type) {
+	case nil:
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	case *http.Transport:
+		tr = t.Clone()
+	default:
+		return &c
+	}
+	tr.MaxIdleConnsPerHost = max(n, 2)
+	c.Transport = tr
+	return &c
 }
 
 // httpClient is the shop's HTTP client, trusting ca_file besides the system
