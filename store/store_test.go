@@ -890,3 +890,34 @@ func TestQueueProductJobOnceAndProductState(t *testing.T) {
 		t.Errorf("state %q %v", st, ok)
 	}
 }
+
+// Jobs read at once, one per worker: their connections stay open between
+// queries instead of being closed and opened (and the schema parsed) again.
+func TestConnectionsOfConcurrentJobsStayOpen(t *testing.T) {
+	d, _ := open(t)
+	ctx := context.Background()
+	for range 5 {
+		var wg sync.WaitGroup
+		for range idleConns {
+			wg.Go(func() {
+				c, err := d.db.Conn(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var n int
+				if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs`).Scan(&n); err != nil {
+					t.Error(err)
+				}
+				time.Sleep(5 * time.Millisecond) // all hold a connection at once
+				if err := c.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if s := d.db.Stats(); s.MaxIdleClosed > 0 {
+		t.Fatalf("%d connections closed after use (%d open): each later query opens one again", s.MaxIdleClosed, s.OpenConnections)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/zoom"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
+	"github.com/woozoom/woozoom/zoom/zoomtest/contract"
 )
 
 var creds = zoomtest.Credentials{AccountID: "acct-1", ClientID: "client-1", ClientSecret: "s3cr3t-zoom-client"}
@@ -24,7 +25,7 @@ var creds = zoomtest.Credentials{AccountID: "acct-1", ClientID: "client-1", Clie
 type env struct {
 	fake   *zoomtest.Fake
 	client *zoom.Client
-	check  *zoomtest.Validator
+	check  *contract.Validator
 	srv    *httptest.Server
 }
 
@@ -39,7 +40,7 @@ func setup(t *testing.T, limits zoomtest.Limits, cfg zoom.Config) env {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	var err error
-	e.check, err = zoomtest.NewValidator(srv.URL+"/v2", fake)
+	e.check, err = contract.NewValidator(srv.URL+"/v2", fake)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
+	"github.com/woozoom/woozoom/zoom/zoomtest/contract"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -50,7 +51,7 @@ func (s *syncBuffer) String() string {
 type e2e struct {
 	t       *testing.T
 	zoom    *zoomtest.Fake
-	check   *zoomtest.Validator
+	check   *contract.Validator
 	shop    *wootest.Shop
 	url     string // the sidecar
 	dbFile  string
@@ -78,7 +79,7 @@ func startE2E(t *testing.T) *e2e {
 	zsrv.Start()
 	t.Cleanup(zsrv.Close)
 	var err error
-	if e.check, err = zoomtest.NewValidator(zsrv.URL+"/v2", e.zoom); err != nil {
+	if e.check, err = contract.NewValidator(zsrv.URL+"/v2", e.zoom); err != nil {
 		t.Fatal(err)
 	}
 	zsrv.Config.Handler = e.check

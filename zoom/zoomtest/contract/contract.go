@@ -1,4 +1,7 @@
-package zoomtest
+// Package contract checks exchanges with the fake Zoom against Zoom's own
+// OpenAPI description. It is apart from zoomtest so that the demo, which
+// runs the fake inside woozoom, does not link an OpenAPI validator.
+package contract
 
 import (
 	"bytes"
