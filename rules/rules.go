@@ -119,6 +119,9 @@ func (p Policy) Wants(o Order, mappings []Mapping) []Want {
 	index := map[SeatKey]int{}
 	var out []Want
 	for _, item := range o.Items {
+		if !mapped(item.ProductID, mappings) {
+			continue // no attendee of it has a seat: not worth reading them
+		}
 		keys, ok := p.AttendeesByProduct[item.ProductID]
 		if !ok {
 			keys = p.Attendees
@@ -148,6 +151,15 @@ func (p Policy) Wants(o Order, mappings []Mapping) []Want {
 		}
 	}
 	return out
+}
+
+func mapped(product int64, mappings []Mapping) bool {
+	for _, m := range mappings {
+		if m.ProductID == product {
+			return true
+		}
+	}
+	return false
 }
 
 // mergeOccurrences joins two occurrence lists; empty means every occurrence

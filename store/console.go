@@ -79,7 +79,7 @@ func (d *DB) FindOrders(ctx context.Context, q string, limit int) ([]OrderSummar
 
 // JobsOfOrder returns an order's jobs, newest first.
 func (d *DB) JobsOfOrder(ctx context.Context, orderID int64) ([]rules.Job, error) {
-	return d.queryJobs(ctx, fmt.Sprintf("jobs of order %d", orderID), `WHERE j.order_id = ? ORDER BY j.id DESC LIMIT 200`, orderID)
+	return d.queryJobs(ctx, fmt.Sprintf("jobs of order %d", orderID), `WHERE j.resource = ? AND j.resource != '' ORDER BY j.id DESC LIMIT 200`, string(rules.OrderKey(orderID)))
 }
 
 // SeatCounts counts what Zoom holds on each meeting or webinar, by status.

@@ -41,6 +41,7 @@ type DB struct {
 	freed   chan struct{}
 	// leases is the connection lease writes go through (see openLeases).
 	leases *sql.Conn
+	stmts  stmts
 }
 
 // idleConns is how many connections stay open between queries: one for
@@ -98,7 +99,7 @@ func Open(ctx context.Context, file string) (*DB, error) {
 func (d *DB) Close() error {
 	ierr := d.ingest.close()
 	lerr := d.leases.Close()
-	return errors.Join(ierr, lerr, d.db.Close())
+	return errors.Join(ierr, lerr, d.stmts.close(), d.db.Close())
 }
 
 func (d *DB) now() int64 { return d.Now().UnixMilli() }

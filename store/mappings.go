@@ -26,7 +26,7 @@ type StoredMapping struct {
 // Mappings returns every mapping, with the meetings woozoom made for
 // products (source "made", id 0).
 func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
-	rows, err := d.db.QueryContext(ctx, `
+	rows, err := d.queryCached(ctx, nil, `
 		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids FROM mappings
 		UNION ALL
 		SELECT 0, 'made', product_id, 0, day, '', target_kind, target_id, '' FROM made_meetings WHERE state = 'made'

@@ -25,9 +25,9 @@ func (d *DB) Delivery(ctx context.Context, id int64) (rules.Delivery, error) {
 	var del rules.Delivery
 	var orderID sql.NullInt64
 	var received int64
-	err := d.db.QueryRowContext(ctx, `
+	err := d.scanCached(ctx, nil, `
 		SELECT id, delivery_id, webhook_id, topic, source, order_id, body, received_at
-		FROM deliveries WHERE id = ?`, id).Scan(
+		FROM deliveries WHERE id = ?`, []any{id},
 		&del.ID, &del.DeliveryID, &del.WebhookID, &del.Topic, &del.Source, &orderID, &del.Body, &received)
 	if errors.Is(err, sql.ErrNoRows) {
 		return del, fmt.Errorf("delivery %d: %w", id, rules.ErrNotFound)
@@ -72,25 +72,31 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, 
 	return job, ok, nil
 }
 
+var claimed = `SELECT ` + jobColumns + ` FROM jobs j JOIN deliveries d ON d.id = j.delivery WHERE j.id = ?`
+
 func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rules.Job, bool, error) {
 	now := d.now()
 	var id int64
-	err := tx.QueryRowContext(ctx, `
+	err := d.scanCached(ctx, tx, `
 		UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?, claim = ?
 		WHERE id = (
 			SELECT j.id FROM jobs j
 			WHERE j.state = 'queued' AND j.run_at <= ?
 			  AND (j.resource = '' OR NOT EXISTS (
-			      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.state = 'running'))
+			      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.resource != '' AND r.state = 'running'))
 			ORDER BY j.run_at, j.id LIMIT 1)
-		RETURNING id`, now+lease.Milliseconds(), now, NewToken(), now).Scan(&id)
+		RETURNING id`, []any{now + lease.Milliseconds(), now, NewToken(), now}, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rules.Job{}, false, nil
 	}
 	if err != nil {
 		return rules.Job{}, false, err
 	}
-	job, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery WHERE j.id = ?`, id))
+	s, err := d.stmt(ctx, tx, claimed)
+	if err != nil {
+		return rules.Job{}, false, err
+	}
+	job, err := scanJob(s.QueryRowContext(ctx, id))
 	return job, err == nil, err
 }
 
@@ -126,7 +132,7 @@ func (d *DB) CompleteAndClaim(ctx context.Context, job rules.Job, result string,
 func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, job rules.Job, result string, st *rules.AppliedOrder, folded []int64) error {
 	now := d.now()
 	id, orderID := job.ID, job.OrderID
-	res, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', wait_reason = '', result = ?, updated_at = ?
+	res, err := d.execCached(ctx, tx, `UPDATE jobs SET state = ?, run_at = ?, lease_until = NULL, last_error = '', wait_reason = '', result = ?, updated_at = ?
 		WHERE id = ? AND claim = ? AND state = 'running'`, rules.JobDone, now, result, now, id, job.Claim)
 	if err != nil {
 		return err
@@ -135,7 +141,7 @@ func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, job rules.Job, result s
 		return ErrLeaseLost
 	}
 	if st != nil {
-		if _, err := tx.ExecContext(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
+		if _, err := d.execCached(ctx, tx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
 			return err
 		}
 	}
@@ -151,11 +157,12 @@ func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, job rules.Job, result s
 // DueJobsOfOrder returns the order's other queued jobs that are due, oldest
 // first, at most limit: their views may be folded into a running job's.
 func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit int) ([]rules.Job, error) {
-	// By the order's index: during a flood SQLite would otherwise pick the
-	// (state, run_at) index and walk every queued job, for every job.
+	// By the resource's index: during a flood SQLite would otherwise pick
+	// the (state, run_at) index and walk every queued job, for every job.
 	return d.queryJobs(ctx, fmt.Sprintf("due jobs of order %d", orderID),
-		`WHERE j.id IN (SELECT id FROM jobs INDEXED BY jobs_order WHERE order_id = ? AND state = 'queued' AND run_at <= ? AND id != ?)
-		ORDER BY j.id LIMIT ?`, orderID, d.now(), except, limit)
+		`WHERE j.id IN (SELECT id FROM jobs INDEXED BY jobs_resource
+			WHERE resource = ? AND resource != '' AND state = 'queued' AND run_at <= ? AND id != ?)
+		ORDER BY j.id LIMIT ?`, string(rules.OrderKey(orderID)), d.now(), except, limit)
 }
 
 // CompleteJob marks a running job done with a short result for the admin.
@@ -305,7 +312,7 @@ func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]rules.Job, er
 
 // queryJobs reads jobs with their topics; query follows FROM.
 func (d *DB) queryJobs(ctx context.Context, what, query string, args ...any) ([]rules.Job, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery `+query, args...)
+	rows, err := d.queryCached(ctx, nil, `SELECT `+jobColumns+` FROM jobs j JOIN deliveries d ON d.id = j.delivery `+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}

@@ -26,7 +26,7 @@ func scanRegistration(rows *sql.Rows) (rules.Registration, error) {
 }
 
 func (d *DB) queryRegistrations(ctx context.Context, what, query string, args ...any) ([]rules.Registration, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+registrationColumns+` FROM registrations `+query, args...)
+	rows, err := d.queryCached(ctx, nil, `SELECT `+registrationColumns+` FROM registrations `+query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -227,7 +227,7 @@ func (d *DB) HeldElsewhere(ctx context.Context, orderID int64, keys []rules.Seat
 // order never seen.
 func (d *DB) OrderState(ctx context.Context, orderID int64) (st rules.AppliedOrder, ok bool, err error) {
 	var modified int64
-	err = d.db.QueryRowContext(ctx, `SELECT status, modified, note_digest FROM orders WHERE order_id = ?`, orderID).Scan(
+	err = d.scanCached(ctx, nil, `SELECT status, modified, note_digest FROM orders WHERE order_id = ?`, []any{orderID},
 		&st.Status, &modified, &st.NoteDigest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, false, nil
@@ -257,7 +257,7 @@ func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.Applied
 // and the modification time of the view that write was computed from.
 func (d *DB) MetaDigest(ctx context.Context, orderID int64) (digest string, basis time.Time, err error) {
 	var ms int64
-	err = d.db.QueryRowContext(ctx, `SELECT meta_digest, meta_basis FROM orders WHERE order_id = ?`, orderID).Scan(&digest, &ms)
+	err = d.scanCached(ctx, nil, `SELECT meta_digest, meta_basis FROM orders WHERE order_id = ?`, []any{orderID}, &digest, &ms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil
 	}

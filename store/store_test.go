@@ -921,3 +921,43 @@ func TestConnectionsOfConcurrentJobsStayOpen(t *testing.T) {
 		t.Fatalf("%d connections closed after use (%d open): each later query opens one again", s.MaxIdleClosed, s.OpenConnections)
 	}
 }
+
+// The queries a job runs each time are prepared once: working more jobs
+// adds no statement, and each works inside a transaction too.
+func TestJobQueriesArePreparedOnce(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	work := func(order int64) {
+		if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "p", Topic: "order.updated", OrderID: order, Body: []byte{byte(order)}}); err != nil {
+			t.Fatal(err)
+		}
+		j, ok, err := db.ClaimJob(ctx, time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("claim: ok=%v err=%v", ok, err)
+		}
+		if _, err := db.Delivery(ctx, j.Delivery); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.DueJobsOfOrder(ctx, order, j.ID, 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.OrderState(ctx, order); err != nil {
+			t.Fatal(err)
+		}
+		st := rules.AppliedOrder{Status: rules.StatusCompleted, Modified: time.UnixMilli(order)}
+		if _, _, err := db.CompleteAndClaim(ctx, j, "done", &st, nil, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work(1)
+	prepared := len(db.stmts.m)
+	for order := int64(2); order < 6; order++ {
+		work(order)
+	}
+	if len(db.stmts.m) != prepared || prepared == 0 {
+		t.Fatalf("%d statements after one job, %d after five: a job's queries are not prepared once", prepared, len(db.stmts.m))
+	}
+	if s, _, _ := db.OrderState(ctx, 5); s.Status != rules.StatusCompleted {
+		t.Fatalf("order 5's state = %+v, want completed (written through a prepared statement in a transaction)", s)
+	}
+}

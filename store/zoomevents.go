@@ -54,8 +54,9 @@ func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
 	res, err := d.exec(ctx, `
 		INSERT INTO jobs (delivery, order_id, resource, state, attempts, run_at, created_at, updated_at)
 		SELECT j.delivery, j.order_id, j.resource, 'queued', 0, ?, ?, ? FROM jobs j
-		WHERE j.order_id = ? AND NOT EXISTS (SELECT 1 FROM jobs q WHERE q.order_id = ? AND q.state = 'queued')
-		ORDER BY j.id DESC LIMIT 1`, now, now, now, orderID, orderID)
+		WHERE j.resource = ? AND j.resource != '' AND NOT EXISTS (
+			SELECT 1 FROM jobs q WHERE q.resource = j.resource AND q.resource != '' AND q.state = 'queued')
+		ORDER BY j.id DESC LIMIT 1`, now, now, now, string(rules.OrderKey(orderID)))
 	if err != nil {
 		return false, fmt.Errorf("queue order %d again: %w", orderID, err)
 	}
