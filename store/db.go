@@ -33,6 +33,10 @@ type DB struct {
 	// sleeps and retries, so under a stream of webhook commits a waiting
 	// worker could lose the race for the lock again and again.
 	writes sync.Mutex
+	// others queues every writer but the webhooks' before writes, so a
+	// commit of deliveries waits for at most one job's commit, not for one
+	// of every worker's.
+	others sync.Mutex
 	// ingest group-commits deliveries.
 	ingest *ingest
 	// freed is closed when a lease is released, to wake this process's
@@ -150,16 +154,27 @@ func (d *DB) migrate(ctx context.Context) error {
 
 // exec runs one write statement.
 func (d *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	d.writes.Lock()
-	defer d.writes.Unlock()
+	defer d.lockWrites(false)()
 	return d.db.ExecContext(ctx, query, args...)
 }
 
-// rawTx runs fn in one immediate transaction on conn, whose prepared
-// statements fn uses; it queues with the process's other writers.
-func (d *DB) rawTx(ctx context.Context, conn *sql.Conn, fn func() error) error {
+// lockWrites queues a writer of this process and returns its unlock;
+// deliveries are first in line.
+func (d *DB) lockWrites(deliveries bool) (unlock func()) {
+	if deliveries {
+		d.writes.Lock()
+		return d.writes.Unlock
+	}
+	d.others.Lock()
 	d.writes.Lock()
-	defer d.writes.Unlock()
+	return func() { d.writes.Unlock(); d.others.Unlock() }
+}
+
+// rawTx runs fn in one immediate transaction on conn, whose prepared
+// statements fn uses; it queues with the process's other writers, first in
+// line if it writes deliveries.
+func (d *DB) rawTx(ctx context.Context, conn *sql.Conn, deliveries bool, fn func() error) error {
+	defer d.lockWrites(deliveries)()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -176,8 +191,7 @@ func (d *DB) rawTx(ctx context.Context, conn *sql.Conn, fn func() error) error {
 
 // tx runs fn in one immediate transaction.
 func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	d.writes.Lock()
-	defer d.writes.Unlock()
+	defer d.lockWrites(false)()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -160,7 +160,7 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 	}
 	g.batches.Add(1)
 	results := make([]ingestResult, len(batch))
-	err := g.d.rawTx(ctx, g.conn, func() error {
+	err := g.d.rawTx(ctx, g.conn, true, func() error {
 		for i, p := range batch {
 			id, isNew, err := g.write(ctx, p)
 			if err != nil {

@@ -76,7 +76,7 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 	if busy, err := h.busy(ctx, h.db.db, want); err != nil || (busy && !exclusive) {
 		return false, err
 	}
-	err = h.db.rawTx(ctx, h.db.leases, func() error {
+	err = h.db.rawTx(ctx, h.db.leases, false, func() error {
 		now := h.db.now()
 		for _, l := range want {
 			if _, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder != ? AND expires <= ?`, l.Key, h.token, now); err != nil {
@@ -168,7 +168,7 @@ func (h *Holder) markWaiting(ctx context.Context, want []rules.Lease, expires in
 
 // stopWaiting drops the holder's marks of waiting.
 func (h *Holder) stopWaiting(ctx context.Context) error {
-	return h.db.rawTx(ctx, h.db.leases, func() error {
+	return h.db.rawTx(ctx, h.db.leases, false, func() error {
 		_, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE holder = ? AND shared = ?`, h.token, waitsExclusive)
 		return err
 	})
@@ -207,7 +207,7 @@ func (h *Holder) Extend(ctx context.Context, ttl time.Duration) error {
 	h.mu.Lock()
 	want := int64(len(h.held))
 	h.mu.Unlock()
-	err := h.db.rawTx(ctx, h.db.leases, func() error {
+	err := h.db.rawTx(ctx, h.db.leases, false, func() error {
 		res, err := h.db.leases.ExecContext(ctx, `UPDATE leases SET expires = ? WHERE holder = ? AND shared != ?`, h.db.now()+ttl.Milliseconds(), h.token, waitsExclusive)
 		if err != nil {
 			return err
@@ -236,7 +236,7 @@ func (h *Holder) Release(ctx context.Context, keys ...rules.Lease) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	err := h.db.rawTx(ctx, h.db.leases, func() error {
+	err := h.db.rawTx(ctx, h.db.leases, false, func() error {
 		for _, l := range keys {
 			if _, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, l.Key, h.token); err != nil {
 				return err

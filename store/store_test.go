@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -959,5 +960,34 @@ func TestJobQueriesArePreparedOnce(t *testing.T) {
 	}
 	if s, _, _ := db.OrderState(ctx, 5); s.Status != rules.StatusCompleted {
 		t.Fatalf("order 5's state = %+v, want completed (written through a prepared statement in a transaction)", s)
+	}
+}
+
+// A commit of deliveries waits for at most one other writer's commit, not
+// for every job's that queued before it.
+func TestDeliveriesWriteFirst(t *testing.T) {
+	d, _ := open(t)
+	unlock := d.lockWrites(false)
+	var (
+		mu    sync.Mutex
+		order []string
+		wg    sync.WaitGroup
+	)
+	took := func(who string) {
+		mu.Lock()
+		order = append(order, who)
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond) // a commit
+	}
+	for range 8 {
+		wg.Go(func() { defer d.lockWrites(false)(); took("job") })
+	}
+	time.Sleep(20 * time.Millisecond) // the jobs queue first
+	wg.Go(func() { defer d.lockWrites(true)(); took("deliveries") })
+	time.Sleep(20 * time.Millisecond)
+	unlock()
+	wg.Wait()
+	if i := slices.Index(order, "deliveries"); i < 0 || i > 1 {
+		t.Fatalf("writers took the lock in the order %v: the deliveries waited for %d job commits", order, i)
 	}
 }
