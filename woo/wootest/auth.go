@@ -26,19 +26,7 @@ import (
 // used before.
 func (s *Shop) authenticate(r *http.Request) (code, msg string) {
 	if r.TLS != nil {
-		key, secret, ok := r.BasicAuth()
-		if !ok {
-			key, secret = r.URL.Query().Get("consumer_key"), r.URL.Query().Get("consumer_secret")
-		}
-		switch {
-		case key == "" && secret == "":
-			return "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
-		case key != s.ConsumerKey:
-			return "woocommerce_rest_authentication_error", "Consumer key is invalid."
-		case subtle.ConstantTimeCompare([]byte(secret), []byte(s.ConsumerSecret)) != 1:
-			return "woocommerce_rest_authentication_error", "Consumer secret is invalid."
-		}
-		return "", ""
+		return s.basicAuth(r)
 	}
 	params := map[string]string{}
 	for k, v := range r.URL.Query() {
@@ -63,8 +51,33 @@ func (s *Shop) authenticate(r *http.Request) (code, msg string) {
 	if params["oauth_consumer_key"] != s.ConsumerKey {
 		return "woocommerce_rest_authentication_error", "Consumer key is invalid."
 	}
+	if code, msg := s.checkSignature(r, params); code != "" {
+		return code, msg
+	}
+	return s.checkFresh(params["oauth_timestamp"], params["oauth_nonce"])
+}
+
+// basicAuth checks the REST key sent over HTTPS.
+func (s *Shop) basicAuth(r *http.Request) (code, msg string) {
+	key, secret, ok := r.BasicAuth()
+	if !ok {
+		key, secret = r.URL.Query().Get("consumer_key"), r.URL.Query().Get("consumer_secret")
+	}
+	switch {
+	case key == "" && secret == "":
+		return "woocommerce_rest_cannot_view", "Sorry, you cannot list resources."
+	case key != s.ConsumerKey:
+		return "woocommerce_rest_authentication_error", "Consumer key is invalid."
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.ConsumerSecret)) != 1:
+		return "woocommerce_rest_authentication_error", "Consumer secret is invalid."
+	}
+	return "", ""
+}
+
+// checkSignature recomputes the OAuth 1.0a signature over the request's
+// parameters (all but the signature itself), as WooCommerce does.
+func (s *Shop) checkSignature(r *http.Request, params map[string]string) (code, msg string) {
 	given, _ := url.PathUnescape(strings.ReplaceAll(params["oauth_signature"], " ", "+"))
-	delete(params, "oauth_signature")
 	var h func() hash.Hash
 	switch params["oauth_signature_method"] {
 	case "HMAC-SHA1":
@@ -74,10 +87,11 @@ func (s *Shop) authenticate(r *http.Request) (code, msg string) {
 	default:
 		return "woocommerce_rest_authentication_error", "Invalid signature - signature method is invalid."
 	}
-	// The signature base string, built the way WooCommerce builds it.
 	keys := make([]string, 0, len(params))
 	for k := range params {
-		keys = append(keys, k)
+		if k != "oauth_signature" {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	pairs := make([]string, len(keys))
@@ -90,7 +104,13 @@ func (s *Shop) authenticate(r *http.Request) (code, msg string) {
 	if !hmac.Equal([]byte(base64.StdEncoding.EncodeToString(mac.Sum(nil))), []byte(given)) {
 		return "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match."
 	}
-	ts, err := strconv.ParseInt(params["oauth_timestamp"], 10, 64)
+	return "", ""
+}
+
+// checkFresh refuses a timestamp outside 15 minutes of now and a nonce
+// used before.
+func (s *Shop) checkFresh(timestamp, nonce string) (code, msg string) {
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
 	now := s.Now().Unix()
 	const window = 15 * 60
 	if err != nil || ts < now-window || ts > now+window {
@@ -106,10 +126,10 @@ func (s *Shop) authenticate(r *http.Request) (code, msg string) {
 			delete(s.nonces, n)
 		}
 	}
-	if _, used := s.nonces[params["oauth_nonce"]]; used {
+	if _, used := s.nonces[nonce]; used {
 		return "woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used."
 	}
-	s.nonces[params["oauth_nonce"]] = ts
+	s.nonces[nonce] = ts
 	return "", ""
 }
 

@@ -76,112 +76,131 @@ func (s *Shop) restWebhooks(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mu.Lock()
-	var wh *Webhook
-	if id != 0 {
-		if wh = s.webhookLocked(id); wh == nil {
-			s.mu.Unlock()
-			restError(w, http.StatusNotFound, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
-			return
-		}
-	}
-	switch {
-	case id == 0 && r.Method == http.MethodGet:
-		status := r.URL.Query().Get("status")
-		list := []map[string]any{}
-		for _, x := range s.webhooks {
-			if status == "" || status == "all" || status == x.Status {
-				list = append(list, s.webhookJSON(x))
-			}
-		}
-		s.mu.Unlock()
+	if id == 0 && r.Method == http.MethodGet {
+		list := s.listWebhooks(r.URL.Query().Get("status"))
 		w.Header().Set("X-WP-Total", strconv.Itoa(len(list)))
 		w.Header().Set("X-WP-TotalPages", "1")
 		writeJSON(w, http.StatusOK, list)
-	case id == 0 && r.Method == http.MethodPost:
-		if in.Topic == nil || !validTopic(*in.Topic) {
-			s.mu.Unlock()
-			restError(w, http.StatusBadRequest, "woocommerce_rest_webhook_invalid_topic", "Webhook topic is required and must be valid.")
-			return
-		}
-		if in.DeliveryURL == nil || !validURL(*in.DeliveryURL) {
-			s.mu.Unlock()
-			restError(w, http.StatusBadRequest, "woocommerce_rest_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.")
-			return
-		}
-		name := "Webhook created on " + s.Now().Format("Jan 02, 2006 @ 03:04 PM")
-		if in.Name != nil && *in.Name != "" {
-			name = *in.Name
-		}
-		secret := randomSecret()
-		if in.Secret != nil && *in.Secret != "" {
-			secret = *in.Secret
-		}
-		// The status asked for is ignored: a new webhook is active.
-		nw := s.addWebhookLocked(name, *in.Topic, *in.DeliveryURL, secret)
-		nw.pingPending = true
-		out := s.webhookJSON(nw)
-		s.mu.Unlock()
-		s.ping(nw)
-		writeJSON(w, http.StatusCreated, out)
-	case r.Method == http.MethodGet:
-		out := s.webhookJSON(wh)
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, out)
-	case r.Method == http.MethodPut || r.Method == http.MethodPost || r.Method == http.MethodPatch:
-		if in.Status != nil && *in.Status != "active" && *in.Status != "paused" && *in.Status != "disabled" {
-			s.mu.Unlock()
-			restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): status")
-			return
-		}
-		if in.Topic != nil && !validTopic(*in.Topic) {
-			s.mu.Unlock()
-			restError(w, http.StatusBadRequest, "woocommerce_rest_webhook_invalid_topic", "Webhook topic must be valid.")
-			return
-		}
-		if in.DeliveryURL != nil && !validURL(*in.DeliveryURL) {
-			s.mu.Unlock()
-			restError(w, http.StatusBadRequest, "woocommerce_rest_webhook_invalid_delivery_url", "Webhook delivery URL must be a valid URL starting with http:// or https://.")
-			return
-		}
-		set := func(dst *string, v *string) {
-			if v != nil {
-				*dst = *v
-			}
-		}
-		set(&wh.Name, in.Name)
-		set(&wh.Status, in.Status) // the failure count stays
-		set(&wh.Topic, in.Topic)
-		set(&wh.DeliveryURL, in.DeliveryURL)
-		set(&wh.Secret, in.Secret)
-		wh.Modified = s.Now()
-		s.webhookSaves++
-		ping := wh.pingPending && wh.Status == "active"
-		out := s.webhookJSON(wh)
-		s.mu.Unlock()
-		if ping {
-			s.ping(wh)
-		}
-		writeJSON(w, http.StatusOK, out)
-	case r.Method == http.MethodDelete:
-		if r.URL.Query().Get("force") != "true" {
-			s.mu.Unlock()
-			restError(w, http.StatusNotImplemented, "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.")
-			return
-		}
-		out := s.webhookJSON(wh)
-		for i, x := range s.webhooks {
-			if x == wh {
-				s.webhooks = append(s.webhooks[:i], s.webhooks[i+1:]...)
-				break
-			}
-		}
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, out)
-	default:
-		s.mu.Unlock()
-		restError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
+		return
 	}
+	s.mu.Lock()
+	var a webhookAnswer
+	switch wh := s.webhookLocked(id); {
+	case id == 0 && r.Method == http.MethodPost:
+		a = s.createWebhookLocked(in)
+	case id == 0:
+		a = webhookAnswer{status: http.StatusNotFound, code: "rest_no_route", msg: "No route was found matching the URL and request method."}
+	case wh == nil:
+		a = webhookAnswer{status: http.StatusNotFound, code: "woocommerce_rest_webhook_invalid_id", msg: "Invalid ID."}
+	case r.Method == http.MethodGet:
+		a = webhookAnswer{status: http.StatusOK, body: s.webhookJSON(wh)}
+	case r.Method == http.MethodPut || r.Method == http.MethodPost || r.Method == http.MethodPatch:
+		a = s.updateWebhookLocked(wh, in)
+	case r.Method == http.MethodDelete:
+		a = s.deleteWebhookLocked(wh, r.URL.Query().Get("force") == "true")
+	default:
+		a = webhookAnswer{status: http.StatusNotFound, code: "rest_no_route", msg: "No route was found matching the URL and request method."}
+	}
+	s.mu.Unlock()
+	if a.code != "" {
+		restError(w, a.status, a.code, a.msg)
+		return
+	}
+	if a.ping != nil {
+		s.ping(a.ping)
+	}
+	writeJSON(w, a.status, a.body)
+}
+
+// webhookAnswer is what a webhooks route answers, decided under the shop's
+// lock: a body, or a WooCommerce error code and message, and a webhook to
+// ping once the lock is released.
+type webhookAnswer struct {
+	status    int
+	body      any
+	code, msg string
+	ping      *Webhook
+}
+
+// listWebhooks lists the webhooks of a status ("" or "all" for every one).
+func (s *Shop) listWebhooks(status string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []map[string]any{}
+	for _, x := range s.webhooks {
+		if status == "" || status == "all" || status == x.Status {
+			list = append(list, s.webhookJSON(x))
+		}
+	}
+	return list
+}
+
+// createWebhookLocked makes an active webhook; the status asked for is
+// ignored, as WooCommerce ignores it.
+func (s *Shop) createWebhookLocked(in webhookInput) webhookAnswer {
+	if in.Topic == nil || !validTopic(*in.Topic) {
+		return webhookAnswer{status: http.StatusBadRequest, code: "woocommerce_rest_webhook_invalid_topic", msg: "Webhook topic is required and must be valid."}
+	}
+	if in.DeliveryURL == nil || !validURL(*in.DeliveryURL) {
+		return webhookAnswer{status: http.StatusBadRequest, code: "woocommerce_rest_webhook_invalid_delivery_url", msg: "Webhook delivery URL must be a valid URL starting with http:// or https://."}
+	}
+	name := "Webhook created on " + s.Now().Format("Jan 02, 2006 @ 03:04 PM")
+	if in.Name != nil && *in.Name != "" {
+		name = *in.Name
+	}
+	secret := randomSecret()
+	if in.Secret != nil && *in.Secret != "" {
+		secret = *in.Secret
+	}
+	nw := s.addWebhookLocked(name, *in.Topic, *in.DeliveryURL, secret)
+	nw.pingPending = true
+	return webhookAnswer{status: http.StatusCreated, body: s.webhookJSON(nw), ping: nw}
+}
+
+// updateWebhookLocked changes the fields given; the failure count stays,
+// and a save of an active webhook whose ping never got 200 pings again.
+func (s *Shop) updateWebhookLocked(wh *Webhook, in webhookInput) webhookAnswer {
+	if in.Status != nil && *in.Status != "active" && *in.Status != "paused" && *in.Status != "disabled" {
+		return webhookAnswer{status: http.StatusBadRequest, code: "rest_invalid_param", msg: "Invalid parameter(s): status"}
+	}
+	if in.Topic != nil && !validTopic(*in.Topic) {
+		return webhookAnswer{status: http.StatusBadRequest, code: "woocommerce_rest_webhook_invalid_topic", msg: "Webhook topic must be valid."}
+	}
+	if in.DeliveryURL != nil && !validURL(*in.DeliveryURL) {
+		return webhookAnswer{status: http.StatusBadRequest, code: "woocommerce_rest_webhook_invalid_delivery_url", msg: "Webhook delivery URL must be a valid URL starting with http:// or https://."}
+	}
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&wh.Name, in.Name)
+	set(&wh.Status, in.Status)
+	set(&wh.Topic, in.Topic)
+	set(&wh.DeliveryURL, in.DeliveryURL)
+	set(&wh.Secret, in.Secret)
+	wh.Modified = s.Now()
+	s.webhookSaves++
+	a := webhookAnswer{status: http.StatusOK, body: s.webhookJSON(wh)}
+	if wh.pingPending && wh.Status == "active" {
+		a.ping = wh
+	}
+	return a
+}
+
+// deleteWebhookLocked deletes a webhook; webhooks cannot be trashed.
+func (s *Shop) deleteWebhookLocked(wh *Webhook, force bool) webhookAnswer {
+	if !force {
+		return webhookAnswer{status: http.StatusNotImplemented, code: "woocommerce_rest_trash_not_supported", msg: "Webhooks do not support trashing."}
+	}
+	out := s.webhookJSON(wh)
+	for i, x := range s.webhooks {
+		if x == wh {
+			s.webhooks = append(s.webhooks[:i], s.webhooks[i+1:]...)
+			break
+		}
+	}
+	return webhookAnswer{status: http.StatusOK, body: out}
 }
 
 // ping posts WooCommerce's ping to a webhook's delivery URL; only exactly

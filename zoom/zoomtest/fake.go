@@ -710,71 +710,20 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 	email, _ := body["email"].(string)
 	first, _ := body["first_name"].(string)
 	last, _ := body["last_name"].(string)
-	var fields []map[string]string
-	if !validEmail(email) {
-		fields = append(fields, map[string]string{"field": "email", "message": "Invalid field."})
-	}
-	if first == "" || len(first) > 64 {
-		fields = append(fields, map[string]string{"field": "first_name", "message": "Invalid field."})
-	}
-	if len(last) > 64 {
-		fields = append(fields, map[string]string{"field": "last_name", "message": "Invalid field."})
-	}
-	if len(fields) > 0 {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]any{"code": 300, "message": "Validation Failed.", "errors": fields})
+	if !validRegistrant(w, email, first, last) {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.lookup(w, kind, rawID)
-	if t == nil {
+	if t == nil || !f.mayAddLocked(w, t, email) {
+		return
+	}
+	occ, ok := occurrencesAsked(w, t, r.URL.Query().Get("occurrence_ids"))
+	if !ok {
 		return
 	}
 	key := strings.ToLower(email)
-	// Every call counts toward the daily limit, even one for an email Zoom has.
-	dk := f.dayKey(t.id, key)
-	f.addCount[dk]++
-	if f.addCount[dk] > f.limits.AddsPerDay {
-		f.overLimit++
-		noun := "meeting"
-		if t.spec.Webinar {
-			noun = "webinar"
-		}
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(f.limits.AddsPerDay))
-		w.Header().Set("X-RateLimit-Remaining", "0")
-		writeError(w, http.StatusTooManyRequests, 429, fmt.Sprintf(
-			`You have exceeded the daily rate limit of "%d" for Add %s registrant API requests for the registrant "%s". You can resume these API requests at GMT 00:00:00.`,
-			f.limits.AddsPerDay, noun, email))
-		return
-	}
-	if t.spec.ApprovalType == 2 {
-		if t.spec.Webinar {
-			writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("This webinar does not have registration as required: %d.", t.id))
-		} else {
-			writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("Registration has not been enabled for this meeting: %d.", t.id))
-		}
-		return
-	}
-	if t.spec.Webinar && strings.EqualFold(email, t.spec.HostEmail) {
-		writeError(w, http.StatusBadRequest, 3027, "Host cannot register.")
-		return
-	}
-	var occ []string
-	if v := r.URL.Query().Get("occurrence_ids"); v != "" {
-		known := map[string]bool{}
-		for _, st := range t.spec.Occurrences {
-			known[occurrenceID(st)] = true
-		}
-		for _, id := range strings.Split(v, ",") {
-			if !known[id] {
-				writeError(w, http.StatusBadRequest, 300, "Invalid parameter: occurrence_ids.")
-				return
-			}
-			occ = append(occ, id)
-		}
-	}
 	reg := t.byEmail[key]
 	switch {
 	case reg != nil && reg.Status == "denied":
@@ -800,6 +749,88 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 		t.regs = append(t.regs, reg)
 		t.byEmail[key] = reg
 	}
+	writeJSON(w, http.StatusCreated, addedJSON(t, reg))
+}
+
+// validRegistrant answers Zoom's 300 with the invalid fields, as Zoom
+// names them, and reports whether there were none.
+func validRegistrant(w http.ResponseWriter, email, first, last string) bool {
+	var fields []map[string]string
+	if !validEmail(email) {
+		fields = append(fields, map[string]string{"field": "email", "message": "Invalid field."})
+	}
+	if first == "" || len(first) > 64 {
+		fields = append(fields, map[string]string{"field": "first_name", "message": "Invalid field."})
+	}
+	if len(last) > 64 {
+		fields = append(fields, map[string]string{"field": "last_name", "message": "Invalid field."})
+	}
+	if len(fields) == 0 {
+		return true
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(map[string]any{"code": 300, "message": "Validation Failed.", "errors": fields})
+	return false
+}
+
+// mayAddLocked counts the call toward the email's daily limit and refuses
+// it as Zoom does: over the limit, registration not required, or the host
+// of a webinar.
+func (f *Fake) mayAddLocked(w http.ResponseWriter, t *target, email string) bool {
+	// Every call counts toward the daily limit, even one for an email Zoom has.
+	dk := f.dayKey(t.id, strings.ToLower(email))
+	f.addCount[dk]++
+	if f.addCount[dk] > f.limits.AddsPerDay {
+		f.overLimit++
+		noun := "meeting"
+		if t.spec.Webinar {
+			noun = "webinar"
+		}
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(f.limits.AddsPerDay))
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		writeError(w, http.StatusTooManyRequests, 429, fmt.Sprintf(
+			`You have exceeded the daily rate limit of "%d" for Add %s registrant API requests for the registrant "%s". You can resume these API requests at GMT 00:00:00.`,
+			f.limits.AddsPerDay, noun, email))
+		return false
+	}
+	if t.spec.ApprovalType == 2 {
+		if t.spec.Webinar {
+			writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("This webinar does not have registration as required: %d.", t.id))
+		} else {
+			writeError(w, http.StatusBadRequest, 3000, fmt.Sprintf("Registration has not been enabled for this meeting: %d.", t.id))
+		}
+		return false
+	}
+	if t.spec.Webinar && strings.EqualFold(email, t.spec.HostEmail) {
+		writeError(w, http.StatusBadRequest, 3027, "Host cannot register.")
+		return false
+	}
+	return true
+}
+
+// occurrencesAsked reads occurrence_ids, refusing one the series lacks.
+func occurrencesAsked(w http.ResponseWriter, t *target, v string) ([]string, bool) {
+	if v == "" {
+		return nil, true
+	}
+	known := map[string]bool{}
+	for _, st := range t.spec.Occurrences {
+		known[occurrenceID(st)] = true
+	}
+	var occ []string
+	for _, id := range strings.Split(v, ",") {
+		if !known[id] {
+			writeError(w, http.StatusBadRequest, 300, "Invalid parameter: occurrence_ids.")
+			return nil, false
+		}
+		occ = append(occ, id)
+	}
+	return occ, true
+}
+
+// addedJSON is Zoom's answer to an add: the join link only once approved.
+func addedJSON(t *target, reg *Registrant) map[string]any {
 	resp := map[string]any{
 		"id": t.id, "registrant_id": reg.ID, "topic": t.spec.Topic,
 	}
@@ -815,7 +846,7 @@ func (f *Fake) addRegistrant(w http.ResponseWriter, r *http.Request, kind, rawID
 	if len(t.spec.Occurrences) > 0 {
 		resp["occurrences"] = occurrencesJSON(t.spec)
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	return resp
 }
 
 func registrantJSON(t *target, reg *Registrant) map[string]any {
@@ -1176,25 +1207,29 @@ func (f *Fake) listUsers(w http.ResponseWriter, r *http.Request) {
 		"total_records": len(all), "next_page_token": "", "users": list})
 }
 
+// targetPatch is the part of a meeting or webinar PATCH the fake keeps.
+type targetPatch struct {
+	Topic      *string `json:"topic"`
+	StartTime  *string `json:"start_time"`
+	Duration   *int    `json:"duration"`
+	Timezone   *string `json:"timezone"`
+	Password   *string `json:"password"`
+	Agenda     *string `json:"agenda"`
+	Recurrence *struct {
+		Type     int `json:"type"`
+		EndTimes int `json:"end_times"`
+	} `json:"recurrence"`
+	Settings *struct {
+		ApprovalType *int `json:"approval_type"`
+	} `json:"settings"`
+}
+
 // patchTarget answers PATCH of a meeting or webinar: the settings woozoom
-// changes (approval_type) and the topic, start and duration; 204.
+// changes (approval_type) and the topic, start and duration; 204. A patch
+// Zoom refuses changes nothing.
 func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID string) {
-	var body struct {
-		Topic      *string `json:"topic"`
-		StartTime  *string `json:"start_time"`
-		Duration   *int    `json:"duration"`
-		Timezone   *string `json:"timezone"`
-		Password   *string `json:"password"`
-		Agenda     *string `json:"agenda"`
-		Recurrence *struct {
-			Type     int `json:"type"`
-			EndTimes int `json:"end_times"`
-		} `json:"recurrence"`
-		Settings *struct {
-			ApprovalType *int `json:"approval_type"`
-		} `json:"settings"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+	var p targetPatch
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 		writeError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
 		return
 	}
@@ -1207,61 +1242,77 @@ func (f *Fake) patchTarget(w http.ResponseWriter, r *http.Request, kind, rawID s
 	if !f.hostUsedLocked(w, f.hostLocked(t.spec.HostEmail).ID) {
 		return
 	}
-	if body.Settings != nil && body.Settings.ApprovalType != nil {
-		if a := *body.Settings.ApprovalType; a < 0 || a > 2 {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: approval_type.")
-			return
-		}
-		if *body.Settings.ApprovalType != 2 && f.hostLocked(t.spec.HostEmail).Type != 2 {
-			writeError(w, http.StatusBadRequest, 3000, "Registration cannot be enabled for a basic user.")
-			return
-		}
-		t.spec.ApprovalType = *body.Settings.ApprovalType
+	if code, msg := p.refusal(t.spec, f.hostLocked(t.spec.HostEmail).Type); code != 0 {
+		writeError(w, http.StatusBadRequest, code, msg)
+		return
 	}
-	if body.Topic != nil {
-		t.spec.Topic = *body.Topic
-	}
-	if body.Duration != nil {
-		t.spec.Duration = *body.Duration
-	}
-	if body.Password != nil {
-		if len(*body.Password) > 10 {
-			writeError(w, http.StatusBadRequest, 300, "Password must be less than or equal to 10 characters.")
-			return
-		}
-		t.spec.Password = *body.Password
-	}
-	if body.Agenda != nil {
-		t.spec.Agenda = *body.Agenda
-	}
-	if body.Timezone != nil {
-		t.spec.Timezone = *body.Timezone
-	}
-	if body.StartTime != nil {
-		st, err := parseZoomTime(*body.StartTime, t.spec.Timezone)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: start_time.")
-			return
-		}
-		t.spec.StartTime = st
-	}
-	// A series moves as a whole; its recurrence may give a new count.
-	if n := len(t.spec.Occurrences); n > 0 && (body.StartTime != nil || body.Recurrence != nil) {
-		step := 7 * 24 * time.Hour
-		if n > 1 {
-			step = t.spec.Occurrences[1].Sub(t.spec.Occurrences[0])
-		}
-		if body.Recurrence != nil {
-			step = recurrenceStep(body.Recurrence.Type)
-			if step == 0 || body.Recurrence.EndTimes < 1 || body.Recurrence.EndTimes > 60 {
-				writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
-				return
-			}
-			n = body.Recurrence.EndTimes
-		}
-		t.spec.Occurrences = series(t.spec.StartTime, step, n)
-	}
+	p.apply(&t.spec)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// refusal is Zoom's code and message for a patch it refuses, or 0.
+func (p targetPatch) refusal(spec Meeting, hostType int) (int, string) {
+	if p.Settings != nil && p.Settings.ApprovalType != nil {
+		if a := *p.Settings.ApprovalType; a < 0 || a > 2 {
+			return 300, "Invalid field: approval_type."
+		}
+		if *p.Settings.ApprovalType != 2 && hostType != 2 {
+			return 3000, "Registration cannot be enabled for a basic user."
+		}
+	}
+	if p.Password != nil && len(*p.Password) > 10 {
+		return 300, "Password must be less than or equal to 10 characters."
+	}
+	zone := spec.Timezone
+	if p.Timezone != nil {
+		zone = *p.Timezone
+	}
+	if p.StartTime != nil {
+		if _, err := parseZoomTime(*p.StartTime, zone); err != nil {
+			return 300, "Invalid field: start_time."
+		}
+	}
+	if p.Recurrence != nil && len(spec.Occurrences) > 0 {
+		if recurrenceStep(p.Recurrence.Type) == 0 || p.Recurrence.EndTimes < 1 || p.Recurrence.EndTimes > 60 {
+			return 300, "Invalid field: recurrence."
+		}
+	}
+	return 0, ""
+}
+
+// apply changes spec as a patch refusal allowed; a series moves as a
+// whole, and its recurrence may give a new count.
+func (p targetPatch) apply(spec *Meeting) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	if p.Settings != nil && p.Settings.ApprovalType != nil {
+		spec.ApprovalType = *p.Settings.ApprovalType
+	}
+	set(&spec.Topic, p.Topic)
+	set(&spec.Password, p.Password)
+	set(&spec.Agenda, p.Agenda)
+	set(&spec.Timezone, p.Timezone)
+	if p.Duration != nil {
+		spec.Duration = *p.Duration
+	}
+	if p.StartTime != nil {
+		spec.StartTime, _ = parseZoomTime(*p.StartTime, spec.Timezone)
+	}
+	n := len(spec.Occurrences)
+	if n == 0 || (p.StartTime == nil && p.Recurrence == nil) {
+		return
+	}
+	step := 7 * 24 * time.Hour
+	if n > 1 {
+		step = spec.Occurrences[1].Sub(spec.Occurrences[0])
+	}
+	if p.Recurrence != nil {
+		step, n = recurrenceStep(p.Recurrence.Type), p.Recurrence.EndTimes
+	}
+	spec.Occurrences = series(spec.StartTime, step, n)
 }
 
 // RedirectTo makes every request answer 302 to target plus the request's

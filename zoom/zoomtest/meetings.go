@@ -89,26 +89,29 @@ func (f *Fake) DeletedWithReminder(id int64) bool {
 	return f.remindedDeletes[id]
 }
 
+// targetCreate is the part of a meeting or webinar create the fake keeps.
+type targetCreate struct {
+	Topic      string `json:"topic"`
+	Type       *int   `json:"type"`
+	StartTime  string `json:"start_time"`
+	Duration   int    `json:"duration"`
+	Timezone   string `json:"timezone"`
+	Password   string `json:"password"`
+	Agenda     string `json:"agenda"`
+	Recurrence *struct {
+		Type           int    `json:"type"`
+		RepeatInterval int    `json:"repeat_interval"`
+		WeeklyDays     string `json:"weekly_days"`
+		EndTimes       int    `json:"end_times"`
+	} `json:"recurrence"`
+	Settings struct {
+		ApprovalType *int `json:"approval_type"`
+	} `json:"settings"`
+}
+
 // createTarget answers POST /users/{userId}/meetings and /webinars.
 func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind string) {
-	var body struct {
-		Topic      string `json:"topic"`
-		Type       *int   `json:"type"`
-		StartTime  string `json:"start_time"`
-		Duration   int    `json:"duration"`
-		Timezone   string `json:"timezone"`
-		Password   string `json:"password"`
-		Agenda     string `json:"agenda"`
-		Recurrence *struct {
-			Type           int    `json:"type"`
-			RepeatInterval int    `json:"repeat_interval"`
-			WeeklyDays     string `json:"weekly_days"`
-			EndTimes       int    `json:"end_times"`
-		} `json:"recurrence"`
-		Settings struct {
-			ApprovalType *int `json:"approval_type"`
-		} `json:"settings"`
-	}
+	var body targetCreate
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		writeError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
 		return
@@ -126,53 +129,10 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 	if body.Type != nil {
 		typ = *body.Type
 	}
-	approval := 2
-	if body.Settings.ApprovalType != nil {
-		approval = *body.Settings.ApprovalType
-	}
-	if approval < 0 || approval > 2 {
-		writeError(w, http.StatusBadRequest, 300, "Invalid field: approval_type.")
+	spec, code, msg := body.meeting(kind == "webinars", typ, host)
+	if code != 0 {
+		writeError(w, http.StatusBadRequest, code, msg)
 		return
-	}
-	if approval != 2 && host.Type != 2 {
-		writeError(w, http.StatusBadRequest, 3000, "Registration cannot be enabled for a basic user.")
-		return
-	}
-	if len(body.Password) > 10 {
-		writeError(w, http.StatusBadRequest, 300, "Password must be less than or equal to 10 characters.")
-		return
-	}
-	if len(body.Topic) > 200 || len(body.Agenda) > 2000 {
-		writeError(w, http.StatusBadRequest, 300, "Invalid field: topic or agenda is too long.")
-		return
-	}
-	spec := Meeting{Webinar: kind == "webinars", Topic: body.Topic, HostEmail: host.Email, Duration: body.Duration,
-		Timezone: body.Timezone, Password: body.Password, Agenda: body.Agenda, ApprovalType: approval}
-	if spec.Password == "" {
-		// default_password (true unless sent false): the account requires
-		// a passcode, and Zoom makes one that meets its rules.
-		spec.Password = randomString(6)
-	}
-	if body.StartTime != "" {
-		st, err := parseZoomTime(body.StartTime, body.Timezone)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: start_time.")
-			return
-		}
-		spec.StartTime = st
-	}
-	if typ == 8 || typ == 9 {
-		rec := body.Recurrence
-		if rec == nil || spec.StartTime.IsZero() {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
-			return
-		}
-		step := recurrenceStep(rec.Type)
-		if step == 0 || rec.EndTimes < 1 || rec.EndTimes > 60 || rec.RepeatInterval < 0 {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: recurrence.")
-			return
-		}
-		spec.Occurrences = series(spec.StartTime, step*time.Duration(max(rec.RepeatInterval, 1)), rec.EndTimes)
 	}
 	if !f.hostUsedLocked(w, host.ID) {
 		return
@@ -183,17 +143,61 @@ func (f *Fake) createTarget(w http.ResponseWriter, r *http.Request, userID, kind
 	resp := map[string]any{"id": t.id, "uuid": fmt.Sprintf("uuid%d==", t.id), "host_id": host.ID, "host_email": host.Email,
 		"topic": spec.Topic, "type": typ, "duration": spec.Duration, "timezone": spec.Timezone, "password": spec.Password,
 		"agenda": spec.Agenda, "created_at": f.Now().UTC().Format(time.RFC3339), "join_url": fmt.Sprintf("%s/j/%d?pwd=%s", joinHost, t.id, randomString(12)),
-		"settings": map[string]any{"approval_type": approval}}
+		"settings": map[string]any{"approval_type": spec.ApprovalType}}
 	if !spec.StartTime.IsZero() {
 		resp["start_time"] = spec.StartTime.UTC().Format(time.RFC3339)
 	}
-	if approval != 2 {
+	if spec.ApprovalType != 2 {
 		resp["registration_url"] = fmt.Sprintf("%s/meeting/register/%s", joinHost, randomString(16))
 	}
 	if len(spec.Occurrences) > 0 {
 		resp["occurrences"] = occurrencesJSON(spec)
 	}
 	writeJSON(w, http.StatusCreated, resp)
+}
+
+// meeting is what a create makes, or Zoom's code and message refusing it.
+func (body targetCreate) meeting(webinar bool, typ int, host *User) (Meeting, int, string) {
+	approval := 2
+	if body.Settings.ApprovalType != nil {
+		approval = *body.Settings.ApprovalType
+	}
+	switch {
+	case approval < 0 || approval > 2:
+		return Meeting{}, 300, "Invalid field: approval_type."
+	case approval != 2 && host.Type != 2:
+		return Meeting{}, 3000, "Registration cannot be enabled for a basic user."
+	case len(body.Password) > 10:
+		return Meeting{}, 300, "Password must be less than or equal to 10 characters."
+	case len(body.Topic) > 200 || len(body.Agenda) > 2000:
+		return Meeting{}, 300, "Invalid field: topic or agenda is too long."
+	}
+	spec := Meeting{Webinar: webinar, Topic: body.Topic, HostEmail: host.Email, Duration: body.Duration,
+		Timezone: body.Timezone, Password: body.Password, Agenda: body.Agenda, ApprovalType: approval}
+	if spec.Password == "" {
+		// default_password (true unless sent false): the account requires
+		// a passcode, and Zoom makes one that meets its rules.
+		spec.Password = randomString(6)
+	}
+	if body.StartTime != "" {
+		st, err := parseZoomTime(body.StartTime, body.Timezone)
+		if err != nil {
+			return Meeting{}, 300, "Invalid field: start_time."
+		}
+		spec.StartTime = st
+	}
+	if typ == 8 || typ == 9 {
+		rec := body.Recurrence
+		if rec == nil || spec.StartTime.IsZero() {
+			return Meeting{}, 300, "Invalid field: recurrence."
+		}
+		step := recurrenceStep(rec.Type)
+		if step == 0 || rec.EndTimes < 1 || rec.EndTimes > 60 || rec.RepeatInterval < 0 {
+			return Meeting{}, 300, "Invalid field: recurrence."
+		}
+		spec.Occurrences = series(spec.StartTime, step*time.Duration(max(rec.RepeatInterval, 1)), rec.EndTimes)
+	}
+	return spec, 0, ""
 }
 
 // recurrenceStep is the time between occurrences of a recurrence type the
