@@ -529,7 +529,9 @@ func (ms *Meetings) settleDeletes(ctx context.Context, made []rules.MadeMeeting)
 		case err != nil:
 			return made, fmt.Errorf("look up %s, whose delete went unanswered: %w", m.Target, err)
 		default:
-			made[i].State = rules.MadeDone
+			// Kept: orders worked while it was being deleted registered on
+			// nothing, so they are queued again, as for a meeting made.
+			made[i].State, made[i].OrdersPending = rules.MadeDone, true
 			if err := ms.store.SaveMadeMeeting(ctx, made[i]); err != nil {
 				return made, err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/woozoom/woozoom/meetings"
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo/wootest"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
@@ -353,6 +356,65 @@ func TestLostCreateAnswerMakesNoSecondMeeting(t *testing.T) {
 	if out, _ := e.cli("jobs", "list", "--failed"); strings.Contains(out, "order.") || strings.Contains(out, "product.") {
 		t.Errorf("jobs parked:\n%s", out)
 	}
+}
+
+// The product is trashed but Zoom never carries out the DELETE; an order
+// completed meanwhile registers on nothing (the meeting is being deleted).
+// When the product comes back and the meeting is found still there, it is
+// kept, and the orders worked while its delete was pending register on it.
+func TestKeptMeetingTakesOrdersWorkedWhileItsDeleteWasPending(t *testing.T) {
+	e := startE2E(t)
+	product := e.shop.CreateProduct(wootest.Product{Name: "Harbour tour", Meta: fooEvent("2026-12-12", "4", "00", "5")})
+	e.serveWith(func(cfg string) string { return strings.Replace(cfg, "worker:\n", "worker:\n  retry_base: 100ms\n", 1) })
+	e.serveMaking(createEntry(product, "meeting"), "", true)
+	e.shop.SetProduct(product, func(*wootest.Product) {})
+	e.eventually("the meeting made", func() bool { return len(e.madeMeetings(product)) == 1 && e.settled() })
+	ids := e.zoom.MeetingsOf(eventsHost)
+
+	e.zoom.FailNextOf("DELETE /v2/meetings/", 1000, http.StatusBadGateway)
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "trash" })
+	e.eventually("the DELETE tried", func() bool {
+		for _, c := range e.zoom.Calls() {
+			if c.Method == http.MethodDelete && c.Status == http.StatusBadGateway {
+				return true
+			}
+		}
+		return false
+	})
+	order := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Bo", Email: "bo@example.org", Items: []wootest.Item{{ProductID: product}}})
+	e.shop.Flush()
+	e.eventually("the order worked while the delete is pending", func() bool { return e.orderJobsDone(order) })
+	if got := e.zoomStatus(ids[0], "bo@example.org"); got != "none" {
+		t.Fatalf("registered on a meeting being deleted: %s", got)
+	}
+
+	e.shop.SetProduct(product, func(p *wootest.Product) { p.Status = "publish" })
+	e.eventually("the meeting kept, with Bo on it", func() bool {
+		return e.zoomStatus(ids[0], "bo@example.org") == "approved" && len(e.metaEntries(order)) == 1 && e.settled()
+	})
+	if now := e.zoom.MeetingsOf(eventsHost); len(now) != 1 || now[0] != ids[0] {
+		t.Errorf("meetings %v, want the first one kept: %v", now, ids)
+	}
+}
+
+// orderJobsDone says whether an order has jobs and all are done.
+func (e *e2e) orderJobsDone(orderID int64) bool {
+	e.t.Helper()
+	db, err := store.Open(context.Background(), e.dbFile)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	jobs, err := db.JobsOfOrder(context.Background(), orderID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if j.State != rules.JobDone {
+			return false
+		}
+	}
+	return len(jobs) > 0
 }
 
 // woozoom check reads what making meetings needs: a Licensed host, a
