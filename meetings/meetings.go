@@ -42,7 +42,7 @@ type Zoom interface {
 type Shop interface {
 	Product(ctx context.Context, id int64) (rules.Product, error)
 	UpdateProductMeta(ctx context.Context, id int64, meta []rules.Meta) error
-	CompletedOrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error)
+	OrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error)
 	AddOrderNote(ctx context.Context, id int64, note string, customer bool) error
 }
 
@@ -93,6 +93,9 @@ type Config struct {
 	DetailsTTL time.Duration
 	// Wake, if set, tells the worker order jobs were queued.
 	Wake func()
+	// Policy says which orders register: those are queued when a meeting
+	// is made (default rules.DefaultPolicy).
+	Policy rules.Policy
 }
 
 // Meetings is the room of product jobs and Zoom's meeting events.
@@ -108,6 +111,9 @@ type Meetings struct {
 
 // New returns the room.
 func New(cfg Config, store Store, zoom Zoom, shop Shop, decode orders.Decoder, log *slog.Logger) *Meetings {
+	if len(cfg.Policy.RegisterStatuses) == 0 {
+		cfg.Policy = rules.DefaultPolicy()
+	}
 	if cfg.HostDailyLimit <= 0 {
 		cfg.HostDailyLimit = 100
 	}
@@ -319,9 +325,9 @@ func (ms *Meetings) steps(ctx context.Context, id int64, plan []rules.MeetingSte
 // unchanged since an earlier pass would otherwise be a repeat, and not
 // worked again.
 func (ms *Meetings) queueOrders(ctx context.Context, id int64) (int, error) {
-	res, err := orders.EnqueueAs(ctx, ms.store, ms.decode, func(ctx context.Context, page int) ([][]byte, int, error) {
-		return ms.shop.CompletedOrdersOfProduct(ctx, id, page)
-	}, "remade-"+newRef(id, 0))
+	res, err := orders.EnqueueAs(ctx, ms.store, ms.decode, orders.Registering(func(ctx context.Context, page int) ([][]byte, int, error) {
+		return ms.shop.OrdersOfProduct(ctx, id, page)
+	}, ms.decode, ms.cfg.Policy), "remade-"+newRef(id, 0))
 	if err != nil {
 		return 0, fmt.Errorf("queue the orders of product %d to register on its new meetings: %w", id, err)
 	}

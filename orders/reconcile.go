@@ -122,6 +122,25 @@ type DeliveryRecorder interface {
 // of pages.
 type PageFunc func(ctx context.Context, page int) (bodies [][]byte, pages int, err error)
 
+// Registering lists, of the orders list returns, those whose status
+// registers by policy, and those that cannot be read (recorded, their jobs
+// say why).
+func Registering(list PageFunc, decode Decoder, policy rules.Policy) PageFunc {
+	return func(ctx context.Context, page int) ([][]byte, int, error) {
+		bodies, pages, err := list(ctx, page)
+		if len(bodies) == 0 {
+			return nil, page, err // an empty page ends the list
+		}
+		kept := bodies[:0]
+		for _, b := range bodies {
+			if o, err := decode("order.updated", b); err != nil || policy.Intent(o) == rules.Register {
+				kept = append(kept, b)
+			}
+		}
+		return kept, pages, err
+	}
+}
+
 // Enqueue records every order that list returns as a delivery, as if its
 // webhook had come: the same queue, dedupe and rules handle it. An order for
 // which skip (if set) says true is counted as unchanged and not recorded.
@@ -178,7 +197,7 @@ func enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list P
 		if progress != nil {
 			progress(page, pages, res)
 		}
-		if page >= pages || len(bodies) == 0 {
+		if page >= pages {
 			return res, nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/woozoom/woozoom/orders"
+	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
 )
@@ -51,5 +52,56 @@ func TestReconcilePagesAndCheckpoints(t *testing.T) {
 	res2, _ := rec.Pass(ctx, since, nil)
 	if res2.New != 0 {
 		t.Errorf("repeating a pass recorded %d new deliveries, want 0", res2.New)
+	}
+}
+
+// The orders of a product that register are all read while the shop goes
+// on: an order cancelled between two pages, and one placed, move no other
+// order out of the pages not yet read.
+func TestOrdersOfAProductReadWhileTheShopGoesOn(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const n = 150 // two pages of 100
+	ids := make([]int64, n)
+	for i := range n {
+		status := "completed"
+		if i%10 == 0 {
+			status = "processing" // read, but not queued
+		}
+		ids[i] = h.shop.CreateOrder(wootest.Order{Status: status, FirstName: "P", Email: fmt.Sprintf("p%03d@example.org", i), Items: []wootest.Item{{ProductID: 10}}})
+	}
+	list := func(ctx context.Context, page int) ([][]byte, int, error) {
+		if page == 2 {
+			// Between the pages: the first order is cancelled, a new one placed.
+			if err := h.shop.SetStatus(ids[1], "cancelled"); err != nil {
+				t.Fatal(err)
+			}
+			h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Q", Email: "late@example.org", Items: []wootest.Item{{ProductID: 10}}})
+		}
+		return h.wc.OrdersOfProduct(ctx, 10, page)
+	}
+	res, err := orders.EnqueueAs(ctx, h.db, woo.ParseDelivery, orders.Registering(list, woo.ParseDelivery, rules.DefaultPolicy()), "remade-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := map[int64]bool{}
+	for _, id := range res.Deliveries {
+		d, err := h.db.Delivery(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := woo.ParseDelivery(d.Topic, d.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status != rules.StatusCompleted {
+			t.Errorf("order %d (%s) queued", o.ID, o.Status)
+		}
+		queued[o.ID] = true
+	}
+	for i, id := range ids {
+		if i%10 != 0 && i != 1 && !queued[id] {
+			t.Errorf("completed order %d (the %dth) was never read", id, i+1)
+		}
 	}
 }

@@ -203,11 +203,15 @@ func (c *Client) OrdersModifiedSince(ctx context.Context, since time.Time, page 
 	}, page)
 }
 
-// CompletedOrdersOfProduct returns one page of the completed orders that
-// hold a product, oldest first.
-func (c *Client) CompletedOrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error) {
-	return c.listOrders(ctx, fmt.Sprintf("list completed orders of product %d (page %d)", productID, page), map[string]string{
-		"product": strconv.FormatInt(productID, 10), "status": "completed", "orderby": "date", "order": "asc",
+// OrdersOfProduct returns one page of the orders that hold a product, of
+// every status but trash, oldest first by creation. The list is read page
+// by page while the shop goes on: an order that changes status between two
+// pages would, in a list of one status, move the later ones a place
+// forward and one of them would never be read. In this list only a new
+// order moves anything, and it comes last.
+func (c *Client) OrdersOfProduct(ctx context.Context, productID int64, page int) ([][]byte, int, error) {
+	return c.listOrders(ctx, fmt.Sprintf("list the orders of product %d (page %d)", productID, page), map[string]string{
+		"product": strconv.FormatInt(productID, 10), "status": "any", "orderby": "date", "order": "asc",
 	}, page)
 }
 

@@ -428,7 +428,7 @@ func TestBackfillAndExport(t *testing.T) {
 	}
 	must("map", "add", "--product", "12", "--meeting", fmt.Sprint(e.meeting))
 	got := must("backfill", "--product", "12")
-	if !strings.Contains(got, "page 1/1, 3 orders") || !strings.Contains(got, "3 jobs done, 0 failed, 0 to go") {
+	if !strings.Contains(got, "page 1/1, 3 to register") || !strings.Contains(got, "3 jobs done, 0 failed, 0 to go") {
 		t.Errorf("backfill output:\n%s", got)
 	}
 	for i := range 3 {

@@ -83,16 +83,14 @@ already registered are not added again.`,
 			}
 			defer closeDB(l.db, &err)
 			ctx := cmd.Context()
-			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
-				return l.wc.CompletedOrdersOfProduct(ctx, product, page)
-			}, nil, func(page, pages int, r orders.PassResult) {
-				fmt.Fprintf(out, "reading completed orders of product %d: page %d/%d, %d orders\n", product, page, max(pages, 1), r.Orders)
+			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, l.productOrders(product), nil, func(page, pages int, r orders.PassResult) {
+				fmt.Fprintf(out, "reading the orders of product %d: page %d/%d, %d to register\n", product, page, max(pages, 1), r.Orders)
 			})
 			if err != nil {
 				return err
 			}
 			if res.Orders == 0 {
-				fmt.Fprintf(out, "no completed orders hold product %d\n", product)
+				fmt.Fprintf(out, "no order of product %d is in a status that registers (statuses.register)\n", product)
 				return nil
 			}
 			// Work the queue here, beside a running sidecar if there is one:

@@ -318,9 +318,7 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 			return verifyTarget(ctx, l.zc, l.db, t)
 		},
 		Backfill: func(ctx context.Context, productID int64) (int, error) {
-			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, func(ctx context.Context, page int) ([][]byte, int, error) {
-				return l.wc.CompletedOrdersOfProduct(ctx, productID, page)
-			}, nil, nil)
+			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, l.productOrders(productID), nil, nil)
 			return res.Orders, err
 		},
 		Problems: hl.Problems,

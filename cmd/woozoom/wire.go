@@ -52,6 +52,7 @@ type live struct {
 	w      *worker.Worker
 	orders *orders.Orders
 	log    *slog.Logger
+	policy rules.Policy // which orders register
 }
 
 // closeDB closes db and reports its error unless another came first.
@@ -230,6 +231,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	}
 	var wake func()
 	mcfg.Wake = func() { wake() }
+	mcfg.Policy = cfg.policy()
 	ms := meetings.New(mcfg, db, zoom.EventMeetings{Client: zc, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
 	ocfg := orders.Config{
 		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
@@ -251,7 +253,14 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	}
 	w := worker.New(wcfg, db, log)
 	wake = w.Wake
-	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log}, nil
+	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log, policy: cfg.policy()}, nil
+}
+
+// productOrders lists the orders of a product that register.
+func (l *live) productOrders(productID int64) orders.PageFunc {
+	return orders.Registering(func(ctx context.Context, page int) ([][]byte, int, error) {
+		return l.wc.OrdersOfProduct(ctx, productID, page)
+	}, woo.ParseDelivery, l.policy)
 }
 
 func reconciler(cfg Config, db *store.DB, wc *woo.Client, log *slog.Logger) *orders.Reconciler {

@@ -5,6 +5,7 @@
 package wootest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -610,9 +611,20 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // restList serves GET /orders with modified_after (strictly after, read as site-local time
 // unless dates_are_gmt=true; the fake's site runs at UTC+2 to make that
-// visible), paging (per_page at most 100) and orderby=modified.
+// visible), status, product, paging (per_page at most 100), and orderby
+// date (the creation date, WooCommerce's default), modified or id, in
+// order desc (the default) or asc.
 func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	orderby, direction := cmp.Or(q.Get("orderby"), "date"), cmp.Or(q.Get("order"), "desc")
+	if !slices.Contains([]string{"date", "id", "include", "title", "slug", "modified"}, orderby) {
+		restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): orderby")
+		return
+	}
+	if direction != "asc" && direction != "desc" {
+		restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): order")
+		return
+	}
 	perPage, page := 10, 1
 	if v := q.Get("per_page"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -657,12 +669,19 @@ func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
 		matched = append(matched, o)
 	}
 	slices.SortFunc(matched, func(a, b *order) int {
-		if c := a.modified.Compare(b.modified); c != 0 {
-			return c
+		switch orderby {
+		case "date":
+			if c := a.created.Compare(b.created); c != 0 {
+				return c
+			}
+		case "modified":
+			if c := a.modified.Compare(b.modified); c != 0 {
+				return c
+			}
 		}
 		return int(a.id - b.id)
 	})
-	if q.Get("order") == "desc" {
+	if direction == "desc" {
 		slices.Reverse(matched)
 	}
 	total := len(matched)
