@@ -87,8 +87,10 @@ func (r *Reconciler) now() time.Time {
 }
 
 // Pass reads every order modified after since, page by page; progress, if
-// set, is told after each page.
+// set, is told after each page. The next pass starts where this one began
+// at the latest: an order saved while its pages were read is read again.
 func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(page, pages int, res PassResult)) (PassResult, error) {
+	began := r.now()
 	// The REST body of an order differs from its webhook body (links, meta),
 	// so an order that came by webhook would be queued again: compare the
 	// view instead.
@@ -106,7 +108,11 @@ func (r *Reconciler) Pass(ctx context.Context, since time.Time, progress func(pa
 		r.Wake()
 	}
 	if !res.Through.IsZero() {
-		if err := r.Store.SaveCheckpoint(ctx, ReconcileCheckpoint, res.Through); err != nil {
+		through := res.Through
+		if began.Before(through) {
+			through = began
+		}
+		if err := r.Store.SaveCheckpoint(ctx, ReconcileCheckpoint, through); err != nil {
 			return res, err
 		}
 	}

@@ -105,3 +105,80 @@ func TestOrdersOfAProductReadWhileTheShopGoesOn(t *testing.T) {
 		}
 	}
 }
+
+// shiftingLister changes the shop between the first and the second page of
+// a pass, as a busy shop (and woozoom's own write-backs) do.
+type shiftingLister struct {
+	wc      *woo.Client
+	between func()
+	read    map[int]bool
+}
+
+func (l *shiftingLister) OrdersModifiedSince(ctx context.Context, since time.Time, page int) ([][]byte, int, error) {
+	if page == 2 && !l.read[2] {
+		l.between()
+	}
+	l.read[page] = true
+	return l.wc.OrdersModifiedSince(ctx, since, page)
+}
+
+// A pass reads every order modified after its start while orders change
+// between its pages: an order of the first page saved again moves no other
+// order out of the pages not yet read, and the next pass reads it again.
+func TestReconcileReadsEveryOrderWhileTheShopGoesOn(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	const n = 150 // two pages of 100
+	ids := make([]int64, n)
+	for i := range n {
+		ids[i] = h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "P", Email: fmt.Sprintf("p%03d@example.org", i), Items: []wootest.Item{{ProductID: 10}}})
+	}
+	time.Sleep(1100 * time.Millisecond) // the saves below are a second later
+	lister := &shiftingLister{wc: h.wc, read: map[int]bool{}, between: func() {
+		for _, id := range ids[:3] {
+			if err := h.shop.SetStatus(id, "cancelled"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A later save of an order on the page to come: the newest
+		// modification this pass reads is after the cancellations.
+		time.Sleep(1100 * time.Millisecond)
+		if err := h.shop.SetStatus(ids[n-1], "processing"); err != nil {
+			t.Fatal(err)
+		}
+	}}
+	rec := &orders.Reconciler{List: lister, Store: h.db, Decode: woo.ParseDelivery, Log: discard(), Lookback: 24 * time.Hour, Overlap: time.Second}
+	since, _ := rec.Since(ctx)
+	res, err := rec.Pass(ctx, since, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := map[int64]bool{}
+	for _, id := range res.Deliveries {
+		d, _ := h.db.Delivery(ctx, id)
+		read[d.OrderID] = true
+	}
+	for i, id := range ids {
+		if !read[id] {
+			t.Errorf("order %d (the %dth) was not read by the pass", id, i+1)
+		}
+	}
+	// The cancellations came after the pass read those orders: the next
+	// pass reads them.
+	since, _ = rec.Since(ctx)
+	res, err = rec.Pass(ctx, since, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := map[int64]string{}
+	for _, id := range res.Deliveries {
+		d, _ := h.db.Delivery(ctx, id)
+		o, _ := woo.ParseDelivery(d.Topic, d.Body)
+		again[o.ID] = o.Status
+	}
+	for _, id := range ids[:3] {
+		if again[id] != "cancelled" {
+			t.Errorf("order %d's cancellation was not read by the next pass (%q)", id, again[id])
+		}
+	}
+}

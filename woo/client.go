@@ -193,13 +193,17 @@ func (c *Client) Order(ctx context.Context, id int64) (rules.Order, error) {
 }
 
 // OrdersModifiedSince returns one page (1-based, 100 orders) of the orders
-// modified after since, oldest first, as raw JSON (each is exactly what a
-// webhook would deliver), and how many pages there are.
+// modified after since, as raw JSON (each is exactly what a webhook would
+// deliver), and how many pages there are. They come oldest first by
+// creation, not by modification: an order saved while the pages are read
+// would move to the end of a list by modification and shift a later one
+// onto a page already read. By creation an order saved meanwhile stays
+// where it is (the next pass reads its new state).
 func (c *Client) OrdersModifiedSince(ctx context.Context, since time.Time, page int) ([][]byte, int, error) {
 	return c.listOrders(ctx, fmt.Sprintf("list orders modified since %s (page %d)", since.UTC().Format(time.RFC3339), page), map[string]string{
 		// Without dates_are_gmt WooCommerce reads the time as the site's local time.
 		"modified_after": since.UTC().Format("2006-01-02T15:04:05"), "dates_are_gmt": "true",
-		"orderby": "modified", "order": "asc",
+		"orderby": "date", "order": "asc",
 	}, page)
 }
 
