@@ -66,11 +66,12 @@ func backfillCommand(cfg configFunc, out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "backfill",
 		Short: "Register the attendees of a product's orders completed before its mapping existed",
-		Long: `Read every completed order of a product through the WooCommerce REST API, queue
-each one as if its webhook had come, and work the queue until they are done,
-showing progress. Use it after mapping a product whose tickets were already sold
-(an event that moved online, a mapping added late). Safe to run twice: attendees
-already registered are not added again.`,
+		Long: `Read every order of a product through the WooCommerce REST API, queue each one
+whose status registers (completed, or what statuses.register lists) as if its
+webhook had come, and work the queue until they are done, showing progress. Use
+it after mapping a product whose tickets were already sold (an event that moved
+online, a mapping added late). Safe to run twice: attendees already registered
+are not added again.`,
 		Example: "  woozoom map add --product 812 --meeting \"857 4606 5123\"\n  woozoom backfill --product 812",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) (err error) {
