@@ -84,23 +84,14 @@ func TestOrdersOfAProductReadWhileTheShopGoesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queued := map[int64]bool{}
-	for _, id := range res.Deliveries {
-		d, err := h.db.Delivery(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o, err := woo.ParseDelivery(d.Topic, d.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+	queued := recordedOrders(t, h, res.Deliveries)
+	for _, o := range queued {
 		if o.Status != rules.StatusCompleted {
 			t.Errorf("order %d (%s) queued", o.ID, o.Status)
 		}
-		queued[o.ID] = true
 	}
 	for i, id := range ids {
-		if i%10 != 0 && i != 1 && !queued[id] {
+		if _, ok := queued[id]; i%10 != 0 && i != 1 && !ok {
 			t.Errorf("completed order %d (the %dth) was never read", id, i+1)
 		}
 	}
@@ -153,13 +144,9 @@ func TestReconcileReadsEveryOrderWhileTheShopGoesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := map[int64]bool{}
-	for _, id := range res.Deliveries {
-		d, _ := h.db.Delivery(ctx, id)
-		read[d.OrderID] = true
-	}
+	read := recordedOrders(t, h, res.Deliveries)
 	for i, id := range ids {
-		if !read[id] {
+		if _, ok := read[id]; !ok {
 			t.Errorf("order %d (the %dth) was not read by the pass", id, i+1)
 		}
 	}
@@ -170,15 +157,28 @@ func TestReconcileReadsEveryOrderWhileTheShopGoesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := map[int64]string{}
-	for _, id := range res.Deliveries {
-		d, _ := h.db.Delivery(ctx, id)
-		o, _ := woo.ParseDelivery(d.Topic, d.Body)
-		again[o.ID] = o.Status
-	}
+	again := recordedOrders(t, h, res.Deliveries)
 	for _, id := range ids[:3] {
-		if again[id] != "cancelled" {
-			t.Errorf("order %d's cancellation was not read by the next pass (%q)", id, again[id])
+		if again[id].Status != "cancelled" {
+			t.Errorf("order %d's cancellation was not read by the next pass (%q)", id, again[id].Status)
 		}
 	}
+}
+
+// recordedOrders reads the orders a pass recorded, by id.
+func recordedOrders(t *testing.T, h *harness, deliveries []int64) map[int64]rules.Order {
+	t.Helper()
+	out := map[int64]rules.Order{}
+	for _, id := range deliveries {
+		d, err := h.db.Delivery(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := woo.ParseDelivery(d.Topic, d.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[o.ID] = o
+	}
+	return out
 }

@@ -245,8 +245,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 }
 
-// jobsOf returns the ids of an order's parked jobs.
-func (e *e2e) jobsOf(orderID int64) []int64 {
+// orderJobs reads an order's jobs from the database.
+func (e *e2e) orderJobs(orderID int64) []rules.Job {
 	e.t.Helper()
 	db, err := store.Open(context.Background(), e.dbFile)
 	if err != nil {
@@ -257,6 +257,13 @@ func (e *e2e) jobsOf(orderID int64) []int64 {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return jobs
+}
+
+// jobsOf returns the ids of an order's parked jobs.
+func (e *e2e) jobsOf(orderID int64) []int64 {
+	e.t.Helper()
+	jobs := e.orderJobs(orderID)
 	var ids []int64
 	for _, j := range jobs {
 		if j.State == rules.JobFailed {

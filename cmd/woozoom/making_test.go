@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/woozoom/woozoom/meetings"
 	"github.com/woozoom/woozoom/rules"
-	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo/wootest"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
@@ -400,15 +398,7 @@ func TestKeptMeetingTakesOrdersWorkedWhileItsDeleteWasPending(t *testing.T) {
 // orderJobsDone says whether an order has jobs and all are done.
 func (e *e2e) orderJobsDone(orderID int64) bool {
 	e.t.Helper()
-	db, err := store.Open(context.Background(), e.dbFile)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer db.Close()
-	jobs, err := db.JobsOfOrder(context.Background(), orderID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	jobs := e.orderJobs(orderID)
 	for _, j := range jobs {
 		if j.State != rules.JobDone {
 			return false

@@ -231,10 +231,11 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	}
 	var wake func()
 	mcfg.Wake = func() { wake() }
-	mcfg.Policy = cfg.policy()
+	policy := cfg.policy()
+	mcfg.Policy = policy
 	ms := meetings.New(mcfg, db, zoom.EventMeetings{Client: zc, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
 	ocfg := orders.Config{
-		Policy: cfg.policy(), CustomerNote: cfg.WooCommerce.CustomerNote,
+		Policy: policy, CustomerNote: cfg.WooCommerce.CustomerNote,
 		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
 		Made: ms.Made(), Kept: ms.Kept(), Wake: func() { wake() },
 	}
@@ -253,7 +254,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	}
 	w := worker.New(wcfg, db, log)
 	wake = w.Wake
-	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log, policy: cfg.policy()}, nil
+	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log, policy: policy}, nil
 }
 
 // productOrders lists the orders of a product that register.
