@@ -1,6 +1,8 @@
 #!/bin/sh
 # What the tests need beyond Go: a Chrome or Chromium for the console's
-# browser test, and systemd-analyze to check the systemd unit. What is
+# browser test, systemd-analyze to check the systemd unit, and PostgreSQL's
+# server programs for the store's tests on PostgreSQL (they start a
+# throwaway cluster of their own: store/pgtest). What is
 # already there is used. What is missing is installed from Debian's packages
 # where apt-get exists and this is root; otherwise this says what to install
 # and fails, rather than run a package manager the machine does not have.
@@ -22,6 +24,18 @@ if ! browser_found; then
 	missing="$missing Chrome-or-Chromium"
 	packages="$packages chromium fonts-liberation"
 fi
+postgres_found() {
+	command -v initdb >/dev/null 2>&1 && return 0
+	for b in /usr/lib/postgresql/*/bin/initdb; do
+		[ -x "$b" ] && return 0
+	done
+	return 1
+}
+
+if ! postgres_found; then
+	missing="$missing PostgreSQL-server"
+	packages="$packages postgresql"
+fi
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	missing="$missing systemd-analyze"
 	packages="$packages systemd"
@@ -35,5 +49,5 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 echo "make test needs:$missing" >&2
 echo "  Debian/Ubuntu: sudo apt-get install$packages" >&2
-echo "  Fedora: sudo dnf install chromium systemd;  macOS: install Google Chrome (systemd-analyze runs on Linux only)" >&2
+echo "  Fedora: sudo dnf install chromium systemd postgresql-server;  macOS: install Google Chrome and PostgreSQL (systemd-analyze runs on Linux only)" >&2
 exit 1

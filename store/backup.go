@@ -11,12 +11,19 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
+// ErrBackupOnServer is Backup on PostgreSQL: the server's own tools copy
+// it consistently while it serves, and woozoom does not pretend to.
+var ErrBackupOnServer = errors.New("the database is on PostgreSQL: back it up with pg_dump (pg_dump -Fc -f woozoom.dump URL), or with the server's own backup (pg_basebackup, your provider's snapshots)")
+
 // Backup writes a consistent copy of the live database to file through
 // SQLite's online backup API. It copies in one step inside one read
 // transaction, which in WAL mode neither waits for writers nor holds them
 // up, so it is safe while woozoom serves. The copy is checked, synced and
 // renamed into place: file is either the whole copy or untouched.
 func (d *DB) Backup(ctx context.Context, file string) (pages int, err error) {
+	if d.pg {
+		return 0, ErrBackupOnServer
+	}
 	if _, err := os.Stat(file); err == nil {
 		return 0, fmt.Errorf("back up to %s: the file exists; choose a new name", file)
 	}

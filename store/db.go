@@ -1,6 +1,7 @@
-// Package store keeps woozoom's state in one SQLite file: deliveries, the job
-// queue, mappings, what Zoom holds and each order's registrations. Methods
-// speak the domain (rules) and each runs in one transaction.
+// Package store keeps woozoom's state in one SQLite file, or on a PostgreSQL
+// server that several processes share: deliveries, the job queue, mappings,
+// what Zoom holds and each order's registrations. Methods speak the domain
+// (rules) and each runs in one transaction.
 package store
 
 import (
@@ -22,13 +23,16 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// DB is the SQLite store.
+// DB is the store, on SQLite or PostgreSQL.
 type DB struct {
 	db  *sql.DB
 	Now func() time.Time
+	// pg is set on PostgreSQL. The SQL is the same on both engines (see
+	// pgConnector); what differs is how a write transaction starts.
+	pg bool
 	// writes queues this process's writers in Go. SQLite's own busy wait
 	// sleeps and retries, so under a stream of webhook commits a waiting
 	// worker could lose the race for the lock again and again.
@@ -52,12 +56,16 @@ type DB struct {
 // each of worker.workers' default 16 jobs.
 const idleConns = 16
 
-// Open opens (creating if needed, owner-only) the database file at path and
-// applies the migrations it does not have yet. It refuses a database written
-// by a newer woozoom.
+// Open opens the database and applies the migrations it does not have yet:
+// a postgres:// URL connects to that server, anything else is the path of
+// a SQLite file, created owner-only if needed. It refuses a database
+// written by a newer woozoom.
 func Open(ctx context.Context, file string) (*DB, error) {
 	if file == "" {
 		return nil, errors.New("open database: no path given")
+	}
+	if IsPostgres(file) {
+		return openPostgres(ctx, file)
 	}
 	// The file holds order data and registrant links: owner-only from birth.
 	if f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
@@ -83,36 +91,66 @@ func Open(ctx context.Context, file string) (*DB, error) {
 	sqldb.SetMaxIdleConns(idleConns)
 	sqldb.SetConnMaxIdleTime(time.Minute)
 	d := &DB{db: sqldb, Now: time.Now}
-	if err := d.migrate(ctx); err != nil {
-		_ = sqldb.Close() // the migration's error is the one to report
-		return nil, fmt.Errorf("migrate database %s: %w", file, err)
-	}
-	if err := d.startIngest(ctx); err != nil {
-		_ = sqldb.Close()
-		return nil, fmt.Errorf("open database %s: %w", file, err)
-	}
-	if err := d.openLeases(ctx); err != nil {
-		_ = d.ingest.close()
-		_ = sqldb.Close()
+	if err := d.start(ctx); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}
 	return d, nil
 }
 
+// start migrates the schema and opens the ingest and lease connections;
+// on an error it closes the database.
+func (d *DB) start(ctx context.Context) error {
+	if err := d.migrate(ctx); err != nil {
+		_ = d.db.Close() // the migration's error is the one to report
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := d.startIngest(ctx); err != nil {
+		_ = d.db.Close()
+		return err
+	}
+	if err := d.openLeases(ctx); err != nil {
+		_ = d.ingest.close()
+		_ = d.db.Close()
+		return err
+	}
+	return nil
+}
+
 // Close commits the deliveries already queued and closes the database.
 func (d *DB) Close() error {
 	ierr := d.ingest.close()
-	lerr := d.leases.Close()
+	var lerr error
+	if d.leases != nil {
+		lerr = d.leases.Close()
+	}
 	return errors.Join(ierr, lerr, d.stmts.close(), d.db.Close())
 }
 
 func (d *DB) now() int64 { return d.Now().UnixMilli() }
 
+// migrate applies the engine's migrations the database lacks. On
+// PostgreSQL it holds an advisory lock meanwhile, so replicas starting
+// together migrate once.
 func (d *DB) migrate(ctx context.Context) error {
+	dir := "migrations/*.sql"
+	if d.pg {
+		conn, err := d.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = conn.Close() }() // back to the pool; nothing written on it
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, int64(migrateLock)); err != nil {
+			return fmt.Errorf("wait for other processes' migrations: %w", err)
+		}
+		// Unlocked on its own connection; a failed unlock ends with the
+		// connection's session anyway.
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, int64(migrateLock)) //nolint:errcheck
+		dir = "migrations/postgres/*.sql"
+	}
 	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return err
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, dir)
 	if err != nil {
 		return err
 	}
@@ -154,8 +192,31 @@ func (d *DB) migrate(ctx context.Context) error {
 
 // exec runs one write statement.
 func (d *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if d.pg {
+		var res sql.Result
+		err := d.tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			res, err = tx.ExecContext(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	defer d.lockWrites(false)()
 	return d.db.ExecContext(ctx, query, args...)
+}
+
+// lockWritesOnServer takes the server's write lock for the transaction that
+// runs on q (PostgreSQL only; SQLite's immediate transactions have it).
+func (d *DB) lockWritesOnServer(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) error {
+	if !d.pg {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLock)); err != nil {
+		return fmt.Errorf("take the write lock: %w", err)
+	}
+	return nil
 }
 
 // lockWrites queues a writer of this process and returns its unlock;
@@ -175,10 +236,18 @@ func (d *DB) lockWrites(deliveries bool) (unlock func()) {
 // line if it writes deliveries.
 func (d *DB) rawTx(ctx context.Context, conn *sql.Conn, deliveries bool, fn func() error) error {
 	defer d.lockWrites(deliveries)()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	begin := "BEGIN IMMEDIATE"
+	if d.pg {
+		begin = "BEGIN"
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		return err
 	}
-	if err := fn(); err != nil {
+	err := d.lockWritesOnServer(ctx, conn)
+	if err == nil {
+		err = fn()
+	}
+	if err != nil {
 		_, _ = conn.ExecContext(ctx, "ROLLBACK")
 		return err
 	}
@@ -191,12 +260,22 @@ func (d *DB) rawTx(ctx context.Context, conn *sql.Conn, deliveries bool, fn func
 
 // tx runs fn in one immediate transaction.
 func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	defer d.lockWrites(false)()
+	return d.txFor(ctx, false, fn)
+}
+
+// txFor runs fn in one immediate transaction, first in line if it writes
+// deliveries.
+func (d *DB) txFor(ctx context.Context, deliveries bool, fn func(*sql.Tx) error) error {
+	defer d.lockWrites(deliveries)()
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	err = d.lockWritesOnServer(ctx, tx)
+	if err == nil {
+		err = fn(tx)
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}

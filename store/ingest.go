@@ -33,8 +33,11 @@ type ingest struct {
 	done  chan struct{}
 	once  sync.Once
 
-	conn                     *sql.Conn
-	insert, existing, addJob *sql.Stmt
+	// conn and st: SQLite's ingest keeps one connection with its
+	// statements prepared on it. PostgreSQL's uses pooled transactions (a
+	// held session would stay broken after the server restarts).
+	conn *sql.Conn
+	st   deliveryStmts
 	// batches counts commits; beforeCommit, if set, sees each batch first
 	// (tests).
 	batches      atomic.Int64
@@ -55,29 +58,60 @@ type ingestResult struct {
 	err   error
 }
 
-func (d *DB) startIngest(ctx context.Context) error {
-	conn, err := d.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	g := &ingest{d: d, conn: conn, queue: make(chan *pendingDelivery, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+// The statements of a batch.
+const (
+	insertDelivery = `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id`
+	existingDelivery = `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`
+	addDeliveryJob   = `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`
+)
+
+type deliveryStmts struct{ insert, existing, addJob *sql.Stmt }
+
+// prepare prepares the batch's statements with prep.
+func (st *deliveryStmts) prepare(prep func(string) (*sql.Stmt, error)) error {
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
-	}{
-		{&g.insert, `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id`},
-		{&g.existing, `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`},
-		{&g.addJob, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`},
-	} {
-		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
-			_ = conn.Close()
+	}{{&st.insert, insertDelivery}, {&st.existing, existingDelivery}, {&st.addJob, addDeliveryJob}} {
+		var err error
+		if *p.st, err = prep(p.sql); err != nil {
 			return fmt.Errorf("prepare the delivery statements: %w", err)
 		}
+	}
+	return nil
+}
+
+func (d *DB) startIngest(ctx context.Context) error {
+	g := &ingest{d: d, queue: make(chan *pendingDelivery, maxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	if !d.pg {
+		conn, err := d.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		if err := g.st.prepare(func(q string) (*sql.Stmt, error) { return conn.PrepareContext(ctx, q) }); err != nil {
+			_ = conn.Close()
+			return err
+		}
+		g.conn = conn
 	}
 	d.ingest = g
 	go g.run()
 	return nil
+}
+
+// inTx runs fn in one transaction that writes deliveries, first in line.
+func (g *ingest) inTx(ctx context.Context, fn func(deliveryStmts) error) error {
+	if !g.d.pg {
+		return g.d.rawTx(ctx, g.conn, true, func() error { return fn(g.st) })
+	}
+	return g.d.txFor(ctx, true, func(tx *sql.Tx) error {
+		var st deliveryStmts
+		if err := st.prepare(func(q string) (*sql.Stmt, error) { return g.d.stmt(ctx, tx, q) }); err != nil {
+			return err
+		}
+		return fn(st)
+	})
 }
 
 // record queues a delivery and waits for its batch to commit.
@@ -160,9 +194,9 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 	}
 	g.batches.Add(1)
 	results := make([]ingestResult, len(batch))
-	err := g.d.rawTx(ctx, g.conn, true, func() error {
+	err := g.inTx(ctx, func(st deliveryStmts) error {
 		for i, p := range batch {
-			id, isNew, err := g.write(ctx, p)
+			id, isNew, err := g.write(ctx, st, p)
 			if err != nil {
 				return fmt.Errorf("record delivery %s: %w", p.del.DeliveryID, err)
 			}
@@ -178,15 +212,15 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 	}
 }
 
-func (g *ingest) write(ctx context.Context, p *pendingDelivery) (id int64, isNew bool, err error) {
+func (g *ingest) write(ctx context.Context, st deliveryStmts, p *pendingDelivery) (id int64, isNew bool, err error) {
 	var orderID any
 	if p.del.OrderID != 0 {
 		orderID = p.del.OrderID
 	}
-	err = g.insert.QueryRowContext(ctx, p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source, orderID, p.del.Body, p.now).Scan(&id)
+	err = st.insert.QueryRowContext(ctx, p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source, orderID, p.del.Body, p.now).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		// An exact repeat (same Delivery-ID and body), maybe in this batch.
-		return id, false, g.existing.QueryRowContext(ctx, p.del.DeliveryID, p.digest).Scan(&id)
+		return id, false, st.existing.QueryRowContext(ctx, p.del.DeliveryID, p.digest).Scan(&id)
 	}
 	if err != nil {
 		return 0, false, err
@@ -195,7 +229,7 @@ func (g *ingest) write(ctx context.Context, p *pendingDelivery) (id int64, isNew
 	if key == "" && p.del.OrderID != 0 {
 		key = rules.OrderKey(p.del.OrderID)
 	}
-	_, err = g.addJob.ExecContext(ctx, id, orderID, key, p.now, p.now, p.now)
+	_, err = st.addJob.ExecContext(ctx, id, orderID, key, p.now, p.now, p.now)
 	return id, true, err
 }
 
@@ -204,7 +238,10 @@ func (g *ingest) write(ctx context.Context, p *pendingDelivery) (id int64, isNew
 func (g *ingest) close() error {
 	g.once.Do(func() { close(g.quit) })
 	<-g.done
-	for _, st := range []*sql.Stmt{g.insert, g.existing, g.addJob} {
+	if g.conn == nil {
+		return nil
+	}
+	for _, st := range []*sql.Stmt{g.st.insert, g.st.existing, g.st.addJob} {
 		_ = st.Close()
 	}
 	return g.conn.Close()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"runtime"
 	"sync"
@@ -18,14 +17,15 @@ func delivery(id string) rules.Delivery {
 
 // Concurrent deliveries share commits, and each call returns only once its
 // rows are committed: another connection sees them at that moment.
-func TestGroupCommitAnswersAfterItsCommit(t *testing.T) {
+func contractGroupCommitAnswersAfterItsCommit(t *testing.T, open opener) {
 	db, file := open(t)
-	other, err := sql.Open("sqlite3", "file:"+file+"?_journal_mode=WAL")
+	ctx := context.Background()
+	second, err := Open(ctx, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	ctx := context.Background()
+	defer second.Close()
+	other := second.db
 	const n = 400
 	var wg sync.WaitGroup
 	for i := range n {
@@ -113,7 +113,7 @@ func TestFailedBatchFailsOnlyItself(t *testing.T) {
 }
 
 // Close commits what was queued; later deliveries are refused, not lost.
-func TestCloseCommitsQueuedDeliveries(t *testing.T) {
+func contractCloseCommitsQueuedDeliveries(t *testing.T, open opener) {
 	db, file := open(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup

@@ -49,6 +49,9 @@ func (h *Holder) Token() string { return h.token }
 // fsync, and the next durable commit of any connection syncs them too. The
 // fenced writes, which matter, stay on the durable connections.
 func (d *DB) openLeases(ctx context.Context) error {
+	if d.pg {
+		return nil // see leaseTx
+	}
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -59,6 +62,29 @@ func (d *DB) openLeases(ctx context.Context) error {
 	}
 	d.leases = conn
 	return nil
+}
+
+// querier is a connection or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// leaseTx runs fn in a write transaction for leases. On PostgreSQL it is
+// a pooled transaction whose commit does not wait for the disk
+// (synchronous_commit off, the same trade as SQLite's lease connection);
+// a pooled one, since a PostgreSQL session that a cancelled wait cut is
+// closed, and a held connection would stay broken.
+func (d *DB) leaseTx(ctx context.Context, fn func(q querier) error) error {
+	if d.pg {
+		return d.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	}
+	return d.rawTx(ctx, d.leases, false, func() error { return fn(d.leases) })
 }
 
 // TryTake takes every lease of want for ttl, all or none, in one
@@ -76,16 +102,16 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 	if busy, err := h.busy(ctx, h.db.db, want); err != nil || (busy && !exclusive) {
 		return false, err
 	}
-	err = h.db.rawTx(ctx, h.db.leases, false, func() error {
+	err = h.db.leaseTx(ctx, func(q querier) error {
 		now := h.db.now()
 		for _, l := range want {
-			if _, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder != ? AND expires <= ?`, l.Key, h.token, now); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder != ? AND expires <= ?`, l.Key, h.token, now); err != nil {
 				return err
 			}
 		}
-		if busy, err := h.busy(ctx, h.db.leases, want); err != nil || busy {
+		if busy, err := h.busy(ctx, q, want); err != nil || busy {
 			if err == nil {
-				err = h.markWaiting(ctx, want, now+ttl.Milliseconds())
+				err = h.markWaiting(ctx, q, want, now+ttl.Milliseconds())
 			}
 			return err
 		}
@@ -94,7 +120,7 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 			if l.Shared {
 				shared = heldShared
 			}
-			if _, err := h.db.leases.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
+			if _, err := q.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
 				ON CONFLICT (key, holder) DO UPDATE SET shared = excluded.shared, expires = excluded.expires`,
 				l.Key, h.token, shared, now+ttl.Milliseconds()); err != nil {
 				return err
@@ -135,14 +161,12 @@ func (h *Holder) notHeld(want []rules.Lease) []rules.Lease {
 // busy reports whether another holder keeps one of want from this one: for
 // an exclusive lease, any holder; for a shared one, an exclusive holder or
 // one waiting to be.
-func (h *Holder) busy(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, want []rules.Lease) (bool, error) {
+func (h *Holder) busy(ctx context.Context, q querier, want []rules.Lease) (bool, error) {
 	now := h.db.now()
 	for _, l := range want {
 		var busy bool
 		err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases WHERE key = ? AND holder != ? AND expires > ?
-			AND CASE WHEN ? THEN shared IN (?, ?) ELSE shared IN (?, ?) END)`,
+			AND CASE WHEN ? = 1 THEN shared IN (?, ?) ELSE shared IN (?, ?) END)`,
 			l.Key, h.token, now, l.Shared, heldExclusive, waitsExclusive, heldExclusive, heldShared).Scan(&busy)
 		if err != nil || busy {
 			return busy, err
@@ -152,13 +176,13 @@ func (h *Holder) busy(ctx context.Context, q interface {
 }
 
 // markWaiting notes that the holder waits for the exclusive leases of want.
-func (h *Holder) markWaiting(ctx context.Context, want []rules.Lease, expires int64) error {
+func (h *Holder) markWaiting(ctx context.Context, q querier, want []rules.Lease, expires int64) error {
 	for _, l := range want {
 		if l.Shared {
 			continue
 		}
-		if _, err := h.db.leases.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
-			ON CONFLICT (key, holder) DO UPDATE SET expires = excluded.expires WHERE shared = ?`,
+		if _, err := q.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key, holder) DO UPDATE SET expires = excluded.expires WHERE leases.shared = ?`,
 			l.Key, h.token, waitsExclusive, expires, waitsExclusive); err != nil {
 			return err
 		}
@@ -168,8 +192,8 @@ func (h *Holder) markWaiting(ctx context.Context, want []rules.Lease, expires in
 
 // stopWaiting drops the holder's marks of waiting.
 func (h *Holder) stopWaiting(ctx context.Context) error {
-	return h.db.rawTx(ctx, h.db.leases, false, func() error {
-		_, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE holder = ? AND shared = ?`, h.token, waitsExclusive)
+	return h.db.leaseTx(ctx, func(q querier) error {
+		_, err := q.ExecContext(ctx, `DELETE FROM leases WHERE holder = ? AND shared = ?`, h.token, waitsExclusive)
 		return err
 	})
 }
@@ -207,8 +231,8 @@ func (h *Holder) Extend(ctx context.Context, ttl time.Duration) error {
 	h.mu.Lock()
 	want := int64(len(h.held))
 	h.mu.Unlock()
-	err := h.db.rawTx(ctx, h.db.leases, false, func() error {
-		res, err := h.db.leases.ExecContext(ctx, `UPDATE leases SET expires = ? WHERE holder = ? AND shared != ?`, h.db.now()+ttl.Milliseconds(), h.token, waitsExclusive)
+	err := h.db.leaseTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, `UPDATE leases SET expires = ? WHERE holder = ? AND shared != ?`, h.db.now()+ttl.Milliseconds(), h.token, waitsExclusive)
 		if err != nil {
 			return err
 		}
@@ -236,9 +260,9 @@ func (h *Holder) Release(ctx context.Context, keys ...rules.Lease) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	err := h.db.rawTx(ctx, h.db.leases, false, func() error {
+	err := h.db.leaseTx(ctx, func(q querier) error {
 		for _, l := range keys {
-			if _, err := h.db.leases.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, l.Key, h.token); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, l.Key, h.token); err != nil {
 				return err
 			}
 		}

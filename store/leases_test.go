@@ -15,7 +15,7 @@ import (
 var seatA = rules.SeatKey{Target: rules.Target{Kind: rules.Meeting, ID: 1}, Email: "a@example.org"}
 
 // Two holders, one seat: the second waits until the first lets go.
-func TestSecondHolderOfASeatWaits(t *testing.T) {
+func contractSecondHolderOfASeatWaits(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	first, second := db.Holder(NewToken()), db.Holder(NewToken())
@@ -51,7 +51,7 @@ func TestSecondHolderOfASeatWaits(t *testing.T) {
 
 // An expired lease is taken over, and its old holder can write nothing
 // more under it.
-func TestExpiredLeaseIsTakenOverAndItsHolderFenced(t *testing.T) {
+func contractExpiredLeaseIsTakenOverAndItsHolderFenced(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -81,9 +81,9 @@ func TestExpiredLeaseIsTakenOverAndItsHolderFenced(t *testing.T) {
 	}
 	seats, _ := db.Seats(ctx, []rules.SeatKey{seatA})
 	regs, _ := db.Registrations(ctx, 1)
-	open, _ := db.UnsettledSeats(ctx, []rules.SeatKey{seatA})
-	if len(seats) != 0 || len(regs) != 0 || len(open) != 0 {
-		t.Errorf("the old holder wrote: seats %v, registrations %v, unsettled %v", seats, regs, open)
+	unsettled, _ := db.UnsettledSeats(ctx, []rules.SeatKey{seatA})
+	if len(seats) != 0 || len(regs) != 0 || len(unsettled) != 0 {
+		t.Errorf("the old holder wrote: seats %v, registrations %v, unsettled %v", seats, regs, unsettled)
 	}
 	if err := fresh.SaveSeats(ctx, rules.Seat{SeatKey: seatA, RegistrantID: "r2", Status: rules.SeatApproved}); err != nil {
 		t.Errorf("the new holder's write: %v", err)
@@ -92,7 +92,7 @@ func TestExpiredLeaseIsTakenOverAndItsHolderFenced(t *testing.T) {
 
 // Shared holders of a product coexist; an exclusive one waits for them
 // and keeps them out.
-func TestSharedAndExclusiveLeases(t *testing.T) {
+func contractSharedAndExclusiveLeases(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	a, b, maker := db.Holder(NewToken()), db.Holder(NewToken()), db.Holder(NewToken())
@@ -117,7 +117,7 @@ func TestSharedAndExclusiveLeases(t *testing.T) {
 
 // Jobs that take overlapping sets of seats, in any order they list them,
 // never deadlock: every set is taken whole or not at all.
-func TestOverlappingLeasesNeverDeadlock(t *testing.T) {
+func contractOverlappingLeasesNeverDeadlock(t *testing.T, open opener) {
 	db, _ := open(t)
 	seats := make([]rules.SeatKey, 6)
 	for i := range seats {
@@ -169,7 +169,7 @@ func TestOverlappingLeasesNeverDeadlock(t *testing.T) {
 
 // A run whose job lease ran out, and whose job another run claimed, can
 // neither extend nor finish it.
-func TestJobClaimFencesTheOldRun(t *testing.T) {
+func contractJobClaimFencesTheOldRun(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -200,7 +200,7 @@ func TestJobClaimFencesTheOldRun(t *testing.T) {
 // A holder waiting for an exclusive lease keeps new shared holders out, so
 // a steady stream of them cannot starve it; it takes the lease once the
 // shared ones it waited for are gone.
-func TestWaitingExclusiveHolderIsNotStarved(t *testing.T) {
+func contractWaitingExclusiveHolderIsNotStarved(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	reader, maker, late := db.Holder(NewToken()), db.Holder(NewToken()), db.Holder(NewToken())

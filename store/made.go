@@ -96,7 +96,7 @@ func (d *DB) TakeHostCall(ctx context.Context, host string, at time.Time, limit 
 	err = d.tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO host_usage (host, day, used) VALUES (?, ?, 1)
-			ON CONFLICT (host, day) DO UPDATE SET used = used + 1 WHERE used < ?
+			ON CONFLICT (host, day) DO UPDATE SET used = host_usage.used + 1 WHERE host_usage.used < ?
 			RETURNING used`, host, at.UTC().Format(time.DateOnly), limit).Scan(&used)
 	})
 	if errors.Is(err, sql.ErrNoRows) {

@@ -185,7 +185,7 @@ func (d *DB) FailJob(ctx context.Context, job rules.Job, reason string) error {
 // what stopped it (a service that does not answer) was not its fault.
 func (d *DB) PostponeJob(ctx context.Context, job rules.Job, at time.Time, wait rules.WaitReason, reason string) error {
 	res, err := d.exec(ctx, `
-		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), run_at = ?, lease_until = NULL, last_error = ?, wait_reason = ?, updated_at = ?
+		UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_at = ?, lease_until = NULL, last_error = ?, wait_reason = ?, updated_at = ?
 		WHERE id = ? AND claim = ? AND state = 'running'`, at.UnixMilli(), reason, wait, d.now(), job.ID, job.Claim)
 	return ownRow(res, err, "postpone job %d", job.ID)
 }
@@ -194,7 +194,7 @@ func (d *DB) PostponeJob(ctx context.Context, job rules.Job, at time.Time, wait 
 // was given does not count.
 func (d *DB) ReleaseJob(ctx context.Context, job rules.Job) error {
 	res, err := d.exec(ctx, `
-		UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_until = NULL, updated_at = ?
+		UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_until = NULL, updated_at = ?
 		WHERE id = ? AND claim = ? AND state = 'running'`, d.now(), job.ID, job.Claim)
 	return ownRow(res, err, "release job %d", job.ID)
 }
@@ -358,7 +358,7 @@ func (d *DB) QueueStats(ctx context.Context) (byState map[string]int, oldest tim
 	}
 	var first sql.NullInt64
 	err = d.db.QueryRowContext(ctx, `
-		SELECT MIN(created_at), COALESCE(SUM(run_at > ? AND wait_reason = ?), 0)
+		SELECT MIN(created_at), COALESCE(SUM(CASE WHEN run_at > ? AND wait_reason = ? THEN 1 ELSE 0 END), 0)
 		FROM jobs WHERE state = 'queued'`, d.now(), rules.WaitForDailyLimit).Scan(&first, &heldForDaily)
 	if err != nil {
 		return nil, time.Time{}, 0, fmt.Errorf("read queue stats: %w", err)
@@ -386,7 +386,7 @@ func (d *DB) Checkpoint(ctx context.Context, name string) (at time.Time, ok bool
 func (d *DB) SaveCheckpoint(ctx context.Context, name string, at time.Time) error {
 	_, err := d.exec(ctx, `
 		INSERT INTO checkpoints (name, at, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET at = MAX(checkpoints.at, excluded.at), updated_at = excluded.updated_at`,
+		ON CONFLICT (name) DO UPDATE SET at = CASE WHEN excluded.at > checkpoints.at THEN excluded.at ELSE checkpoints.at END, updated_at = excluded.updated_at`,
 		name, at.UnixMilli(), d.now())
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", name, err)

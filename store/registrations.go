@@ -326,8 +326,8 @@ func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) erro
 		ON CONFLICT (target_kind, target_id) DO UPDATE SET topic = excluded.topic, start_time = excluded.start_time,
 			duration = excluded.duration, timezone = excluded.timezone, passcode = excluded.passcode,
 			join_url = excluded.join_url, fetched_at = excluded.fetched_at, occurrences = excluded.occurrences,
-			sequence = targets.sequence + (targets.start_time != excluded.start_time OR targets.duration != excluded.duration
-				OR targets.topic != excluded.topic OR targets.occurrences != excluded.occurrences)`,
+			sequence = targets.sequence + CASE WHEN targets.start_time != excluded.start_time OR targets.duration != excluded.duration
+				OR targets.topic != excluded.topic OR targets.occurrences != excluded.occurrences THEN 1 ELSE 0 END`,
 		td.Target.Kind, td.Target.ID, td.Topic, start, td.Duration, td.Timezone, td.Passcode, td.JoinURL, d.now(), strings.Join(occ, ","))
 	if err != nil {
 		return fmt.Errorf("save details of %s: %w", td.Target, err)

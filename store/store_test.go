@@ -44,7 +44,7 @@ func TestOpenOwnerOnlyAndReopens(t *testing.T) {
 	db2.Close()
 }
 
-func TestOpenRefusesNewerSchema(t *testing.T) {
+func contractOpenRefusesNewerSchema(t *testing.T, open opener) {
 	db, file := open(t)
 	if _, err := db.db.Exec(`INSERT INTO schema_version (version) VALUES (999)`); err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-func TestRecordDeliveryDedupesOnIDAndBody(t *testing.T) {
+func contractRecordDeliveryDedupesOnIDAndBody(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	a := rules.Delivery{DeliveryID: "d1", Topic: "order.updated", OrderID: 1, Body: []byte(`{"id":1}`)}
@@ -83,7 +83,7 @@ func TestRecordDeliveryDedupesOnIDAndBody(t *testing.T) {
 	}
 }
 
-func TestClaimSerialisesPerOrder(t *testing.T) {
+func contractClaimSerialisesPerOrder(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	for i, order := range []int64{7, 7, 8} {
@@ -111,7 +111,7 @@ func TestClaimSerialisesPerOrder(t *testing.T) {
 	}
 }
 
-func TestClaimConcurrentClaimsNoJobTwice(t *testing.T) {
+func contractClaimConcurrentClaimsNoJobTwice(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	const n = 50
@@ -151,7 +151,7 @@ func TestClaimConcurrentClaimsNoJobTwice(t *testing.T) {
 	}
 }
 
-func TestLeaseExpiryRetryAndFail(t *testing.T) {
+func contractLeaseExpiryRetryAndFail(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -209,7 +209,7 @@ func TestLeaseExpiryRetryAndFail(t *testing.T) {
 	}
 }
 
-func TestRegistrationsSeatsAndHolders(t *testing.T) {
+func contractRegistrationsSeatsAndHolders(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	mtg := rules.Target{Kind: rules.Meeting, ID: 85746065123}
@@ -259,7 +259,7 @@ func TestRegistrationsSeatsAndHolders(t *testing.T) {
 	}
 }
 
-func TestUnsettledSeats(t *testing.T) {
+func contractUnsettledSeats(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	mtg := rules.Target{Kind: rules.Meeting, ID: 85746065123}
@@ -290,7 +290,7 @@ func TestUnsettledSeats(t *testing.T) {
 	}
 }
 
-func TestMappingsConfigSync(t *testing.T) {
+func contractMappingsConfigSync(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	a := rules.Mapping{ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 1}}
@@ -324,7 +324,7 @@ func TestMappingsConfigSync(t *testing.T) {
 	}
 }
 
-func TestOrderStateAndTargetDetails(t *testing.T) {
+func contractOrderStateAndTargetDetails(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	if _, ok, _ := db.OrderState(ctx, 5); ok {
@@ -351,7 +351,7 @@ func TestOrderStateAndTargetDetails(t *testing.T) {
 	}
 }
 
-func TestCheckpointOnlyMovesForward(t *testing.T) {
+func contractCheckpointOnlyMovesForward(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	if _, ok, _ := db.Checkpoint(ctx, "reconcile"); ok {
@@ -479,7 +479,7 @@ func rollBack(t *testing.T, db *DB, from int, more ...string) {
 	}
 }
 
-func TestExtendLease(t *testing.T) {
+func contractExtendLease(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	now := time.Now()
@@ -505,7 +505,7 @@ func TestExtendLease(t *testing.T) {
 
 // A job completes the queued jobs of its order that it stood for, with its
 // own completion, and never another order's jobs or a job no longer queued.
-func TestCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T) {
+func contractCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	var ids []int64
@@ -548,7 +548,7 @@ func TestCompleteOrderJobFoldsOnlyItsOrdersQueuedJobs(t *testing.T) {
 	}
 }
 
-func TestCalendarTokenAndSequence(t *testing.T) {
+func contractCalendarTokenAndSequence(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	m := rules.Target{Kind: rules.Meeting, ID: 1}
@@ -595,7 +595,7 @@ func TestCalendarTokenAndSequence(t *testing.T) {
 	}
 }
 
-func TestRequeueOrderAndRestore(t *testing.T) {
+func contractRequeueOrderAndRestore(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	if _, _, err := db.RecordDelivery(ctx, rules.Delivery{DeliveryID: "d", Topic: "order.updated", OrderID: 7, Body: []byte("a")}); err != nil {
@@ -638,7 +638,7 @@ func TestRequeueOrderAndRestore(t *testing.T) {
 	}
 }
 
-func TestMadeMeetingsMapTheirProduct(t *testing.T) {
+func contractMadeMeetingsMapTheirProduct(t *testing.T, open opener) {
 	ctx := context.Background()
 	db, _ := open(t)
 	m := rules.MadeMeeting{ProductID: 42, Day: 1, Kind: rules.Webinar, Host: "h@x", Ref: "r1", State: rules.MadeCreating}
@@ -689,7 +689,7 @@ func TestMadeMeetingsMapTheirProduct(t *testing.T) {
 	}
 }
 
-func TestHostCallsCountedPerUTCDay(t *testing.T) {
+func contractHostCallsCountedPerUTCDay(t *testing.T, open opener) {
 	ctx := context.Background()
 	db, _ := open(t)
 	late := time.Date(2026, 11, 23, 23, 59, 0, 0, time.UTC)
@@ -741,8 +741,10 @@ func TestCalendarLookupUsesItsIndex(t *testing.T) {
 // for a person, Zoom's return those that waited for it, and the console
 // counts those held for a daily limit. Jobs of older versions, whose last
 // error said it in words, are read once by the migration.
-func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
-	db, file := open(t)
+// queueWaitingJobs queues jobs of orders 1 to 4, each waiting an hour for
+// one reason, and returns their ids.
+func queueWaitingJobs(t *testing.T, db *DB) map[rules.WaitReason]int64 {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
 	db.Now = func() time.Time { return now }
@@ -758,6 +760,13 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return ids
+}
+
+func contractJobsWaitForWhatTheirColumnSays(t *testing.T, open opener) {
+	db, _ := open(t)
+	ctx := context.Background()
+	ids := queueWaitingJobs(t, db)
 	if _, _, held, _ := db.QueueStats(ctx); held != 1 {
 		t.Errorf("held for a daily limit: %d, want 1 (the words in an error do not count)", held)
 	}
@@ -773,8 +782,13 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 			t.Errorf("problem of a job waiting for Zoom: %q", j.Problem())
 		}
 	}
+}
 
-	// An older version's jobs.
+// An older version's jobs get their wait reason from their error's words.
+func TestWaitReasonsMigratedFromErrorText(t *testing.T) {
+	db, file := open(t)
+	ctx := context.Background()
+	queueWaitingJobs(t, db)
 	rollBack(t, db, 16,
 		`UPDATE jobs SET state = 'queued', last_error = 'waits for a person: woocommerce answered 401' WHERE id = 1`,
 		`UPDATE jobs SET state = 'queued', last_error = 'waits for the service: zoom: 503' WHERE id = 2`,
@@ -801,7 +815,7 @@ func TestJobsWaitForWhatTheirColumnSays(t *testing.T) {
 // Jobs of one resource run one at a time, whatever kind of job: two
 // deliveries of one product, or two Zoom events of one meeting, never run
 // at once; different resources do.
-func TestClaimRunsOneJobOfAResourceAtATime(t *testing.T) {
+func contractClaimRunsOneJobOfAResourceAtATime(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	m := rules.Target{Kind: rules.Meeting, ID: 85746065123}
@@ -866,7 +880,7 @@ func TestJobResourcesMigrated(t *testing.T) {
 
 // An order job that finds no meetings for its product queues the product's
 // job, once while one is queued or running.
-func TestQueueProductJobOnceAndProductState(t *testing.T) {
+func contractQueueProductJobOnceAndProductState(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	if _, ok, _ := db.ProductMeetings(ctx, 812); ok {
@@ -894,7 +908,7 @@ func TestQueueProductJobOnceAndProductState(t *testing.T) {
 
 // Jobs read at once, one per worker: their connections stay open between
 // queries instead of being closed and opened (and the schema parsed) again.
-func TestConnectionsOfConcurrentJobsStayOpen(t *testing.T) {
+func contractConnectionsOfConcurrentJobsStayOpen(t *testing.T, open opener) {
 	d, _ := open(t)
 	ctx := context.Background()
 	for range 5 {
@@ -925,7 +939,7 @@ func TestConnectionsOfConcurrentJobsStayOpen(t *testing.T) {
 
 // The queries a job runs each time are prepared once: working more jobs
 // adds no statement, and each works inside a transaction too.
-func TestJobQueriesArePreparedOnce(t *testing.T) {
+func contractJobQueriesArePreparedOnce(t *testing.T, open opener) {
 	db, _ := open(t)
 	ctx := context.Background()
 	work := func(order int64) {
@@ -965,7 +979,7 @@ func TestJobQueriesArePreparedOnce(t *testing.T) {
 
 // A commit of deliveries waits for at most one other writer's commit, not
 // for every job's that queued before it.
-func TestDeliveriesWriteFirst(t *testing.T) {
+func contractDeliveriesWriteFirst(t *testing.T, open opener) {
 	d, _ := open(t)
 	unlock := d.lockWrites(false)
 	var (

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// IsPostgres says whether a database setting names a PostgreSQL server
+// (a postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+// Redacted returns a database setting fit for a log or an error: a
+// PostgreSQL URL without its password, a file path as it is.
+func Redacted(database string) string {
+	if !IsPostgres(database) {
+		return database
+	}
+	u, err := url.Parse(database)
+	if err != nil {
+		return "postgres://(unreadable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Advisory lock keys. writeLock serialises every write transaction of
+// every process on the database, as SQLite's one write lock does; the
+// store's rules (one running job per resource, all-or-none leases) were
+// written for serial writes and stay true on both engines.
+const (
+	writeLock   = 0x776f6f7a6f6f6d01 // "woozoom" 1
+	migrateLock = 0x776f6f7a6f6f6d02
+)
+
+// openPostgres connects to the server at dsn and migrates its schema.
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("read the PostgreSQL URL %s: %w", Redacted(dsn), err)
+	}
+	sqldb := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	sqldb.SetMaxIdleConns(idleConns)
+	sqldb.SetConnMaxIdleTime(time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pctx); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("reach PostgreSQL at %s: %w", Redacted(dsn), err)
+	}
+	d := &DB{db: sqldb, Now: time.Now, pg: true}
+	if err := d.start(ctx); err != nil {
+		return nil, fmt.Errorf("open PostgreSQL at %s: %w", Redacted(dsn), err)
+	}
+	return d, nil
+}
+
+// pgConnector hands database/sql connections that take the store's SQL as
+// written for SQLite: ? placeholders become $1, $2…; SQLite's planner hints
+// (INDEXED BY) are dropped; a bool argument is sent as 1 or 0, the way the
+// schema keeps flags on both engines.
+type pgConnector struct{ inner driver.Connector }
+
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := conn.(*stdlib.Conn)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("pgx gave a %T, not its stdlib connection", conn)
+	}
+	return &pgConn{pc}, nil
+}
+
+func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+type pgConn struct{ *stdlib.Conn }
+
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return c.Conn.Prepare(rebind(query))
+}
+
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, rebind(query))
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, rebind(query), args)
+}
+
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, rebind(query), args)
+}
+
+func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error {
+	if b, ok := v.Value.(bool); ok {
+		v.Value = int64(0)
+		if b {
+			v.Value = int64(1)
+		}
+	}
+	return c.Conn.CheckNamedValue(v)
+}
+
+var indexedBy = regexp.MustCompile(`(?i)\s+INDEXED\s+BY\s+\w+`)
+
+// rebind turns SQLite's ? placeholders into PostgreSQL's numbered ones,
+// leaving quoted text and comments alone.
+func rebind(query string) string {
+	query = indexedBy.ReplaceAllString(query, "")
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		switch c := query[i]; {
+		case c == '\'' || c == '"':
+			end := strings.IndexByte(query[i+1:], c)
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+2])
+			i += end + 1
+		case c == '-' && strings.HasPrefix(query[i:], "--"):
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+1])
+			i += end
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
