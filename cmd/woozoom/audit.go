@@ -54,7 +54,7 @@ Calls are kept for audit.keep (default 30 days).`,
 	}
 	cmd.Flags().Int64Var(&order, "order", 0, "only the calls made for this order")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many, newest first")
-	cmd.Flags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.Flags().StringVar(&database, "database", "", "database: a SQLite file or a postgres:// URL (default: database from the config)")
 	return cmd
 }
 

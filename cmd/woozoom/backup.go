@@ -18,7 +18,12 @@ func backupCommand(cfg configFunc, out io.Writer) *cobra.Command {
 		Long: `Copy the live database to FILE through SQLite's online backup API. The copy is
 consistent (every delivery with its job) and is made without stopping woozoom
 or holding up its writes. FILE must not exist; it is written owner-only and
-appears only when the copy is complete and checked.`,
+appears only when the copy is complete and checked.
+
+A database on PostgreSQL is backed up with PostgreSQL's own tools, which copy
+it consistently while woozoom serves: pg_dump -Fc -f woozoom.dump URL, or the
+server's backups (pg_basebackup, a provider's snapshots). On PostgreSQL this
+command says so and writes nothing.`,
 		Example: "  woozoom backup /var/backups/woozoom/woozoom-$(date +%F).db",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -36,6 +41,6 @@ appears only when the copy is complete and checked.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.Flags().StringVar(&database, "database", "", "database: a SQLite file or a postgres:// URL (default: database from the config)")
 	return cmd
 }

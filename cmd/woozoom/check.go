@@ -49,7 +49,7 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 		if mappings, err = c.Mappings(); err != nil {
 			return err
 		}
-		r.problem("the database %s cannot be read (%v): mappings added with woozoom map add are not checked; run check as the service's user", c.Database, dbErr)
+		r.problem("the database %s cannot be read (%v): mappings added with woozoom map add are not checked; run check as the service's user", store.Redacted(c.Database), dbErr)
 	}
 
 	checkZoom(ctx, r, zoomClient(c, log), mappings)
@@ -115,7 +115,7 @@ func allMappings(ctx context.Context, c Config) (ms []rules.Mapping, err error) 
 	if ms, err = c.Mappings(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(c.Database); err != nil {
+	if _, err := os.Stat(c.Database); err != nil && !store.IsPostgres(c.Database) {
 		return ms, nil
 	}
 	db, err := store.Open(ctx, c.Database)
@@ -204,7 +204,7 @@ func checkShop(ctx context.Context, r *report, wc *woo.Client, c Config) {
 func describe(cfg Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen:                       %s\n", cfg.Listen)
-	fmt.Fprintf(&b, "database:                     %s\n", cfg.Database)
+	fmt.Fprintf(&b, "database:                     %s\n", store.Redacted(cfg.Database))
 	fmt.Fprintf(&b, "woocommerce.url:              %s\n", cfg.WooCommerce.URL)
 	fmt.Fprintf(&b, "woocommerce.consumer_key:     %s\n", redact(cfg.WooCommerce.ConsumerKey))
 	fmt.Fprintf(&b, "woocommerce.consumer_secret:  %s\n", redact(cfg.WooCommerce.ConsumerSecret))

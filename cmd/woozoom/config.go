@@ -393,7 +393,7 @@ func (c Config) Validate() error {
 		}
 	}
 	need(c.Listen, "listen", "the address to listen on, e.g. :8080")
-	need(c.Database, "database", "the SQLite file, e.g. /var/lib/woozoom/woozoom.db")
+	need(c.Database, "database", "the SQLite file, e.g. /var/lib/woozoom/woozoom.db, or a PostgreSQL URL, postgres://user:password@host/woozoom")
 	need(c.WooCommerce.URL, "woocommerce.url", "the shop's address, e.g. https://shop.example.com")
 	need(c.WooCommerce.ConsumerKey, "woocommerce.consumer_key", "a REST API key with Read/Write (WooCommerce > Settings > Advanced > REST API)")
 	need(c.WooCommerce.ConsumerSecret, "woocommerce.consumer_secret", "the secret of that REST API key")

@@ -52,7 +52,7 @@ not at all.`,
 		},
 	}
 	cmd.Flags().Int64Var(&product, "product", 0, "WooCommerce product id")
-	cmd.Flags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.Flags().StringVar(&database, "database", "", "database: a SQLite file or a postgres:// URL (default: database from the config)")
 	cmd.Flags().StringVarP(&output, "output", "o", "-", "CSV file to write (- for standard output)")
 	return cmd
 }

@@ -20,7 +20,7 @@ func jobsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 		Use:   "jobs",
 		Short: "Show the work queue and run parked or waiting jobs again",
 	}
-	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.PersistentFlags().StringVar(&database, "database", "", "database: a SQLite file or a postgres:// URL (default: database from the config)")
 	var failed bool
 	var limit int
 	list := &cobra.Command{

@@ -54,7 +54,7 @@ type e2e struct {
 	check   *contract.Validator
 	shop    *wootest.Shop
 	url     string // the sidecar
-	dbFile  string
+	dbFile  string // the database setting: a SQLite file or a PostgreSQL URL
 	cfgFile string
 	secret  string
 	meeting int64
@@ -70,8 +70,18 @@ const e2eZoomSecret = "zoom-client-secret-e2e-0123456789"
 // fake shop over TLS.
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
+	return startE2EOn(t, "")
+}
+
+// startE2EOn is startE2E on database (a PostgreSQL URL), or on a new SQLite
+// file if database is empty.
+func startE2EOn(t *testing.T, database string) *e2e {
+	t.Helper()
 	dir := t.TempDir()
-	e := &e2e{t: t, secret: "whsec-e2e-7f3a", dbFile: filepath.Join(dir, "woozoom.db"), logs: &syncBuffer{}}
+	if database == "" {
+		database = filepath.Join(dir, "woozoom.db")
+	}
+	e := &e2e{t: t, secret: "whsec-e2e-7f3a", dbFile: database, logs: &syncBuffer{}}
 
 	creds := zoomtest.Credentials{AccountID: "acct-e2e", ClientID: "client-e2e", ClientSecret: e2eZoomSecret}
 	e.zoom = zoomtest.New(creds, zoomtest.ProLimits)
@@ -134,7 +144,7 @@ events:
 		for _, v := range e.check.Violations() {
 			t.Errorf("Zoom spec violation: %s", v)
 		}
-		if strings.Contains(e.logs.String(), e2eZoomSecret) || strings.Contains(e.logs.String(), "cs_e2e_secret") {
+		if strings.Contains(e.logs.String(), e2eZoomSecret) || strings.Contains(e.logs.String(), "cs_e2e_secret") || strings.Contains(e.logs.String(), e2ePGPassword) {
 			t.Error("a secret appears in the server's log")
 		}
 		if t.Failed() {
@@ -239,7 +249,12 @@ func (e *e2e) deliveries() int {
 }
 
 func TestEndToEnd(t *testing.T) {
-	e := startE2E(t)
+	for _, engine := range engines {
+		t.Run(engine.name, func(t *testing.T) { testEndToEnd(t, startE2EOn(t, engine.database(t))) })
+	}
+}
+
+func testEndToEnd(t *testing.T, e *e2e) {
 	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
 
 	if code, err := sender.Ping(); err != nil || code != http.StatusOK {
@@ -334,7 +349,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("signed unusable delivery answered %d, want 200", code)
 	}
 	var out bytes.Buffer
-	cfgFile := filepath.Join(filepath.Dir(e.dbFile), "config.yaml")
+	cfgFile := e.cfgFile
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "cannot be read") && time.Now().Before(deadline) {
 		out.Reset()
@@ -344,12 +359,40 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(out.String(), "cannot be read") {
 		t.Errorf("jobs list --failed does not show the unusable delivery:\n%s", out.String())
 	}
+	e.adminSeesTheDatabase()
 
 	if code := e.stop(); code != 0 {
 		t.Errorf("server exited with %d after SIGTERM-like cancel", code)
 	}
 	if !strings.Contains(e.logs.String(), "stopped") {
 		t.Error("server did not log a clean stop")
+	}
+}
+
+// adminSeesTheDatabase runs the admin's commands that name the database:
+// check shows it without a password; backup copies a SQLite file and, on
+// PostgreSQL, points to pg_dump and writes nothing.
+func (e *e2e) adminSeesTheDatabase() {
+	t := e.t
+	t.Helper()
+	var out, errOut bytes.Buffer
+	run(context.Background(), []string{"check", "--offline", "--config", e.cfgFile}, &out, &errOut)
+	if !strings.Contains(out.String(), "database:") || strings.Contains(out.String()+errOut.String(), e2ePGPassword) {
+		t.Errorf("check --offline shows the database wrongly:\n%s%s", out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	copyFile := filepath.Join(t.TempDir(), "copy.db")
+	code := run(context.Background(), []string{"backup", copyFile, "--config", e.cfgFile}, &out, &errOut)
+	_, statErr := os.Stat(copyFile)
+	if store.IsPostgres(e.dbFile) {
+		if code == 0 || !strings.Contains(errOut.String(), "pg_dump") || statErr == nil {
+			t.Errorf("backup on PostgreSQL: exit %d, file written: %v, said:\n%s%s", code, statErr == nil, out.String(), errOut.String())
+		}
+		return
+	}
+	if code != 0 || statErr != nil {
+		t.Errorf("backup on SQLite: exit %d (%v):\n%s%s", code, statErr, out.String(), errOut.String())
 	}
 }
 
@@ -524,7 +567,12 @@ func TestParkedJobRetriedByTheAdmin(t *testing.T) {
 // on alone. (Which process claims which job is up to the scheduler; the
 // chaos harness runs two processes under faults and kills.)
 func TestTwoProcessesWorkOneDatabase(t *testing.T) {
-	e := startE2E(t)
+	for _, engine := range engines {
+		t.Run(engine.name, func(t *testing.T) { testTwoProcessesWorkOneDatabase(t, startE2EOn(t, engine.database(t))) })
+	}
+}
+
+func testTwoProcessesWorkOneDatabase(t *testing.T, e *e2e) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logs := &syncBuffer{}

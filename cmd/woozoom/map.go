@@ -23,7 +23,7 @@ func mapCommand(cfg configFunc, out io.Writer) *cobra.Command {
 or webinar. Mappings from config.yaml's events: are loaded at every start; those
 added here are kept until removed here.`,
 	}
-	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.PersistentFlags().StringVar(&database, "database", "", "database: a SQLite file or a postgres:// URL (default: database from the config)")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List every mapping",

@@ -53,7 +53,7 @@ func registrationsCommand(cfg configFunc, out io.Writer) *cobra.Command {
 			})
 		},
 	}
-	cmd.PersistentFlags().StringVar(&database, "database", "", "database file (default: database from the config)")
+	cmd.PersistentFlags().StringVar(&database, "database", "", "database: a SQLite file or a postgres:// URL (default: database from the config)")
 	cmd.Flags().Int64Var(&order, "order", 0, "WooCommerce order id")
 	cmd.Flags().BoolVar(&failed, "failed", false, "every attendee Zoom refused")
 

@@ -181,7 +181,7 @@ func newHTTP(cfg Config, db *store.DB, l *live, obs *observers, d *demoEnv, log 
 // announce says where woozoom listens (and in the demo, how to try it).
 func announce(stdout io.Writer, log *slog.Logger, cfg Config, d *demoEnv, addr string) {
 	if d == nil {
-		log.Info("woozoom listening", "addr", addr, "database", cfg.Database)
+		log.Info("woozoom listening", "addr", addr, "database", store.Redacted(cfg.Database))
 		fmt.Fprintf(stdout, "woozoom listening on http://%s\n", loopback(addr))
 		return
 	}
