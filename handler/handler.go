@@ -147,8 +147,10 @@ func (h *Handler) webhook(c echo.Context) error {
 func (h *Handler) record(c echo.Context, d rules.Delivery, label string) error {
 	id, isNew, err := h.store.RecordDelivery(c.Request().Context(), d)
 	if err != nil {
+		// Not stored, so not acknowledged: the shop sends it again.
 		h.count(label, "error")
-		return err
+		c.Response().Header().Set("Retry-After", "10")
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the delivery could not be stored; send it again").SetInternal(err)
 	}
 	if isNew && h.cfg.Stored != nil {
 		h.cfg.Stored()

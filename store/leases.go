@@ -247,15 +247,14 @@ func (h *Holder) Extend(ctx context.Context, ttl time.Duration) error {
 	return nil
 }
 
-// Release gives up the leases of keys (none: all of them).
+// Release gives up the leases of keys (none: all of them). The holder
+// keeps what a failed release did not give up, so a release can be tried
+// again.
 func (h *Holder) Release(ctx context.Context, keys ...rules.Lease) error {
 	h.mu.Lock()
 	if len(keys) == 0 {
-		keys = slices.Clone(h.held) // DeleteFunc below clears h.held's array
+		keys = slices.Clone(h.held)
 	}
-	h.held = slices.DeleteFunc(h.held, func(l rules.Lease) bool {
-		return slices.ContainsFunc(keys, func(k rules.Lease) bool { return k.Key == l.Key })
-	})
 	h.mu.Unlock()
 	if len(keys) == 0 {
 		return nil
@@ -268,10 +267,15 @@ func (h *Holder) Release(ctx context.Context, keys ...rules.Lease) error {
 		}
 		return nil
 	})
-	h.db.signalLeaseFreed()
 	if err != nil {
 		return fmt.Errorf("release %d leases: %w", len(keys), err)
 	}
+	h.mu.Lock()
+	h.held = slices.DeleteFunc(h.held, func(l rules.Lease) bool {
+		return slices.ContainsFunc(keys, func(k rules.Lease) bool { return k.Key == l.Key })
+	})
+	h.mu.Unlock()
+	h.db.signalLeaseFreed()
 	return nil
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -12,7 +15,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/woozoom/woozoom/rules"
 )
 
 // IsPostgres says whether a database setting names a PostgreSQL server
@@ -82,7 +87,7 @@ type pgConnector struct{ inner driver.Connector }
 func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.inner.Connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	pc, ok := conn.(*stdlib.Conn)
 	if !ok {
@@ -97,20 +102,73 @@ func (c pgConnector) Driver() driver.Driver { return c.inner.Driver() }
 type pgConn struct{ *stdlib.Conn }
 
 func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
-	return c.Conn.Prepare(rebind(query))
+	st, err := c.Conn.Prepare(rebind(query))
+	return st, classify(err)
 }
 
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebind(query))
+	st, err := c.Conn.PrepareContext(ctx, rebind(query))
+	return st, classify(err)
 }
 
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(query), args)
+	res, err := c.Conn.ExecContext(ctx, rebind(query), args)
+	return res, classify(err)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(query), args)
+	rows, err := c.Conn.QueryContext(ctx, rebind(query), args)
+	return rows, classify(err)
 }
+
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return pgTx{tx}, nil
+}
+
+type pgTx struct{ driver.Tx }
+
+func (t pgTx) Commit() error { return classify(t.Tx.Commit()) }
+
+// classify marks the errors of a server that does not answer (refused or
+// cut connections, a server shutting down or starting) as
+// rules.ErrUnavailable: the work waits for the database, as it waits for
+// Zoom, and is not charged a try or parked for a person.
+func classify(err error) error {
+	if err == nil || !lostServer(err) {
+		return err
+	}
+	return &unavailable{err: err}
+}
+
+func lostServer(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"): // connection exception
+			return true
+		case pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
+			// shut down by the admin, crashed, starting up, too many connections
+			return true
+		}
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// unavailable is an error of a database that does not answer.
+type unavailable struct{ err error }
+
+func (e *unavailable) Error() string   { return "the database does not answer: " + e.err.Error() }
+func (e *unavailable) Unwrap() []error { return []error{rules.ErrUnavailable, e.err} }
+func (e *unavailable) Service() string { return "database" }
+func (e *unavailable) Summary() string { return "the database does not answer" }
 
 func (c *pgConn) CheckNamedValue(v *driver.NamedValue) error {
 	if b, ok := v.Value.(bool); ok {

@@ -167,6 +167,9 @@ type Worker struct {
 	wake   chan struct{}
 	active atomic.Bool
 	busy   atomic.Int64 // jobs holding slots
+	// storeDown is set while the database does not answer, so an outage
+	// is logged once, not by every loop at every poll.
+	storeDown atomic.Bool
 }
 
 // Running reports whether Run is working the queue.
@@ -278,8 +281,8 @@ func (w *Worker) loop(stop, work context.Context, slots chan struct{}, poll bool
 		sl.release = sync.OnceFunc(func() { sl.yielded.Store(true); w.busy.Add(-1); <-slots })
 		ran, err := w.runOne(work, sl)
 		sl.release()
-		if err != nil && work.Err() == nil {
-			w.log.Error("worker", "err", err)
+		if work.Err() == nil {
+			w.reportStore(err)
 		}
 		if ran {
 			continue
@@ -293,6 +296,46 @@ func (w *Worker) loop(stop, work context.Context, slots chan struct{}, poll bool
 		case <-w.wake:
 		case <-tick:
 		}
+	}
+}
+
+// reportStore logs what the queue's own reads and writes met: a database
+// that stopped answering once, and once more when it answers again; any
+// other error each time.
+func (w *Worker) reportStore(err error) {
+	switch {
+	case err == nil:
+		if w.storeDown.CompareAndSwap(true, false) {
+			w.log.Info("the database answers again; the queue goes on")
+		}
+	case errors.Is(err, rules.ErrUnavailable):
+		if w.storeDown.CompareAndSwap(false, true) {
+			w.log.Error("the database does not answer; jobs wait until it does", "err", err)
+		} else {
+			w.log.Debug("the database still does not answer", "err", err)
+		}
+	default:
+		w.log.Error("worker", "err", err)
+	}
+}
+
+// settle writes a job's end, trying again while the database does not
+// answer, for at most a lease (then the job is requeued anyway) and only
+// once when stopping. Its leases are released first, the same way, so the
+// next job of its order need not wait for them to lapse.
+func (w *Worker) settle(ctx context.Context, write func() error) error {
+	deadline := w.now().Add(w.cfg.Lease)
+	wait := 100 * time.Millisecond
+	for {
+		err := write()
+		if err == nil || !errors.Is(err, rules.ErrUnavailable) || ctx.Err() != nil || w.now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 
@@ -355,20 +398,25 @@ func (w *Worker) run(ctx context.Context, job rules.Job, sl rules.Slot) (next ru
 	stopBeat()
 	// The job's final state is written even while shutting down.
 	final := context.WithoutCancel(ctx)
-	if rerr := h.Release(final); rerr != nil {
+	if rerr := w.settle(ctx, func() error { return h.Release(final) }); rerr != nil {
 		log.Warn("could not release the job's leases; they lapse on their own", "err", rerr)
 	}
-	if err == nil {
-		log.Info("job done", "result", done.Result)
+	if err != nil {
+		return next, false, w.settle(ctx, func() error { return w.failed(ctx, final, job, err, log) })
+	}
+	log.Info("job done", "result", done.Result)
+	err = w.settle(ctx, func() (err error) {
 		switch {
 		case sl.Holding() && ctx.Err() == nil:
-			return w.store.CompleteAndClaim(final, job, done.Result, done.Applied, done.Folded, w.cfg.Lease)
+			next, hasNext, err = w.store.CompleteAndClaim(final, job, done.Result, done.Applied, done.Folded, w.cfg.Lease)
 		case done.Applied != nil || len(done.Folded) > 0:
-			return next, false, w.store.CompleteOrderJob(final, job, done.Result, done.Applied, done.Folded)
+			err = w.store.CompleteOrderJob(final, job, done.Result, done.Applied, done.Folded)
+		default:
+			err = w.store.CompleteJob(final, job, done.Result)
 		}
-		return next, false, w.store.CompleteJob(final, job, done.Result)
-	}
-	return next, false, w.failed(ctx, final, job, err, log)
+		return err
+	})
+	return next, hasNext, err
 }
 
 // work hands the job to the room of its kind.

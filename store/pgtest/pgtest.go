@@ -208,19 +208,22 @@ func (c *Cluster) NewDatabase(t testing.TB) string {
 	return c.url(name)
 }
 
-// Restart stops the server (fast shutdown: sessions are cut) and starts it
-// again on the same port, as a database restart in production looks.
-func (c *Cluster) Restart() error {
+// Down stops the server (fast shutdown: sessions are cut) and keeps its
+// files; Up starts it again on the same port. Together they are a database
+// outage as production sees one.
+func (c *Cluster) Down() error {
+	_ = c.admin.Close()
+	return c.stopServer()
+}
+
+// Up starts the server that Down stopped.
+func (c *Cluster) Up() error {
 	bin, err := Bin()
 	if err != nil {
 		return err
 	}
 	cred, err := serverUser()
 	if err != nil {
-		return err
-	}
-	_ = c.admin.Close()
-	if err := c.stopServer(); err != nil {
 		return err
 	}
 	return c.serve(bin, cred, filepath.Join(c.dir, "data"), c.port)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/woozoom/woozoom/store/pgtest"
+	"github.com/woozoom/woozoom/woo/wootest"
+)
+
+// While PostgreSQL is down, deliveries are refused with 503 (the shop sends
+// them again), /readyz says not ready, and nothing acknowledged is lost;
+// when it is back, woozoom goes on by itself.
+func TestPostgreSQLOutageLosesNothing(t *testing.T) {
+	c, err := pgtest.Start() // its own: this test stops the server
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	e := startE2EOn(t, strings.Replace(c.NewDatabase(t), "woozoom@", "woozoom:"+e2ePGPassword+"@", 1))
+	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
+
+	before := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ada", Email: "ada@example.org", Items: []wootest.Item{{ProductID: 10}}})
+	e.eventually("the first order registered", func() bool { return e.zoomStatus(e.meeting, "ada@example.org") == "approved" })
+
+	if err := c.Down(); err != nil {
+		t.Fatal(err)
+	}
+	during := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Bea", Email: "bea@example.org", Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
+	body, _ := e.shop.OrderJSON(during)
+	if code, err := sender.Send("order.updated", body); err != nil || code != http.StatusServiceUnavailable {
+		t.Errorf("a delivery while PostgreSQL is down answered %d (%v), want 503", code, err)
+	}
+	if code, err := getNoFail(e.url + "/readyz"); err != nil || code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while PostgreSQL is down answered %d (%v), want 503", code, err)
+	}
+
+	if err := c.Up(); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("/readyz answers 200 again", func() bool {
+		code, _ := getNoFail(e.url + "/readyz")
+		return code == http.StatusOK
+	})
+	// The shop sends the refused delivery again.
+	if code, err := sender.Send("order.updated", body); err != nil || code != http.StatusOK {
+		t.Fatalf("the delivery sent again answered %d (%v), want 200", code, err)
+	}
+	e.eventually("the order of the outage registered on both events", func() bool {
+		return e.zoomStatus(e.meeting, "bea@example.org") == "approved" && e.zoomStatus(e.webinar, "bea@example.org") == "approved"
+	})
+	e.shop.SetStatus(before, "cancelled")
+	e.eventually("the first order's registration cancelled after the outage", func() bool {
+		return e.zoomStatus(e.meeting, "ada@example.org") == "denied"
+	})
+	for _, m := range []string{"ada@example.org", "bea@example.org"} {
+		if n := e.zoom.Adds(e.meeting, m); n != 1 {
+			t.Errorf("%s added %d times to the meeting, want once", m, n)
+		}
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "the delivery could not be stored") {
+		t.Error("the refused delivery is not in the log")
+	}
+	// The queue says it once, not at every poll of every loop.
+	if n := strings.Count(logs, "the database does not answer; jobs wait"); n != 1 || !strings.Contains(logs, "the database answers again") {
+		t.Errorf("the queue logged the outage %d times (want once) and its end: %v", n, strings.Contains(logs, "the database answers again"))
+	}
+	if strings.Contains(logs, "job parked") {
+		t.Error("a job was parked for a person because the database was down")
+	}
+}
