@@ -44,6 +44,9 @@ type Recorder struct {
 	queue   chan rules.Call
 	dropped atomic.Int64
 	now     func() time.Time
+	// Turn, if set, says whether this process prunes this hour: processes
+	// sharing a database take turns.
+	Turn func(ctx context.Context, every time.Duration) (bool, error)
 }
 
 // New returns a recorder that keeps calls for keep (0: DefaultKeep).
@@ -115,6 +118,14 @@ func (r *Recorder) Run(ctx context.Context) {
 }
 
 func (r *Recorder) prune(ctx context.Context) {
+	if r.Turn != nil {
+		if mine, err := r.Turn(ctx, pruneEvery); err != nil || !mine {
+			if err != nil {
+				r.log.Warn("prune the audit log: no turn", "err", err)
+			}
+			return
+		}
+	}
 	n, err := r.store.PruneCalls(context.WithoutCancel(ctx), r.now().Add(-r.keep))
 	if err != nil {
 		r.log.Error("prune the audit log", "err", err)

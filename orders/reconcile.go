@@ -51,7 +51,10 @@ type Reconciler struct {
 	// AfterPass, if set, runs after every periodic pass that succeeded:
 	// what the shop missed delivering has been caught up by then.
 	AfterPass func(ctx context.Context)
-	Now       func() time.Time
+	// Turn, if set, says whether this process makes this tick's pass:
+	// processes sharing a database take turns, one pass per tick.
+	Turn func(ctx context.Context) (bool, error)
+	Now  func() time.Time
 }
 
 // PassResult says what one pass did.
@@ -209,23 +212,36 @@ func enqueue(ctx context.Context, store DeliveryRecorder, decode Decoder, list P
 	}
 }
 
+// tick makes the periodic pass, if it is this process's turn.
+func (r *Reconciler) tick(ctx context.Context) error {
+	if r.Turn != nil {
+		if mine, err := r.Turn(ctx); err != nil || !mine {
+			return err
+		}
+	}
+	since, err := r.Since(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := r.Pass(ctx, since, nil)
+	if err != nil {
+		return err
+	}
+	if res.Orders > 0 {
+		r.Log.Info("reconciled", "since", since, "orders", res.Orders, "new", res.New)
+	}
+	if r.AfterPass != nil {
+		r.AfterPass(ctx)
+	}
+	return nil
+}
+
 // Run makes a pass from the checkpoint every interval until ctx ends.
 func (r *Reconciler) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		since, err := r.Since(ctx)
-		if err == nil {
-			var res PassResult
-			res, err = r.Pass(ctx, since, nil)
-			if err == nil && res.Orders > 0 {
-				r.Log.Info("reconciled", "since", since, "orders", res.Orders, "new", res.New)
-			}
-			if err == nil && r.AfterPass != nil {
-				r.AfterPass(ctx)
-			}
-		}
-		if err != nil && ctx.Err() == nil {
+		if err := r.tick(ctx); err != nil && ctx.Err() == nil {
 			r.Log.Warn("reconciliation pass failed; next pass retries", "err", err)
 		}
 		select {

@@ -68,6 +68,7 @@ var contract = []struct {
 	{"JobClaimFencesTheOldRun", contractJobClaimFencesTheOldRun},
 	{"WaitingExclusiveHolderIsNotStarved", contractWaitingExclusiveHolderIsNotStarved},
 	{"BackupSaysWhatToUse", contractBackupSaysWhatToUse},
+	{"OneTurnPerTick", contractOneTurnPerTick},
 }
 
 // TestContract runs the store's contract on SQLite and on a throwaway

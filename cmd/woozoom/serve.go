@@ -88,6 +88,10 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	announce(stdout, log, cfg, d, ln.Addr().String())
+	taker := processName()
+	obs.audit.Turn = func(ctx context.Context, every time.Duration) (bool, error) {
+		return l.db.TakeTurn(ctx, "prune audit log", taker, every)
+	}
 	stopAudit := runAudit(ctx, obs.audit)
 	defer stopAudit()
 	return runParts(ctx, cfg, l, e, ln, obs, d == nil, log)
@@ -195,6 +199,12 @@ func announce(stdout io.Writer, log *slog.Logger, cfg Config, d *demoEnv, addr s
 	}
 }
 
+// processName names this process among those sharing the database.
+func processName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}
+
 // runAudit writes the audit log until the returned stop, which flushes it;
 // it runs until the work has stopped.
 func runAudit(ctx context.Context, rec *audit.Recorder) (stop func()) {
@@ -224,6 +234,10 @@ func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Lis
 		watch := &woo.Watch{Client: l.wc, Topics: neededTopics(cfg), URL: cfg.WooCommerce.WebhookURL,
 			Reactivate: cfg.WooCommerce.ReactivateWebhooks, Health: obs.health, NotActive: obs.metrics.WebhooksNotActive, Log: log}
 		rec.AfterPass = watch.Check
+		taker := processName()
+		rec.Turn = func(ctx context.Context) (bool, error) {
+			return l.db.TakeTurn(ctx, "reconcile", taker, cfg.Reconcile.Interval)
+		}
 		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
 	}
 	if live && cfg.zoomConfigured() {
