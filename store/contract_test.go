@@ -69,6 +69,7 @@ var contract = []struct {
 	{"WaitingExclusiveHolderIsNotStarved", contractWaitingExclusiveHolderIsNotStarved},
 	{"BackupSaysWhatToUse", contractBackupSaysWhatToUse},
 	{"OneTurnPerTick", contractOneTurnPerTick},
+	{"SharedSlotsKeepThePace", contractSharedSlotsKeepThePace},
 }
 
 // TestContract runs the store's contract on SQLite and on a throwaway

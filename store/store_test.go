@@ -464,6 +464,7 @@ var undo = map[int][]string{
 	20: {`DROP TABLE zoom_pace`},
 	21: nil, // an index made IF NOT EXISTS
 	22: {`DROP TABLE turns`},
+	23: {`DROP TABLE zoom_slots`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more
@@ -1053,4 +1054,53 @@ func contractOneTurnPerTick(t *testing.T, open opener) {
 	if n.Load() != 1 {
 		t.Errorf("%d of 8 processes asking at once took the turn, want 1", n.Load())
 	}
+}
+
+// Send slots shared by processes follow each other at the rate, whoever
+// reserves them; a new rate and a hold apply to every process.
+func contractSharedSlotsKeepThePace(t *testing.T, open opener) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	db.Now = func() time.Time { return now }
+	first, rate, err := db.ReserveSlots(ctx, "acct/light", 5, 10)
+	if err != nil || rate != 10 || !first.Equal(now) {
+		t.Fatalf("first reservation: %v at %g (%v), want now at 10", first, rate, err)
+	}
+	// Another process asks at the same moment, with its own idea of the pace.
+	second, rate, _ := db.ReserveSlots(ctx, "acct/light", 2, 30)
+	if rate != 10 || !second.Equal(now.Add(500*time.Millisecond)) {
+		t.Errorf("second reservation: %v at %g, want 500ms later at 10 (after the first's five)", second.Sub(now), rate)
+	}
+	if err := db.SetSharedPace(ctx, "acct/light", 4, now.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	third, rate, _ := db.ReserveSlots(ctx, "acct/light", 1, 10)
+	if rate != 4 || !third.Equal(now.Add(2*time.Second)) {
+		t.Errorf("after a cut to 4 and a hold of 2 s: %v at %g", third.Sub(now), rate)
+	}
+	now = now.Add(time.Minute) // idle: slots start from now, not from the past
+	fourth, _, _ := db.ReserveSlots(ctx, "acct/light", 1, 4)
+	if !fourth.Equal(now) {
+		t.Errorf("after a minute idle the next slot is %v from now", fourth.Sub(now))
+	}
+	if other, rate, _ := db.ReserveSlots(ctx, "acct/medium", 1, 7); rate != 7 || !other.Equal(now) {
+		t.Errorf("another category shares nothing: %v at %g", other.Sub(now), rate)
+	}
+	// Many at once: no slot handed out twice.
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			at, _, err := db.ReserveSlots(ctx, "acct/busy", 1, 100)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil || seen[at.UnixMicro()] {
+				t.Errorf("slot %v handed out twice (%v)", at, err)
+			}
+			seen[at.UnixMicro()] = true
+		})
+	}
+	wg.Wait()
 }

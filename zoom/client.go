@@ -52,6 +52,9 @@ type Config struct {
 	// OnCircuit, if set, hears when calls stop because Zoom does not answer
 	// (open) and when Zoom answers again.
 	OnCircuit func(open bool, since time.Time)
+	// Shared, if set, shares the account's pace with the other processes
+	// that call Zoom for it (replicas on one database).
+	Shared SharedPace
 }
 
 // Client talks to Zoom.
@@ -93,6 +96,10 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Client {
 	now := func() time.Time { return c.now() }
 	c.light = newPacer(startLight, cfg.LightPerSecond, cfg.MaxShare, now)
 	c.medium = newPacer(startMedium, cfg.MediumPerSecond, cfg.MaxShare, now)
+	if cfg.Shared != nil {
+		c.light.shared = &sharedPace{store: cfg.Shared, key: cfg.AccountID + "/light"}
+		c.medium.shared = &sharedPace{store: cfg.Shared, key: cfg.AccountID + "/medium"}
+	}
 	c.breaker = newCircuit(cfg.CircuitWindow, cfg.CircuitProbe, 30*time.Second, func() time.Time { return c.now() })
 	c.breaker.onChange = cfg.OnCircuit
 	c.r = resty.NewWithClient(hc).

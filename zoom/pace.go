@@ -48,6 +48,10 @@ type pacer struct {
 	second       int64     // the second counted in sent
 	sent         int       // calls let out in that second
 	prevSent     int       // calls let out in the second before
+
+	// shared, if set, is the pace of every process on the account (see
+	// sharedpace.go); the limiter above is then not used.
+	shared *sharedPace
 }
 
 func newPacer(start, ceiling, share float64, now func() time.Time) *pacer {
@@ -67,6 +71,9 @@ func newPacer(start, ceiling, share float64, now func() time.Time) *pacer {
 // while the call waited for its turn is honoured too: turns reserved at the
 // old pace would otherwise go out in the refused second.
 func (p *pacer) wait(ctx context.Context) error {
+	if p.shared != nil {
+		return p.waitShared(ctx)
+	}
 	for {
 		p.mu.Lock()
 		hold := p.hold.Sub(p.now())
@@ -111,6 +118,13 @@ func (p *pacer) tick() {
 // one of Zoom's daily limits (the account's, a host's, a registrant's),
 // which the pace does not cause and whose X-RateLimit-Limit is no rate.
 func (p *pacer) answered(status int, h http.Header, daily bool) {
+	p.answer(status, h, daily)
+	if p.shared != nil {
+		p.tellOthers()
+	}
+}
+
+func (p *pacer) answer(status int, h http.Header, daily bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tick()
@@ -127,6 +141,9 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 				p.hold = at
 			}
 		}
+		if p.shared != nil {
+			p.shared.publish = true // the others hold the second too
+		}
 		limit, err := strconv.ParseFloat(h.Get("X-RateLimit-Limit"), 64)
 		switch {
 		case err == nil && limit > 0 && limit != p.learnedLimit:
@@ -136,7 +153,7 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 			// Calls sent before the last cut are refused in the same
 			// second: they say nothing new.
 			return
-		case float64(max(p.sent, p.prevSent)) < 0.5*p.pace:
+		case !p.paceBound(now, 0.5):
 			// Refused while sending well under the pace: a passing refusal,
 			// not a sign that the pace is too high.
 			return
@@ -154,7 +171,7 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 		return
 	}
 	// Rise only while the pace is what holds the calls back.
-	if float64(p.prevSent) < 0.8*p.pace && float64(p.sent) < 0.8*p.pace {
+	if !p.paceBound(now, 0.8) {
 		return
 	}
 	p.lastRaise = now
@@ -163,6 +180,17 @@ func (p *pacer) answered(status int, h http.Header, daily bool) {
 		return
 	}
 	p.set(math.Min(p.pace+1, p.cap()))
+}
+
+// paceBound says whether the pace held calls back lately: this process
+// sent at least part of the pace in this second or the last, or, on a
+// shared pace, a call of this process had to wait for its slot within the
+// last second (the account's calls use the pace up, whoever sends them).
+func (p *pacer) paceBound(now time.Time, part float64) bool {
+	if p.shared != nil {
+		return now.Sub(p.shared.waited) <= time.Second
+	}
+	return float64(max(p.sent, p.prevSent)) >= part*p.pace
 }
 
 // cap is the highest pace woozoom takes once it knows the limit: its share
@@ -178,6 +206,9 @@ func (p *pacer) set(pace float64) {
 	}
 	p.pace = pace
 	p.lim.SetLimit(rate.Limit(pace))
+	if p.shared != nil {
+		p.shared.publish = true
+	}
 }
 
 // learned returns the pace and the limit Zoom named.

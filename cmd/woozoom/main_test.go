@@ -573,7 +573,7 @@ func TestTwoProcessesWorkOneDatabase(t *testing.T) {
 }
 
 func testTwoProcessesWorkOneDatabase(t *testing.T, e *e2e) {
-	second, stopSecond := startProcess(t, e.cfgFile)
+	second, stopSecond, _ := startProcess(t, e.cfgFile)
 	// The shop delivers every order to both.
 	e.shop.AddWebhook(second+"/webhooks/woocommerce", e.secret, "order.created", "order.updated")
 	var emails []string
@@ -610,11 +610,11 @@ func testTwoProcessesWorkOneDatabase(t *testing.T, e *e2e) {
 }
 
 // startProcess runs another woozoom (serve, as main does) on cfgFile and
-// returns its address and its stop, which says how it exited.
-func startProcess(t *testing.T, cfgFile string) (url string, stop func() int) {
+// returns its address, its stop, which says how it exited, and its log.
+func startProcess(t *testing.T, cfgFile string) (url string, stop func() int, logs *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
@@ -647,7 +647,7 @@ func startProcess(t *testing.T, cfgFile string) (url string, stop func() int) {
 		return *code
 	}
 	t.Cleanup(func() { stop() })
-	return url, stop
+	return url, stop, logs
 }
 
 // Buyers type their names: a name a spreadsheet would run as a formula is

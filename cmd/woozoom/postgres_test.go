@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func TestReconcileOncePerTickAcrossProcesses(t *testing.T) {
 			}
 			var stops []func() int
 			for range 3 {
-				_, stop := startProcess(t, ticking)
+				_, stop, _ := startProcess(t, ticking)
 				stops = append(stops, stop)
 			}
 			time.Sleep(2 * time.Second) // each made its first pass, or saw it taken
@@ -136,4 +137,66 @@ func reconcilePasses(t *testing.T, database string) []time.Time {
 	}
 	slices.SortFunc(at, time.Time.Compare)
 	return at
+}
+
+// Replicas on PostgreSQL share the Zoom account's pace: three processes,
+// each allowed 7 Light calls a second, keep together under the account's
+// 10, which three unshared paces pass.
+func TestReplicasShareTheZoomPace(t *testing.T) {
+	e := startE2EOn(t, engines[1].database(t))
+	e.zoom.SetRateLimits(10, 20)
+	cfg, err := os.ReadFile(e.cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paced := filepath.Join(t.TempDir(), "paced.yaml")
+	if err := os.WriteFile(paced, []byte(strings.Replace(string(cfg), "light_per_second: 25", "light_per_second: 7", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.stop()
+	var stops []func() int
+	var logs []*syncBuffer
+	for i := range 3 {
+		url, stop, log := startProcess(t, paced)
+		stops, logs = append(stops, stop), append(logs, log)
+		if i == 0 {
+			e.shop.SetWebhookURL(e.shop.Webhooks()[0].ID, url+"/webhooks/woocommerce")
+		}
+	}
+	var emails []string
+	for i := range 50 {
+		email := fmt.Sprintf("paced%d@example.org", i)
+		emails = append(emails, email)
+		e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Pace", Email: email, Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !allRegistered(e, emails) {
+		if time.Now().After(deadline) {
+			t.Fatal("not every attendee registered within 60 s")
+		}
+		e.shop.Flush()
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, stop := range stops {
+		if code := stop(); code != 0 {
+			t.Fatalf("a replica exited with %d", code)
+		}
+	}
+	for i, log := range logs {
+		if n := strings.Count(log.String(), "msg=registered"); n < 10 {
+			t.Errorf("replica %d made %d of the 100 registrations: the replicas did not work side by side", i, n)
+		}
+	}
+	if n := e.zoom.OverPace(); n > 0 {
+		t.Errorf("Zoom refused %d calls over its per-second limits: the replicas did not share the pace", n)
+	}
+}
+
+func allRegistered(e *e2e, emails []string) bool {
+	for _, m := range emails {
+		if e.zoomStatus(e.meeting, m) != "approved" || e.zoomStatus(e.webinar, m) != "approved" {
+			return false
+		}
+	}
+	return true
 }

@@ -207,11 +207,17 @@ func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) 
 // newWorker builds the clients and the worker from the configuration; obs
 // may be nil.
 func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
+	// Replicas on PostgreSQL share the account's pace through it; one
+	// process on SQLite keeps it in memory, where it costs no write.
+	var shared zoom.SharedPace
+	if store.IsPostgres(cfg.Database) {
+		shared = db
+	}
 	zc := zoom.New(zoom.Config{
 		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
 		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
 		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, MaxShare: cfg.Zoom.MaxShare, Retries: 3,
-		OnCircuit: obs.circuitHook(),
+		OnCircuit: obs.circuitHook(), Shared: shared,
 	}, obs.instrument("zoom", keepConns(&http.Client{Timeout: cfg.Zoom.Timeout}, cfg.Worker.Workers), cfg.Zoom.Timeout), log)
 	shopHTTP = obs.instrument("woocommerce", keepConns(shopHTTP, cfg.Worker.Workers), cfg.WooCommerce.Timeout)
 	wc, err := woo.New(woo.Config{

@@ -117,6 +117,7 @@ type Fake struct {
 	timedOut        int // answers the client gave up waiting for
 	calls           []Call
 	overLimit       int
+	overPace        int // calls refused over a per-second limit
 	pages           map[string]pageState
 	down            bool
 	redirect        string
@@ -197,6 +198,14 @@ func (f *Fake) Registrant(id int64, email string) (Registrant, bool) {
 		}
 	}
 	return Registrant{}, false
+}
+
+// OverPace returns how many calls were refused for going over a
+// per-second limit of their category.
+func (f *Fake) OverPace() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.overPace
 }
 
 // Adds returns how many add-registrant calls for email on id counted today.
@@ -625,6 +634,9 @@ func (f *Fake) paced(w http.ResponseWriter, category string) bool {
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-n, 0)))
 	if n > limit {
+		f.mu.Lock()
+		f.overPace++
+		f.mu.Unlock()
 		w.Header().Set("X-RateLimit-Type", "QPS")
 		writeError(w, http.StatusTooManyRequests, 429, "You have reached the maximum per-second rate limit for this API. Try again later.")
 		return false
