@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
@@ -33,6 +34,8 @@ type DB struct {
 	// pg is set on PostgreSQL. The SQL is the same on both engines (see
 	// pgConnector); what differs is how a write transaction starts.
 	pg bool
+	// pgConfig opens the connection that listens for other processes' work.
+	pgConfig *pgx.ConnConfig
 	// writes queues this process's writers in Go. SQLite's own busy wait
 	// sleeps and retries, so under a stream of webhook commits a waiting
 	// worker could lose the race for the lock again and again.

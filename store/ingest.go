@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -209,6 +210,9 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 			results[i] = ingestResult{err: fmt.Errorf("commit %d deliveries: %w", len(batch), err)}
 		}
 		p.answer <- results[i]
+	}
+	if err == nil && slices.ContainsFunc(results, func(r ingestResult) bool { return r.isNew }) {
+		g.d.wakeOthers(ctx)
 	}
 }
 

@@ -216,6 +216,9 @@ func (d *DB) QueueProductJob(ctx context.Context, productID int64) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("queue a job of product %d: %w", productID, err)
 	}
+	if queued {
+		d.wakeOthers(ctx)
+	}
 	return queued, nil
 }
 

@@ -3,9 +3,14 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/store/pgtest"
 )
 
 func TestRebind(t *testing.T) {
@@ -87,4 +92,77 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	if versions != 1 || tables != 1 {
 		t.Fatalf("each migration applied %d times and %d deliveries tables after 4 replicas started, want 1 and 1", versions, tables)
 	}
+}
+
+// A process hears at once that another queued work, and hears again after
+// the server came back from a restart.
+func TestOtherProcessesHearOfNewWork(t *testing.T) {
+	c, err := pgtest.Start() // its own: this test restarts the server
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	url := c.NewDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	writer, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	listener, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	woken := make(chan struct{}, 100)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		listener.Listen(ctx, func() { woken <- struct{}{} }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	heard := func(what string) {
+		t.Helper()
+		select {
+		case <-woken:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the other process did not hear of %s", what)
+		}
+	}
+	heard("its own start (work queued before it listened)")
+	if _, _, err := writer.RecordDelivery(ctx, delivery("n1")); err != nil {
+		t.Fatal(err)
+	}
+	heard("a delivery")
+	if _, _, err := writer.RecordDelivery(ctx, delivery("n1")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+		t.Error("woken by an exact repeat, which queues nothing")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := c.Down(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Up(); err != nil {
+		t.Fatal(err)
+	}
+	heard("the server's return")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, _, err := writer.RecordDelivery(ctx, delivery("n2")); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no delivery stored after the restart: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	heard("a delivery after the restart")
+	cancel()
+	<-done
 }

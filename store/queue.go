@@ -270,6 +270,7 @@ func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("run job %d now: no parked or waiting job with that id: %w", id, rules.ErrNotFound)
 	}
+	d.wakeOthers(ctx)
 	return nil
 }
 
@@ -284,6 +285,9 @@ func (d *DB) WakeJobsWaitingFor(ctx context.Context, what rules.WaitReason) (int
 		return 0, fmt.Errorf("wake jobs that %s: %w", what.Words(), err)
 	}
 	n, _ := res.RowsAffected()
+	if n > 0 {
+		d.wakeOthers(ctx)
+	}
 	return int(n), nil
 }
 

@@ -61,6 +61,9 @@ func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
 		return false, fmt.Errorf("queue order %d again: %w", orderID, err)
 	}
 	n, _ := res.RowsAffected()
+	if n > 0 {
+		d.wakeOthers(ctx)
+	}
 	return n > 0, nil
 }
 

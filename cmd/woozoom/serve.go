@@ -227,6 +227,9 @@ func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Lis
 	// Any number of processes may work one database's queue: the claim, the
 	// leases and their fencing tokens live in it.
 	wg.Go(func() { l.w.Run(workCtx) })
+	// On PostgreSQL the others' new work wakes the worker at once; the
+	// poll stays as the fallback.
+	wg.Go(func() { l.db.Listen(workCtx, l.w.Wake, log) })
 	wg.Go(func() { keepPace(workCtx, cfg, l, 10*time.Second) })
 	if cfg.Reconcile.Interval > 0 {
 		rec := reconciler(cfg, l.db, l.wc, log)
