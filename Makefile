@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/woozoom
 CONFIG  ?= config.yaml
 
-.PHONY: run test build bench fuzz chaos clean lint tools
+.PHONY: run test build bench fuzz chaos cluster-chaos clean lint tools
 
 # golangci-lint, pinned; built from the Go module proxy into bin/tools once.
 GOLANGCI_VERSION ?= v2.15.0
@@ -52,6 +52,13 @@ CHAOS_ORDERS ?= 2000
 CHAOS_KILLS  ?= 10
 chaos:
 	WOOZOOM_CHAOS_ORDERS=$(CHAOS_ORDERS) WOOZOOM_CHAOS_KILLS=$(CHAOS_KILLS) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./cmd/woozoom
+
+## cluster-chaos: the harness on a cluster at full size: three replicas on a
+## throwaway PostgreSQL behind a round-robin proxy, replicas killed and
+## PostgreSQL restarted during the stream (make test runs a short one)
+CLUSTER_ORDERS ?= 1500
+cluster-chaos: tools
+	WOOZOOM_CHAOS_ORDERS=$(CLUSTER_ORDERS) WOOZOOM_CHAOS_KILLS=$(CHAOS_KILLS) $(GO) test -count=1 -timeout 60m -run '^TestClusterChaos$$' -v ./cmd/woozoom
 
 ## bench: benchmarks (figures, not assertions)
 bench:

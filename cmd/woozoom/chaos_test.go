@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/pem"
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/woozoom/woozoom/orders"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
+	"github.com/woozoom/woozoom/store/pgtest"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/woo/wootest"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
@@ -38,20 +41,41 @@ import (
 //
 //	WOOZOOM_CHAOS_ORDERS=2000 WOOZOOM_CHAOS_KILLS=10 go test -run TestChaos -v ./cmd/woozoom
 func TestChaos(t *testing.T) {
-	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120), envInt("WOOZOOM_CHAOS_PROCS", 1))
+	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120), envInt("WOOZOOM_CHAOS_PROCS", 1), nil)
 }
 
 // TestChaosTwoProcesses runs the harness with two woozoom processes on one
 // database, each killed and restarted at random; the shop delivers every
 // webhook to both.
 func TestChaosTwoProcesses(t *testing.T) {
-	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120)*2/3, 2)
+	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120)*2/3, 2, nil)
 }
 
-func chaos(t *testing.T, nOrders, procs int) {
+// TestClusterChaos runs the harness on a cluster: three replicas on one
+// PostgreSQL behind a round-robin proxy, each killed and restarted at
+// random, and PostgreSQL itself restarted once in the stream. make
+// cluster-chaos runs a long stream:
+//
+//	WOOZOOM_CHAOS_ORDERS=1500 WOOZOOM_CHAOS_KILLS=10 go test -run TestClusterChaos -v ./cmd/woozoom
+func TestClusterChaos(t *testing.T) {
+	c, err := pgtest.Start() // its own: the harness restarts it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120)*2/3, 3, c)
+}
+
+// chaos runs the harness with procs processes on a SQLite file, or, given
+// a cluster, on a database of it behind a proxy.
+func chaos(t *testing.T, nOrders, procs int, cluster *pgtest.Cluster) {
 	kills := envInt("WOOZOOM_CHAOS_KILLS", 3)
 	seed := uint64(envInt("WOOZOOM_CHAOS_SEED", int(time.Now().UnixNano()%1e6)))
-	t.Logf("chaos seed %d, %d processes (WOOZOOM_CHAOS_SEED=%d reproduces the stream)", seed, procs, seed)
+	t.Logf("chaos seed %d, %d processes, PostgreSQL %v (WOOZOOM_CHAOS_SEED=%d reproduces the stream)", seed, procs, cluster != nil, seed)
 	r := rand.New(rand.NewPCG(seed, 7))
 	dir := t.TempDir()
 
@@ -84,6 +108,9 @@ func chaos(t *testing.T, nOrders, procs int) {
 	}
 	port := ports[0]
 	dbFile := filepath.Join(dir, "woozoom.db")
+	if cluster != nil {
+		dbFile = cluster.NewDatabase(t)
+	}
 	cfgFile := filepath.Join(dir, "config.yaml")
 	const secret = "whsec-chaos-1"
 	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen: 127.0.0.1:%d
@@ -101,8 +128,18 @@ events:
 	bases := make([]string, procs)
 	for i, p := range ports {
 		bases[i] = fmt.Sprintf("http://127.0.0.1:%d", p)
-		shop.AddWebhook(bases[i]+"/webhooks/woocommerce", secret, "order.created", "order.updated", "order.deleted", "order.restored")
-		shop.AddWebhook(bases[i]+"/webhooks/woocommerce", secret, "product.created", "product.updated", "product.deleted", "product.restored")
+	}
+	// The shop delivers to every process, or, on a cluster, to the proxy
+	// in front of them.
+	deliverTo := bases
+	if cluster != nil {
+		proxy := httptest.NewServer(roundRobin(bases))
+		defer proxy.Close()
+		deliverTo = []string{proxy.URL}
+	}
+	for _, b := range deliverTo {
+		shop.AddWebhook(b+"/webhooks/woocommerce", secret, "order.created", "order.updated", "order.deleted", "order.restored")
+		shop.AddWebhook(b+"/webhooks/woocommerce", secret, "product.created", "product.updated", "product.deleted", "product.restored")
 	}
 	base := bases[0]
 
@@ -153,11 +190,15 @@ events:
 	}
 	var ids []int64
 	var snapshots [][]byte
-	senders := make([]*wootest.Sender, procs)
-	for i, b := range bases {
+	senders := make([]*wootest.Sender, len(deliverTo))
+	for i, b := range deliverTo {
 		senders[i] = &wootest.Sender{URL: b + "/webhooks/woocommerce", Secret: secret, WebhookID: 1, Source: shop.Home}
 	}
-	faults, dupes, killed, productChanges := 0, 0, 0, 0
+	faults, dupes, killed, productChanges, dbRestarts := 0, 0, 0, 0, 0
+	restartDBAt := -1
+	if cluster != nil {
+		restartDBAt = steps/4 + r.IntN(steps/2)
+	}
 	trashed := false
 	setCourse := func(change func(*wootest.Product)) {
 		productChanges++
@@ -256,7 +297,7 @@ events:
 		// A repeated or late delivery of an older view.
 		if len(snapshots) > 0 && r.IntN(5) == 0 {
 			old := snapshots[r.IntN(len(snapshots))]
-			if code, err := senders[r.IntN(procs)].Send("order.updated", old); err == nil && code == 200 {
+			if code, err := senders[r.IntN(len(senders))].Send("order.updated", old); err == nil && code == 200 {
 				dupes++
 			}
 		}
@@ -279,6 +320,19 @@ events:
 				// Zoom does the work and the answer is lost.
 				fz.LoseNext(1)
 			}
+		}
+		if step == restartDBAt {
+			// PostgreSQL goes away for a second: deliveries get 503, jobs
+			// wait, and everything goes on when it is back.
+			if err := cluster.Down(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(500+r.IntN(1000)) * time.Millisecond)
+			if err := cluster.Up(); err != nil {
+				t.Fatal(err)
+			}
+			dbRestarts++
+			shop.ActivateWebhooks()
 		}
 		if killAt[step] {
 			i := r.IntN(procs)
@@ -455,16 +509,23 @@ events:
 			disabled++
 		}
 	}
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d faults=%d product_changes=%d missing=%d extra=%d wrong=%d over_limit=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, faults, productChanges, len(missing), len(extra), len(wrong), overLimit, repeatAdds, len(noWriteBack), lost, len(failedJobs),
+	// Calls over Zoom's per-second limits: the replicas of a cluster share
+	// the account's pace and must never make them; processes on SQLite do
+	// not share it.
+	overPace := fz.OverPace()
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, len(missing), len(extra), len(wrong), overLimit, overPace, repeatAdds, len(noWriteBack), lost, len(failedJobs),
 		meetingsMissing, meetingsExtra, overHostLimit, fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
-	if len(missing)+len(extra)+len(wrong)+overLimit+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
+	if cluster == nil {
+		overPace = 0
+	}
+	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
 			tail = tail[len(tail)-4000:]
 		}
-		if keep := os.Getenv("WOOZOOM_CHAOS_KEEP"); keep != "" {
+		if keep := os.Getenv("WOOZOOM_CHAOS_KEEP"); keep != "" && cluster == nil {
 			b, _ := os.ReadFile(dbFile)
 			os.WriteFile(filepath.Join(keep, "woozoom.db"), b, 0o600)
 			for _, id := range noWriteBack {
@@ -628,6 +689,39 @@ func refundedUnits(t *testing.T, srv *httptest.Server, id int64) map[int64]int {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// roundRobin is the load balancer in front of a cluster's replicas: each
+// request goes to the next replica, and to the one after it if that one
+// does not take the connection (killed, restarting), as a balancer's
+// health checks would steer it.
+func roundRobin(backends []string) http.Handler {
+	var next atomic.Uint64
+	client := &http.Client{Timeout: 10 * time.Second}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		first := next.Add(1)
+		for i := range uint64(len(backends)) {
+			req, _ := http.NewRequestWithContext(r.Context(), r.Method, backends[(first+i)%uint64(len(backends))]+r.URL.RequestURI(), bytes.NewReader(body))
+			req.Header = r.Header.Clone()
+			resp, err := client.Do(req)
+			if err != nil {
+				continue // not taken: the next replica
+			}
+			for k, v := range resp.Header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(resp.StatusCode)
+			_, _ = io.Copy(w, resp.Body)
+			resp.Body.Close()
+			return
+		}
+		http.Error(w, "no replica answers", http.StatusBadGateway)
+	})
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
