@@ -106,7 +106,7 @@ func (g *ingest) inTx(ctx context.Context, fn func(deliveryStmts) error) error {
 	if !g.d.pg {
 		return g.d.rawTx(ctx, g.conn, true, func() error { return fn(g.st) })
 	}
-	return g.d.txFor(ctx, true, func(tx *sql.Tx) error {
+	return g.d.unlockedTx(ctx, false, func(tx *sql.Tx) error {
 		var st deliveryStmts
 		if err := st.prepare(func(q string) (*sql.Stmt, error) { return g.d.stmt(ctx, tx, q) }); err != nil {
 			return err
