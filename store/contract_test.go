@@ -70,6 +70,7 @@ var contract = []struct {
 	{"BackupSaysWhatToUse", contractBackupSaysWhatToUse},
 	{"OneTurnPerTick", contractOneTurnPerTick},
 	{"SharedSlotsKeepThePace", contractSharedSlotsKeepThePace},
+	{"ConsoleAndAuditQueries", contractConsoleAndAuditQueries},
 }
 
 // TestContract runs the store's contract on SQLite and on a throwaway

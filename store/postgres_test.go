@@ -3,13 +3,16 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store/pgtest"
 )
 
@@ -165,4 +168,68 @@ func TestOtherProcessesHearOfNewWork(t *testing.T) {
 	heard("a delivery after the restart")
 	cancel()
 	<-done
+}
+
+// Replicas claim side by side on PostgreSQL, and still never run two jobs
+// of one resource at once: two processes, eight claimers each, working a
+// queue of 240 jobs over 12 orders and products.
+func TestReplicasNeverRunTwoJobsOfOneResource(t *testing.T) {
+	url := cluster.Get(t).NewDatabase(t)
+	ctx := context.Background()
+	var dbs []*DB
+	for range 2 {
+		db, err := Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	for i := range 240 {
+		d := rules.Delivery{DeliveryID: fmt.Sprint("r", i), Topic: "order.updated", OrderID: int64(1 + i%12), Body: []byte(fmt.Sprint(i))}
+		if i%12 >= 8 {
+			d.OrderID, d.Topic, d.Key = 0, "product.updated", rules.ProductKey(int64(i%12))
+		}
+		if _, _, err := dbs[i%2].RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	running := map[rules.Key]int{}
+	overlaps, done := 0, 0
+	var wg sync.WaitGroup
+	for w := range 16 {
+		db := dbs[w%2]
+		wg.Go(func() {
+			for {
+				j, ok, err := db.ClaimJob(ctx, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !ok {
+					return
+				}
+				mu.Lock()
+				running[j.Key]++
+				if running[j.Key] > 1 {
+					overlaps++
+				}
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+				mu.Lock()
+				running[j.Key]--
+				done++
+				mu.Unlock()
+				if err := db.CompleteJob(ctx, j, "ok"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if overlaps > 0 || done != 240 {
+		t.Fatalf("%d jobs of a resource ran beside another of it; %d of 240 jobs done", overlaps, done)
+	}
 }

@@ -62,10 +62,16 @@ func scanJob(row interface{ Scan(...any) error }) (rules.Job, error) {
 // product, meeting) has no job running, marks it running under a lease,
 // and counts the attempt. ok is false when nothing is due.
 func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, ok bool, err error) {
-	err = d.tx(ctx, func(tx *sql.Tx) error {
+	claim := func(tx *sql.Tx) error {
 		job, ok, err = d.claimIn(ctx, tx, lease)
 		return err
-	})
+	}
+	if d.pg {
+		// Claims of different resources go side by side (see claimPostgres).
+		err = d.unlockedTx(ctx, false, claim)
+	} else {
+		err = d.tx(ctx, claim)
+	}
 	if err != nil {
 		return rules.Job{}, false, fmt.Errorf("claim job: %w", err)
 	}
@@ -75,6 +81,9 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, 
 var claimed = `SELECT ` + jobColumns + ` FROM jobs j JOIN deliveries d ON d.id = j.delivery WHERE j.id = ?`
 
 func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rules.Job, bool, error) {
+	if d.pg {
+		return d.claimPostgres(ctx, tx, lease)
+	}
 	now := d.now()
 	var id int64
 	err := d.scanCached(ctx, tx, `
@@ -98,6 +107,84 @@ func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rule
 	}
 	job, err := scanJob(s.QueryRowContext(ctx, id))
 	return job, err == nil, err
+}
+
+// claimCandidates is how many due jobs a claim on PostgreSQL looks at.
+const claimCandidates = 8
+
+// resourceLockSpace is the first key of the advisory locks of resources;
+// two-key advisory locks never meet the one-key write lock.
+const resourceLockSpace = 0x777a
+
+// claimPostgres claims as claimIn does, without the server's write lock, so
+// replicas claim side by side: due jobs are taken FOR UPDATE SKIP LOCKED
+// (a job another claim is looking at is passed over), and a job with a
+// resource is claimed only under that resource's advisory lock, after
+// looking again, in the lock, that no job of it runs. Two claims of one
+// resource are so one after the other, and the second sees the first's.
+func (d *DB) claimPostgres(ctx context.Context, tx *sql.Tx, lease time.Duration) (rules.Job, bool, error) {
+	now := d.now()
+	rows, err := d.queryCached(ctx, tx, `
+		SELECT j.id, j.resource FROM jobs j
+		WHERE j.state = 'queued' AND j.run_at <= ?
+		  AND (j.resource = '' OR NOT EXISTS (
+		      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.resource != '' AND r.state = 'running'))
+		ORDER BY j.run_at, j.id LIMIT ?
+		FOR UPDATE OF j SKIP LOCKED`, now, claimCandidates)
+	if err != nil {
+		return rules.Job{}, false, err
+	}
+	type candidate struct {
+		id       int64
+		resource string
+	}
+	var cands []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.id, &c.resource); err != nil {
+			rows.Close()
+			return rules.Job{}, false, err
+		}
+		cands = append(cands, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rules.Job{}, false, err
+	}
+	for _, c := range cands {
+		if c.resource != "" {
+			free, err := d.resourceFree(ctx, tx, c.resource)
+			if err != nil {
+				return rules.Job{}, false, err
+			}
+			if !free {
+				continue
+			}
+		}
+		if _, err := d.execCached(ctx, tx, `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?, claim = ?
+			WHERE id = ?`, now+lease.Milliseconds(), now, NewToken(), c.id); err != nil {
+			return rules.Job{}, false, err
+		}
+		s, err := d.stmt(ctx, tx, claimed)
+		if err != nil {
+			return rules.Job{}, false, err
+		}
+		job, err := scanJob(s.QueryRowContext(ctx, c.id))
+		return job, err == nil, err
+	}
+	return rules.Job{}, false, nil
+}
+
+// resourceFree takes resource's advisory lock if no other claim holds it,
+// then looks whether a job of it runs. Two statements: the look's snapshot
+// must be taken after the lock, to see the claim that held it before.
+func (d *DB) resourceFree(ctx context.Context, tx *sql.Tx, resource string) (bool, error) {
+	var locked, running bool
+	if err := d.scanCached(ctx, tx, `SELECT pg_try_advisory_xact_lock(?, hashtext(?))`, []any{resourceLockSpace, resource}, &locked); err != nil || !locked {
+		return false, err
+	}
+	err := d.scanCached(ctx, tx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE resource = ? AND state = 'running')`, []any{resource}, &running)
+	return !running, err
 }
 
 // CompleteOrderJob marks a running job done, records the view of its order

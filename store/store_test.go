@@ -1104,3 +1104,56 @@ func contractSharedSlotsKeepThePace(t *testing.T, open opener) {
 	}
 	wg.Wait()
 }
+
+// What the console, jobs, audit and export read works on both engines.
+func contractConsoleAndAuditQueries(t *testing.T, open opener) {
+	db, _ := open(t)
+	ctx := context.Background()
+	mtg := rules.Target{Kind: rules.Meeting, ID: 85746065123}
+	regs := []rules.Registration{
+		{OrderID: 4521, LineItemID: 1, ProductID: 10, Target: mtg, Attendee: rules.Person{FirstName: "Rita", Email: "rita.doro@example.org"}, State: rules.Active},
+		{OrderID: 4522, LineItemID: 2, ProductID: 10, Target: mtg, Attendee: rules.Person{FirstName: "Bo", Email: "bo@example.org"}, State: rules.Failed, Error: "refused"},
+	}
+	if err := db.SaveRegistrations(ctx, regs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveSeats(ctx, rules.Seat{SeatKey: rules.SeatKey{Target: mtg, Email: "rita.doro@example.org"}, RegistrantID: "r1", Status: rules.SeatApproved}); err != nil {
+		t.Fatal(err)
+	}
+	found, err := db.FindOrders(ctx, "DORO@", 10)
+	if err != nil || len(found) != 1 || found[0].OrderID != 4521 {
+		t.Errorf("find by a part of the email: %+v (%v)", found, err)
+	}
+	if found, _ := db.FindOrders(ctx, "#4522", 10); len(found) != 1 || found[0].Emails[0] != "bo@example.org" {
+		t.Errorf("find by number: %+v", found)
+	}
+	if failed, _ := db.FailedRegistrations(ctx, 10); len(failed) != 1 || failed[0].OrderID != 4522 {
+		t.Errorf("failed registrations: %+v", failed)
+	}
+	if byProduct, _ := db.ProductRegistrations(ctx, 10); len(byProduct) != 2 {
+		t.Errorf("registrations of product 10: %d, want 2", len(byProduct))
+	}
+	if counts, _ := db.SeatCounts(ctx); counts[mtg][rules.SeatApproved] != 1 {
+		t.Errorf("seat counts: %v", counts)
+	}
+	now := time.Now().Truncate(time.Millisecond)
+	calls := []rules.Call{
+		{At: now.Add(-40 * 24 * time.Hour), Service: "zoom", Operation: "POST /meetings/{id}/registrants", Method: "POST", Path: "/meetings/1/registrants", Status: 201, Duration: 80 * time.Millisecond},
+		{At: now, Service: "zoom", Operation: "POST /meetings/{id}/registrants", Method: "POST", Path: "/meetings/1/registrants", Status: 429, Code: "429", Duration: time.Millisecond, JobRef: rules.JobRef{JobID: 7, OrderID: 4521}},
+	}
+	if err := db.RecordCalls(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Calls(ctx, CallFilter{OrderID: 4521}); len(got) != 1 || got[0].Code != "429" || got[0].Duration != time.Millisecond {
+		t.Errorf("calls of order 4521: %+v", got)
+	}
+	if n, _ := db.CallsSince(ctx, "zoom", now.Add(-time.Hour)); n["POST /meetings/{id}/registrants"] != 1 {
+		t.Errorf("calls in the last hour: %v", n)
+	}
+	if n, err := db.PruneCalls(ctx, now.Add(-30*24*time.Hour)); n != 1 || err != nil {
+		t.Errorf("pruned %d calls (%v), want the old one", n, err)
+	}
+	if stats, oldest, held, err := db.QueueStats(ctx); err != nil || !oldest.IsZero() || held != 0 || stats[rules.JobQueued] != 0 {
+		t.Errorf("queue stats of an empty queue: %v %v %d (%v)", stats, oldest, held, err)
+	}
+}

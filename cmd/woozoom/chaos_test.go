@@ -67,7 +67,7 @@ func TestClusterChaos(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 120)*2/3, 3, c)
+	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 80), 3, c)
 }
 
 // chaos runs the harness with procs processes on a SQLite file, or, given
