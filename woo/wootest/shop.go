@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -614,6 +615,27 @@ func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // visible), status, product, paging (per_page at most 100), and orderby
 // date (the creation date, WooCommerce's default), modified or id, in
 // order desc (the default) or asc.
+// paging reads per_page (1 to 100, default 10) and page (default 1) as
+// WooCommerce does; bad names the parameter it refuses.
+func paging(q url.Values) (perPage, page int, bad string) {
+	perPage, page = 10, 1
+	if v := q.Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return 0, 0, "per_page"
+		}
+		perPage = n
+	}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, "page"
+		}
+		page = n
+	}
+	return perPage, page, ""
+}
+
 func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	orderby, direction := cmp.Or(q.Get("orderby"), "date"), cmp.Or(q.Get("order"), "desc")
@@ -625,22 +647,10 @@ func (s *Shop) restList(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): order")
 		return
 	}
-	perPage, page := 10, 1
-	if v := q.Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): per_page")
-			return
-		}
-		perPage = n
-	}
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): page")
-			return
-		}
-		page = n
+	perPage, page, bad := paging(q)
+	if bad != "" {
+		restError(w, http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): "+bad)
+		return
 	}
 	var after time.Time
 	if v := q.Get("modified_after"); v != "" {
