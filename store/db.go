@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -145,9 +146,13 @@ func (d *DB) migrate(ctx context.Context) error {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, int64(migrateLock)); err != nil {
 			return fmt.Errorf("wait for other processes' migrations: %w", err)
 		}
-		// Unlocked on its own connection; a failed unlock ends with the
-		// connection's session anyway.
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, int64(migrateLock)) //nolint:errcheck
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(?)`, int64(migrateLock)); err != nil {
+				// A session that may still hold the lock is closed, not
+				// pooled: the lock ends with it.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
 		dir = "migrations/postgres/*.sql"
 	}
 	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
