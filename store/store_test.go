@@ -1063,29 +1063,29 @@ func contractSharedSlotsKeepThePace(t *testing.T, open opener) {
 	ctx := context.Background()
 	now := time.UnixMilli(1_800_000_000_000)
 	db.Now = func() time.Time { return now }
-	first, rate, err := db.ReserveSlots(ctx, "acct/light", 5, 10)
-	if err != nil || rate != 10 || !first.Equal(now) {
-		t.Fatalf("first reservation: %v at %g (%v), want now at 10", first, rate, err)
+	first, rate, limit, err := db.ReserveSlots(ctx, "acct/light", 5, 10)
+	if err != nil || rate != 10 || limit != 0 || !first.Equal(now) {
+		t.Fatalf("first reservation: %v at %g, limit %g (%v), want now at 10, no limit", first, rate, limit, err)
 	}
 	// Another process asks at the same moment, with its own idea of the pace.
-	second, rate, _ := db.ReserveSlots(ctx, "acct/light", 2, 30)
+	second, rate, _, _ := db.ReserveSlots(ctx, "acct/light", 2, 30)
 	if rate != 10 || !second.Equal(now.Add(500*time.Millisecond)) {
 		t.Errorf("second reservation: %v at %g, want 500ms later at 10 (after the first's five)", second.Sub(now), rate)
 	}
-	if err := db.SetSharedPace(ctx, "acct/light", 4, now.Add(2*time.Second)); err != nil {
+	if err := db.SetSharedPace(ctx, "acct/light", 4, 30, now.Add(2*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	third, rate, _ := db.ReserveSlots(ctx, "acct/light", 1, 10)
-	if rate != 4 || !third.Equal(now.Add(2*time.Second)) {
-		t.Errorf("after a cut to 4 and a hold of 2 s: %v at %g", third.Sub(now), rate)
+	third, rate, limit, _ := db.ReserveSlots(ctx, "acct/light", 1, 10)
+	if rate != 4 || limit != 30 || !third.Equal(now.Add(2*time.Second)) {
+		t.Errorf("after a cut to 4 at a limit of 30 and a hold of 2 s: %v at %g, limit %g", third.Sub(now), rate, limit)
 	}
 	now = now.Add(time.Minute) // idle: slots start from now, not from the past
-	fourth, _, _ := db.ReserveSlots(ctx, "acct/light", 1, 4)
+	fourth, _, _, _ := db.ReserveSlots(ctx, "acct/light", 1, 4)
 	if !fourth.Equal(now) {
 		t.Errorf("after a minute idle the next slot is %v from now", fourth.Sub(now))
 	}
-	if other, rate, _ := db.ReserveSlots(ctx, "acct/medium", 1, 7); rate != 7 || !other.Equal(now) {
-		t.Errorf("another category shares nothing: %v at %g", other.Sub(now), rate)
+	if other, rate, limit, _ := db.ReserveSlots(ctx, "acct/medium", 1, 7); rate != 7 || limit != 0 || !other.Equal(now) {
+		t.Errorf("another category shares nothing: %v at %g, limit %g", other.Sub(now), rate, limit)
 	}
 	// Many at once: no slot handed out twice.
 	var mu sync.Mutex
@@ -1093,7 +1093,7 @@ func contractSharedSlotsKeepThePace(t *testing.T, open opener) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			at, _, err := db.ReserveSlots(ctx, "acct/busy", 1, 100)
+			at, _, _, err := db.ReserveSlots(ctx, "acct/busy", 1, 100)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil || seen[at.UnixMicro()] {

@@ -224,6 +224,9 @@ func (p *pacer) learned() (pace, limit float64) {
 func (p *pacer) resume(pace, limit float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.shared != nil {
+		return // the shared pace is kept in the database as it changes
+	}
 	switch {
 	case limit > 0:
 		p.learnedLimit = limit

@@ -12,19 +12,23 @@ import (
 // SharedPace keeps an account's pace where every process that calls Zoom
 // for it sees it (the database they share): send slots handed out in turn
 // at one rate for all of them, so that three processes never send three
-// times what Zoom allows.
+// times what Zoom allows, and one limit learned of Zoom for all.
 type SharedPace interface {
 	// ReserveSlots reserves the next n send slots of key, and returns the
-	// first and the rate (calls per second) they follow; pace is the rate
-	// if key has none yet.
-	ReserveSlots(ctx context.Context, key string, n int, pace float64) (first time.Time, rate float64, err error)
-	// SetSharedPace sets the rate of key for all, with no slot before hold.
-	SetSharedPace(ctx context.Context, key string, rate float64, hold time.Time) error
+	// first, the rate (calls per second) they follow and the limit learned
+	// (0: none yet); pace is the rate if key has none yet.
+	ReserveSlots(ctx context.Context, key string, n int, pace float64) (first time.Time, rate, limit float64, err error)
+	// SetSharedPace sets the rate and the learned limit of key for all,
+	// with no slot before hold.
+	SetSharedPace(ctx context.Context, key string, rate, limit float64, hold time.Time) error
 }
 
 // sharedPace is a pacer's part of the account's shared pace. A pacer still
 // learns the pace from Zoom's answers; what it learns it tells the others,
-// and it takes up what they learned with each reservation.
+// and it takes up what they learned with each reservation. The limit is
+// the account's: learned once for all, as one process learns it, since
+// each replica learning its own (from a refusal at whatever the pace was
+// then) ratchets the pace down replica by replica.
 type sharedPace struct {
 	store SharedPace
 	key   string
@@ -101,13 +105,13 @@ func (p *pacer) nextSlot(ctx context.Context) (time.Time, error) {
 	n := max(1, min(s.waiting, int(p.pace/10)))
 	pace := p.pace
 	p.mu.Unlock()
-	first, shared, err := s.store.ReserveSlots(ctx, s.key, n, pace)
+	first, shared, limit, err := s.store.ReserveSlots(ctx, s.key, n, pace)
 	if err != nil {
 		return time.Time{}, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.adopt(shared)
+	p.adopt(shared, limit)
 	step := time.Duration(float64(time.Second) / shared)
 	for i := 1; i < n; i++ {
 		s.slots = append(s.slots, first.Add(time.Duration(i)*step))
@@ -118,10 +122,12 @@ func (p *pacer) nextSlot(ctx context.Context) (time.Time, error) {
 	return first, nil
 }
 
-// adopt takes up the account's shared rate, within this process's own
-// bounds (its ceiling, and what it learned of the limit): a lower bound
-// here is told to the others.
-func (p *pacer) adopt(shared float64) {
+// adopt takes up the account's shared rate and learned limit, within this
+// process's ceiling: a lower bound here is told to the others.
+func (p *pacer) adopt(shared, limit float64) {
+	if limit > 0 {
+		p.learnedLimit = limit
+	}
 	r := math.Min(shared, p.ceiling)
 	if p.learnedLimit > 0 {
 		r = math.Min(r, p.cap())
@@ -144,11 +150,11 @@ func (p *pacer) tellOthers() {
 		return
 	}
 	s.publish = false
-	pace, hold := p.pace, p.hold
+	pace, limit, hold := p.pace, p.learnedLimit, p.hold
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := s.store.SetSharedPace(ctx, s.key, pace, hold); err != nil {
+	if err := s.store.SetSharedPace(ctx, s.key, pace, limit, hold); err != nil {
 		p.mu.Lock()
 		s.publish = true // told with the next answer
 		p.mu.Unlock()
