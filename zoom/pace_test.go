@@ -1,7 +1,9 @@
 package zoom
 
 import (
+	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 )
@@ -155,5 +157,82 @@ func TestPacerResumes(t *testing.T) {
 	}
 	if pace, limit := p.learned(); pace != 29 || limit != 30 {
 		t.Errorf("learned %v, %v", pace, limit)
+	}
+}
+
+// memShared is an account's shared pace in memory, as store.DB keeps it.
+type memShared struct {
+	mu          sync.Mutex
+	next        time.Time
+	rate, limit float64
+}
+
+func (m *memShared) ReserveSlots(_ context.Context, _ string, n int, pace float64) (time.Time, float64, float64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rate == 0 {
+		m.rate = pace
+	}
+	first := m.next
+	m.next = m.next.Add(time.Duration(float64(n) * float64(time.Second) / m.rate))
+	return first, m.rate, m.limit, nil
+}
+
+func (m *memShared) SetSharedPace(_ context.Context, _ string, rate, limit float64, hold time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rate, m.limit = rate, limit
+	if hold.After(m.next) {
+		m.next = hold
+	}
+	return nil
+}
+
+// Replicas sharing a pace learn the account's limit once: a refusal that
+// names no limit, met by one replica and then by another after the first
+// cut the pace, does not make the second take the cut pace for the limit.
+// Both climb back to just under the one limit.
+func TestSharedPaceLearnsOneLimit(t *testing.T) {
+	c := &clock{t: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)}
+	m := &memShared{next: c.t}
+	replica := func() *pacer {
+		p := newPacer(startLight, 25, 1, c.now)
+		p.shared = &sharedPace{store: m, key: "acct/light"}
+		return p
+	}
+	a, b := replica(), replica()
+	reserve := func(p *pacer) {
+		t.Helper()
+		p.mu.Lock()
+		p.shared.waiting = 1
+		p.mu.Unlock()
+		if _, err := p.nextSlot(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		p.mu.Lock()
+		p.shared.waited = c.t // the account's calls use the pace up
+		p.mu.Unlock()
+	}
+	reserve(a)
+	reserve(b)
+	a.answered(http.StatusTooManyRequests, qps429(""), false)
+	if m.rate != 20 || m.limit != 25 {
+		t.Fatalf("after a's refusal the shared pace is %g at a limit of %g, want 20 at 25", m.rate, m.limit)
+	}
+	c.t = c.t.Add(2 * time.Second)
+	reserve(b)
+	b.answered(http.StatusTooManyRequests, qps429(""), false)
+	if m.limit != 25 {
+		t.Fatalf("b's refusal made the shared limit %g, want the account's 25", m.limit)
+	}
+	for range 20 {
+		c.t = c.t.Add(1100 * time.Millisecond)
+		for _, p := range []*pacer{a, b} {
+			reserve(p)
+			p.answered(http.StatusCreated, http.Header{}, false)
+		}
+	}
+	if m.rate != 24 || a.current() != 24 || b.current() != 24 {
+		t.Fatalf("after climbing back: shared %g, a %g, b %g; want 24, just under the limit", m.rate, a.current(), b.current())
 	}
 }
