@@ -47,10 +47,11 @@ func Redacted(database string) string {
 	return u.String()
 }
 
-// Advisory lock keys. writeLock serialises every write transaction of
-// every process on the database, as SQLite's one write lock does; the
-// store's rules (one running job per resource, all-or-none leases) were
-// written for serial writes and stay true on both engines.
+// Advisory lock keys. writeLock serialises the write transactions of every
+// process on the database as SQLite's one write lock does, so the rules
+// written for serial writes (all-or-none leases, fenced writes, folding an
+// order's jobs) stay true on both engines. Batches of deliveries and claims
+// do without it (see unlockedTx and claimPostgres).
 const (
 	writeLock   = 0x776f6f7a6f6f6d01 // "woozoom" 1
 	migrateLock = 0x776f6f7a6f6f6d02

@@ -167,9 +167,38 @@ type Worker struct {
 	wake   chan struct{}
 	active atomic.Bool
 	busy   atomic.Int64 // jobs holding slots
-	// storeDown is set while the database does not answer, so an outage
-	// is logged once, not by every loop at every poll.
-	storeDown atomic.Bool
+	// outage is the database's, so it is logged once, not by every loop
+	// at every poll.
+	outage outage
+}
+
+// outage tracks whether the database answers. It is over only once the
+// database has answered for a second since the last failure: while a
+// server shuts down, one pooled session may still answer as the next is
+// cut, and the outage would seem to end and begin again.
+type outage struct {
+	mu       sync.Mutex
+	down     bool
+	lastFail time.Time
+}
+
+// failed notes a failure; it says whether the outage begins with it.
+func (o *outage) failed(now time.Time) (begins bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	begins, o.down, o.lastFail = !o.down, true, now
+	return begins
+}
+
+// answered notes an answer; it says whether the outage ends with it.
+func (o *outage) answered(now time.Time) (ends bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down && now.Sub(o.lastFail) >= time.Second {
+		o.down = false
+		return true
+	}
+	return false
 }
 
 // Running reports whether Run is working the queue.
@@ -305,11 +334,11 @@ func (w *Worker) loop(stop, work context.Context, slots chan struct{}, poll bool
 func (w *Worker) reportStore(err error) {
 	switch {
 	case err == nil:
-		if w.storeDown.CompareAndSwap(true, false) {
+		if w.outage.answered(w.now()) {
 			w.log.Info("the database answers again; the queue goes on")
 		}
 	case errors.Is(err, rules.ErrUnavailable):
-		if w.storeDown.CompareAndSwap(false, true) {
+		if w.outage.failed(w.now()) {
 			w.log.Error("the database does not answer; jobs wait until it does", "err", err)
 		} else {
 			w.log.Debug("the database still does not answer", "err", err)
