@@ -29,7 +29,12 @@ type jobKey struct{}
 
 // JobRef names the job (and its order) a call is made for, so the audit log
 // can say which work each outbound call served.
-type JobRef struct{ JobID, OrderID int64 }
+type JobRef struct {
+	JobID, OrderID int64
+	// Run names the job's run (its claim token): a job tried again is
+	// another run.
+	Run string
+}
 
 // WithJob returns a context whose calls are made for a job.
 func WithJob(ctx context.Context, ref JobRef) context.Context {

@@ -16,15 +16,15 @@ func (d *DB) RecordCalls(ctx context.Context, calls []rules.Call) error {
 	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `
-			INSERT INTO calls (at, service, operation, method, path, status, code, duration_ms, job_id, order_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			INSERT INTO calls (at, service, operation, method, path, status, code, duration_ms, job_id, order_id, run)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = st.Close() }() // the transaction's end closes it too
 		for _, c := range calls {
 			if _, err := st.ExecContext(ctx, c.At.UnixMilli(), c.Service, c.Operation, c.Method, c.Path, c.Status, c.Code,
-				c.Duration.Milliseconds(), c.JobID, c.OrderID); err != nil {
+				c.Duration.Milliseconds(), c.JobID, c.OrderID, c.Run); err != nil {
 				return err
 			}
 		}
@@ -59,7 +59,7 @@ func (d *DB) Calls(ctx context.Context, f CallFilter) ([]rules.Call, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := `SELECT id, at, service, operation, method, path, status, code, duration_ms, job_id, order_id FROM calls`
+	q := `SELECT id, at, service, operation, method, path, status, code, duration_ms, job_id, order_id, run FROM calls`
 	args := []any{}
 	if f.OrderID != 0 {
 		q += ` WHERE order_id = ?`
@@ -75,7 +75,7 @@ func (d *DB) Calls(ctx context.Context, f CallFilter) ([]rules.Call, error) {
 	for rows.Next() {
 		var c rules.Call
 		var at, ms int64
-		if err := rows.Scan(&c.ID, &at, &c.Service, &c.Operation, &c.Method, &c.Path, &c.Status, &c.Code, &ms, &c.JobID, &c.OrderID); err != nil {
+		if err := rows.Scan(&c.ID, &at, &c.Service, &c.Operation, &c.Method, &c.Path, &c.Status, &c.Code, &ms, &c.JobID, &c.OrderID, &c.Run); err != nil {
 			return nil, fmt.Errorf("read the audit log: %w", err)
 		}
 		c.At, c.Duration = time.UnixMilli(at).UTC(), time.Duration(ms)*time.Millisecond

@@ -465,6 +465,7 @@ var undo = map[int][]string{
 	21: nil, // an index made IF NOT EXISTS
 	22: {`DROP TABLE turns`},
 	23: {`DROP TABLE zoom_slots`},
+	24: {`ALTER TABLE calls DROP COLUMN run`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more
@@ -1139,12 +1140,12 @@ func contractConsoleAndAuditQueries(t *testing.T, open opener) {
 	now := time.Now().Truncate(time.Millisecond)
 	calls := []rules.Call{
 		{At: now.Add(-40 * 24 * time.Hour), Service: "zoom", Operation: "POST /meetings/{id}/registrants", Method: "POST", Path: "/meetings/1/registrants", Status: 201, Duration: 80 * time.Millisecond},
-		{At: now, Service: "zoom", Operation: "POST /meetings/{id}/registrants", Method: "POST", Path: "/meetings/1/registrants", Status: 429, Code: "429", Duration: time.Millisecond, JobRef: rules.JobRef{JobID: 7, OrderID: 4521}},
+		{At: now, Service: "zoom", Operation: "POST /meetings/{id}/registrants", Method: "POST", Path: "/meetings/1/registrants", Status: 429, Code: "429", Duration: time.Millisecond, JobRef: rules.JobRef{JobID: 7, OrderID: 4521, Run: "3f9a"}},
 	}
 	if err := db.RecordCalls(ctx, calls); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := db.Calls(ctx, CallFilter{OrderID: 4521}); len(got) != 1 || got[0].Code != "429" || got[0].Duration != time.Millisecond {
+	if got, _ := db.Calls(ctx, CallFilter{OrderID: 4521}); len(got) != 1 || got[0].Code != "429" || got[0].Duration != time.Millisecond || got[0].Run != "3f9a" {
 		t.Errorf("calls of order 4521: %+v", got)
 	}
 	if n, _ := db.CallsSince(ctx, "zoom", now.Add(-time.Hour)); n["POST /meetings/{id}/registrants"] != 1 {

@@ -498,6 +498,7 @@ events:
 		}
 	}
 	failedJobs, _ := db.Jobs(context.Background(), rules.JobFailed, 10)
+	overlapping := overlappingJobs(t, db)
 	db.Close()
 
 	sort.Strings(missing)
@@ -513,13 +514,13 @@ events:
 	// the account's pace and must never make them; processes on SQLite do
 	// not share it.
 	overPace := fz.OverPace()
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, len(missing), len(extra), len(wrong), overLimit, overPace, repeatAdds, len(noWriteBack), lost, len(failedJobs),
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, len(missing), len(extra), len(wrong), overLimit, overPace, overlapping, repeatAdds, len(noWriteBack), lost, len(failedJobs),
 		meetingsMissing, meetingsExtra, overHostLimit, fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
 	if cluster == nil {
 		overPace = 0
 	}
-	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
+	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
@@ -689,6 +690,64 @@ func refundedUnits(t *testing.T, srv *httptest.Server, id int64) map[int64]int {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// overlappingJobs counts the pairs of runs of one order's jobs that ran at
+// once, as the audit log shows them: a run lasted at least from its first
+// call to the end of its last, so two runs whose calls interleave ran side
+// by side, whatever processes ran them. (Runs whose calls do not
+// interleave may still have overlapped: this is a lower bound, and 0 is
+// required.)
+func overlappingJobs(t *testing.T, db *store.DB) int {
+	t.Helper()
+	calls, err := db.Calls(context.Background(), store.CallFilter{Limit: 10_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type span struct{ from, to time.Time }
+	spans := map[int64]map[string]*span{} // order, run
+	for _, c := range calls {
+		if c.OrderID == 0 || c.Run == "" {
+			continue
+		}
+		if spans[c.OrderID] == nil {
+			spans[c.OrderID] = map[string]*span{}
+		}
+		end := c.At.Add(c.Duration)
+		if s := spans[c.OrderID][c.Run]; s == nil {
+			spans[c.OrderID][c.Run] = &span{c.At, end}
+		} else {
+			s.from, s.to = minTime(s.from, c.At), maxTime(s.to, end)
+		}
+	}
+	n := 0
+	for _, jobs := range spans {
+		var list []*span
+		for _, s := range jobs {
+			list = append(list, s)
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].from.Before(list[j].from) })
+		for i := 1; i < len(list); i++ {
+			if list[i].from.Before(list[i-1].to) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // roundRobin is the load balancer in front of a cluster's replicas: each
