@@ -101,18 +101,92 @@ func (d *DB) startIngest(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in one transaction that writes deliveries, first in line.
+// inTx runs fn in one transaction of SQLite's ingest connection, first in
+// line among the process's writers.
 func (g *ingest) inTx(ctx context.Context, fn func(deliveryStmts) error) error {
-	if !g.d.pg {
-		return g.d.rawTx(ctx, g.conn, true, func() error { return fn(g.st) })
-	}
-	return g.d.unlockedTx(ctx, false, func(tx *sql.Tx) error {
-		var st deliveryStmts
-		if err := st.prepare(func(q string) (*sql.Stmt, error) { return g.d.stmt(ctx, tx, q) }); err != nil {
-			return err
+	return g.d.rawTx(ctx, g.conn, true, func() error { return fn(g.st) })
+}
+
+// writeBatch writes a batch on PostgreSQL in three statements, whatever its
+// size (one statement per delivery would cost a round trip to the server
+// each): the new deliveries, the ids of the repeats, the new deliveries'
+// jobs. It fills results in the batch's order; of the same delivery twice
+// in the batch, the first is new.
+func writeBatch(ctx context.Context, tx *sql.Tx, batch []*pendingDelivery, results []ingestResult) error {
+	n := len(batch)
+	ids, digests, hooks, topics, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	orders, received := make([]*int64, n), make([]int64, n)
+	bodies := make([][]byte, n)
+	for i, p := range batch {
+		ids[i], digests[i], hooks[i], topics[i], sources[i] = p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source
+		if p.del.OrderID != 0 {
+			orders[i] = &p.del.OrderID
 		}
-		return fn(st)
-	})
+		bodies[i], received[i] = p.del.Body, p.now
+	}
+	inserted, err := deliveryIDs(ctx, tx, `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
+		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bytea[], ?::bigint[])
+		ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id, delivery_id, body_sha256`,
+		ids, digests, hooks, topics, sources, orders, bodies, received)
+	if err != nil {
+		return fmt.Errorf("record %d deliveries: %w", n, err)
+	}
+	known, err := deliveryIDs(ctx, tx, `SELECT id, delivery_id, body_sha256 FROM deliveries
+		WHERE (delivery_id, body_sha256) IN (SELECT * FROM unnest(?::text[], ?::text[]))`, ids, digests)
+	if err != nil {
+		return fmt.Errorf("look up %d deliveries: %w", n, err)
+	}
+	var jobDelivery, jobOrder []int64
+	var jobKey []string
+	for i, p := range batch {
+		k := [2]string{p.del.DeliveryID, p.digest}
+		id, isNew := inserted[k]
+		if isNew {
+			delete(inserted, k) // a repeat later in the batch is not new
+			jobDelivery, jobOrder, jobKey = append(jobDelivery, id), append(jobOrder, p.del.OrderID), append(jobKey, string(jobResource(p.del)))
+		} else {
+			id = known[k]
+		}
+		results[i] = ingestResult{id: id, isNew: isNew}
+	}
+	if len(jobDelivery) == 0 {
+		return nil
+	}
+	now := batch[0].now
+	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at)
+		SELECT d, NULLIF(o, 0), r, 'queued', ?, ?, ? FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS t(d, o, r)`,
+		now, now, now, jobDelivery, jobOrder, jobKey)
+	if err != nil {
+		return fmt.Errorf("queue the jobs of %d deliveries: %w", len(jobDelivery), err)
+	}
+	return nil
+}
+
+// deliveryIDs runs a query that returns id, delivery_id, body_sha256 rows.
+func deliveryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[[2]string]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[[2]string]int64{}
+	for rows.Next() {
+		var id int64
+		var k [2]string
+		if err := rows.Scan(&id, &k[0], &k[1]); err != nil {
+			return nil, err
+		}
+		out[k] = id
+	}
+	return out, rows.Err()
+}
+
+// jobResource is the resource key of a delivery's job.
+func jobResource(del rules.Delivery) rules.Key {
+	if del.Key == "" && del.OrderID != 0 {
+		return rules.OrderKey(del.OrderID)
+	}
+	return del.Key
 }
 
 // record queues a delivery and waits for its batch to commit.
@@ -195,16 +269,21 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 	}
 	g.batches.Add(1)
 	results := make([]ingestResult, len(batch))
-	err := g.inTx(ctx, func(st deliveryStmts) error {
-		for i, p := range batch {
-			id, isNew, err := g.write(ctx, st, p)
-			if err != nil {
-				return fmt.Errorf("record delivery %s: %w", p.del.DeliveryID, err)
+	var err error
+	if g.d.pg {
+		err = g.d.unlockedTx(ctx, false, func(tx *sql.Tx) error { return writeBatch(ctx, tx, batch, results) })
+	} else {
+		err = g.inTx(ctx, func(st deliveryStmts) error {
+			for i, p := range batch {
+				id, isNew, err := g.write(ctx, st, p)
+				if err != nil {
+					return fmt.Errorf("record delivery %s: %w", p.del.DeliveryID, err)
+				}
+				results[i] = ingestResult{id: id, isNew: isNew}
 			}
-			results[i] = ingestResult{id: id, isNew: isNew}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	for i, p := range batch {
 		if err != nil {
 			results[i] = ingestResult{err: fmt.Errorf("commit %d deliveries: %w", len(batch), err)}
@@ -229,11 +308,7 @@ func (g *ingest) write(ctx context.Context, st deliveryStmts, p *pendingDelivery
 	if err != nil {
 		return 0, false, err
 	}
-	key := p.del.Key
-	if key == "" && p.del.OrderID != 0 {
-		key = rules.OrderKey(p.del.OrderID)
-	}
-	_, err = st.addJob.ExecContext(ctx, id, orderID, key, p.now, p.now, p.now)
+	_, err = st.addJob.ExecContext(ctx, id, orderID, jobResource(p.del), p.now, p.now, p.now)
 	return id, true, err
 }
 
