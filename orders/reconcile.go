@@ -223,6 +223,9 @@ func (r *Reconciler) tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Said at each tick, so the admin sees that reconciliation runs, and
+	// which process took the turn.
+	r.Log.Info("reconcile pass", "since", since)
 	res, err := r.Pass(ctx, since, nil)
 	if err != nil {
 		return err

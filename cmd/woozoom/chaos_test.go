@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,8 +109,11 @@ func chaos(t *testing.T, nOrders, procs int, cluster *pgtest.Cluster) {
 	}
 	port := ports[0]
 	dbFile := filepath.Join(dir, "woozoom.db")
+	reconcileEvery := time.Duration(0) // off: one pass by the admin at the end
 	if cluster != nil {
 		dbFile = cluster.NewDatabase(t)
+		// The replicas take turns at the periodic pass: one per tick.
+		reconcileEvery = 10 * time.Second
 	}
 	cfgFile := filepath.Join(dir, "config.yaml")
 	const secret = "whsec-chaos-1"
@@ -119,12 +123,12 @@ log_format: json
 woocommerce: {url: %s, consumer_key: ck_chaos, consumer_secret: cs_chaos_secret, webhook_secret: %s, ca_file: %s, timeout: 5s}
 zoom: {account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 2s, light_per_second: 25, medium_per_second: 15}
 worker: {workers: 8, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
-reconcile: {interval: 0}
+reconcile: {interval: %s}
 events:
   - {product_id: 10, meeting_id: %d}
   - {product_id: 11, webinar_id: %d}
   - {product_id: %d, create: meeting, host: host@shop.example}
-`, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, meeting, webinar, course)), 0o600)
+`, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, reconcileEvery, meeting, webinar, course)), 0o600)
 	bases := make([]string, procs)
 	for i, p := range ports {
 		bases[i] = fmt.Sprintf("http://127.0.0.1:%d", p)
@@ -500,6 +504,7 @@ events:
 	failedJobs, _ := db.Jobs(context.Background(), rules.JobFailed, 10)
 	overlapping := overlappingJobs(t, db)
 	db.Close()
+	passes, extraPasses := reconcileTicks(t, logFile.Name(), reconcileEvery)
 
 	sort.Strings(missing)
 	sort.Strings(extra)
@@ -514,13 +519,13 @@ events:
 	// the account's pace and must never make them; processes on SQLite do
 	// not share it.
 	overPace := fz.OverPace()
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
-		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, len(missing), len(extra), len(wrong), overLimit, overPace, overlapping, repeatAdds, len(noWriteBack), lost, len(failedJobs),
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d reconcile_passes=%d extra_reconcile_passes_in_a_tick=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, passes, extraPasses, len(missing), len(extra), len(wrong), overLimit, overPace, overlapping, repeatAdds, len(noWriteBack), lost, len(failedJobs),
 		meetingsMissing, meetingsExtra, overHostLimit, fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
 	if cluster == nil {
 		overPace = 0
 	}
-	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
+	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+extraPasses+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
@@ -734,6 +739,39 @@ func overlappingJobs(t *testing.T, db *store.DB) int {
 		}
 	}
 	return n
+}
+
+// reconcileTicks reads when the processes began their periodic reconcile
+// passes (the log of all of them) and counts the passes, and those that
+// began within a tick of the one before (under 85% of it: the processes
+// take turns after nine tenths of a tick, and the log lags the turn by a
+// little).
+func reconcileTicks(t *testing.T, logPath string, every time.Duration) (passes, extra int) {
+	t.Helper()
+	if every == 0 {
+		return 0, 0
+	}
+	raw, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []time.Time
+	for _, line := range strings.Split(string(raw), "\n") {
+		var rec struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "reconcile pass" {
+			starts = append(starts, rec.Time)
+		}
+	}
+	slices.SortFunc(starts, time.Time.Compare)
+	for i := 1; i < len(starts); i++ {
+		if starts[i].Sub(starts[i-1]) < every*85/100 {
+			extra++
+		}
+	}
+	return len(starts), extra
 }
 
 func minTime(a, b time.Time) time.Time {
