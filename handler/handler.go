@@ -147,10 +147,11 @@ func (h *Handler) webhook(c echo.Context) error {
 func (h *Handler) record(c echo.Context, d rules.Delivery, label string) error {
 	id, isNew, err := h.store.RecordDelivery(c.Request().Context(), d)
 	if err != nil {
-		// Not stored, so not acknowledged: the shop sends it again.
+		// Not stored, so not acknowledged. WooCommerce does not send a
+		// failed delivery again: the reconcile pass reads the order.
 		h.count(label, "error")
 		c.Response().Header().Set("Retry-After", "10")
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the delivery could not be stored; send it again").SetInternal(err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the delivery could not be stored").SetInternal(err)
 	}
 	if isNew && h.cfg.Stored != nil {
 		h.cfg.Stored()
