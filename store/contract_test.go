@@ -57,7 +57,6 @@ var contract = []struct {
 	{"ClaimRunsOneJobOfAResourceAtATime", contractClaimRunsOneJobOfAResourceAtATime},
 	{"QueueProductJobOnceAndProductState", contractQueueProductJobOnceAndProductState},
 	{"ConnectionsOfConcurrentJobsStayOpen", contractConnectionsOfConcurrentJobsStayOpen},
-	{"JobQueriesArePreparedOnce", contractJobQueriesArePreparedOnce},
 	{"DeliveriesWriteFirst", contractDeliveriesWriteFirst},
 	{"GroupCommitAnswersAfterItsCommit", contractGroupCommitAnswersAfterItsCommit},
 	{"CloseCommitsQueuedDeliveries", contractCloseCommitsQueuedDeliveries},

@@ -57,6 +57,11 @@ const (
 	migrateLock = 0x776f6f7a6f6f6d02
 )
 
+// maxPGConns is how many sessions one process opens at most, besides the
+// one it listens on: a job's writes are short, and three replicas stay
+// under PostgreSQL's default 100.
+const maxPGConns = 24
+
 // openPostgres connects to the server at dsn and migrates its schema.
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
@@ -64,6 +69,9 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("read the PostgreSQL URL %s: %w", Redacted(dsn), err)
 	}
 	sqldb := sql.OpenDB(pgConnector{stdlib.GetConnector(*cfg)})
+	// A server takes a bounded number of sessions (100 by default), shared
+	// by every replica; beyond its own, a replica's queries wait for one.
+	sqldb.SetMaxOpenConns(maxPGConns)
 	sqldb.SetMaxIdleConns(idleConns)
 	sqldb.SetConnMaxIdleTime(time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -101,11 +101,11 @@ func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rule
 	if err != nil {
 		return rules.Job{}, false, err
 	}
-	s, err := d.stmt(ctx, tx, claimed)
+	row, err := d.rowCached(ctx, tx, claimed, id)
 	if err != nil {
 		return rules.Job{}, false, err
 	}
-	job, err := scanJob(s.QueryRowContext(ctx, id))
+	job, err := scanJob(row)
 	return job, err == nil, err
 }
 
@@ -165,11 +165,11 @@ func (d *DB) claimPostgres(ctx context.Context, tx *sql.Tx, lease time.Duration)
 			WHERE id = ?`, now+lease.Milliseconds(), now, NewToken(), c.id); err != nil {
 			return rules.Job{}, false, err
 		}
-		s, err := d.stmt(ctx, tx, claimed)
+		row, err := d.rowCached(ctx, tx, claimed, c.id)
 		if err != nil {
 			return rules.Job{}, false, err
 		}
-		job, err := scanJob(s.QueryRowContext(ctx, c.id))
+		job, err := scanJob(row)
 		return job, err == nil, err
 	}
 	return rules.Job{}, false, nil

@@ -38,8 +38,43 @@ func (d *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, err
 	return s, nil
 }
 
+// On PostgreSQL the statements are not kept here: pgx prepares and keeps
+// every query on the connection it runs on, and preparing through the pool
+// from inside a transaction would take a second connection while the
+// transaction holds one (with every connection in a transaction, none left).
+
+// direct is a connection, a transaction or the pool, to run a query on.
+type direct interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// on is where a query of tx (nil: none) runs directly.
+func (d *DB) on(tx *sql.Tx) direct {
+	if tx != nil {
+		return tx
+	}
+	return d.db
+}
+
+// rowCached runs a one-row read through its prepared statement.
+func (d *DB) rowCached(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Row, error) {
+	if d.pg {
+		return d.on(tx).QueryRowContext(ctx, query, args...), nil
+	}
+	s, err := d.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryRowContext(ctx, args...), nil
+}
+
 // queryCached runs a read through its prepared statement.
 func (d *DB) queryCached(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if d.pg {
+		return d.on(tx).QueryContext(ctx, query, args...)
+	}
 	s, err := d.stmt(ctx, tx, query)
 	if err != nil {
 		return nil, err
@@ -49,15 +84,18 @@ func (d *DB) queryCached(ctx context.Context, tx *sql.Tx, query string, args ...
 
 // scanCached runs a one-row read through its prepared statement.
 func (d *DB) scanCached(ctx context.Context, tx *sql.Tx, query string, args []any, dest ...any) error {
-	s, err := d.stmt(ctx, tx, query)
+	row, err := d.rowCached(ctx, tx, query, args...)
 	if err != nil {
 		return err
 	}
-	return s.QueryRowContext(ctx, args...).Scan(dest...)
+	return row.Scan(dest...)
 }
 
 // execCached runs a write through its prepared statement in tx.
 func (d *DB) execCached(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if d.pg {
+		return d.on(tx).ExecContext(ctx, query, args...)
+	}
 	s, err := d.stmt(ctx, tx, query)
 	if err != nil {
 		return nil, err

@@ -943,8 +943,9 @@ func contractConnectionsOfConcurrentJobsStayOpen(t *testing.T, open opener) {
 }
 
 // The queries a job runs each time are prepared once: working more jobs
-// adds no statement, and each works inside a transaction too.
-func contractJobQueriesArePreparedOnce(t *testing.T, open opener) {
+// adds no statement, and each works inside a transaction too. (SQLite: on
+// PostgreSQL, pgx keeps the statements of each connection itself.)
+func TestJobQueriesArePreparedOnce(t *testing.T) {
 	db, _ := open(t)
 	ctx := context.Background()
 	work := func(order int64) {
