@@ -33,8 +33,9 @@ build:
 	$(GO) build -o $(BIN) ./cmd/woozoom
 
 ## tools: what the tests need beyond Go: a Chrome or Chromium (the console's
-## browser test) and systemd-analyze (the unit's check); an existing one is
-## used, a missing one installed with apt as root, else named (scripts/tools.sh)
+## browser test), systemd-analyze (the unit's check) and PostgreSQL's server
+## programs (the store on PostgreSQL, in a throwaway cluster); an existing one
+## is used, a missing one installed with apt as root, else named (scripts/tools.sh)
 tools:
 	@sh scripts/tools.sh
 
