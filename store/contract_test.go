@@ -66,6 +66,7 @@ var contract = []struct {
 	{"OverlappingLeasesNeverDeadlock", contractOverlappingLeasesNeverDeadlock},
 	{"JobClaimFencesTheOldRun", contractJobClaimFencesTheOldRun},
 	{"WaitingExclusiveHolderIsNotStarved", contractWaitingExclusiveHolderIsNotStarved},
+	{"ACycleOfWaitsBreaks", contractACycleOfWaitsBreaks},
 	{"BackupSaysWhatToUse", contractBackupSaysWhatToUse},
 	{"OneTurnPerTick", contractOneTurnPerTick},
 	{"SharedSlotsKeepThePace", contractSharedSlotsKeepThePace},

@@ -198,15 +198,31 @@ func (h *Holder) stopWaiting(ctx context.Context) error {
 	})
 }
 
-// Take takes the leases as TryTake does, waiting until they are free or
-// ctx ends. Waiters of this process are woken when a lease is released;
-// those of other processes look again every poll.
+// ErrWaitedTooLong is a Take that gave up: its holder may hold leases that
+// the holders it waits for are waiting for themselves.
+var ErrWaitedTooLong = fmt.Errorf("%w: waited too long for what other jobs hold", rules.ErrTemporary)
+
+// leaseWaits is how many lease times a Take waits before it gives up.
+const leaseWaits = 3
+
+// Take takes the leases as TryTake does, waiting until they are free, ctx
+// ends, or leaseWaits times ttl passed. Waiters of this process are woken
+// when a lease is released; those of other processes look again every
+// poll. The bound breaks a cycle of waits: a job that took leases one call
+// after another (an order's product, then its seats) can wait for a seat
+// held by a job that waits for the product, behind a product job waiting
+// to take it alone. The one that gives up is tried again later, and its
+// leases go with it.
 func (h *Holder) Take(ctx context.Context, want []rules.Lease, ttl, poll time.Duration) error {
+	giveUp := time.Now().Add(leaseWaits * ttl)
 	for {
 		freed := h.db.leaseFreed()
 		ok, err := h.TryTake(ctx, want, ttl)
 		if ok {
 			return nil
+		}
+		if err == nil && time.Now().After(giveUp) {
+			err = fmt.Errorf("take %d leases: %w (%s)", len(want), ErrWaitedTooLong, leaseWaits*ttl)
 		}
 		if err == nil {
 			t := time.NewTimer(poll)

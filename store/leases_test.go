@@ -239,3 +239,71 @@ func contractWaitingExclusiveHolderIsNotStarved(t *testing.T, open opener) {
 		t.Error("a shared holder is kept out by an exclusive one that gave up")
 	}
 }
+
+// A cycle of waits breaks: an order's job holds a seat and waits for its
+// product, behind the product's job waiting to take the product alone,
+// which waits for another order's job that holds the product and waits for
+// the seat. The first gives up after three lease times; once its leases
+// go, the others go on.
+func contractACycleOfWaitsBreaks(t *testing.T, open opener) {
+	db, _ := open(t)
+	ctx := context.Background()
+	const ttl = 100 * time.Millisecond
+	seat := []rules.Lease{rules.SeatLease(seatA)}
+	productShared, productAlone := []rules.Lease{rules.ProductLease(5001, true)}, []rules.Lease{rules.ProductLease(5001, false)}
+	order, product, other := db.Holder(NewToken()), db.Holder(NewToken()), db.Holder(NewToken())
+	if err := other.Take(ctx, productShared, ttl, 5*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := order.Take(ctx, seat, ttl, 5*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	// The holders keep their leases alive while they wait, as jobs do.
+	stop := make(chan struct{})
+	var beats sync.WaitGroup
+	for _, h := range []*Holder{order, other} {
+		beats.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(ttl / 3):
+					_ = h.Extend(ctx, ttl)
+				}
+			}
+		})
+	}
+	defer func() { close(stop); beats.Wait() }()
+	productDone := make(chan error, 1)
+	go func() { productDone <- product.Take(ctx, productAlone, 10*time.Second, 5*time.Millisecond) }()
+	time.Sleep(50 * time.Millisecond) // the product's job now waits, and keeps new shared holders out
+	otherDone := make(chan error, 1)
+	go func() {
+		err := other.Take(ctx, seat, 10*time.Second, 5*time.Millisecond)
+		if err == nil {
+			err = other.Release(ctx)
+		}
+		otherDone <- err
+	}()
+	start := time.Now()
+	err := order.Take(ctx, productShared, ttl, 5*time.Millisecond)
+	if !errors.Is(err, ErrWaitedTooLong) || !errors.Is(err, rules.ErrTemporary) {
+		t.Fatalf("the order's job in the cycle: %v, want it to give up", err)
+	}
+	if waited := time.Since(start); waited < 3*ttl {
+		t.Errorf("gave up after %s, before three lease times", waited)
+	}
+	if err := order.Release(ctx); err != nil { // its job ends: its leases go
+		t.Fatal(err)
+	}
+	for what, done := range map[string]chan error{"the other order's job": otherDone, "the product's job": productDone} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s still waits after the cycle broke", what)
+		}
+	}
+}
