@@ -112,9 +112,15 @@ func (b *statusBatcher) send(ctx context.Context, slot rules.Slot, key statusKey
 		b.mu.Lock()
 		if err != nil {
 			// This caller is going away; another one leads the rest.
-			b.drop(q, self)
+			waiting := b.drop(q, self)
 			b.handOver(key, q)
 			b.mu.Unlock()
+			if waiting && ctx.Err() == nil {
+				// Its turn could not be waited for (a shared pace whose
+				// database does not answer): its change fails with that,
+				// not waits for an answer no one will send.
+				self.done <- err
+			}
 			return
 		}
 		var batch []*statusReq
@@ -207,14 +213,16 @@ func (b *statusBatcher) handOver(key statusKey, q *statusQueue) {
 	}
 }
 
-// drop takes a request out of the queue; with the lock held.
-func (b *statusBatcher) drop(q *statusQueue, req *statusReq) {
+// drop takes a request out of the queue, and says whether it was there
+// (not yet sent); with the lock held.
+func (b *statusBatcher) drop(q *statusQueue, req *statusReq) bool {
 	for i, r := range q.waiting {
 		if r == req {
 			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // refusal reports a call Zoom refused for something about its registrants

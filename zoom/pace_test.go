@@ -2,10 +2,15 @@ package zoom
 
 import (
 	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/woozoom/woozoom/rules"
 )
 
 // clock is a settable time for the pacer's rules.
@@ -234,5 +239,41 @@ func TestSharedPaceLearnsOneLimit(t *testing.T) {
 	}
 	if m.rate != 24 || a.current() != 24 || b.current() != 24 {
 		t.Fatalf("after climbing back: shared %g, a %g, b %g; want 24, just under the limit", m.rate, a.current(), b.current())
+	}
+}
+
+// failingShared is a shared pace whose database does not answer.
+type failingShared struct{}
+
+var errNoDatabase = errors.New("the database does not answer")
+
+func (failingShared) ReserveSlots(context.Context, string, int, float64) (time.Time, float64, float64, error) {
+	return time.Time{}, 0, 0, errNoDatabase
+}
+
+func (failingShared) SetSharedPace(context.Context, string, float64, float64, time.Time) error {
+	return errNoDatabase
+}
+
+// A status change whose turn cannot be waited for fails with why, at once:
+// its caller does not wait for an answer that no call will bring.
+func TestStatusChangeFailsWhenItsTurnCannotBeWaitedFor(t *testing.T) {
+	c := New(Config{AccountID: "acct", APIURL: "http://127.0.0.1:1/v2", Shared: failingShared{}}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seat := rules.Seat{SeatKey: rules.SeatKey{Target: rules.Target{Kind: rules.Meeting, ID: 85746065123}, Email: "a@example.org"}, RegistrantID: "r1", Status: rules.SeatApproved}
+	done := make(chan error, 2)
+	for range 2 { // a leader and one who joins it
+		go func() { done <- c.UpdateStatus(ctx, rules.NoSlot{}, seat.Target, rules.Cancel, []rules.Seat{seat}) }()
+	}
+	for range 2 {
+		select {
+		case err := <-done:
+			if !errors.Is(err, errNoDatabase) {
+				t.Errorf("the status change: %v, want the pace's error", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("a status change still waits for a turn that could not be waited for")
+		}
 	}
 }
