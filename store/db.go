@@ -275,20 +275,20 @@ func (d *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // deliveries.
 func (d *DB) txFor(ctx context.Context, deliveries bool, fn func(*sql.Tx) error) error {
 	defer d.lockWrites(deliveries)()
-	return d.unlockedTx(ctx, true, fn)
+	return d.runTx(ctx, true, fn)
 }
 
-// unlockedTx runs fn in one transaction, which takes the server's write
-// lock if serial is set. On PostgreSQL the deliveries' batches do without
+// runTx runs fn in one transaction, which takes the server's write lock
+// if writeLock is set. On PostgreSQL the deliveries' batches do without
 // it: a delivery is unique by its Delivery-ID and body whoever writes it,
 // and a new queued job changes nothing another writer relies on (a claim
 // looks for running jobs), so replicas store deliveries side by side.
-func (d *DB) unlockedTx(ctx context.Context, serial bool, fn func(*sql.Tx) error) error {
+func (d *DB) runTx(ctx context.Context, writeLock bool, fn func(*sql.Tx) error) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if serial {
+	if writeLock {
 		err = d.lockWritesOnServer(ctx, tx)
 	}
 	if err == nil {

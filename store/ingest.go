@@ -69,14 +69,14 @@ const (
 
 type deliveryStmts struct{ insert, existing, addJob *sql.Stmt }
 
-// prepare prepares the batch's statements with prep.
-func (st *deliveryStmts) prepare(prep func(string) (*sql.Stmt, error)) error {
+// prepare prepares the batch's statements on conn.
+func (st *deliveryStmts) prepare(ctx context.Context, conn *sql.Conn) error {
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
 	}{{&st.insert, insertDelivery}, {&st.existing, existingDelivery}, {&st.addJob, addDeliveryJob}} {
 		var err error
-		if *p.st, err = prep(p.sql); err != nil {
+		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
 			return fmt.Errorf("prepare the delivery statements: %w", err)
 		}
 	}
@@ -90,7 +90,7 @@ func (d *DB) startIngest(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := g.st.prepare(func(q string) (*sql.Stmt, error) { return conn.PrepareContext(ctx, q) }); err != nil {
+		if err := g.st.prepare(ctx, conn); err != nil {
 			_ = conn.Close()
 			return err
 		}
@@ -99,12 +99,6 @@ func (d *DB) startIngest(ctx context.Context) error {
 	d.ingest = g
 	go g.run()
 	return nil
-}
-
-// inTx runs fn in one transaction of SQLite's ingest connection, first in
-// line among the process's writers.
-func (g *ingest) inTx(ctx context.Context, fn func(deliveryStmts) error) error {
-	return g.d.rawTx(ctx, g.conn, true, func() error { return fn(g.st) })
 }
 
 // writeBatch writes a batch on PostgreSQL in three statements, whatever its
@@ -271,18 +265,10 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 	results := make([]ingestResult, len(batch))
 	var err error
 	if g.d.pg {
-		err = g.d.unlockedTx(ctx, false, func(tx *sql.Tx) error { return writeBatch(ctx, tx, batch, results) })
+		err = g.d.runTx(ctx, false, func(tx *sql.Tx) error { return writeBatch(ctx, tx, batch, results) })
 	} else {
-		err = g.inTx(ctx, func(st deliveryStmts) error {
-			for i, p := range batch {
-				id, isNew, err := g.write(ctx, st, p)
-				if err != nil {
-					return fmt.Errorf("record delivery %s: %w", p.del.DeliveryID, err)
-				}
-				results[i] = ingestResult{id: id, isNew: isNew}
-			}
-			return nil
-		})
+		// SQLite's ingest connection, first in line among the writers.
+		err = g.d.rawTx(ctx, g.conn, true, func() error { return g.writeEach(ctx, batch, results) })
 	}
 	for i, p := range batch {
 		if err != nil {
@@ -293,6 +279,20 @@ func (g *ingest) commit(batch []*pendingDelivery) {
 	if err == nil && slices.ContainsFunc(results, func(r ingestResult) bool { return r.isNew }) {
 		g.d.wakeOthers(ctx)
 	}
+}
+
+// writeEach writes a batch on SQLite, a delivery at a time through the
+// statements prepared on the ingest connection (calls into the process
+// cost no round trip).
+func (g *ingest) writeEach(ctx context.Context, batch []*pendingDelivery, results []ingestResult) error {
+	for i, p := range batch {
+		id, isNew, err := g.write(ctx, g.st, p)
+		if err != nil {
+			return fmt.Errorf("record delivery %s: %w", p.del.DeliveryID, err)
+		}
+		results[i] = ingestResult{id: id, isNew: isNew}
+	}
+	return nil
 }
 
 func (g *ingest) write(ctx context.Context, st deliveryStmts, p *pendingDelivery) (id int64, isNew bool, err error) {

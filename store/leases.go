@@ -64,9 +64,10 @@ func (d *DB) openLeases(ctx context.Context) error {
 	return nil
 }
 
-// querier is a connection or a transaction.
+// querier is a connection, a transaction or the pool.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 

@@ -51,7 +51,7 @@ func Redacted(database string) string {
 // process on the database as SQLite's one write lock does, so the rules
 // written for serial writes (all-or-none leases, fenced writes, folding an
 // order's jobs) stay true on both engines. Batches of deliveries and claims
-// do without it (see unlockedTx and claimPostgres).
+// do without it (see runTx and claimPostgres).
 const (
 	writeLock   = 0x776f6f7a6f6f6d01 // "woozoom" 1
 	migrateLock = 0x776f6f7a6f6f6d02

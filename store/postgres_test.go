@@ -100,15 +100,7 @@ func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
 // A process hears at once that another queued work, and hears again after
 // the server came back from a restart.
 func TestOtherProcessesHearOfNewWork(t *testing.T) {
-	c, err := pgtest.Start() // its own: this test restarts the server
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	c := pgtest.Own(t) // its own: this test restarts the server
 	url := c.NewDatabase(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

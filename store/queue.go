@@ -68,7 +68,7 @@ func (d *DB) ClaimJob(ctx context.Context, lease time.Duration) (job rules.Job, 
 	}
 	if d.pg {
 		// Claims of different resources go side by side (see claimPostgres).
-		err = d.unlockedTx(ctx, false, claim)
+		err = d.runTx(ctx, false, claim)
 	} else {
 		err = d.tx(ctx, claim)
 	}

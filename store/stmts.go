@@ -43,15 +43,8 @@ func (d *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, err
 // from inside a transaction would take a second connection while the
 // transaction holds one (with every connection in a transaction, none left).
 
-// direct is a connection, a transaction or the pool, to run a query on.
-type direct interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // on is where a query of tx (nil: none) runs directly.
-func (d *DB) on(tx *sql.Tx) direct {
+func (d *DB) on(tx *sql.Tx) querier {
 	if tx != nil {
 		return tx
 	}

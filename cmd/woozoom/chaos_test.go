@@ -59,15 +59,7 @@ func TestChaosTwoProcesses(t *testing.T) {
 //
 //	WOOZOOM_CHAOS_ORDERS=1500 WOOZOOM_CHAOS_KILLS=10 go test -run TestClusterChaos -v ./cmd/woozoom
 func TestClusterChaos(t *testing.T) {
-	c, err := pgtest.Start() // its own: the harness restarts it
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	c := pgtest.Own(t) // its own: the harness restarts it
 	chaos(t, envInt("WOOZOOM_CHAOS_ORDERS", 80), 3, c)
 }
 

@@ -26,8 +26,14 @@ var engines = []struct {
 	{"postgres", func(t testing.TB) string {
 		// The cluster trusts loopback, so the password is never asked for;
 		// it is there to show that no log or output prints it.
-		return strings.Replace(cluster.Get(t).NewDatabase(t), "woozoom@", "woozoom:"+e2ePGPassword+"@", 1)
+		return withPassword(cluster.Get(t).NewDatabase(t))
 	}},
+}
+
+// withPassword puts e2ePGPassword into a database URL of the throwaway
+// cluster, which trusts loopback and never asks for it.
+func withPassword(url string) string {
+	return strings.Replace(url, "woozoom@", "woozoom:"+e2ePGPassword+"@", 1)
 }
 
 const e2ePGPassword = "pg-secret-e2e-5150"

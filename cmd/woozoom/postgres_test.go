@@ -22,16 +22,8 @@ import (
 // goes on by itself. WooCommerce does not send a failed delivery again: a
 // reconcile pass reads the order of the outage from the shop.
 func TestPostgreSQLOutageLosesNothing(t *testing.T) {
-	c, err := pgtest.Start() // its own: this test stops the server
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	e := startE2EOn(t, strings.Replace(c.NewDatabase(t), "woozoom@", "woozoom:"+e2ePGPassword+"@", 1))
+	c := pgtest.Own(t) // its own: this test stops the server
+	e := startE2EOn(t, withPassword(c.NewDatabase(t)))
 	sender := &wootest.Sender{URL: e.url + "/webhooks/woocommerce", Secret: e.secret, WebhookID: 1, Source: e.shop.Home}
 
 	before := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ada", Email: "ada@example.org", Items: []wootest.Item{{ProductID: 10}}})

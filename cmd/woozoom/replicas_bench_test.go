@@ -37,11 +37,7 @@ func BenchmarkIngestReplicas(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	cluster, err := pgtest.Start()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = cluster.Stop() }()
+	cluster := pgtest.Own(b)
 	fz := zoomtest.New(zoomtest.Credentials{AccountID: "acct-ingest", ClientID: "client-ingest", ClientSecret: "zoom-secret-ingest"}, zoomtest.BusinessLimits)
 	zsrv := httptest.NewServer(fz)
 	defer zsrv.Close()

@@ -189,6 +189,22 @@ func (c *Cluster) url(db string) string {
 	return fmt.Sprintf("postgres://woozoom@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
 }
 
+// Own starts a cluster of t's own (for a test that stops or restarts the
+// server), stopped and removed when t ends.
+func Own(t testing.TB) *Cluster {
+	t.Helper()
+	c, err := Start()
+	if err != nil {
+		t.Fatalf("start a throwaway PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}
+
 // Port is the server's TCP port on 127.0.0.1.
 func (c *Cluster) Port() int { return c.port }
 
