@@ -44,8 +44,11 @@ type Config struct {
 	// MetricsHandler, if set, serves GET /metrics.
 	MetricsHandler http.Handler
 	// ZoomSecretToken, if set, turns on POST /webhooks/zoom: the Secret
-	// Token of the Zoom app's event subscription.
+	// Token of the (default) Zoom app's event subscription.
 	ZoomSecretToken string
+	// ZoomAccounts turn on POST /webhooks/zoom/{account}, each with its
+	// app's Secret Token.
+	ZoomAccounts map[string]string
 	// Calendar, if set, serves GET /calendar/{token}.ics: the file, or an
 	// error wrapping access.ErrNoCalendar for a link that leads nowhere.
 	Calendar func(ctx context.Context, token string) (string, error)
@@ -91,7 +94,17 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 		e.GET("/calendar/:file", h.calendar)
 	}
 	if cfg.ZoomSecretToken != "" {
-		e.POST("/webhooks/zoom", h.zoomWebhook)
+		e.POST("/webhooks/zoom", func(c echo.Context) error { return h.zoomWebhook(c, "", cfg.ZoomSecretToken) })
+	}
+	if len(cfg.ZoomAccounts) > 0 {
+		e.POST("/webhooks/zoom/:account", func(c echo.Context) error {
+			account := c.Param("account")
+			secret := cfg.ZoomAccounts[account]
+			if secret == "" {
+				return echo.NewHTTPError(http.StatusNotFound, "no Zoom account "+account+" takes events here")
+			}
+			return h.zoomWebhook(c, account, secret)
+		})
 	}
 	return e
 }

@@ -17,15 +17,16 @@ const ZoomTopicPrefix = "zoom:"
 
 // zoomWebhook answers Zoom's URL validation and stores signed events, like
 // WooCommerce's deliveries: verified on the raw bytes, stored before the
-// answer, a repeat (Zoom retries after 3 s) stored once.
-func (h *Handler) zoomWebhook(c echo.Context) error {
+// answer, a repeat (Zoom retries after 3 s) stored once. account names the
+// Zoom account at /webhooks/zoom/{account} (empty at /webhooks/zoom).
+func (h *Handler) zoomWebhook(c echo.Context, account, secret string) error {
 	r := c.Request()
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, 1<<20))
 	if err != nil {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "event larger than 1 MB")
 	}
-	if err := zoom.VerifyWebhook(h.cfg.ZoomSecretToken, body, r.Header.Get(zoom.HeaderTimestamp), r.Header.Get(zoom.HeaderSignature), time.Now()); err != nil {
-		h.log.Warn("Zoom event refused", "remote", c.RealIP(), "reason", err.Error())
+	if err := zoom.VerifyWebhook(secret, body, r.Header.Get(zoom.HeaderTimestamp), r.Header.Get(zoom.HeaderSignature), time.Now()); err != nil {
+		h.log.Warn("Zoom event refused", "remote", c.RealIP(), "zoom_account", account, "reason", err.Error())
 		h.count("zoom", "refused")
 		return echo.NewHTTPError(http.StatusUnauthorized, "Zoom signature refused: "+err.Error())
 	}
@@ -34,21 +35,25 @@ func (h *Handler) zoomWebhook(c echo.Context) error {
 		if ev.Payload.PlainToken == "" {
 			return echo.NewHTTPError(http.StatusBadRequest, "url_validation without a plainToken")
 		}
-		h.log.Info("Zoom endpoint validation answered")
+		h.log.Info("Zoom endpoint validation answered", "zoom_account", account)
 		return c.JSON(http.StatusOK, map[string]string{
-			"plainToken": ev.Payload.PlainToken, "encryptedToken": zoom.EncryptedToken(h.cfg.ZoomSecretToken, ev.Payload.PlainToken),
+			"plainToken": ev.Payload.PlainToken, "encryptedToken": zoom.EncryptedToken(secret, ev.Payload.PlainToken),
 		})
 	}
 	d := rules.Delivery{Source: "zoom", Body: body, Topic: ZoomTopicPrefix + "unreadable"}
+	id := "zoom-"
+	if account != "" {
+		id += account + "-"
+	}
 	if err == nil {
 		d.Topic = ZoomTopicPrefix + ev.Event
 		// A retry carries the same event and time: one row.
-		d.DeliveryID = fmt.Sprintf("zoom-%s-%d", ev.Event, ev.EventTS)
+		d.DeliveryID = fmt.Sprintf("%s%s-%d", id, ev.Event, ev.EventTS)
 		if t, ok := ev.Target(); ok {
 			d.Key = rules.TargetKey(t)
 		}
 	} else {
-		d.DeliveryID = "zoom-unreadable-" + r.Header.Get(zoom.HeaderTimestamp)
+		d.DeliveryID = id + "unreadable-" + r.Header.Get(zoom.HeaderTimestamp)
 	}
 	return h.record(c, d, strings.TrimPrefix(d.Topic, ZoomTopicPrefix))
 }

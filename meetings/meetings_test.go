@@ -106,7 +106,7 @@ func TestProductAndItsOrdersNeverWorkAtOnce(t *testing.T) {
 		Events: map[int64]meetings.Maker{product: {Kind: rules.Meeting, Host: host,
 			Topic: func(p rules.Product, _, _ int) (string, error) { return p.Name, nil }}},
 		Schedule: func(p rules.Product) (rules.Schedule, bool, error) { return woo.FooEventsSchedule(p.Meta, "UTC") },
-	}, db, zoom.EventMeetings{Client: zc}, wc, woo.ParseDelivery, log)
+	}, db, zoom.EventMeetings{Accounts: zoom.OneAccount(zc)}, wc, woo.ParseDelivery, log)
 	om := orders.New(orders.Config{CustomerNote: true, Made: ms.Made(), Kept: ms.Kept()}, db, zc, wc, woo.ParseDelivery, log)
 	orderProducts := func(j worker.Job) []int64 {
 		o, _ := woo.ParseDelivery(j.Delivery.Topic, j.Delivery.Body)

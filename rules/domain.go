@@ -44,6 +44,10 @@ type Target struct {
 
 func (t Target) String() string { return fmt.Sprintf("%s %d", t.Kind, t.ID) }
 
+// DefaultZoomAccount names the account of config.yaml's zoom: section, and
+// the first of zoom_accounts: where a mapping names none.
+const DefaultZoomAccount = "default"
+
 // Order statuses that the rules know. Any other status changes nothing.
 const (
 	StatusCompleted = "completed"
@@ -140,6 +144,9 @@ type Mapping struct {
 	// Occurrences are the occurrence ids of a recurring meeting to register
 	// on, comma-separated; empty registers on every occurrence.
 	Occurrences string
+	// ZoomAccount names the Zoom account the target belongs to (empty: the
+	// default one).
+	ZoomAccount string
 }
 
 // NormalizeEmail is the one form in which emails are compared and stored.

@@ -27,9 +27,9 @@ type StoredMapping struct {
 // products (source "made", id 0).
 func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 	rows, err := d.queryCached(ctx, nil, `
-		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids FROM mappings
+		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, zoom_account FROM mappings
 		UNION ALL
-		SELECT 0, 'made', product_id, 0, day, '', target_kind, target_id, '' FROM made_meetings WHERE state = 'made'
+		SELECT 0, 'made', product_id, 0, day, '', target_kind, target_id, '', '' FROM made_meetings WHERE state = 'made'
 		ORDER BY 3, 4, 5, 6, 7, 8`)
 	if err != nil {
 		return nil, fmt.Errorf("list mappings: %w", err)
@@ -38,7 +38,7 @@ func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 	var out []StoredMapping
 	for rows.Next() {
 		var m StoredMapping
-		if err := rows.Scan(&m.ID, &m.Source, &m.ProductID, &m.VariationID, &m.Day, &m.Slot, &m.Target.Kind, &m.Target.ID, &m.Occurrences); err != nil {
+		if err := rows.Scan(&m.ID, &m.Source, &m.ProductID, &m.VariationID, &m.Day, &m.Slot, &m.Target.Kind, &m.Target.ID, &m.Occurrences, &m.ZoomAccount); err != nil {
 			return nil, fmt.Errorf("list mappings: %w", err)
 		}
 		out = append(out, m)
@@ -50,9 +50,9 @@ func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 // reports false.
 func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bool, error) {
 	res, err := d.exec(ctx, `
-		INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, source, d.now())
+		INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at, zoom_account)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, source, d.now(), m.ZoomAccount)
 	if err != nil {
 		return false, fmt.Errorf("add mapping of product %d to %s: %w", m.ProductID, m.Target, err)
 	}
@@ -83,9 +83,9 @@ func (d *DB) SyncConfigMappings(ctx context.Context, ms []rules.Mapping) error {
 		}
 		for _, m := range ms {
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, 'config', ?) ON CONFLICT DO NOTHING`,
-				m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, now); err != nil {
+				INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at, zoom_account)
+				VALUES (?, ?, ?, ?, ?, ?, ?, 'config', ?, ?) ON CONFLICT DO NOTHING`,
+				m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, now, m.ZoomAccount); err != nil {
 				return err
 			}
 		}
@@ -113,6 +113,24 @@ func (d *DB) ActiveMappings(ctx context.Context) ([]rules.Mapping, error) {
 		return nil, err
 	}
 	return RulesMappings(ms), nil
+}
+
+// ZoomAccountOf says which Zoom account t belongs to: the account a mapping
+// to it names, else the host woozoom made it for; both empty when nothing
+// places it (it is then the default account's).
+func (d *DB) ZoomAccountOf(ctx context.Context, t rules.Target) (account, host string, err error) {
+	err = d.db.QueryRowContext(ctx, `
+		SELECT COALESCE(MAX(zoom_account), '') FROM mappings WHERE target_kind = ? AND target_id = ?`,
+		t.Kind, t.ID).Scan(&account)
+	if err == nil && account == "" {
+		err = d.db.QueryRowContext(ctx, `
+			SELECT COALESCE(MAX(host), '') FROM made_meetings WHERE target_kind = ? AND target_id = ?`,
+			t.Kind, t.ID).Scan(&host)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read the Zoom account of %s: %w", t, err)
+	}
+	return account, host, nil
 }
 
 // MadeBy says whether a product's mapping to t is a meeting woozoom made

@@ -376,6 +376,7 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 	m := rules.Mapping{ProductID: 10, Target: rules.Target{Kind: rules.Meeting, ID: 5}}
 	db.AddMapping(ctx, m, FromCLI)
 	// Roll the schema back to version 2 by hand, as an older woozoom left it.
+	rollBack(t, db, 15)
 	for _, q := range []string{
 		`DROP TABLE mappings`,
 		`CREATE TABLE mappings (id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, variation_id INTEGER NOT NULL DEFAULT 0,
@@ -398,9 +399,6 @@ func TestMigrationKeepsOldMappings(t *testing.T) {
 		`DROP TABLE made_meetings`,
 		`DROP TABLE host_usage`,
 	} {
-		if q == `DELETE FROM schema_version WHERE version >= 3` {
-			rollBack(t, db, 15)
-		}
 		if _, err := db.db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -466,6 +464,7 @@ var undo = map[int][]string{
 	22: {`DROP TABLE turns`},
 	23: {`DROP TABLE zoom_slots`},
 	24: {`ALTER TABLE calls DROP COLUMN run`},
+	25: {`ALTER TABLE mappings DROP COLUMN zoom_account`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more

@@ -52,13 +52,17 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 		r.problem("the database %s cannot be read (%v): mappings added with woozoom map add are not checked; run check as the service's user", store.Redacted(c.Database), dbErr)
 	}
 
-	checkZoom(ctx, r, zoomClient(c, log), mappings)
+	clients := map[string]*zoom.Client{}
+	for _, a := range c.zoomAccounts() {
+		clients[a.Name] = zoomClient(a, log)
+		checkZoom(ctx, r, clients[a.Name], c.zoomLabel(a.Name), c.accountMappings(a.Name, mappings))
+	}
 
 	if wc, err := shopClient(c, log); err != nil {
 		r.problem("WooCommerce: %v", err)
 	} else {
 		checkShop(ctx, r, wc, c)
-		checkMaking(ctx, r, zoomClient(c, log), wc, c)
+		checkMaking(ctx, r, clients, wc, c)
 	}
 	if r.problems > 0 {
 		return fmt.Errorf("%d problem(s) found; fix them and run woozoom check again", r.problems)
@@ -69,17 +73,20 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 
 // zoomClient is a Zoom client for a command run by an admin: it tries
 // once, and tells Zoom's refusals straight away.
-func zoomClient(c Config, log *slog.Logger) *zoom.Client {
+// zoomClient is a command's client of one Zoom account.
+func zoomClient(a ZoomAccountConfig, log *slog.Logger) *zoom.Client {
+	z := a.ZoomConfig
 	return zoom.New(zoom.Config{
-		AccountID: c.Zoom.AccountID, ClientID: c.Zoom.ClientID, ClientSecret: c.Zoom.ClientSecret,
-		APIURL: c.Zoom.APIURL, OAuthURL: c.Zoom.OAuthURL, Timeout: c.Zoom.Timeout,
-		LightPerSecond: c.Zoom.LightPerSecond, MediumPerSecond: c.Zoom.MediumPerSecond, MaxShare: c.Zoom.MaxShare, Retries: 1,
-	}, nil, log)
+		AccountID: z.AccountID, ClientID: z.ClientID, ClientSecret: z.ClientSecret,
+		APIURL: z.APIURL, OAuthURL: z.OAuthURL, Timeout: z.Timeout,
+		LightPerSecond: z.LightPerSecond, MediumPerSecond: z.MediumPerSecond, MaxShare: z.MaxShare, Retries: 1,
+	}, nil, log.With("zoom_account", a.Name))
 }
 
 // zoomConfigured reports whether the configuration names a Zoom app.
 func (c Config) zoomConfigured() bool {
-	return c.Zoom.AccountID != "" && c.Zoom.ClientID != "" && c.Zoom.ClientSecret != ""
+	a := c.zoomAccounts()[0]
+	return a.AccountID != "" && a.ClientID != "" && a.ClientSecret != ""
 }
 
 // checkTemplates renders the note, withdrawn and meta templates against a
@@ -135,13 +142,13 @@ func allMappings(ctx context.Context, c Config) (ms []rules.Mapping, err error) 
 	return ms, nil
 }
 
-func checkZoom(ctx context.Context, r *report, zc *zoom.Client, mappings []rules.Mapping) {
+func checkZoom(ctx context.Context, r *report, zc *zoom.Client, label string, mappings []rules.Mapping) {
 	have, err := zc.Scopes(ctx)
 	if err != nil {
-		r.problem("Zoom: no access token: %v", err)
+		r.problem("%s: no access token: %v", label, err)
 		return
 	}
-	r.ok("Zoom: the Server-to-Server app gets an access token")
+	r.ok("%s: the Server-to-Server app gets an access token", label)
 	meetings, webinars := len(mappings) == 0, false
 	for _, m := range mappings {
 		meetings = meetings || m.Target.Kind == rules.Meeting
@@ -149,10 +156,10 @@ func checkZoom(ctx context.Context, r *report, zc *zoom.Client, mappings []rules
 	}
 	missing := zoom.MissingScopes(have, zoom.NeededScopes(meetings, webinars))
 	for _, s := range missing {
-		r.problem("Zoom: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", s.Name, s.For)
+		r.problem("%s: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", label, s.Name, s.For)
 	}
 	if len(missing) == 0 {
-		r.ok("Zoom: the app has every scope woozoom uses")
+		r.ok("%s: the app has every scope woozoom uses", label)
 	}
 	var seen []rules.Target
 	for _, m := range mappings {
@@ -164,15 +171,15 @@ func checkZoom(ctx context.Context, r *report, zc *zoom.Client, mappings []rules
 		in, err := zc.Inspect(ctx, m.Target)
 		switch {
 		case errors.Is(err, zoom.ErrTargetGone):
-			r.problem("Zoom: %s does not exist (deleted, or a typo): map the product to the right %s", what, m.Target.Kind)
+			r.problem("%s: %s does not exist (deleted, or a typo): map the product to the right %s", label, what, m.Target.Kind)
 		case err != nil:
-			r.problem("Zoom: cannot read %s: %v", what, err)
+			r.problem("%s: cannot read %s: %v", label, what, err)
 		case in.Problem() != nil:
-			r.problem("Zoom: product %d: %v", m.ProductID, in.Problem())
+			r.problem("%s: product %d: %v", label, m.ProductID, in.Problem())
 		case !in.HostRead:
-			r.ok("Zoom: %s %q takes registrations (host not checked)", what, in.Meeting.Topic)
+			r.ok("%s: %s %q takes registrations (host not checked)", label, what, in.Meeting.Topic)
 		default:
-			r.ok("Zoom: %s %q takes registrations; host %s is Licensed", what, in.Meeting.Topic, in.Host.Email)
+			r.ok("%s: %s %q takes registrations; host %s is Licensed", label, what, in.Meeting.Topic, in.Host.Email)
 		}
 	}
 }

@@ -26,16 +26,19 @@ type Config struct {
 	LogFormat   string            `mapstructure:"log_format"`
 	WooCommerce WooCommerceConfig `mapstructure:"woocommerce"`
 	Zoom        ZoomConfig        `mapstructure:"zoom"`
-	Worker      WorkerConfig      `mapstructure:"worker"`
-	Statuses    StatusConfig      `mapstructure:"statuses"`
-	Attendees   AttendeeConfig    `mapstructure:"attendees"`
-	Reconcile   ReconcileConfig   `mapstructure:"reconcile"`
-	SlotKeys    []string          `mapstructure:"slot_keys"`
-	Events      []EventConfig     `mapstructure:"events"`
-	Admin       AdminConfig       `mapstructure:"admin"`
-	Audit       AuditConfig       `mapstructure:"audit"`
-	Templates   TemplatesConfig   `mapstructure:"templates"`
-	Calendar    CalendarConfig    `mapstructure:"calendar"`
+	// ZoomAccounts are several Zoom accounts (an agency's clients, a
+	// platform's shops); an event names its account with zoom_account.
+	ZoomAccounts []ZoomAccountConfig `mapstructure:"zoom_accounts"`
+	Worker       WorkerConfig        `mapstructure:"worker"`
+	Statuses     StatusConfig        `mapstructure:"statuses"`
+	Attendees    AttendeeConfig      `mapstructure:"attendees"`
+	Reconcile    ReconcileConfig     `mapstructure:"reconcile"`
+	SlotKeys     []string            `mapstructure:"slot_keys"`
+	Events       []EventConfig       `mapstructure:"events"`
+	Admin        AdminConfig         `mapstructure:"admin"`
+	Audit        AuditConfig         `mapstructure:"audit"`
+	Templates    TemplatesConfig     `mapstructure:"templates"`
+	Calendar     CalendarConfig      `mapstructure:"calendar"`
 	// MeetingDefaults are further Zoom settings of the meetings woozoom
 	// makes (waiting_room, alternative_hosts, auto_recording, ...).
 	MeetingDefaults map[string]any `mapstructure:"meeting_defaults"`
@@ -195,6 +198,9 @@ type EventConfig struct {
 	// the product's stock exceeds it); 0: Zoom's 4,999 registrants per
 	// meeting, unknown for webinars.
 	Capacity int `mapstructure:"capacity"`
+	// ZoomAccount names the account of zoom_accounts the meeting or
+	// webinar belongs to, or is made on (empty: the first).
+	ZoomAccount string `mapstructure:"zoom_account"`
 }
 
 // linkDetails are what a link event's notes and calendar file say.
@@ -327,6 +333,7 @@ func loadConfig(file string, required bool) (Config, error) {
 	if err := v.Unmarshal(&c); err != nil {
 		return Config{}, fmt.Errorf("read config %s: %w", file, err)
 	}
+	c.accountSecretsFromEnv()
 	return c, nil
 }
 
@@ -398,23 +405,10 @@ func (c Config) Validate() error {
 	need(c.WooCommerce.ConsumerKey, "woocommerce.consumer_key", "a REST API key with Read/Write (WooCommerce > Settings > Advanced > REST API)")
 	need(c.WooCommerce.ConsumerSecret, "woocommerce.consumer_secret", "the secret of that REST API key")
 	need(c.WooCommerce.WebhookSecret, "woocommerce.webhook_secret", "the Secret of the WooCommerce webhook; without it every delivery is refused")
-	need(c.Zoom.AccountID, "zoom.account_id", "the Account ID of the Zoom Server-to-Server OAuth app")
-	need(c.Zoom.ClientID, "zoom.client_id", "the Client ID of that app")
-	need(c.Zoom.ClientSecret, "zoom.client_secret", "the Client Secret of that app")
 	if u, err := url.Parse(c.WooCommerce.URL); c.WooCommerce.URL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
 		errs = append(errs, fmt.Errorf("woocommerce.url %q must be an https:// address (or http:// for a shop on this host or a private network: requests are then signed with OAuth 1.0a)", c.WooCommerce.URL))
 	}
-	for _, k := range []struct{ key, val string }{{"zoom.api_url", c.Zoom.APIURL}, {"zoom.oauth_url", c.Zoom.OAuthURL}} {
-		if u, err := url.Parse(k.val); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL", k.key, k.val))
-		}
-	}
-	if c.Zoom.MaxShare <= 0 || c.Zoom.MaxShare > 1 {
-		errs = append(errs, fmt.Errorf("zoom.max_share is %g; use more than 0 and at most 1 (the part of the account's Zoom rate limits woozoom may use)", c.Zoom.MaxShare))
-	}
-	if c.Zoom.LightPerSecond < 0 || c.Zoom.MediumPerSecond < 0 {
-		errs = append(errs, errors.New("zoom.light_per_second and medium_per_second must not be negative (0: no cap)"))
-	}
+	errs = append(errs, c.zoomProblems()...)
 	if c.Worker.Workers < 1 || c.Worker.Workers > 64 {
 		errs = append(errs, fmt.Errorf("worker.workers is %d; use 1 to 64", c.Worker.Workers))
 	}
@@ -498,7 +492,9 @@ func (e EventConfig) mapping() (rules.Mapping, error) {
 	default:
 		return rules.Mapping{}, errors.New("needs a meeting_id, a webinar_id or a link")
 	}
-	return rules.ParseMapping(spec)
+	m, err := rules.ParseMapping(spec)
+	m.ZoomAccount = e.ZoomAccount
+	return m, err
 }
 
 func (c Config) policy() rules.Policy {

@@ -292,3 +292,113 @@ func TestConfigExampleIsValid(t *testing.T) {
 		t.Errorf("the example's values differ from the defaults it documents: %+v %+v", c.Zoom, c.Worker)
 	}
 }
+
+const accountsConfig = `
+woocommerce:
+  url: https://shop.example.com
+  consumer_key: ck_1
+  consumer_secret: cs_1
+  webhook_secret: whsec_1
+zoom:
+  max_share: 0.5
+zoom_accounts:
+  - name: east
+    account_id: acct-east
+    client_id: client-east
+  - name: west-2
+    account_id: acct-west
+    client_id: client-west
+    client_secret: west-in-file
+    light_per_second: 20
+events:
+  - product_id: 812
+    meeting_id: "857 4606 5123"
+  - product_id: 813
+    webinar_id: 91234567890
+    zoom_account: west-2
+`
+
+func TestConfigZoomAccounts(t *testing.T) {
+	t.Setenv("WOOZOOM_ZOOM_ACCOUNTS_EAST_CLIENT_SECRET", "east-from-env")
+	t.Setenv("WOOZOOM_ZOOM_ACCOUNTS_WEST_2_WEBHOOK_SECRET_TOKEN", "west-token-from-env")
+	c, err := loadConfig(writeConfig(t, accountsConfig), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	all := c.zoomAccounts()
+	if len(all) != 2 || all[0].Name != "east" || all[1].Name != "west-2" {
+		t.Fatalf("accounts: %+v", all)
+	}
+	east, west := all[0].ZoomConfig, all[1].ZoomConfig
+	if east.ClientSecret != "east-from-env" || west.ClientSecret != "west-in-file" || west.WebhookSecretToken != "west-token-from-env" {
+		t.Errorf("secrets: east %q, west %q, west's token %q", east.ClientSecret, west.ClientSecret, west.WebhookSecretToken)
+	}
+	// What an account leaves out, zoom: gives (its defaults included).
+	if east.APIURL != "https://api.zoom.us/v2" || east.MaxShare != 0.5 || east.HostDailyLimit != 100 || west.LightPerSecond != 20 {
+		t.Errorf("settings not inherited from zoom: east %+v west %+v", east, west)
+	}
+	ms, _ := c.Mappings()
+	if len(ms) != 2 || ms[0].ZoomAccount != "" || ms[1].ZoomAccount != "west-2" {
+		t.Errorf("mappings' accounts: %+v", ms)
+	}
+	if got := c.zoomSecrets(); len(got) != 1 || got["west-2"] != "west-token-from-env" {
+		t.Errorf("webhook secrets by account: %v", got)
+	}
+}
+
+func TestConfigZoomAccountsProblems(t *testing.T) {
+	c, err := loadConfig(writeConfig(t, `
+woocommerce:
+  url: https://shop.example.com
+  consumer_key: ck_1
+  consumer_secret: cs_1
+  webhook_secret: whsec_1
+zoom:
+  account_id: beside
+zoom_accounts:
+  - name: East
+    account_id: a
+    client_id: c
+    client_secret: s
+  - name: west
+    account_id: a2
+    client_id: c2
+  - name: west
+    account_id: a3
+    client_id: c3
+    client_secret: s3
+events:
+  - product_id: 1
+    meeting_id: 5
+    zoom_account: north
+  - product_id: 2
+    create: meeting
+    host: h@shop.example
+    zoom_account: west
+  - product_id: 3
+    create: meeting
+    host: H@shop.example
+`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	if err == nil {
+		t.Fatal("bad accounts accepted")
+	}
+	for _, want := range []string{
+		"zoom: names an app beside zoom_accounts",
+		`"East" is not an account name`,
+		`zoom_accounts: "west" is listed twice`,
+		"zoom_accounts[west].client_secret is required", "WOOZOOM_ZOOM_ACCOUNTS_WEST_CLIENT_SECRET",
+		`events[0] (product 1): zoom_account "north" is not one of zoom_accounts`,
+		`events[2] (product 3): host H@shop.example is given under Zoom accounts "west" and "East"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("validation does not say %q:\n%v", want, err)
+		}
+	}
+}

@@ -413,7 +413,7 @@ func TestLearnedPaceSurvivesARestart(t *testing.T) {
 		t.Fatalf("kept pace %+v (%v, %v), want the Light limit of 30 the fake named", p, ok, err)
 	}
 	e.serveWith(func(cfg string) string { return cfg })
-	if !strings.Contains(e.logs.String(), `Zoom's pace resumed where the last run left it" light=29`) {
+	if !strings.Contains(e.logs.String(), `Zoom's pace resumed where the last run left it" zoom_account=default light=29`) {
 		t.Errorf("the restart did not start from the learned pace:\n%s", e.logs)
 	}
 }

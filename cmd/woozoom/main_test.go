@@ -51,6 +51,7 @@ func (s *syncBuffer) String() string {
 type e2e struct {
 	t       *testing.T
 	zoom    *zoomtest.Fake
+	zsrv    *httptest.Server // the fake Zoom's address
 	check   *contract.Validator
 	shop    *wootest.Shop
 	url     string // the sidecar
@@ -93,6 +94,7 @@ func startE2EOn(t *testing.T, database string) *e2e {
 		t.Fatal(err)
 	}
 	zsrv.Config.Handler = e.check
+	e.zsrv = zsrv
 	e.meeting = e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example",
 		StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC), Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
 	e.webinar = e.zoom.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", Duration: 90})

@@ -142,16 +142,21 @@ const MeetingRegistrantLimit = 4999
 // that each host exists and is Licensed, that each product has a date
 // woozoom reads, and that no product sells more tickets than its meeting
 // takes.
-func checkMaking(ctx context.Context, r *report, zc *zoom.Client, wc *woo.Client, c Config) {
-	meetings, webinars := false, false
-	for _, e := range c.Events {
-		meetings = meetings || e.Create == string(rules.Meeting)
-		webinars = webinars || e.Create == string(rules.Webinar)
-	}
-	if meetings || webinars {
-		if have, err := zc.Scopes(ctx); err == nil {
+func checkMaking(ctx context.Context, r *report, clients map[string]*zoom.Client, wc *woo.Client, c Config) {
+	for _, a := range c.zoomAccounts() {
+		meetings, webinars := false, false
+		for _, e := range c.Events {
+			if c.accountOf(e) == a.Name {
+				meetings = meetings || e.Create == string(rules.Meeting)
+				webinars = webinars || e.Create == string(rules.Webinar)
+			}
+		}
+		if !meetings && !webinars {
+			continue
+		}
+		if have, err := clients[a.Name].Scopes(ctx); err == nil {
 			for _, s := range zoom.MissingScopes(have, zoom.MakerScopes(meetings, webinars)) {
-				r.problem("Zoom: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", s.Name, s.For)
+				r.problem("%s: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", c.zoomLabel(a.Name), s.Name, s.For)
 			}
 		}
 	}
@@ -159,18 +164,19 @@ func checkMaking(ctx context.Context, r *report, zc *zoom.Client, wc *woo.Client
 	for i, e := range c.Events {
 		where := fmt.Sprintf("events[%d] (product %d)", i, e.ProductID)
 		if _, seen := hosts[e.Host]; e.Create != "" && !seen {
-			u, err := zc.User(ctx, e.Host)
+			label := c.zoomLabel(c.accountOf(e))
+			u, err := clients[c.accountOf(e)].User(ctx, e.Host)
 			if err == nil && !u.Licensed() {
 				err = fmt.Errorf("%s is a %s user: Zoom refuses registration on meetings of Basic users; pick a Licensed host (woozoom zoom users)", e.Host, u.TypeName())
 			}
 			hosts[e.Host] = err
 			switch {
 			case errors.Is(err, rules.ErrNotFound):
-				r.problem("Zoom: %s: host %s is not a user of the account (woozoom zoom users lists them)", where, e.Host)
+				r.problem("%s: %s: host %s is not a user of the account (woozoom zoom users lists them)", label, where, e.Host)
 			case err != nil:
-				r.problem("Zoom: %s: host: %v", where, err)
+				r.problem("%s: %s: host: %v", label, where, err)
 			default:
-				r.ok("Zoom: host %s is Licensed and can hold registration", e.Host)
+				r.ok("%s: host %s is Licensed and can hold registration", label, e.Host)
 			}
 		}
 		if e.Create == "" && e.Capacity == 0 {

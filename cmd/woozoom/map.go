@@ -48,7 +48,7 @@ added here are kept until removed here.`,
 				return err
 			}
 			if !noCheck {
-				if err := verifyMapping(cmd.Context(), cfg, m.Target, fix, out); err != nil {
+				if err := verifyMapping(cmd.Context(), cfg, m, fix, out); err != nil {
 					return err
 				}
 			}
@@ -80,6 +80,7 @@ type mapFlags struct {
 	product, variation                  int64
 	day                                 int
 	meeting, webinar, slot, occurrences string
+	account                             string
 }
 
 func (f *mapFlags) add(c *cobra.Command) {
@@ -90,6 +91,7 @@ func (f *mapFlags) add(c *cobra.Command) {
 	c.Flags().IntVar(&f.day, "day", 0, "day of a multi-day event (1, 2, ...); every day's target is registered")
 	c.Flags().StringVar(&f.slot, "slot", "", "only tickets that booked this slot (\"3\", or \"3/1698\" for one date)")
 	c.Flags().StringVar(&f.occurrences, "occurrences", "", "occurrence ids of a recurring meeting, comma-separated (default: all)")
+	c.Flags().StringVar(&f.account, "zoom-account", "", "the account of zoom_accounts the meeting belongs to (default: the first)")
 }
 
 func (f *mapFlags) mapping() (rules.Mapping, error) {
@@ -103,8 +105,10 @@ func (f *mapFlags) mapping() (rules.Mapping, error) {
 	if f.webinar != "" {
 		kind = rules.Webinar
 	}
-	return rules.ParseMapping(rules.MappingSpec{ProductID: f.product, VariationID: f.variation, Day: f.day, Slot: f.slot,
+	m, err := rules.ParseMapping(rules.MappingSpec{ProductID: f.product, VariationID: f.variation, Day: f.day, Slot: f.slot,
 		Occurrences: f.occurrences, Kind: kind, ID: f.meeting + f.webinar})
+	m.ZoomAccount = f.account
+	return m, err
 }
 
 func listMappings(ctx context.Context, db *store.DB, out io.Writer) error {
@@ -113,7 +117,7 @@ func listMappings(ctx context.Context, db *store.DB, out io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PRODUCT\tVARIATION\tDAY\tSLOT\tTARGET\tID\tOCCURRENCES\tFROM")
+	fmt.Fprintln(tw, "PRODUCT\tVARIATION\tDAY\tSLOT\tTARGET\tID\tOCCURRENCES\tZOOM ACCOUNT\tFROM")
 	for _, m := range ms {
 		v, day, slot, occ := "any", "-", "any", "all"
 		if m.VariationID != 0 {
@@ -128,7 +132,11 @@ func listMappings(ctx context.Context, db *store.DB, out io.Writer) error {
 		if m.Occurrences != "" {
 			occ = m.Occurrences
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ProductID, v, day, slot, m.Target.Kind, m.Target.ID, occ, m.Source)
+		account := m.ZoomAccount
+		if account == "" {
+			account = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", m.ProductID, v, day, slot, m.Target.Kind, m.Target.ID, occ, account, m.Source)
 	}
 	return tw.Flush()
 }
@@ -165,7 +173,8 @@ func removeMapping(ctx context.Context, db *store.DB, m rules.Mapping, out io.Wr
 // says what it is; one without registration is refused (or, with fix, has
 // registration turned on), and so is one whose host cannot take
 // registrations.
-func verifyMapping(ctx context.Context, cfg configFunc, t rules.Target, fix bool, out io.Writer) error {
+func verifyMapping(ctx context.Context, cfg configFunc, m rules.Mapping, fix bool, out io.Writer) error {
+	t := m.Target
 	c, err := cfg(false)
 	if err != nil {
 		return err
@@ -174,7 +183,11 @@ func verifyMapping(ctx context.Context, cfg configFunc, t rules.Target, fix bool
 		fmt.Fprintf(out, "%s not checked on Zoom: the configuration names no Zoom app (or use --no-check)\n", t)
 		return nil
 	}
-	zc := zoomClient(c, newLogger(c, io.Discard))
+	a, ok := c.zoomAccount(m.ZoomAccount)
+	if !ok {
+		return fmt.Errorf("--zoom-account %s is not one of zoom_accounts in the configuration", m.ZoomAccount)
+	}
+	zc := zoomClient(a, newLogger(c, io.Discard))
 	in, err := inspectTarget(ctx, zc, t)
 	if in.Meeting.Topic != "" || in.Meeting.HostEmail != "" {
 		fmt.Fprintln(out, in.Describe())

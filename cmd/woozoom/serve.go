@@ -25,7 +25,6 @@ import (
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo"
 	"github.com/woozoom/woozoom/worker"
-	"github.com/woozoom/woozoom/zoom"
 )
 
 // prepare checks the configuration, or starts the demo's fakes and points
@@ -158,7 +157,7 @@ func newHTTP(cfg Config, db *store.DB, l *live, obs *observers, d *demoEnv, log 
 	e := handler.New(handler.Config{
 		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
 		Demo: d != nil, Stored: w.Wake, Problems: obs.health.Summaries, Metrics: obs.metrics, MetricsHandler: obs.metrics.Handler(),
-		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.Zoom.WebhookSecretToken,
+		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.zoomAccounts()[0].WebhookSecretToken, ZoomAccounts: cfg.zoomSecrets(),
 		Ready: func(ctx context.Context) error {
 			if !w.Running() {
 				return errors.New("the worker is not working the queue (woozoom is stopping)")
@@ -244,7 +243,7 @@ func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Lis
 		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
 	}
 	if live && cfg.zoomConfigured() {
-		wg.Go(func() { warnAboutMappings(workCtx, l.db, l.zc, log) })
+		wg.Go(func() { warnAboutMappings(workCtx, l.db, l.zoom, log) })
 	}
 	select {
 	case <-ctx.Done():
@@ -303,7 +302,7 @@ func calendars(cfg Config, db *store.DB) func(context.Context, string) (string, 
 // warnAboutMappings reads every mapped meeting and webinar from Zoom once
 // at start and logs a warning for each that cannot take the attendees:
 // gone, registration off, or a host that is not Licensed.
-func warnAboutMappings(ctx context.Context, db *store.DB, zc *zoom.Client, log *slog.Logger) {
+func warnAboutMappings(ctx context.Context, db *store.DB, zc inspector, log *slog.Logger) {
 	mappings, err := db.ActiveMappings(ctx)
 	if err != nil {
 		log.Warn("mappings not checked on Zoom", "err", err)
@@ -332,7 +331,7 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 			return p.Lines(), nil
 		},
 		Verify: func(ctx context.Context, t rules.Target) (string, error) {
-			return verifyTarget(ctx, l.zc, l.db, t)
+			return verifyTarget(ctx, l.zoom, l.db, t)
 		},
 		Backfill: func(ctx context.Context, productID int64) (int, error) {
 			res, err := orders.Enqueue(ctx, l.db, woo.ParseDelivery, l.productOrders(productID), nil, nil)
@@ -347,7 +346,7 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 // verifyTarget reads a meeting or webinar and says what it is, or why
 // registrations cannot be made on it; what it read is kept for the
 // write-back and the console's Events page.
-func verifyTarget(ctx context.Context, zc *zoom.Client, db *store.DB, t rules.Target) (string, error) {
+func verifyTarget(ctx context.Context, zc inspector, db *store.DB, t rules.Target) (string, error) {
 	in, err := inspectTarget(ctx, zc, t)
 	if err != nil {
 		return "", err

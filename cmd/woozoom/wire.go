@@ -48,7 +48,8 @@ func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context
 type live struct {
 	db     *store.DB
 	wc     *woo.Client
-	zc     *zoom.Client
+	zc     *zoom.Client // the default account's
+	zoom   *zoom.Accounts
 	w      *worker.Worker
 	orders *orders.Orders
 	log    *slog.Logger
@@ -92,29 +93,38 @@ func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
 	return c, l, nil
 }
 
-// resumePace starts Zoom's pace where an earlier run left it.
+// resumePace starts each Zoom account's pace where an earlier run left it.
 func resumePace(ctx context.Context, c Config, l *live) error {
-	p, ok, err := l.db.Pace(ctx, c.Zoom.AccountID)
-	if ok {
-		l.zc.Resume(p)
-		light, medium := l.zc.Pace()
-		l.log.Info("Zoom's pace resumed where the last run left it", "light", light, "medium", medium,
-			"light_limit", p.LightLimit, "medium_limit", p.MediumLimit)
+	for _, a := range c.zoomAccounts() {
+		zc, _ := l.zoom.Client(a.Name)
+		p, ok, err := l.db.Pace(ctx, a.AccountID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			zc.Resume(p)
+			light, medium := zc.Pace()
+			l.log.Info("Zoom's pace resumed where the last run left it", "zoom_account", a.Name, "light", light, "medium", medium,
+				"light_limit", p.LightLimit, "medium_limit", p.MediumLimit)
+		}
 	}
-	return err
+	return nil
 }
 
-// keepPace keeps what the client learns of Zoom's limits, every interval
+// keepPace keeps what the clients learn of Zoom's limits, every interval
 // while it changes and once more when ctx ends, for the next start.
 func keepPace(ctx context.Context, c Config, l *live, every time.Duration) {
-	var kept rules.LearnedPace
+	kept := map[string]rules.LearnedPace{}
 	save := func(ctx context.Context) {
-		if now := l.zc.Learned(); now != kept {
-			if err := l.db.SavePace(ctx, c.Zoom.AccountID, now); err != nil {
-				l.log.Warn("the pace learned of Zoom was not kept", "err", err)
-				return
+		for _, a := range c.zoomAccounts() {
+			zc, _ := l.zoom.Client(a.Name)
+			if now := zc.Learned(); now != kept[a.Name] {
+				if err := l.db.SavePace(ctx, a.AccountID, now); err != nil {
+					l.log.Warn("the pace learned of Zoom was not kept", "zoom_account", a.Name, "err", err)
+					continue
+				}
+				kept[a.Name] = now
 			}
-			kept = now
 		}
 	}
 	t := time.NewTicker(every)
@@ -128,6 +138,36 @@ func keepPace(ctx context.Context, c Config, l *live, every time.Duration) {
 			save(ctx)
 		}
 	}
+}
+
+// newZoomAccounts makes a client per Zoom account, each with its token,
+// pace, circuit and status batches, and routes calls among them.
+func newZoomAccounts(cfg Config, db *store.DB, log *slog.Logger, obs *observers) *zoom.Accounts {
+	// Replicas on PostgreSQL share each account's pace through it; one
+	// process on SQLite keeps it in memory, where it costs no write.
+	var shared zoom.SharedPace
+	if store.IsPostgres(cfg.Database) {
+		shared = db
+	}
+	accounts := zoom.NewAccounts(db)
+	all := cfg.zoomAccounts()
+	for _, a := range all {
+		z := a.ZoomConfig
+		zc := zoom.New(zoom.Config{
+			AccountID: z.AccountID, ClientID: z.ClientID, ClientSecret: z.ClientSecret,
+			APIURL: z.APIURL, OAuthURL: z.OAuthURL, Timeout: z.Timeout,
+			LightPerSecond: z.LightPerSecond, MediumPerSecond: z.MediumPerSecond, MaxShare: z.MaxShare, Retries: 3,
+			OnCircuit: obs.circuitHook(a.Name, len(all) > 1), Shared: shared,
+		}, obs.instrument("zoom", keepConns(&http.Client{Timeout: z.Timeout}, cfg.Worker.Workers), z.Timeout), log.With("zoom_account", a.Name))
+		var hosts []string
+		for _, e := range cfg.Events {
+			if e.Create != "" && cfg.accountOf(e) == a.Name {
+				hosts = append(hosts, e.Host)
+			}
+		}
+		accounts.Add(a.Name, zc, hosts...)
+	}
+	return accounts
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -159,15 +199,19 @@ type observers struct {
 	audit *audit.Recorder
 }
 
-// zoomCircuit reports Zoom's outages (the client stops calling it) and
-// their end.
-func (o *observers) zoomCircuit(open bool, since time.Time) {
+// zoomCircuit reports an account's Zoom outages (the client stops calling
+// it) and their end.
+func (o *observers) zoomCircuit(account string, named bool, open bool, since time.Time) {
+	key, whose := "zoom", ""
+	if named {
+		key, whose = "zoom:"+account, " (account "+account+")"
+	}
 	if open {
-		o.health.Problem("zoom", "Zoom is not answering; woozoom has paused its calls", fmt.Sprintf("Zoom has not answered since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
-			since.UTC().Format(time.RFC3339)))
+		o.health.Problem(key, "Zoom is not answering"+whose+"; woozoom has paused its calls", fmt.Sprintf("Zoom has not answered%s since %s (server errors or no connection); woozoom has paused its calls and tries again at growing intervals; jobs wait without losing tries",
+			whose, since.UTC().Format(time.RFC3339)))
 		return
 	}
-	o.health.OK("zoom")
+	o.health.OK(key)
 	if o.zoomAnswersAgain != nil {
 		o.zoomAnswersAgain()
 	}
@@ -190,11 +234,13 @@ func (o *observers) instrument(service string, hc *http.Client, timeout time.Dur
 	return &c
 }
 
-func (o *observers) circuitHook() func(bool, time.Time) {
+// circuitHook reports an account's circuit; named: the health problem
+// names the account (several accounts).
+func (o *observers) circuitHook(account string, named bool) func(bool, time.Time) {
 	if o == nil {
 		return nil
 	}
-	return o.zoomCircuit
+	return func(open bool, since time.Time) { o.zoomCircuit(account, named, open, since) }
 }
 
 type queueStats struct{ db *store.DB }
@@ -207,18 +253,8 @@ func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) 
 // newWorker builds the clients and the worker from the configuration; obs
 // may be nil.
 func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
-	// Replicas on PostgreSQL share the account's pace through it; one
-	// process on SQLite keeps it in memory, where it costs no write.
-	var shared zoom.SharedPace
-	if store.IsPostgres(cfg.Database) {
-		shared = db
-	}
-	zc := zoom.New(zoom.Config{
-		AccountID: cfg.Zoom.AccountID, ClientID: cfg.Zoom.ClientID, ClientSecret: cfg.Zoom.ClientSecret,
-		APIURL: cfg.Zoom.APIURL, OAuthURL: cfg.Zoom.OAuthURL, Timeout: cfg.Zoom.Timeout,
-		LightPerSecond: cfg.Zoom.LightPerSecond, MediumPerSecond: cfg.Zoom.MediumPerSecond, MaxShare: cfg.Zoom.MaxShare, Retries: 3,
-		OnCircuit: obs.circuitHook(), Shared: shared,
-	}, obs.instrument("zoom", keepConns(&http.Client{Timeout: cfg.Zoom.Timeout}, cfg.Worker.Workers), cfg.Zoom.Timeout), log)
+	accounts := newZoomAccounts(cfg, db, log, obs)
+	zc := accounts.Default()
 	shopHTTP = obs.instrument("woocommerce", keepConns(shopHTTP, cfg.Worker.Workers), cfg.WooCommerce.Timeout)
 	wc, err := woo.New(woo.Config{
 		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
@@ -239,7 +275,7 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	mcfg.Wake = func() { wake() }
 	policy := cfg.policy()
 	mcfg.Policy = policy
-	ms := meetings.New(mcfg, db, zoom.EventMeetings{Client: zc, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
+	ms := meetings.New(mcfg, db, zoom.EventMeetings{Accounts: accounts, Settings: cfg.MeetingDefaults}, wc, woo.ParseDelivery, log)
 	ocfg := orders.Config{
 		Policy: policy, CustomerNote: cfg.WooCommerce.CustomerNote,
 		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
@@ -253,14 +289,14 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	if obs != nil {
 		ocfg.Metrics, wcfg.Health = obs.metrics, obs.health
 	}
-	work := orders.New(ocfg, db, zc, wc, woo.ParseDelivery, log)
+	work := orders.New(ocfg, db, accounts, wc, woo.ParseDelivery, log)
 	wcfg.Rooms = map[worker.Kind]worker.Room{
 		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
 		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
 	}
 	w := worker.New(wcfg, db, log)
 	wake = w.Wake
-	return &live{db: db, wc: wc, zc: zc, w: w, orders: work, log: log, policy: policy}, nil
+	return &live{db: db, wc: wc, zc: zc, zoom: accounts, w: w, orders: work, log: log, policy: policy}, nil
 }
 
 // productOrders lists the orders of a product that register.

@@ -13,7 +13,8 @@ import (
 // zoomCommand is what an admin asks Zoom directly.
 func zoomCommand(cfg configFunc, out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "zoom", Short: "Look at the Zoom account"}
-	cmd.AddCommand(&cobra.Command{
+	var account string
+	users := &cobra.Command{
 		Use:   "users",
 		Short: "List the account's users and whether each can host registration",
 		Long: `List the Zoom account's active users with their type. Zoom takes registrants only
@@ -27,7 +28,11 @@ on meetings and webinars of Licensed users: pick one of them as a host.`,
 			if !c.zoomConfigured() {
 				return errors.New("the configuration names no Zoom app: set zoom.account_id, client_id and client_secret")
 			}
-			users, err := zoomClient(c, newLogger(c, io.Discard)).Users(cmd.Context())
+			a, ok := c.zoomAccount(account)
+			if !ok {
+				return fmt.Errorf("--zoom-account %s is not one of zoom_accounts in the configuration", account)
+			}
+			users, err := zoomClient(a, newLogger(c, io.Discard)).Users(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list Zoom users: %w", err)
 			}
@@ -42,6 +47,8 @@ on meetings and webinars of Licensed users: pick one of them as a host.`,
 			}
 			return tw.Flush()
 		},
-	})
+	}
+	users.Flags().StringVar(&account, "zoom-account", "", "the account of zoom_accounts to list (default: the first)")
+	cmd.AddCommand(users)
 	return cmd
 }
