@@ -34,8 +34,8 @@ import (
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
 
-// The chaos harness: the real binary, a file database, the fake Zoom and the
-// fake shop; a random stream of orders, status changes, refunds, duplicate and
+// The chaos harness: the real binary, a file database, the fake Zoom (two
+// accounts: the webinar is the second's) and the fake shop; a random stream of orders, status changes, refunds, duplicate and
 // late deliveries and injected faults; SIGKILL at random moments and a
 // restart each time. At the end Zoom must hold exactly what the orders' final
 // states require. make test runs a short stream; make chaos the full one:
@@ -80,11 +80,16 @@ func chaos(t *testing.T, nOrders, procs int, cluster *pgtest.Cluster) {
 
 	creds := zoomtest.Credentials{AccountID: "acct-chaos", ClientID: "client-chaos", ClientSecret: "zoom-secret-chaos-4242"}
 	fz := zoomtest.New(creds, zoomtest.ProLimits)
-	zsrv := httptest.NewServer(fz)
+	// A second Zoom account holds the webinar, at the same address, with
+	// its own per-second limits.
+	fw := zoomtest.New(zoomtest.Credentials{AccountID: "acct-chaos-west", ClientID: "client-chaos-west", ClientSecret: "zoom-secret-chaos-west"}, zoomtest.ProLimits)
+	zsrv := httptest.NewServer(zoomtest.NewCloud(fz, fw))
 	defer zsrv.Close()
 	fz.AddUser(zoomtest.User{Email: "host@shop.example", Type: 2})
+	fw.AddUser(zoomtest.User{Email: "host@west.example", Type: 2})
 	meeting := fz.CreateMeeting(zoomtest.Meeting{Topic: "Chaos tour", HostEmail: "host@shop.example", Duration: 60, Password: "p"})
-	webinar := fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Chaos webinar", HostEmail: "host@shop.example", Duration: 60})
+	webinar := fw.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Chaos webinar", HostEmail: "host@west.example", Duration: 60})
+	accounts := []*zoomtest.Fake{fz, fw}
 
 	shop := wootest.NewShop("ck_chaos", "cs_chaos_secret")
 	ssrv := httptest.NewTLSServer(shop)
@@ -113,12 +118,15 @@ func chaos(t *testing.T, nOrders, procs int, cluster *pgtest.Cluster) {
 database: %s
 log_format: json
 woocommerce: {url: %s, consumer_key: ck_chaos, consumer_secret: cs_chaos_secret, webhook_secret: %s, ca_file: %s, timeout: 5s}
-zoom: {account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 2s, light_per_second: 25, medium_per_second: 15}
+zoom: {api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 2s, light_per_second: 25, medium_per_second: 15}
+zoom_accounts:
+  - {name: east, account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242}
+  - {name: west, account_id: acct-chaos-west, client_id: client-chaos-west, client_secret: zoom-secret-chaos-west}
 worker: {workers: 8, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
 reconcile: {interval: %s}
 events:
   - {product_id: 10, meeting_id: %d}
-  - {product_id: 11, webinar_id: %d}
+  - {product_id: 11, webinar_id: %d, zoom_account: west}
   - {product_id: %d, create: meeting, host: host@shop.example}
 `, port, dbFile, ssrv.URL, secret, ca, zsrv.URL, zsrv.URL, reconcileEvery, meeting, webinar, course)), 0o600)
 	bases := make([]string, procs)
@@ -299,6 +307,7 @@ events:
 		}
 		if r.IntN(25) == 0 {
 			faults++
+			fz := accounts[r.IntN(len(accounts))]
 			switch x := r.IntN(7); {
 			case x == 0:
 				fz.FailNext(2, []int{500, 503}[r.IntN(2)], "")
@@ -446,7 +455,8 @@ events:
 	}
 	var missing, extra, wrong []string
 	held := map[string]string{}
-	for _, target := range []int64{meeting, webinar, courseMeeting} {
+	zoomOf := map[int64]*zoomtest.Fake{meeting: fz, webinar: fw, courseMeeting: fz}
+	for target, fz := range zoomOf {
 		for _, reg := range fz.Registrants(target) {
 			held[fmt.Sprintf("%d|%s", target, strings.ToLower(reg.Email))] = reg.Status
 		}
@@ -465,12 +475,22 @@ events:
 			extra = append(extra, k)
 		}
 	}
-	overLimit := fz.OverLimit() // daily per-registrant limits: woozoom must never reach them
+	// Summed over the accounts.
+	overLimit, overPace, timedOut, dailyRefused := 0, 0, 0, 0
+	for _, f := range accounts {
+		overLimit += f.OverLimit() // daily per-registrant limits: woozoom must never reach them
+		// Calls over Zoom's per-second limits: the replicas of a cluster
+		// share each account's pace and must never make them; processes
+		// on SQLite do not share it.
+		overPace += f.OverPace()
+		timedOut += f.TimedOut()
+		dailyRefused += f.DailyRefused()
+	}
 	// Every add Zoom counted beyond the first for a seat spent one of its 3
 	// a day: an unanswered add must be looked up, not repeated.
 	repeatAdds := 0
 	var repeated []string
-	for _, target := range []int64{meeting, webinar, courseMeeting} {
+	for target, fz := range zoomOf {
 		for _, reg := range fz.Registrants(target) {
 			if n := fz.Adds(target, reg.Email); n > 1 {
 				repeatAdds += n - 1
@@ -507,13 +527,9 @@ events:
 			disabled++
 		}
 	}
-	// Calls over Zoom's per-second limits: the replicas of a cluster share
-	// the account's pace and must never make them; processes on SQLite do
-	// not share it.
-	overPace := fz.OverPace()
 	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d reconcile_passes=%d extra_reconcile_passes_in_a_tick=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
 		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, passes, extraPasses, len(missing), len(extra), len(wrong), overLimit, overPace, overlapping, repeatAdds, len(noWriteBack), lost, len(failedJobs),
-		meetingsMissing, meetingsExtra, overHostLimit, fz.TimedOut(), fz.DailyRefused(), heldForDay, disabled)
+		meetingsMissing, meetingsExtra, overHostLimit, timedOut, dailyRefused, heldForDay, disabled)
 	if cluster == nil {
 		overPace = 0
 	}
