@@ -65,6 +65,13 @@ type Config struct {
 // Enabled reports whether the console is configured.
 func (c Config) Enabled() bool { return c.Password != "" || c.PasswordHash != "" }
 
+// Pace is the per-second pace learned of a Zoom account (Light, Medium);
+// Account is empty with one account.
+type Pace struct {
+	Account       string
+	Light, Medium float64
+}
+
 // Actions are what the console asks of the rest of woozoom. Any may be nil:
 // its button is then not shown.
 type Actions struct {
@@ -77,8 +84,8 @@ type Actions struct {
 	Backfill func(ctx context.Context, productID int64) (int, error)
 	// Problems are what needs a person now, by component (health).
 	Problems func() map[string]string
-	// Pace is Zoom's learned per-second pace (Light, Medium).
-	Pace func() (light, medium float64)
+	// Paces are the per-second paces learned of each Zoom account.
+	Paces func() []Pace
 	// Wake tells the worker jobs were made due.
 	Wake func()
 }

@@ -65,6 +65,9 @@ func newEnv(t *testing.T, cfg admin.Config) *env {
 		Problems: func() map[string]string {
 			return map[string]string{"webhooks": "the shop's webhook for order.updated is paused"}
 		},
+		Paces: func() []admin.Pace {
+			return []admin.Pace{{Account: "museum", Light: 29, Medium: 19}, {Account: "academy", Light: 79, Medium: 59}}
+		},
 		Backfill: func(_ context.Context, product int64) (int, error) {
 			e.backfilled = append(e.backfilled, product)
 			return 3, nil
@@ -286,7 +289,8 @@ func TestEveryPageShowsTheStoreAndNoSecret(t *testing.T) {
 		t.Fatalf("login = %d", code)
 	}
 	pages := map[string][]string{
-		"/admin/":                          {"the shop&#39;s webhook for order.updated is paused", `id="jobs-failed">1<`, "POST /meetings/{id}/registrants"},
+		"/admin/": {"the shop&#39;s webhook for order.updated is paused", `id="jobs-failed">1<`, "POST /meetings/{id}/registrants",
+			"Zoom account museum's answers: 29 Light and 19 Medium", "Zoom account academy's answers: 79 Light"},
 		"/admin/orders?q=rita":             {`href="/woozoom/admin/orders/101"`, "rita@example.org"},
 		"/admin/orders?q=101":              {"#101"},
 		"/admin/orders/101":                {"Rita Doro", "approved", "https://zoom.us/w/85746065123?tk=abc", "register: 1 added", "Meeting does not exist", "/v2/meetings/85746065123/registrants", "Zoom refused the email"},

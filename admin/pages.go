@@ -21,9 +21,7 @@ type overviewData struct {
 	Problems     []problem
 	ZoomToday    []opCount
 	ZoomTotal    int
-	Light        float64
-	Medium       float64
-	HasPace      bool
+	Paces        []Pace
 }
 
 type problem struct{ Component, Reason string }
@@ -57,9 +55,8 @@ func (c *Console) overview(ec echo.Context) error {
 		d.ZoomTotal += n
 	}
 	sort.Slice(d.ZoomToday, func(i, j int) bool { return d.ZoomToday[i].Operation < d.ZoomToday[j].Operation })
-	if c.act.Pace != nil {
-		d.Light, d.Medium = c.act.Pace()
-		d.HasPace = true
+	if c.act.Paces != nil {
+		d.Paces = c.act.Paces()
 	}
 	return c.render(ec, http.StatusOK, "overview", "Overview", d)
 }

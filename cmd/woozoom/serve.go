@@ -338,7 +338,7 @@ func consoleActions(l *live, hl *health.Tracker, w *worker.Worker) admin.Actions
 			return res.Orders, err
 		},
 		Problems: hl.Problems,
-		Pace:     l.zc.Pace,
+		Paces:    l.paces,
 		Wake:     w.Wake,
 	}
 }

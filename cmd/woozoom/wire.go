@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/woozoom/woozoom/admin"
 	"github.com/woozoom/woozoom/audit"
 	"github.com/woozoom/woozoom/health"
 	"github.com/woozoom/woozoom/meetings"
@@ -297,6 +298,20 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	w := worker.New(wcfg, db, log)
 	wake = w.Wake
 	return &live{db: db, wc: wc, zc: zc, zoom: accounts, w: w, orders: work, log: log, policy: policy}, nil
+}
+
+// paces are the paces learned of each Zoom account, for the console.
+func (l *live) paces() []admin.Pace {
+	names := l.zoom.Names()
+	out := make([]admin.Pace, len(names))
+	for i, name := range names {
+		zc, _ := l.zoom.Client(name)
+		out[i].Light, out[i].Medium = zc.Pace()
+		if len(names) > 1 {
+			out[i].Account = name
+		}
+	}
+	return out
 }
 
 // productOrders lists the orders of a product that register.
