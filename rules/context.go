@@ -30,6 +30,8 @@ type jobKey struct{}
 // JobRef names the job (and its order) a call is made for, so the audit log
 // can say which work each outbound call served.
 type JobRef struct {
+	// Shop names the shop whose job it is (empty: the default shop).
+	Shop           string
 	JobID, OrderID int64
 	// Run names the job's run (its claim token): a job tried again is
 	// another run.

@@ -16,15 +16,19 @@ func (d *DB) RecordCalls(ctx context.Context, calls []rules.Call) error {
 	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `
-			INSERT INTO calls (at, service, operation, method, path, status, code, duration_ms, job_id, order_id, run)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			INSERT INTO calls (at, service, operation, method, path, status, code, duration_ms, job_id, order_id, run, shop)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = st.Close() }() // the transaction's end closes it too
 		for _, c := range calls {
+			shop := c.Shop
+			if shop == "" {
+				shop = d.shop
+			}
 			if _, err := st.ExecContext(ctx, c.At.UnixMilli(), c.Service, c.Operation, c.Method, c.Path, c.Status, c.Code,
-				c.Duration.Milliseconds(), c.JobID, c.OrderID, c.Run); err != nil {
+				c.Duration.Milliseconds(), c.JobID, c.OrderID, c.Run, shop); err != nil {
 				return err
 			}
 		}
@@ -47,8 +51,8 @@ func (d *DB) PruneCalls(ctx context.Context, before time.Time) (int, error) {
 	return int(n), nil
 }
 
-// CallFilter selects audit log entries: of one order (0: any), newest
-// first, at most Limit.
+// CallFilter selects the shop's audit log entries: of one order (0: any),
+// newest first, at most Limit.
 type CallFilter struct {
 	OrderID int64
 	Limit   int
@@ -59,10 +63,10 @@ func (d *DB) Calls(ctx context.Context, f CallFilter) ([]rules.Call, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := `SELECT id, at, service, operation, method, path, status, code, duration_ms, job_id, order_id, run FROM calls`
-	args := []any{}
+	q := `SELECT id, at, service, operation, method, path, status, code, duration_ms, job_id, order_id, run, shop FROM calls WHERE shop = ?`
+	args := []any{d.shop}
 	if f.OrderID != 0 {
-		q += ` WHERE order_id = ?`
+		q += ` AND order_id = ?`
 		args = append(args, f.OrderID)
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
@@ -75,7 +79,7 @@ func (d *DB) Calls(ctx context.Context, f CallFilter) ([]rules.Call, error) {
 	for rows.Next() {
 		var c rules.Call
 		var at, ms int64
-		if err := rows.Scan(&c.ID, &at, &c.Service, &c.Operation, &c.Method, &c.Path, &c.Status, &c.Code, &ms, &c.JobID, &c.OrderID, &c.Run); err != nil {
+		if err := rows.Scan(&c.ID, &at, &c.Service, &c.Operation, &c.Method, &c.Path, &c.Status, &c.Code, &ms, &c.JobID, &c.OrderID, &c.Run, &c.Shop); err != nil {
 			return nil, fmt.Errorf("read the audit log: %w", err)
 		}
 		c.At, c.Duration = time.UnixMilli(at).UTC(), time.Duration(ms)*time.Millisecond

@@ -28,8 +28,8 @@ func (d *DB) FindOrders(ctx context.Context, q string, limit int) ([]OrderSummar
 		ids = []int64{id}
 	} else {
 		rows, err := d.db.QueryContext(ctx, `
-			SELECT order_id FROM registrations WHERE instr(email, ?) > 0
-			GROUP BY order_id ORDER BY order_id DESC LIMIT ?`, strings.ToLower(q), limit)
+			SELECT order_id FROM registrations WHERE shop = ? AND instr(email, ?) > 0
+			GROUP BY order_id ORDER BY order_id DESC LIMIT ?`, d.shop, strings.ToLower(q), limit)
 		if err != nil {
 			return nil, fmt.Errorf("find orders by %q: %w", q, err)
 		}
@@ -79,7 +79,7 @@ func (d *DB) FindOrders(ctx context.Context, q string, limit int) ([]OrderSummar
 
 // JobsOfOrder returns an order's jobs, newest first.
 func (d *DB) JobsOfOrder(ctx context.Context, orderID int64) ([]rules.Job, error) {
-	return d.queryJobs(ctx, fmt.Sprintf("jobs of order %d", orderID), `WHERE j.resource = ? AND j.resource != '' ORDER BY j.id DESC LIMIT 200`, string(rules.OrderKey(orderID)))
+	return d.queryJobs(ctx, fmt.Sprintf("jobs of order %d", orderID), `WHERE j.shop = ? AND j.resource = ? AND j.resource != '' ORDER BY j.id DESC LIMIT 200`, d.shop, string(rules.OrderKey(orderID)))
 }
 
 // SeatCounts counts what Zoom holds on each meeting or webinar, by status.

@@ -71,6 +71,7 @@ var contract = []struct {
 	{"OneTurnPerTick", contractOneTurnPerTick},
 	{"SharedSlotsKeepThePace", contractSharedSlotsKeepThePace},
 	{"ConsoleAndAuditQueries", contractConsoleAndAuditQueries},
+	{"ShopsKeepTheirOwn", contractShopsKeepTheirOwn},
 }
 
 // TestContract runs the store's contract on SQLite and on a throwaway

@@ -28,8 +28,39 @@ import (
 //go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// DB is the store, on SQLite or PostgreSQL.
+// DB is the store, on SQLite or PostgreSQL, as one shop sees it: Open
+// returns the default shop's; Shop gives another shop's on the same
+// database.
 type DB struct {
+	*engine
+	// shop names the shop whose deliveries, jobs, orders, registrations,
+	// mappings and made meetings this DB reads and writes. What is Zoom's
+	// (meetings' details, seats, the pace, hosts' daily ledger) is shared.
+	shop string
+}
+
+// DefaultShop is the shop of a configuration without shops: (and of every
+// row written before there were shops).
+const DefaultShop = "default"
+
+// Shop is the store as the named shop sees it, on the same database.
+func (d *DB) Shop(name string) *DB { return &DB{engine: d.engine, shop: name} }
+
+// key names a shop's row of what all shops keep in one table
+// (checkpoints, turns, product leases): the default shop's as before
+// shops, another's after its name.
+func (d *DB) key(name string) string {
+	if d.shop == DefaultShop {
+		return name
+	}
+	return d.shop + "/" + name
+}
+
+// ShopName names the shop this DB works for.
+func (d *DB) ShopName() string { return d.shop }
+
+// engine is the database all shops share.
+type engine struct {
 	db  *sql.DB
 	Now func() time.Time
 	// pg is set on PostgreSQL. The SQL is the same on both engines (see
@@ -94,7 +125,7 @@ func Open(ctx context.Context, file string) (*DB, error) {
 	// the churn, by 9 MB over 5,000 cancellations.
 	sqldb.SetMaxIdleConns(idleConns)
 	sqldb.SetConnMaxIdleTime(time.Minute)
-	d := &DB{db: sqldb, Now: time.Now}
+	d := &DB{engine: &engine{db: sqldb, Now: time.Now}, shop: DefaultShop}
 	if err := d.start(ctx); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", file, err)
 	}

@@ -46,6 +46,7 @@ type ingest struct {
 }
 
 type pendingDelivery struct {
+	shop   string
 	del    rules.Delivery
 	digest string
 	now    int64
@@ -61,10 +62,10 @@ type ingestResult struct {
 
 // The statements of a batch.
 const (
-	insertDelivery = `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id`
+	insertDelivery = `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at, shop)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id`
 	existingDelivery = `SELECT id FROM deliveries WHERE delivery_id = ? AND body_sha256 = ?`
-	addDeliveryJob   = `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`
+	addDeliveryJob   = `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at, shop) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`
 )
 
 type deliveryStmts struct{ insert, existing, addJob *sql.Stmt }
@@ -109,19 +110,19 @@ func (d *DB) startIngest(ctx context.Context) error {
 func writeBatch(ctx context.Context, tx *sql.Tx, batch []*pendingDelivery, results []ingestResult) error {
 	n := len(batch)
 	ids, digests, hooks, topics, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	orders, received := make([]*int64, n), make([]int64, n)
+	orders, received, shops := make([]*int64, n), make([]int64, n), make([]string, n)
 	bodies := make([][]byte, n)
 	for i, p := range batch {
-		ids[i], digests[i], hooks[i], topics[i], sources[i] = p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source
+		ids[i], digests[i], hooks[i], topics[i], sources[i], shops[i] = p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source, p.shop
 		if p.del.OrderID != 0 {
 			orders[i] = &p.del.OrderID
 		}
 		bodies[i], received[i] = p.del.Body, p.now
 	}
-	inserted, err := deliveryIDs(ctx, tx, `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at)
-		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bytea[], ?::bigint[])
+	inserted, err := deliveryIDs(ctx, tx, `INSERT INTO deliveries (delivery_id, body_sha256, webhook_id, topic, source, order_id, body, received_at, shop)
+		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bytea[], ?::bigint[], ?::text[])
 		ON CONFLICT (delivery_id, body_sha256) DO NOTHING RETURNING id, delivery_id, body_sha256`,
-		ids, digests, hooks, topics, sources, orders, bodies, received)
+		ids, digests, hooks, topics, sources, orders, bodies, received, shops)
 	if err != nil {
 		return fmt.Errorf("record %d deliveries: %w", n, err)
 	}
@@ -131,13 +132,14 @@ func writeBatch(ctx context.Context, tx *sql.Tx, batch []*pendingDelivery, resul
 		return fmt.Errorf("look up %d deliveries: %w", n, err)
 	}
 	var jobDelivery, jobOrder []int64
-	var jobKey []string
+	var jobKey, jobShop []string
 	for i, p := range batch {
 		k := [2]string{p.del.DeliveryID, p.digest}
 		id, isNew := inserted[k]
 		if isNew {
 			delete(inserted, k) // a repeat later in the batch is not new
 			jobDelivery, jobOrder, jobKey = append(jobDelivery, id), append(jobOrder, p.del.OrderID), append(jobKey, string(jobResource(p.del)))
+			jobShop = append(jobShop, p.shop)
 		} else {
 			id = known[k]
 		}
@@ -147,9 +149,9 @@ func writeBatch(ctx context.Context, tx *sql.Tx, batch []*pendingDelivery, resul
 		return nil
 	}
 	now := batch[0].now
-	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at)
-		SELECT d, NULLIF(o, 0), r, 'queued', ?, ?, ? FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS t(d, o, r)`,
-		now, now, now, jobDelivery, jobOrder, jobKey)
+	_, err = tx.ExecContext(ctx, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at, shop)
+		SELECT d, NULLIF(o, 0), r, 'queued', ?, ?, ?, s FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[]) AS t(d, o, r, s)`,
+		now, now, now, jobDelivery, jobOrder, jobKey, jobShop)
 	if err != nil {
 		return fmt.Errorf("queue the jobs of %d deliveries: %w", len(jobDelivery), err)
 	}
@@ -183,10 +185,10 @@ func jobResource(del rules.Delivery) rules.Key {
 	return del.Key
 }
 
-// record queues a delivery and waits for its batch to commit.
-func (g *ingest) record(ctx context.Context, del rules.Delivery) (int64, bool, error) {
+// record queues a shop's delivery and waits for its batch to commit.
+func (g *ingest) record(ctx context.Context, shop string, del rules.Delivery) (int64, bool, error) {
 	sum := sha256.Sum256(del.Body)
-	p := &pendingDelivery{del: del, digest: hex.EncodeToString(sum[:]), now: g.d.now(), answer: make(chan ingestResult, 1)}
+	p := &pendingDelivery{shop: shop, del: del, digest: hex.EncodeToString(sum[:]), now: g.d.now(), answer: make(chan ingestResult, 1)}
 	select {
 	case <-g.quit:
 		return 0, false, errClosed
@@ -300,7 +302,7 @@ func (g *ingest) write(ctx context.Context, st deliveryStmts, p *pendingDelivery
 	if p.del.OrderID != 0 {
 		orderID = p.del.OrderID
 	}
-	err = st.insert.QueryRowContext(ctx, p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source, orderID, p.del.Body, p.now).Scan(&id)
+	err = st.insert.QueryRowContext(ctx, p.del.DeliveryID, p.digest, p.del.WebhookID, p.del.Topic, p.del.Source, orderID, p.del.Body, p.now, p.shop).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		// An exact repeat (same Delivery-ID and body), maybe in this batch.
 		return id, false, st.existing.QueryRowContext(ctx, p.del.DeliveryID, p.digest).Scan(&id)
@@ -308,7 +310,7 @@ func (g *ingest) write(ctx context.Context, st deliveryStmts, p *pendingDelivery
 	if err != nil {
 		return 0, false, err
 	}
-	_, err = st.addJob.ExecContext(ctx, id, orderID, jobResource(p.del), p.now, p.now, p.now)
+	_, err = st.addJob.ExecContext(ctx, id, orderID, jobResource(p.del), p.now, p.now, p.now, p.shop)
 	return id, true, err
 }
 

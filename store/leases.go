@@ -106,7 +106,7 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 	err = h.db.leaseTx(ctx, func(q querier) error {
 		now := h.db.now()
 		for _, l := range want {
-			if _, err := q.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder != ? AND expires <= ?`, l.Key, h.token, now); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder != ? AND expires <= ?`, h.db.leaseKey(l.Key), h.token, now); err != nil {
 				return err
 			}
 		}
@@ -123,7 +123,7 @@ func (h *Holder) TryTake(ctx context.Context, want []rules.Lease, ttl time.Durat
 			}
 			if _, err := q.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
 				ON CONFLICT (key, holder) DO UPDATE SET shared = excluded.shared, expires = excluded.expires`,
-				l.Key, h.token, shared, now+ttl.Milliseconds()); err != nil {
+				h.db.leaseKey(l.Key), h.token, shared, now+ttl.Milliseconds()); err != nil {
 				return err
 			}
 		}
@@ -168,7 +168,7 @@ func (h *Holder) busy(ctx context.Context, q querier, want []rules.Lease) (bool,
 		var busy bool
 		err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM leases WHERE key = ? AND holder != ? AND expires > ?
 			AND CASE WHEN ? = 1 THEN shared IN (?, ?) ELSE shared IN (?, ?) END)`,
-			l.Key, h.token, now, l.Shared, heldExclusive, waitsExclusive, heldExclusive, heldShared).Scan(&busy)
+			h.db.leaseKey(l.Key), h.token, now, l.Shared, heldExclusive, waitsExclusive, heldExclusive, heldShared).Scan(&busy)
 		if err != nil || busy {
 			return busy, err
 		}
@@ -184,7 +184,7 @@ func (h *Holder) markWaiting(ctx context.Context, q querier, want []rules.Lease,
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO leases (key, holder, shared, expires) VALUES (?, ?, ?, ?)
 			ON CONFLICT (key, holder) DO UPDATE SET expires = excluded.expires WHERE leases.shared = ?`,
-			l.Key, h.token, waitsExclusive, expires, waitsExclusive); err != nil {
+			h.db.leaseKey(l.Key), h.token, waitsExclusive, expires, waitsExclusive); err != nil {
 			return err
 		}
 	}
@@ -264,6 +264,15 @@ func (h *Holder) Extend(ctx context.Context, ttl time.Duration) error {
 	return nil
 }
 
+// leaseKey is a lease's row key: a seat is Zoom's, one for every shop; a
+// product is the shop's.
+func (d *DB) leaseKey(key string) string {
+	if strings.HasPrefix(key, "seat:") {
+		return key
+	}
+	return d.key(key)
+}
+
 // Release gives up the leases of keys (none: all of them). The holder
 // keeps what a failed release did not give up, so a release can be tried
 // again.
@@ -278,7 +287,7 @@ func (h *Holder) Release(ctx context.Context, keys ...rules.Lease) error {
 	}
 	err := h.db.leaseTx(ctx, func(q querier) error {
 		for _, l := range keys {
-			if _, err := q.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, l.Key, h.token); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, h.db.leaseKey(l.Key), h.token); err != nil {
 				return err
 			}
 		}

@@ -15,12 +15,12 @@ import (
 // MadeMeetings returns what woozoom recorded of the meetings it made for a
 // product, by day.
 func (d *DB) MadeMeetings(ctx context.Context, productID int64) ([]rules.MadeMeeting, error) {
-	return d.queryMade(ctx, fmt.Sprintf("meetings made for product %d", productID), `WHERE product_id = ?`, productID)
+	return d.queryMade(ctx, fmt.Sprintf("meetings made for product %d", productID), `WHERE shop = ? AND product_id = ?`, d.shop, productID)
 }
 
 // AllMadeMeetings returns every meeting woozoom made or is making.
 func (d *DB) AllMadeMeetings(ctx context.Context) ([]rules.MadeMeeting, error) {
-	return d.queryMade(ctx, "meetings made for products", ``)
+	return d.queryMade(ctx, "meetings made for products", `WHERE shop = ?`, d.shop)
 }
 
 func (d *DB) queryMade(ctx context.Context, what, where string, args ...any) ([]rules.MadeMeeting, error) {
@@ -45,12 +45,12 @@ func (d *DB) queryMade(ctx context.Context, what, where string, args ...any) ([]
 // a product's day.
 func (d *DB) SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error {
 	_, err := d.exec(ctx, `
-		INSERT INTO made_meetings (product_id, day, target_kind, host, ref, state, target_id, digest, orders_pending, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (product_id, day) DO UPDATE SET target_kind = excluded.target_kind, host = excluded.host, ref = excluded.ref,
+		INSERT INTO made_meetings (product_id, day, target_kind, host, ref, state, target_id, digest, orders_pending, updated_at, shop)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (shop, product_id, day) DO UPDATE SET target_kind = excluded.target_kind, host = excluded.host, ref = excluded.ref,
 			state = excluded.state, target_id = excluded.target_id, digest = excluded.digest, orders_pending = excluded.orders_pending,
 			updated_at = excluded.updated_at`,
-		m.ProductID, m.Day, m.Kind, m.Host, m.Ref, m.State, m.Target.ID, m.Digest, m.OrdersPending, d.now())
+		m.ProductID, m.Day, m.Kind, m.Host, m.Ref, m.State, m.Target.ID, m.Digest, m.OrdersPending, d.now(), d.shop)
 	if err != nil {
 		return fmt.Errorf("record %s meeting of product %d day %d: %w", m.State, m.ProductID, m.Day, err)
 	}
@@ -60,7 +60,7 @@ func (d *DB) SaveMadeMeeting(ctx context.Context, m rules.MadeMeeting) error {
 // OrdersQueued records that the product's completed orders were queued to
 // register on the meetings made for it.
 func (d *DB) OrdersQueued(ctx context.Context, productID int64) error {
-	_, err := d.exec(ctx, `UPDATE made_meetings SET orders_pending = 0, updated_at = ? WHERE product_id = ? AND orders_pending = 1`, d.now(), productID)
+	_, err := d.exec(ctx, `UPDATE made_meetings SET orders_pending = 0, updated_at = ? WHERE shop = ? AND product_id = ? AND orders_pending = 1`, d.now(), d.shop, productID)
 	if err != nil {
 		return fmt.Errorf("record the orders of product %d queued: %w", productID, err)
 	}
@@ -82,7 +82,7 @@ func (d *DB) BeingDeleted(ctx context.Context, t rules.Target) (bool, error) {
 // ForgetMadeMeeting drops the record of a create that Zoom refused: it
 // made nothing, so there is nothing to look for.
 func (d *DB) ForgetMadeMeeting(ctx context.Context, productID int64, day int) error {
-	_, err := d.exec(ctx, `DELETE FROM made_meetings WHERE product_id = ? AND day = ? AND state = 'creating'`, productID, day)
+	_, err := d.exec(ctx, `DELETE FROM made_meetings WHERE shop = ? AND product_id = ? AND day = ? AND state = 'creating'`, d.shop, productID, day)
 	if err != nil {
 		return fmt.Errorf("forget the refused meeting of product %d day %d: %w", productID, day, err)
 	}
@@ -128,14 +128,14 @@ func (d *DB) HostUsage(ctx context.Context, at time.Time) (map[string]int, error
 	return out, rows.Err()
 }
 
-// ReleaseTarget records every active registration on a meeting woozoom
-// deleted as cancelled, ended by the event's withdrawal, and its seats as
-// denied (Zoom dropped its registrants with it). It returns the orders that
-// held it.
+// ReleaseTarget records every active registration of the shop on a meeting
+// woozoom deleted as cancelled, ended by the event's withdrawal, and its
+// seats as denied (Zoom dropped its registrants with it). It returns the
+// shop's orders that held it.
 func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) ([]int64, error) {
 	var orders []int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT order_id FROM registrations WHERE target_kind = ? AND target_id = ? AND state = 'active' ORDER BY order_id`, t.Kind, t.ID)
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT order_id FROM registrations WHERE shop = ? AND target_kind = ? AND target_id = ? AND state = 'active' ORDER BY order_id`, d.shop, t.Kind, t.ID)
 		if err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) (
 		}
 		now := d.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'cancelled', error = ?, ended = ?, ended_by = '', updated_at = ?
-			WHERE target_kind = ? AND target_id = ? AND state = 'active'`, reason, rules.EndedByWithdrawal, now, t.Kind, t.ID); err != nil {
+			WHERE shop = ? AND target_kind = ? AND target_id = ? AND state = 'active'`, reason, rules.EndedByWithdrawal, now, d.shop, t.Kind, t.ID); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE seats SET status = 'denied', updated_at = ? WHERE target_kind = ? AND target_id = ?`, now, t.Kind, t.ID)
@@ -168,8 +168,8 @@ func (d *DB) ReleaseTarget(ctx context.Context, t rules.Target, reason string) (
 // SaveProductMeetings records what a product job found of the product's
 // meetings.
 func (d *DB) SaveProductMeetings(ctx context.Context, productID int64, state rules.ProductMeetings) error {
-	_, err := d.exec(ctx, `INSERT INTO product_meetings (product_id, state, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (product_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`, productID, state, d.now())
+	_, err := d.exec(ctx, `INSERT INTO product_meetings (shop, product_id, state, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (shop, product_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`, d.shop, productID, state, d.now())
 	if err != nil {
 		return fmt.Errorf("record the meetings of product %d as %s: %w", productID, state, err)
 	}
@@ -179,7 +179,7 @@ func (d *DB) SaveProductMeetings(ctx context.Context, productID int64, state rul
 // ProductMeetings returns what the last job of the product found of its
 // meetings; ok is false when no job has run for it.
 func (d *DB) ProductMeetings(ctx context.Context, productID int64) (state rules.ProductMeetings, ok bool, err error) {
-	err = d.db.QueryRowContext(ctx, `SELECT state FROM product_meetings WHERE product_id = ?`, productID).Scan(&state)
+	err = d.db.QueryRowContext(ctx, `SELECT state FROM product_meetings WHERE shop = ? AND product_id = ?`, d.shop, productID).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -197,19 +197,19 @@ func (d *DB) QueueProductJob(ctx context.Context, productID int64) (bool, error)
 	queued := false
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var busy bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE resource = ? AND state IN ('queued', 'running'))`, key).Scan(&busy); err != nil || busy {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE shop = ? AND resource = ? AND state IN ('queued', 'running'))`, d.shop, key).Scan(&busy); err != nil || busy {
 			return err
 		}
 		now := d.now()
 		body := fmt.Sprintf(`{"id":%d}`, productID)
 		sum := sha256.Sum256([]byte(body))
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (delivery_id, body_sha256, topic, source, body, received_at) VALUES (?, ?, 'product.updated', 'woozoom', ?, ?) RETURNING id`,
-			"woozoom-"+NewToken(), hex.EncodeToString(sum[:]), []byte(body), now).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (delivery_id, body_sha256, topic, source, body, received_at, shop) VALUES (?, ?, 'product.updated', 'woozoom', ?, ?, ?) RETURNING id`,
+			"woozoom-"+NewToken(), hex.EncodeToString(sum[:]), []byte(body), now, d.shop).Scan(&id)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (delivery, resource, state, run_at, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)`, id, key, now, now, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO jobs (delivery, resource, state, run_at, created_at, updated_at, shop) VALUES (?, ?, 'queued', ?, ?, ?, ?)`, id, key, now, now, now, d.shop)
 		queued = err == nil
 		return err
 	})

@@ -27,10 +27,10 @@ type StoredMapping struct {
 // products (source "made", id 0).
 func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 	rows, err := d.queryCached(ctx, nil, `
-		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, zoom_account FROM mappings
+		SELECT id, source, product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, zoom_account FROM mappings WHERE shop = ?
 		UNION ALL
-		SELECT 0, 'made', product_id, 0, day, '', target_kind, target_id, '', '' FROM made_meetings WHERE state = 'made'
-		ORDER BY 3, 4, 5, 6, 7, 8`)
+		SELECT 0, 'made', product_id, 0, day, '', target_kind, target_id, '', '' FROM made_meetings WHERE shop = ? AND state = 'made'
+		ORDER BY 3, 4, 5, 6, 7, 8`, d.shop, d.shop)
 	if err != nil {
 		return nil, fmt.Errorf("list mappings: %w", err)
 	}
@@ -50,9 +50,9 @@ func (d *DB) Mappings(ctx context.Context) ([]StoredMapping, error) {
 // reports false.
 func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bool, error) {
 	res, err := d.exec(ctx, `
-		INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at, zoom_account)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, source, d.now(), m.ZoomAccount)
+		INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at, zoom_account, shop)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, source, d.now(), m.ZoomAccount, d.shop)
 	if err != nil {
 		return false, fmt.Errorf("add mapping of product %d to %s: %w", m.ProductID, m.Target, err)
 	}
@@ -63,9 +63,9 @@ func (d *DB) AddMapping(ctx context.Context, m rules.Mapping, source string) (bo
 // RemoveMapping removes a mapping and reports whether it existed.
 func (d *DB) RemoveMapping(ctx context.Context, m rules.Mapping) (bool, error) {
 	res, err := d.exec(ctx, `
-		DELETE FROM mappings WHERE product_id = ? AND variation_id = ? AND day = ? AND slot = ?
+		DELETE FROM mappings WHERE shop = ? AND product_id = ? AND variation_id = ? AND day = ? AND slot = ?
 			AND target_kind = ? AND target_id = ? AND occurrence_ids = ?`,
-		m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences)
+		d.shop, m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences)
 	if err != nil {
 		return false, fmt.Errorf("remove mapping of product %d to %s: %w", m.ProductID, m.Target, err)
 	}
@@ -78,14 +78,14 @@ func (d *DB) RemoveMapping(ctx context.Context, m rules.Mapping) (bool, error) {
 func (d *DB) SyncConfigMappings(ctx context.Context, ms []rules.Mapping) error {
 	now := d.now()
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE source = 'config'`); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM mappings WHERE shop = ? AND source = 'config'`, d.shop); err != nil {
 			return err
 		}
 		for _, m := range ms {
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at, zoom_account)
-				VALUES (?, ?, ?, ?, ?, ?, ?, 'config', ?, ?) ON CONFLICT DO NOTHING`,
-				m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, now, m.ZoomAccount); err != nil {
+				INSERT INTO mappings (product_id, variation_id, day, slot, target_kind, target_id, occurrence_ids, source, created_at, zoom_account, shop)
+				VALUES (?, ?, ?, ?, ?, ?, ?, 'config', ?, ?, ?) ON CONFLICT DO NOTHING`,
+				m.ProductID, m.VariationID, m.Day, m.Slot, m.Target.Kind, m.Target.ID, m.Occurrences, now, m.ZoomAccount, d.shop); err != nil {
 				return err
 			}
 		}
@@ -116,8 +116,8 @@ func (d *DB) ActiveMappings(ctx context.Context) ([]rules.Mapping, error) {
 }
 
 // ZoomAccountOf says which Zoom account t belongs to: the account a mapping
-// to it names, else the host woozoom made it for; both empty when nothing
-// places it (it is then the default account's).
+// of any shop names, else the host woozoom made it for; both empty when
+// nothing places it (it is then the default account's).
 func (d *DB) ZoomAccountOf(ctx context.Context, t rules.Target) (account, host string, err error) {
 	err = d.db.QueryRowContext(ctx, `
 		SELECT COALESCE(MAX(zoom_account), '') FROM mappings WHERE target_kind = ? AND target_id = ?`,
@@ -137,8 +137,8 @@ func (d *DB) ZoomAccountOf(ctx context.Context, t rules.Target) (account, host s
 // for it (which map remove does not undo: its create entry rules it).
 func (d *DB) MadeBy(ctx context.Context, productID int64, t rules.Target) (bool, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM made_meetings WHERE product_id = ? AND target_kind = ? AND target_id = ? AND state = 'made'`,
-		productID, t.Kind, t.ID).Scan(&n)
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM made_meetings WHERE shop = ? AND product_id = ? AND target_kind = ? AND target_id = ? AND state = 'made'`,
+		d.shop, productID, t.Kind, t.ID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("read the meetings made for product %d: %w", productID, err)
 	}

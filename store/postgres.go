@@ -80,7 +80,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("reach PostgreSQL at %s: %w", Redacted(dsn), err)
 	}
-	d := &DB{db: sqldb, Now: time.Now, pg: true, pgConfig: cfg}
+	d := &DB{engine: &engine{db: sqldb, Now: time.Now, pg: true, pgConfig: cfg}, shop: DefaultShop}
 	if err := d.start(ctx); err != nil {
 		return nil, fmt.Errorf("open PostgreSQL at %s: %w", Redacted(dsn), err)
 	}

@@ -17,7 +17,7 @@ import (
 // Delivery-ID and body) stores nothing and reports isNew false. Concurrent
 // calls are committed together (see ingest).
 func (d *DB) RecordDelivery(ctx context.Context, del rules.Delivery) (id int64, isNew bool, err error) {
-	return d.ingest.record(ctx, del)
+	return d.ingest.record(ctx, d.shop, del)
 }
 
 // Delivery returns the stored delivery with row id.
@@ -43,7 +43,7 @@ func (d *DB) Delivery(ctx context.Context, id int64) (rules.Delivery, error) {
 // CountDeliveries returns how many deliveries are stored.
 func (d *DB) CountDeliveries(ctx context.Context) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries`).Scan(&n)
+	err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE shop = ?`, d.shop).Scan(&n)
 	return n, err
 }
 
@@ -90,11 +90,11 @@ func (d *DB) claimIn(ctx context.Context, tx *sql.Tx, lease time.Duration) (rule
 		UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?, claim = ?
 		WHERE id = (
 			SELECT j.id FROM jobs j
-			WHERE j.state = 'queued' AND j.run_at <= ?
+			WHERE j.shop = ? AND j.state = 'queued' AND j.run_at <= ?
 			  AND (j.resource = '' OR NOT EXISTS (
-			      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.resource != '' AND r.state = 'running'))
+			      SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.resource = j.resource AND r.resource != '' AND r.state = 'running'))
 			ORDER BY j.run_at, j.id LIMIT 1)
-		RETURNING id`, []any{now + lease.Milliseconds(), now, NewToken(), now}, &id)
+		RETURNING id`, []any{now + lease.Milliseconds(), now, NewToken(), d.shop, now}, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rules.Job{}, false, nil
 	}
@@ -126,11 +126,11 @@ func (d *DB) claimPostgres(ctx context.Context, tx *sql.Tx, lease time.Duration)
 	now := d.now()
 	rows, err := d.queryCached(ctx, tx, `
 		SELECT j.id, j.resource FROM jobs j
-		WHERE j.state = 'queued' AND j.run_at <= ?
+		WHERE j.shop = ? AND j.state = 'queued' AND j.run_at <= ?
 		  AND (j.resource = '' OR NOT EXISTS (
-		      SELECT 1 FROM jobs r WHERE r.resource = j.resource AND r.resource != '' AND r.state = 'running'))
+		      SELECT 1 FROM jobs r WHERE r.shop = j.shop AND r.resource = j.resource AND r.resource != '' AND r.state = 'running'))
 		ORDER BY j.run_at, j.id LIMIT ?
-		FOR UPDATE OF j SKIP LOCKED`, now, claimCandidates)
+		FOR UPDATE OF j SKIP LOCKED`, d.shop, now, claimCandidates)
 	if err != nil {
 		return rules.Job{}, false, err
 	}
@@ -180,10 +180,10 @@ func (d *DB) claimPostgres(ctx context.Context, tx *sql.Tx, lease time.Duration)
 // must be taken after the lock, to see the claim that held it before.
 func (d *DB) resourceFree(ctx context.Context, tx *sql.Tx, resource string) (bool, error) {
 	var locked, running bool
-	if err := d.scanCached(ctx, tx, `SELECT pg_try_advisory_xact_lock(?, hashtext(?))`, []any{resourceLockSpace, resource}, &locked); err != nil || !locked {
+	if err := d.scanCached(ctx, tx, `SELECT pg_try_advisory_xact_lock(?, hashtext(?))`, []any{resourceLockSpace, d.key(resource)}, &locked); err != nil || !locked {
 		return false, err
 	}
-	err := d.scanCached(ctx, tx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE resource = ? AND state = 'running')`, []any{resource}, &running)
+	err := d.scanCached(ctx, tx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE shop = ? AND resource = ? AND state = 'running')`, []any{d.shop, resource}, &running)
 	return !running, err
 }
 
@@ -228,13 +228,13 @@ func (d *DB) completeIn(ctx context.Context, tx *sql.Tx, job rules.Job, result s
 		return ErrLeaseLost
 	}
 	if st != nil {
-		if _, err := d.execCached(ctx, tx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
+		if _, err := d.execCached(ctx, tx, upsertOrderState, d.shop, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, now); err != nil {
 			return err
 		}
 	}
 	for _, f := range folded {
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, last_error = '', result = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND order_id = ?`,
-			rules.JobDone, now, fmt.Sprintf("folded into job %d, which applied the newest view of the order", id), now, f, orderID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, run_at = ?, last_error = '', result = ?, updated_at = ? WHERE id = ? AND state = 'queued' AND shop = ? AND order_id = ?`,
+			rules.JobDone, now, fmt.Sprintf("folded into job %d, which applied the newest view of the order", id), now, f, d.shop, orderID); err != nil {
 			return err
 		}
 	}
@@ -248,8 +248,8 @@ func (d *DB) DueJobsOfOrder(ctx context.Context, orderID, except int64, limit in
 	// the (state, run_at) index and walk every queued job, for every job.
 	return d.queryJobs(ctx, fmt.Sprintf("due jobs of order %d", orderID),
 		`WHERE j.id IN (SELECT id FROM jobs INDEXED BY jobs_resource
-			WHERE resource = ? AND resource != '' AND state = 'queued' AND run_at <= ? AND id != ?)
-		ORDER BY j.id LIMIT ?`, string(rules.OrderKey(orderID)), d.now(), except, limit)
+			WHERE shop = ? AND resource = ? AND resource != '' AND state = 'queued' AND run_at <= ? AND id != ?)
+		ORDER BY j.id LIMIT ?`, d.shop, string(rules.OrderKey(orderID)), d.now(), except, limit)
 }
 
 // CompleteJob marks a running job done with a short result for the admin.
@@ -350,7 +350,7 @@ func (d *DB) RunJobNow(ctx context.Context, id int64) error {
 	res, err := d.exec(ctx, `
 		UPDATE jobs SET run_at = ?, updated_at = ?,
 			attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, state = 'queued'
-		WHERE id = ? AND (state = 'failed' OR (state = 'queued' AND run_at > ?))`, now, now, id, now)
+		WHERE id = ? AND shop = ? AND (state = 'failed' OR (state = 'queued' AND run_at > ?))`, now, now, id, d.shop, now)
 	if err != nil {
 		return fmt.Errorf("run job %d now: %w", id, err)
 	}
@@ -380,7 +380,7 @@ func (d *DB) WakeJobsWaitingFor(ctx context.Context, what rules.WaitReason) (int
 
 // WaitingJobs returns the ids of queued jobs whose retry time is still ahead.
 func (d *DB) WaitingJobs(ctx context.Context) ([]int64, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id FROM jobs WHERE state = 'queued' AND run_at > ? ORDER BY id`, d.now())
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM jobs WHERE shop = ? AND state = 'queued' AND run_at > ? ORDER BY id`, d.shop, d.now())
 	if err != nil {
 		return nil, fmt.Errorf("list waiting jobs: %w", err)
 	}
@@ -398,7 +398,7 @@ func (d *DB) WaitingJobs(ctx context.Context) ([]int64, error) {
 
 // Jobs lists jobs in a state ("" for all), newest first, at most limit.
 func (d *DB) Jobs(ctx context.Context, state string, limit int) ([]rules.Job, error) {
-	return d.queryJobs(ctx, "list jobs", `WHERE ? = '' OR j.state = ? ORDER BY j.id DESC LIMIT ?`, state, state, limit)
+	return d.queryJobs(ctx, "list jobs", `WHERE j.shop = ? AND (? = '' OR j.state = ?) ORDER BY j.id DESC LIMIT ?`, d.shop, state, state, limit)
 }
 
 // queryJobs reads jobs with their topics; query follows FROM.
@@ -424,7 +424,7 @@ func (d *DB) queryJobs(ctx context.Context, what, query string, args ...any) ([]
 
 // JobCounts returns the number of jobs in each state.
 func (d *DB) JobCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
+	rows, err := d.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM jobs WHERE shop = ? GROUP BY state`, d.shop)
 	if err != nil {
 		return nil, fmt.Errorf("count jobs: %w", err)
 	}
@@ -450,7 +450,7 @@ func (d *DB) QueueStats(ctx context.Context) (byState map[string]int, oldest tim
 	var first sql.NullInt64
 	err = d.db.QueryRowContext(ctx, `
 		SELECT MIN(created_at), COALESCE(SUM(CASE WHEN run_at > ? AND wait_reason = ? THEN 1 ELSE 0 END), 0)
-		FROM jobs WHERE state = 'queued'`, d.now(), rules.WaitForDailyLimit).Scan(&first, &heldForDaily)
+		FROM jobs WHERE shop = ? AND state = 'queued'`, d.now(), rules.WaitForDailyLimit, d.shop).Scan(&first, &heldForDaily)
 	if err != nil {
 		return nil, time.Time{}, 0, fmt.Errorf("read queue stats: %w", err)
 	}
@@ -463,7 +463,7 @@ func (d *DB) QueueStats(ctx context.Context) (byState map[string]int, oldest tim
 // Checkpoint returns a named point in time; ok is false if never saved.
 func (d *DB) Checkpoint(ctx context.Context, name string) (at time.Time, ok bool, err error) {
 	var ms int64
-	err = d.db.QueryRowContext(ctx, `SELECT at FROM checkpoints WHERE name = ?`, name).Scan(&ms)
+	err = d.db.QueryRowContext(ctx, `SELECT at FROM checkpoints WHERE name = ?`, d.key(name)).Scan(&ms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -478,7 +478,7 @@ func (d *DB) SaveCheckpoint(ctx context.Context, name string, at time.Time) erro
 	_, err := d.exec(ctx, `
 		INSERT INTO checkpoints (name, at, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET at = CASE WHEN excluded.at > checkpoints.at THEN excluded.at ELSE checkpoints.at END, updated_at = excluded.updated_at`,
-		name, at.UnixMilli(), d.now())
+		d.key(name), at.UnixMilli(), d.now())
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", name, err)
 	}

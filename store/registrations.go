@@ -48,20 +48,20 @@ func (d *DB) queryRegistrations(ctx context.Context, what, query string, args ..
 // Registrations returns every registration of an order, in any state.
 func (d *DB) Registrations(ctx context.Context, orderID int64) ([]rules.Registration, error) {
 	return d.queryRegistrations(ctx, fmt.Sprintf("registrations of order %d", orderID),
-		`WHERE order_id = ? ORDER BY target_kind, target_id, email`, orderID)
+		`WHERE shop = ? AND order_id = ? ORDER BY target_kind, target_id, email`, d.shop, orderID)
 }
 
 // FailedRegistrations returns the registrations Zoom refused, newest first.
 func (d *DB) FailedRegistrations(ctx context.Context, limit int) ([]rules.Registration, error) {
 	return d.queryRegistrations(ctx, "failed registrations",
-		`WHERE state = 'failed' ORDER BY updated_at DESC LIMIT ?`, limit)
+		`WHERE shop = ? AND state = 'failed' ORDER BY updated_at DESC LIMIT ?`, d.shop, limit)
 }
 
 // ProductRegistrations returns every registration made for a product's
 // tickets, by order.
 func (d *DB) ProductRegistrations(ctx context.Context, productID int64) ([]rules.Registration, error) {
 	return d.queryRegistrations(ctx, fmt.Sprintf("registrations of product %d", productID),
-		`WHERE product_id = ? ORDER BY order_id, target_kind, target_id, email`, productID)
+		`WHERE shop = ? AND product_id = ? ORDER BY order_id, target_kind, target_id, email`, d.shop, productID)
 }
 
 // SaveRegistrations inserts or updates registrations in one transaction.
@@ -80,14 +80,14 @@ func (d *DB) saveRegistrationsIn(ctx context.Context, tx *sql.Tx, regs []rules.R
 	now := d.now()
 	for _, r := range regs {
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed, ended, ended_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (order_id, target_kind, target_id, email) DO UPDATE SET
+			INSERT INTO registrations (order_id, line_item_id, product_id, target_kind, target_id, email, first_name, last_name, state, error, created_at, updated_at, email_typed, ended, ended_by, shop)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (shop, order_id, target_kind, target_id, email) DO UPDATE SET
 				line_item_id = excluded.line_item_id, product_id = excluded.product_id, first_name = excluded.first_name, last_name = excluded.last_name,
 				state = excluded.state, error = excluded.error, updated_at = excluded.updated_at, email_typed = excluded.email_typed,
 				ended = excluded.ended, ended_by = excluded.ended_by`,
 			r.OrderID, r.LineItemID, r.ProductID, r.Target.Kind, r.Target.ID, r.Attendee.Email, r.Attendee.FirstName,
-			r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail, r.Ended, r.EndedBy)
+			r.Attendee.LastName, r.State, r.Error, now, now, r.Attendee.TypedEmail, r.Ended, r.EndedBy, d.shop)
 		if err != nil {
 			return err
 		}
@@ -206,15 +206,16 @@ func (d *DB) UnsettledSeats(ctx context.Context, keys []rules.SeatKey) ([]rules.
 }
 
 // HeldElsewhere marks the seats that an order other than orderID holds
-// actively.
+// actively, in this shop or another: a seat is Zoom's, one registrant for
+// every shop that sells the meeting.
 func (d *DB) HeldElsewhere(ctx context.Context, orderID int64, keys []rules.SeatKey) (map[rules.SeatKey]bool, error) {
 	out := map[rules.SeatKey]bool{}
 	for _, k := range keys {
 		var n int
 		err := d.db.QueryRowContext(ctx, `
 			SELECT COUNT(*) FROM registrations
-			WHERE target_kind = ? AND target_id = ? AND email = ? AND state = 'active' AND order_id <> ?`,
-			k.Target.Kind, k.Target.ID, k.Email, orderID).Scan(&n)
+			WHERE target_kind = ? AND target_id = ? AND email = ? AND state = 'active' AND NOT (shop = ? AND order_id = ?)`,
+			k.Target.Kind, k.Target.ID, k.Email, d.shop, orderID).Scan(&n)
 		if err != nil {
 			return nil, fmt.Errorf("holders of %s on %s: %w", k.Email, k.Target, err)
 		}
@@ -227,7 +228,7 @@ func (d *DB) HeldElsewhere(ctx context.Context, orderID int64, keys []rules.Seat
 // order never seen.
 func (d *DB) OrderState(ctx context.Context, orderID int64) (st rules.AppliedOrder, ok bool, err error) {
 	var modified int64
-	err = d.scanCached(ctx, nil, `SELECT status, modified, note_digest FROM orders WHERE order_id = ?`, []any{orderID},
+	err = d.scanCached(ctx, nil, `SELECT status, modified, note_digest FROM orders WHERE shop = ? AND order_id = ?`, []any{d.shop, orderID},
 		&st.Status, &modified, &st.NoteDigest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, false, nil
@@ -240,13 +241,13 @@ func (d *DB) OrderState(ctx context.Context, orderID int64) (st rules.AppliedOrd
 }
 
 const upsertOrderState = `
-	INSERT INTO orders (order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?)
-	ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,
+	INSERT INTO orders (shop, order_id, status, modified, note_digest, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+	ON CONFLICT (shop, order_id) DO UPDATE SET status = excluded.status, modified = excluded.modified,
 		note_digest = excluded.note_digest, updated_at = excluded.updated_at`
 
 // SaveOrderState records the view of an order that was applied.
 func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.AppliedOrder) error {
-	_, err := d.exec(ctx, upsertOrderState, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, d.now())
+	_, err := d.exec(ctx, upsertOrderState, d.shop, orderID, st.Status, st.Modified.UnixMilli(), st.NoteDigest, d.now())
 	if err != nil {
 		return fmt.Errorf("save state of order %d: %w", orderID, err)
 	}
@@ -257,7 +258,7 @@ func (d *DB) SaveOrderState(ctx context.Context, orderID int64, st rules.Applied
 // and the modification time of the view that write was computed from.
 func (d *DB) MetaDigest(ctx context.Context, orderID int64) (digest string, basis time.Time, err error) {
 	var ms int64
-	err = d.scanCached(ctx, nil, `SELECT meta_digest, meta_basis FROM orders WHERE order_id = ?`, []any{orderID}, &digest, &ms)
+	err = d.scanCached(ctx, nil, `SELECT meta_digest, meta_basis FROM orders WHERE shop = ? AND order_id = ?`, []any{d.shop, orderID}, &digest, &ms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil
 	}
@@ -274,9 +275,9 @@ func (d *DB) MetaDigest(ctx context.Context, orderID int64) (digest string, basi
 // from the view modified at basis.
 func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string, basis time.Time) error {
 	_, err := d.exec(ctx, `
-		INSERT INTO orders (order_id, status, modified, meta_digest, meta_basis, updated_at) VALUES (?, '', 0, ?, ?, ?)
-		ON CONFLICT (order_id) DO UPDATE SET meta_digest = excluded.meta_digest, meta_basis = excluded.meta_basis, updated_at = excluded.updated_at`,
-		orderID, digest, basis.UnixMilli(), d.now())
+		INSERT INTO orders (shop, order_id, status, modified, meta_digest, meta_basis, updated_at) VALUES (?, ?, '', 0, ?, ?, ?)
+		ON CONFLICT (shop, order_id) DO UPDATE SET meta_digest = excluded.meta_digest, meta_basis = excluded.meta_basis, updated_at = excluded.updated_at`,
+		d.shop, orderID, digest, basis.UnixMilli(), d.now())
 	if err != nil {
 		return fmt.Errorf("save meta digest of order %d: %w", orderID, err)
 	}
@@ -340,16 +341,16 @@ func (d *DB) SaveTargetDetails(ctx context.Context, td rules.TargetDetails) erro
 func (d *DB) CalendarToken(ctx context.Context, r rules.Registration) (string, error) {
 	var token string
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT calendar_token FROM registrations WHERE order_id = ? AND target_kind = ? AND target_id = ? AND email = ?`,
-			r.OrderID, r.Target.Kind, r.Target.ID, r.Attendee.Email).Scan(&token)
+		err := tx.QueryRowContext(ctx, `SELECT calendar_token FROM registrations WHERE shop = ? AND order_id = ? AND target_kind = ? AND target_id = ? AND email = ?`,
+			d.shop, r.OrderID, r.Target.Kind, r.Target.ID, r.Attendee.Email).Scan(&token)
 		if err != nil || token != "" {
 			return err
 		}
 		b := make([]byte, 18)
 		_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 		token = base64.RawURLEncoding.EncodeToString(b)
-		_, err = tx.ExecContext(ctx, `UPDATE registrations SET calendar_token = ? WHERE order_id = ? AND target_kind = ? AND target_id = ? AND email = ?`,
-			token, r.OrderID, r.Target.Kind, r.Target.ID, r.Attendee.Email)
+		_, err = tx.ExecContext(ctx, `UPDATE registrations SET calendar_token = ? WHERE shop = ? AND order_id = ? AND target_kind = ? AND target_id = ? AND email = ?`,
+			token, d.shop, r.OrderID, r.Target.Kind, r.Target.ID, r.Attendee.Email)
 		return err
 	})
 	if err != nil {

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// TakeTurn says whether taker does this tick's periodic work called name:
+// TakeTurn says whether taker does this tick's periodic work called name
+// (of the shop):
 // true for the first of the processes sharing the database to ask since
 // the last turn was taken, which was at least nine tenths of every ago.
 // Each process asks on its own ticker; the slack lets the taker of the last
@@ -21,7 +22,7 @@ func (d *DB) TakeTurn(ctx context.Context, name, taker string, every time.Durati
 		return tx.QueryRowContext(ctx, `
 			INSERT INTO turns (name, at, taker) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET at = excluded.at, taker = excluded.taker WHERE turns.at <= ?
-			RETURNING name`, name, now, taker, now-every.Milliseconds()*9/10).Scan(&took)
+			RETURNING name`, d.key(name), now, taker, now-every.Milliseconds()*9/10).Scan(&took)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil

@@ -41,8 +41,8 @@ func (d *DB) BrokenTargets(ctx context.Context) (map[rules.Target]string, error)
 // one email ("" for every attendee).
 func (d *DB) ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error) {
 	return d.queryRegistrations(ctx, fmt.Sprintf("registrations on %s", t),
-		`WHERE target_kind = ? AND target_id = ? AND state = 'active' AND (? = '' OR email = ?) ORDER BY order_id, email`,
-		t.Kind, t.ID, email, email)
+		`WHERE shop = ? AND target_kind = ? AND target_id = ? AND state = 'active' AND (? = '' OR email = ?) ORDER BY order_id, email`,
+		d.shop, t.Kind, t.ID, email, email)
 }
 
 // RequeueOrder queues the order's newest delivery again, so its write-back
@@ -52,11 +52,11 @@ func (d *DB) ActiveRegistrationsOn(ctx context.Context, t rules.Target, email st
 func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
 	now := d.now()
 	res, err := d.exec(ctx, `
-		INSERT INTO jobs (delivery, order_id, resource, state, attempts, run_at, created_at, updated_at)
-		SELECT j.delivery, j.order_id, j.resource, 'queued', 0, ?, ?, ? FROM jobs j
-		WHERE j.resource = ? AND j.resource != '' AND NOT EXISTS (
-			SELECT 1 FROM jobs q WHERE q.resource = j.resource AND q.resource != '' AND q.state = 'queued')
-		ORDER BY j.id DESC LIMIT 1`, now, now, now, string(rules.OrderKey(orderID)))
+		INSERT INTO jobs (delivery, order_id, resource, state, attempts, run_at, created_at, updated_at, shop)
+		SELECT j.delivery, j.order_id, j.resource, 'queued', 0, ?, ?, ?, j.shop FROM jobs j
+		WHERE j.shop = ? AND j.resource = ? AND j.resource != '' AND NOT EXISTS (
+			SELECT 1 FROM jobs q WHERE q.shop = j.shop AND q.resource = j.resource AND q.resource != '' AND q.state = 'queued')
+		ORDER BY j.id DESC LIMIT 1`, now, now, now, d.shop, string(rules.OrderKey(orderID)))
 	if err != nil {
 		return false, fmt.Errorf("queue order %d again: %w", orderID, err)
 	}
@@ -73,7 +73,7 @@ func (d *DB) RestoreRegistrations(ctx context.Context, orderID int64) (int, erro
 	var n int64
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE registrations SET state = 'active', error = '', ended = '', ended_by = '', updated_at = ?
-			WHERE order_id = ? AND state = 'failed' AND ended = ?`, d.now(), orderID, rules.EndedInZoom)
+			WHERE shop = ? AND order_id = ? AND state = 'failed' AND ended = ?`, d.now(), d.shop, orderID, rules.EndedInZoom)
 		if err != nil {
 			return err
 		}
