@@ -60,6 +60,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies (CIDRs or addresses) whose
 	// X-Forwarded-For names the client; none: the peer is the client.
 	TrustedProxies []string
+	// Shops, if set, are several shops' stores and actions, the store and
+	// actions given to Register unused.
+	Shops []Shop
 }
 
 // Enabled reports whether the console is configured.
@@ -96,11 +99,19 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// Shop is one shop's console: its store and actions.
+type Shop struct {
+	Name    string
+	Store   Store
+	Actions Actions
+}
+
 // Console serves the pages.
 type Console struct {
-	cfg      Config
-	store    Store
-	act      Actions
+	cfg Config
+	// shops: the first is the default; with more than one, each page is
+	// of the shop chosen in the header (kept in a cookie).
+	shops    []Shop
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	sessions *sessions
@@ -112,6 +123,7 @@ type Console struct {
 const (
 	cookieName      = "woozoom_admin"
 	loginCookieName = "woozoom_login"
+	shopCookieName  = "woozoom_shop"
 	maxFailures     = 5
 	failureWindow   = 15 * time.Minute
 	// maxComparisons is how many password comparisons run at once: a
@@ -120,7 +132,8 @@ const (
 )
 
 // Register adds the console's routes to e when it is enabled; otherwise
-// /admin/ stays unrouted (404).
+// /admin/ stays unrouted (404). It shows one shop's store and actions, or
+// with cfg.Shops one of several at a time.
 func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger) (*Console, error) {
 	if !cfg.Enabled() {
 		return nil, nil
@@ -133,7 +146,11 @@ func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("admin.trusted_proxies: %w", err)
 	}
-	c := &Console{cfg: cfg, store: st, act: act, log: log, sessions: newSessions(cfg.SessionTTL),
+	shops := cfg.Shops
+	if len(shops) == 0 {
+		shops = []Shop{{Store: st, Actions: act}}
+	}
+	c := &Console{cfg: cfg, shops: shops, log: log, sessions: newSessions(cfg.SessionTTL),
 		limit: newLimiter(maxFailures, failureWindow, maxComparisons), check: passwordCheck(cfg.Password, cfg.PasswordHash),
 		// X-Forwarded-For counts only from a configured proxy: a client
 		// cannot escape the sign-in limit by naming itself.
@@ -153,6 +170,7 @@ func Register(e *echo.Echo, cfg Config, st Store, act Actions, log *slog.Logger)
 	a.GET("", func(ec echo.Context) error { return ec.Redirect(http.StatusFound, c.link("/admin/")) })
 	a.GET("/", c.overview)
 	a.POST("/logout", c.logout)
+	a.POST("/shop", c.chooseShop)
 	a.GET("/orders", c.orders)
 	a.GET("/orders/:id", c.order)
 	a.POST("/orders/:id/plan", c.plan)
@@ -268,10 +286,48 @@ type page struct {
 	Flash   string
 	Problem string
 	Data    any
+	// Shop is the shop shown, Shops all of them (only with several).
+	Shop  string
+	Shops []string
+}
+
+// shop is the shop a request is for: the one chosen, else the first.
+func (c *Console) shop(ec echo.Context) Shop {
+	if ck, err := ec.Cookie(shopCookieName); err == nil {
+		for _, s := range c.shops {
+			if s.Name == ck.Value {
+				return s
+			}
+		}
+	}
+	return c.shops[0]
+}
+
+func (c *Console) storeOf(ec echo.Context) Store { return c.shop(ec).Store }
+
+func (c *Console) actOf(ec echo.Context) Actions { return c.shop(ec).Actions }
+
+// chooseShop shows another shop from now on.
+func (c *Console) chooseShop(ec echo.Context) error {
+	name := ec.FormValue("shop")
+	for _, s := range c.shops {
+		if s.Name == name {
+			c.cookie(ec, shopCookieName, name, 0)
+			return c.back(ec, "/admin/", doneFlash("Showing shop "+name))
+		}
+	}
+	return c.back(ec, "/admin/", problemFlash("No shop "+name))
 }
 
 func (c *Console) render(ec echo.Context, status int, name, nav string, data any) error {
 	p := page{Title: nav, Nav: nav, Demo: c.cfg.Demo, Data: data}
+	if len(c.shops) > 1 {
+		p.Shop = c.shop(ec).Name
+		for _, s := range c.shops {
+			p.Shops = append(p.Shops, s.Name)
+		}
+		p.Title = nav + " · " + p.Shop
+	}
 	if sess, ok := ec.Get("session").(session); ok {
 		p.CSRF = sess.csrf
 	}

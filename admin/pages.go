@@ -35,18 +35,18 @@ func (c *Console) overview(ec echo.Context) error {
 	ctx := ec.Request().Context()
 	var d overviewData
 	var err error
-	if d.Jobs, d.Oldest, d.HeldForDaily, err = c.store.QueueStats(ctx); err != nil {
+	if d.Jobs, d.Oldest, d.HeldForDaily, err = c.storeOf(ec).QueueStats(ctx); err != nil {
 		return err
 	}
-	if c.act.Problems != nil {
-		for comp, reason := range c.act.Problems() {
+	if c.actOf(ec).Problems != nil {
+		for comp, reason := range c.actOf(ec).Problems() {
 			d.Problems = append(d.Problems, problem{comp, reason})
 		}
 		sort.Slice(d.Problems, func(i, j int) bool { return d.Problems[i].Component < d.Problems[j].Component })
 	}
 	now := time.Now().UTC()
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	ops, err := c.store.CallsSince(ctx, "zoom", day)
+	ops, err := c.storeOf(ec).CallsSince(ctx, "zoom", day)
 	if err != nil {
 		return err
 	}
@@ -55,8 +55,8 @@ func (c *Console) overview(ec echo.Context) error {
 		d.ZoomTotal += n
 	}
 	sort.Slice(d.ZoomToday, func(i, j int) bool { return d.ZoomToday[i].Operation < d.ZoomToday[j].Operation })
-	if c.act.Paces != nil {
-		d.Paces = c.act.Paces()
+	if c.actOf(ec).Paces != nil {
+		d.Paces = c.actOf(ec).Paces()
 	}
 	return c.render(ec, http.StatusOK, "overview", "Overview", d)
 }
@@ -66,7 +66,7 @@ func (c *Console) orders(ec echo.Context) error {
 	var found []store.OrderSummary
 	if q != "" {
 		var err error
-		if found, err = c.store.FindOrders(ec.Request().Context(), q, 50); err != nil {
+		if found, err = c.storeOf(ec).FindOrders(ec.Request().Context(), q, 50); err != nil {
 			return err
 		}
 	}
@@ -94,15 +94,15 @@ type orderData struct {
 
 func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
 	ctx := ec.Request().Context()
-	d := orderData{ID: id, CanPlan: c.act.Plan != nil}
-	st, seen, err := c.store.OrderState(ctx, id)
+	d := orderData{ID: id, CanPlan: c.actOf(ec).Plan != nil}
+	st, seen, err := c.storeOf(ec).OrderState(ctx, id)
 	if err != nil {
 		return d, err
 	}
 	if seen {
 		d.Applied = &st
 	}
-	regs, err := c.store.Registrations(ctx, id)
+	regs, err := c.storeOf(ec).Registrations(ctx, id)
 	if err != nil {
 		return d, err
 	}
@@ -110,7 +110,7 @@ func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
 	for i, r := range regs {
 		keys[i] = r.Key()
 	}
-	seats, err := c.store.Seats(ctx, keys)
+	seats, err := c.storeOf(ec).Seats(ctx, keys)
 	if err != nil {
 		return d, err
 	}
@@ -122,10 +122,10 @@ func (c *Console) orderData(ec echo.Context, id int64) (orderData, error) {
 			d.LinksOut++
 		}
 	}
-	if d.Jobs, err = c.store.JobsOfOrder(ctx, id); err != nil {
+	if d.Jobs, err = c.storeOf(ec).JobsOfOrder(ctx, id); err != nil {
 		return d, err
 	}
-	if d.Calls, err = c.store.Calls(ctx, store.CallFilter{OrderID: id, Limit: 200}); err != nil {
+	if d.Calls, err = c.storeOf(ec).Calls(ctx, store.CallFilter{OrderID: id, Limit: 200}); err != nil {
 		return d, err
 	}
 	if !seen && len(regs) == 0 && len(d.Jobs) == 0 {
@@ -141,7 +141,7 @@ func (c *Console) order(ec echo.Context) error {
 	}
 	d, err := c.orderData(ec, id)
 	if errors.Is(err, errNotFound) {
-		if c.act.Plan == nil {
+		if c.actOf(ec).Plan == nil {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("woozoom has no delivery of order %d", id))
 		}
 		err = nil // never seen: the dry run still says what woozoom would do
@@ -157,14 +157,14 @@ func (c *Console) plan(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.act.Plan == nil {
+	if c.actOf(ec).Plan == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no dry run in this process")
 	}
 	d, err := c.orderData(ec, id)
 	if err != nil && !errors.Is(err, errNotFound) {
 		return err
 	}
-	d.Plan, err = c.act.Plan(ec.Request().Context(), id)
+	d.Plan, err = c.actOf(ec).Plan(ec.Request().Context(), id)
 	if err != nil {
 		d.PlanErr = err.Error()
 	}
@@ -178,18 +178,18 @@ func (c *Console) restore(ec echo.Context) error {
 		return err
 	}
 	back := fmt.Sprintf("/admin/orders/%d", id)
-	n, err := c.store.RestoreRegistrations(ec.Request().Context(), id)
+	n, err := c.storeOf(ec).RestoreRegistrations(ec.Request().Context(), id)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return c.back(ec, back, problemFlash("no registration of this order was cancelled in Zoom"))
 	}
-	if _, err := c.store.RequeueOrder(ec.Request().Context(), id); err != nil {
+	if _, err := c.storeOf(ec).RequeueOrder(ec.Request().Context(), id); err != nil {
 		return err
 	}
-	if c.act.Wake != nil {
-		c.act.Wake()
+	if c.actOf(ec).Wake != nil {
+		c.actOf(ec).Wake()
 	}
 	c.log.Info("console: registrations restored", "order_id", id, "registrations", n)
 	return c.back(ec, back, doneFlash(fmt.Sprintf("%d registrations restored; woozoom approves them on Zoom now", n)))
@@ -197,11 +197,11 @@ func (c *Console) restore(ec echo.Context) error {
 
 func (c *Console) attention(ec echo.Context) error {
 	ctx := ec.Request().Context()
-	failed, err := c.store.Jobs(ctx, rules.JobFailed, 200)
+	failed, err := c.storeOf(ec).Jobs(ctx, rules.JobFailed, 200)
 	if err != nil {
 		return err
 	}
-	queued, err := c.store.Jobs(ctx, rules.JobQueued, 500)
+	queued, err := c.storeOf(ec).Jobs(ctx, rules.JobQueued, 500)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (c *Console) attention(ec echo.Context) error {
 			waiting = append(waiting, j)
 		}
 	}
-	refused, err := c.store.FailedRegistrations(ctx, 200)
+	refused, err := c.storeOf(ec).FailedRegistrations(ctx, 200)
 	if err != nil {
 		return err
 	}
@@ -225,11 +225,11 @@ func (c *Console) retry(ec echo.Context) error {
 		return err
 	}
 	back := ec.FormValue("back")
-	if err := c.store.RunJobNow(ec.Request().Context(), id); err != nil {
+	if err := c.storeOf(ec).RunJobNow(ec.Request().Context(), id); err != nil {
 		return c.back(ec, back, problemFlash(fmt.Sprintf("job %d: %v", id, err)))
 	}
-	if c.act.Wake != nil {
-		c.act.Wake()
+	if c.actOf(ec).Wake != nil {
+		c.actOf(ec).Wake()
 	}
 	c.log.Info("console: job queued again", "job_id", id)
 	return c.back(ec, back, doneFlash(fmt.Sprintf("job %d runs again now", id)))
@@ -245,23 +245,23 @@ type eventRow struct {
 
 func (c *Console) events(ec echo.Context) error {
 	ctx := ec.Request().Context()
-	ms, err := c.store.Mappings(ctx)
+	ms, err := c.storeOf(ec).Mappings(ctx)
 	if err != nil {
 		return err
 	}
-	counts, err := c.store.SeatCounts(ctx)
+	counts, err := c.storeOf(ec).SeatCounts(ctx)
 	if err != nil {
 		return err
 	}
 	rows := make([]eventRow, 0, len(ms))
 	for _, m := range ms {
 		r := eventRow{StoredMapping: m, Approved: counts[m.Target][rules.SeatApproved], Denied: counts[m.Target][rules.SeatDenied]}
-		if r.Details, r.HasDetails, err = c.store.TargetDetails(ctx, m.Target, time.Time{}); err != nil {
+		if r.Details, r.HasDetails, err = c.storeOf(ec).TargetDetails(ctx, m.Target, time.Time{}); err != nil {
 			return err
 		}
 		rows = append(rows, r)
 	}
-	return c.render(ec, http.StatusOK, "events", "Events", map[string]any{"Rows": rows, "CanAdd": c.act.Verify != nil, "CanBackfill": c.act.Backfill != nil})
+	return c.render(ec, http.StatusOK, "events", "Events", map[string]any{"Rows": rows, "CanAdd": c.actOf(ec).Verify != nil, "CanBackfill": c.actOf(ec).Backfill != nil})
 }
 
 func (c *Console) mappingForm(ec echo.Context) (rules.Mapping, error) {
@@ -285,18 +285,18 @@ func (c *Console) mappingForm(ec echo.Context) (rules.Mapping, error) {
 }
 
 func (c *Console) addMapping(ec echo.Context) error {
-	if c.act.Verify == nil {
+	if c.actOf(ec).Verify == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "mappings cannot be verified in this process")
 	}
 	m, err := c.mappingForm(ec)
 	if err != nil {
 		return c.back(ec, "/admin/events", problemFlash(err.Error()))
 	}
-	what, err := c.act.Verify(ec.Request().Context(), m.Target)
+	what, err := c.actOf(ec).Verify(ec.Request().Context(), m.Target)
 	if err != nil {
 		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("%s cannot be mapped: %v", m.Target, err)))
 	}
-	added, err := c.store.AddMapping(ec.Request().Context(), m, store.FromCLI)
+	added, err := c.storeOf(ec).AddMapping(ec.Request().Context(), m, store.FromCLI)
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func (c *Console) removeMapping(ec echo.Context) error {
 	if err != nil {
 		return c.back(ec, "/admin/events", problemFlash(err.Error()))
 	}
-	ms, err := c.store.Mappings(ec.Request().Context())
+	ms, err := c.storeOf(ec).Mappings(ec.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -324,7 +324,7 @@ func (c *Console) removeMapping(ec echo.Context) error {
 			return c.back(ec, "/admin/events", problemFlash(store.MadeMeetingMessage))
 		}
 	}
-	removed, err := c.store.RemoveMapping(ec.Request().Context(), m)
+	removed, err := c.storeOf(ec).RemoveMapping(ec.Request().Context(), m)
 	if err != nil {
 		return err
 	}
@@ -336,19 +336,19 @@ func (c *Console) removeMapping(ec echo.Context) error {
 }
 
 func (c *Console) backfill(ec echo.Context) error {
-	if c.act.Backfill == nil {
+	if c.actOf(ec).Backfill == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no backfill in this process")
 	}
 	product, err := strconv.ParseInt(ec.FormValue("product"), 10, 64)
 	if err != nil || product <= 0 {
 		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("%q is not a product id", ec.FormValue("product"))))
 	}
-	n, err := c.act.Backfill(ec.Request().Context(), product)
+	n, err := c.actOf(ec).Backfill(ec.Request().Context(), product)
 	if err != nil {
 		return c.back(ec, "/admin/events", problemFlash(fmt.Sprintf("backfill product %d: %v", product, err)))
 	}
-	if c.act.Wake != nil {
-		c.act.Wake()
+	if c.actOf(ec).Wake != nil {
+		c.actOf(ec).Wake()
 	}
 	return c.back(ec, "/admin/events", doneFlash(fmt.Sprintf("product %d: %d completed orders queued; see Overview for progress", product, n)))
 }
@@ -363,7 +363,7 @@ func (c *Console) activity(ec echo.Context) error {
 		}
 		f.OrderID = id
 	}
-	calls, err := c.store.Calls(ec.Request().Context(), f)
+	calls, err := c.storeOf(ec).Calls(ec.Request().Context(), f)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,20 @@ type Config struct {
 	// Calendar, if set, serves GET /calendar/{token}.ics: the file, or an
 	// error wrapping access.ErrNoCalendar for a link that leads nowhere.
 	Calendar func(ctx context.Context, token string) (string, error)
+	// Shops, if set, are several shops, each at /webhooks/woocommerce/{name}
+	// with its secret and its store; the first is also at
+	// /webhooks/woocommerce. Unset: the one shop of WebhookSecret, Stored
+	// and the store given to New.
+	Shops []Shop
+}
+
+// Shop is one shop's webhook endpoint.
+type Shop struct {
+	Name   string
+	Secret string
+	Store  Store
+	// Stored, if set, is called after a new delivery is committed.
+	Stored func()
 }
 
 // Metrics is what the handler reports.
@@ -66,7 +80,7 @@ const DefaultMaxBodyBytes = 4 << 20
 // Handler serves woozoom's HTTP API.
 type Handler struct {
 	cfg   Config
-	store Store
+	shops []Shop // the first is the default
 	log   *slog.Logger
 }
 
@@ -76,7 +90,10 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	h := &Handler{cfg: cfg, store: store, log: log}
+	h := &Handler{cfg: cfg, shops: cfg.Shops, log: log}
+	if len(h.shops) == 0 {
+		h.shops = []Shop{{Secret: cfg.WebhookSecret, Store: store, Stored: cfg.Stored}}
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// A client's address (the console limits failed sign-ins by it) comes
@@ -84,7 +101,17 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	// network; a client cannot name its own.
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	e.HTTPErrorHandler = h.handleError
-	e.POST("/webhooks/woocommerce", h.webhook)
+	e.POST("/webhooks/woocommerce", func(c echo.Context) error { return h.webhook(c, h.shops[0]) })
+	if len(cfg.Shops) > 0 {
+		e.POST("/webhooks/woocommerce/:shop", func(c echo.Context) error {
+			for _, s := range h.shops {
+				if s.Name == c.Param("shop") {
+					return h.webhook(c, s)
+				}
+			}
+			return echo.NewHTTPError(http.StatusNotFound, "no shop "+c.Param("shop")+" sends webhooks here")
+		})
+	}
 	e.GET("/healthz", h.health)
 	e.GET("/readyz", h.ready)
 	if cfg.MetricsHandler != nil {
@@ -109,10 +136,10 @@ func New(cfg Config, store Store, log *slog.Logger) *echo.Echo {
 	return e
 }
 
-// webhook verifies, stores and answers. It never decodes more than the
-// order id before the delivery is stored, so a body woozoom cannot use is
-// still kept, answered 2xx, and shown as a failed job.
-func (h *Handler) webhook(c echo.Context) error {
+// webhook verifies, stores and answers for a shop. It never decodes more
+// than the order id before the delivery is stored, so a body woozoom
+// cannot use is still kept, answered 2xx, and shown as a failed job.
+func (h *Handler) webhook(c echo.Context, shop Shop) error {
 	r := c.Request()
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
@@ -126,12 +153,12 @@ func (h *Handler) webhook(c echo.Context) error {
 	// WooCommerce activates a webhook only if its unsigned ping gets exactly 200.
 	if sig == "" && woo.IsPing(r.Header.Get(echo.HeaderContentType), body) {
 		// Shown at info level: it is how an operator sees the shop reach woozoom.
-		h.log.Info("webhook ping from WooCommerce answered", "remote", c.RealIP(), "user_agent", r.UserAgent())
+		h.log.Info("webhook ping from WooCommerce answered", "remote", c.RealIP(), "user_agent", r.UserAgent(), "shop", shop.Name)
 		h.count("ping", "accepted")
 		return c.JSON(http.StatusOK, map[string]string{"status": "pong"})
 	}
-	if !woo.Verify(body, sig, h.cfg.WebhookSecret) {
-		h.log.Warn("webhook refused: signature does not match", "remote", c.RealIP(),
+	if !woo.Verify(body, sig, shop.Secret) {
+		h.log.Warn("webhook refused: signature does not match", "remote", c.RealIP(), "shop", shop.Name,
 			"topic", r.Header.Get(woo.HeaderTopic), "delivery_id", r.Header.Get(woo.HeaderDeliveryID))
 		h.count(r.Header.Get(woo.HeaderTopic), "refused")
 		return echo.NewHTTPError(http.StatusUnauthorized, "signature does not match")
@@ -152,13 +179,13 @@ func (h *Handler) webhook(c echo.Context) error {
 			d.Key = rules.ProductKey(id)
 		}
 	}
-	return h.record(c, d, topic)
+	return h.record(c, shop, d, topic)
 }
 
-// store_ stores a verified delivery, wakes the worker for a new one, and
-// answers only after the commit; metric counts it under label.
-func (h *Handler) record(c echo.Context, d rules.Delivery, label string) error {
-	id, isNew, err := h.store.RecordDelivery(c.Request().Context(), d)
+// record stores a shop's verified delivery, wakes the worker for a new
+// one, and answers only after the commit; metric counts it under label.
+func (h *Handler) record(c echo.Context, shop Shop, d rules.Delivery, label string) error {
+	id, isNew, err := shop.Store.RecordDelivery(c.Request().Context(), d)
 	if err != nil {
 		// Not stored, so not acknowledged. WooCommerce does not send a
 		// failed delivery again: the reconcile pass reads the order.
@@ -166,22 +193,29 @@ func (h *Handler) record(c echo.Context, d rules.Delivery, label string) error {
 		c.Response().Header().Set("Retry-After", "10")
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the delivery could not be stored").SetInternal(err)
 	}
-	if isNew && h.cfg.Stored != nil {
-		h.cfg.Stored()
+	if isNew && shop.Stored != nil {
+		shop.Stored()
 	}
 	status := "accepted"
 	if !isNew {
 		status = "duplicate"
 	}
 	h.count(label, status)
-	h.log.Info("delivery stored", "delivery", id, "topic", d.Topic, "order_id", d.OrderID, "new", isNew)
+	h.log.Info("delivery stored", "delivery", id, "topic", d.Topic, "order_id", d.OrderID, "new", isNew, "shop", shop.Name)
 	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
 }
 
 func (h *Handler) health(c echo.Context) error {
-	counts, err := h.store.JobCounts(c.Request().Context())
-	if err != nil {
-		return err
+	// Every shop's jobs, together.
+	counts := map[string]int{}
+	for _, s := range h.shops {
+		n, err := s.Store.JobCounts(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		for state, k := range n {
+			counts[state] += k
+		}
 	}
 	out := map[string]any{"status": "ok", "jobs": counts, "mode": "live"}
 	if h.cfg.Problems != nil {

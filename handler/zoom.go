@@ -55,5 +55,19 @@ func (h *Handler) zoomWebhook(c echo.Context, account, secret string) error {
 	} else {
 		d.DeliveryID = id + "unreadable-" + r.Header.Get(zoom.HeaderTimestamp)
 	}
-	return h.record(c, d, strings.TrimPrefix(d.Topic, ZoomTopicPrefix))
+	// An event is every shop's: each works its own orders on the meeting.
+	label := strings.TrimPrefix(d.Topic, ZoomTopicPrefix)
+	for _, s := range h.shops[1:] {
+		each := d
+		each.DeliveryID += "@" + s.Name // one row per shop
+		if _, _, err := s.Store.RecordDelivery(c.Request().Context(), each); err != nil {
+			h.count(label, "error")
+			c.Response().Header().Set("Retry-After", "10")
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "the event could not be stored").SetInternal(err)
+		}
+		if s.Stored != nil {
+			s.Stored()
+		}
+	}
+	return h.record(c, h.shops[0], d, label)
 }

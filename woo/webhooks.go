@@ -99,7 +99,15 @@ func pointsAt(delivery, want string) bool {
 		return sameURL(delivery, want)
 	}
 	u, err := url.Parse(delivery)
-	return err == nil && strings.HasSuffix(strings.TrimRight(u.Path, "/"), DeliveryPath)
+	if err != nil {
+		return false
+	}
+	// One of several shops has its own path below it.
+	p := strings.TrimRight(u.Path, "/")
+	if i := strings.LastIndex(p, DeliveryPath+"/"); i >= 0 && !strings.Contains(p[i+len(DeliveryPath)+1:], "/") {
+		p = p[:i+len(DeliveryPath)]
+	}
+	return strings.HasSuffix(p, DeliveryPath)
 }
 
 func sameURL(a, b string) bool {

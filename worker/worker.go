@@ -156,6 +156,9 @@ type Config struct {
 	// Rooms work the jobs, by kind. A kind without a room: the job is
 	// done with nothing to do.
 	Rooms map[Kind]Room
+	// Shop names the shop whose queue the store gives (each shop has its
+	// worker); empty with one shop. The log and the audit log say it.
+	Shop string
 }
 
 // Worker runs jobs.
@@ -420,7 +423,7 @@ func (w *Worker) runOne(ctx context.Context, sl rules.Slot) (ran bool, err error
 // run runs a claimed job; next is the job claimed with its completion.
 func (w *Worker) run(ctx context.Context, job rules.Job, sl rules.Slot) (next rules.Job, hasNext bool, err error) {
 	log := w.log.With("job_id", job.ID, "order_id", job.OrderID, "topic", job.Topic, "attempt", job.Attempts)
-	ctx = rules.WithJob(ctx, rules.JobRef{JobID: job.ID, OrderID: job.OrderID, Run: job.Claim})
+	ctx = rules.WithJob(ctx, rules.JobRef{Shop: w.cfg.Shop, JobID: job.ID, OrderID: job.OrderID, Run: job.Claim})
 	h := w.cfg.Holders(job.Claim)
 	stopBeat := w.heartbeat(ctx, job, h, log)
 	done, err := w.work(ctx, Job{Job: job, Leases: h, LeaseTTL: w.cfg.Lease, Slot: sl, Log: log})

@@ -95,7 +95,7 @@ func (c Config) zoomProblems() []error {
 		errs = append(errs, c.accountProblems(a)...)
 	}
 	hosts := map[string]string{}
-	for i, e := range c.Events {
+	for i, e := range c.allEvents() {
 		account := cmpOr(e.ZoomAccount, c.zoomAccounts()[0].Name)
 		if !names[account] {
 			errs = append(errs, fmt.Errorf("events[%d] (product %d): zoom_account %q is not one of zoom_accounts", i, e.ProductID, e.ZoomAccount))

@@ -130,7 +130,7 @@ func allMappings(ctx context.Context, c Config) (ms []rules.Mapping, err error) 
 		return nil, err
 	}
 	defer closeDB(db, &err)
-	stored, err := db.Mappings(ctx)
+	stored, err := db.Shop(c.shop()).Mappings(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -29,16 +29,23 @@ type Config struct {
 	// ZoomAccounts are several Zoom accounts (an agency's clients, a
 	// platform's shops); an event names its account with zoom_account.
 	ZoomAccounts []ZoomAccountConfig `mapstructure:"zoom_accounts"`
-	Worker       WorkerConfig        `mapstructure:"worker"`
-	Statuses     StatusConfig        `mapstructure:"statuses"`
-	Attendees    AttendeeConfig      `mapstructure:"attendees"`
-	Reconcile    ReconcileConfig     `mapstructure:"reconcile"`
-	SlotKeys     []string            `mapstructure:"slot_keys"`
-	Events       []EventConfig       `mapstructure:"events"`
-	Admin        AdminConfig         `mapstructure:"admin"`
-	Audit        AuditConfig         `mapstructure:"audit"`
-	Templates    TemplatesConfig     `mapstructure:"templates"`
-	Calendar     CalendarConfig      `mapstructure:"calendar"`
+	// Shops are several shops in one woozoom (an agency's, a platform's),
+	// each with its WooCommerce side and events; read by decodeShops.
+	Shops []ShopConfig `mapstructure:"-"`
+	// shopName is the shop a command works for (--shop), and root the
+	// configuration as read, with every shop: set by forShop.
+	shopName  string
+	root      *Config
+	Worker    WorkerConfig    `mapstructure:"worker"`
+	Statuses  StatusConfig    `mapstructure:"statuses"`
+	Attendees AttendeeConfig  `mapstructure:"attendees"`
+	Reconcile ReconcileConfig `mapstructure:"reconcile"`
+	SlotKeys  []string        `mapstructure:"slot_keys"`
+	Events    []EventConfig   `mapstructure:"events"`
+	Admin     AdminConfig     `mapstructure:"admin"`
+	Audit     AuditConfig     `mapstructure:"audit"`
+	Templates TemplatesConfig `mapstructure:"templates"`
+	Calendar  CalendarConfig  `mapstructure:"calendar"`
 	// MeetingDefaults are further Zoom settings of the meetings woozoom
 	// makes (waiting_room, alternative_hosts, auto_recording, ...).
 	MeetingDefaults map[string]any `mapstructure:"meeting_defaults"`
@@ -334,6 +341,11 @@ func loadConfig(file string, required bool) (Config, error) {
 		return Config{}, fmt.Errorf("read config %s: %w", file, err)
 	}
 	c.accountSecretsFromEnv()
+	shops, err := decodeShops(v)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config %s: %w", file, err)
+	}
+	c.Shops = shops
 	return c, nil
 }
 
@@ -393,6 +405,9 @@ func (c Config) consoleProblems() []error {
 
 // Validate returns every problem at once, one per line.
 func (c Config) Validate() error {
+	if c.root != nil {
+		return c.root.Validate() // all of it, not the one shop's view
+	}
 	var errs []error
 	need := func(val, key, why string) {
 		if strings.TrimSpace(val) == "" {
@@ -401,13 +416,7 @@ func (c Config) Validate() error {
 	}
 	need(c.Listen, "listen", "the address to listen on, e.g. :8080")
 	need(c.Database, "database", "the SQLite file, e.g. /var/lib/woozoom/woozoom.db, or a PostgreSQL URL, postgres://user:password@host/woozoom")
-	need(c.WooCommerce.URL, "woocommerce.url", "the shop's address, e.g. https://shop.example.com")
-	need(c.WooCommerce.ConsumerKey, "woocommerce.consumer_key", "a REST API key with Read/Write (WooCommerce > Settings > Advanced > REST API)")
-	need(c.WooCommerce.ConsumerSecret, "woocommerce.consumer_secret", "the secret of that REST API key")
-	need(c.WooCommerce.WebhookSecret, "woocommerce.webhook_secret", "the Secret of the WooCommerce webhook; without it every delivery is refused")
-	if u, err := url.Parse(c.WooCommerce.URL); c.WooCommerce.URL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
-		errs = append(errs, fmt.Errorf("woocommerce.url %q must be an https:// address (or http:// for a shop on this host or a private network: requests are then signed with OAuth 1.0a)", c.WooCommerce.URL))
-	}
+	errs = append(errs, c.shopsProblems()...)
 	errs = append(errs, c.zoomProblems()...)
 	if c.Worker.Workers < 1 || c.Worker.Workers > 64 {
 		errs = append(errs, fmt.Errorf("worker.workers is %d; use 1 to 64", c.Worker.Workers))
@@ -425,20 +434,42 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if _, err := c.Mappings(); err != nil {
-		errs = append(errs, err)
-	}
-	errs = append(errs, c.makingProblems()...)
 	errs = append(errs, c.consoleProblems()...)
+	return errors.Join(errs...)
+}
+
+// shopProblems checks one shop's WooCommerce side and events; key names
+// a setting of the shop as config.yaml spells it, env its variable, and
+// where starts what is said of its events.
+func (c Config) shopProblems(key, env func(string) string, where string) []error {
+	var errs []error
+	need := func(val, k, why string) {
+		if strings.TrimSpace(val) == "" {
+			errs = append(errs, fmt.Errorf("%s is required: %s (or set %s)", key(k), why, env(k)))
+		}
+	}
+	need(c.WooCommerce.URL, "url", "the shop's address, e.g. https://shop.example.com")
+	need(c.WooCommerce.ConsumerKey, "consumer_key", "a REST API key with Read/Write (WooCommerce > Settings > Advanced > REST API)")
+	need(c.WooCommerce.ConsumerSecret, "consumer_secret", "the secret of that REST API key")
+	need(c.WooCommerce.WebhookSecret, "webhook_secret", "the Secret of the WooCommerce webhook; without it every delivery is refused")
+	if u, err := url.Parse(c.WooCommerce.URL); c.WooCommerce.URL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+		errs = append(errs, fmt.Errorf("%s %q must be an https:// address (or http:// for a shop on this host or a private network: requests are then signed with OAuth 1.0a)", key("url"), c.WooCommerce.URL))
+	}
+	if _, err := c.Mappings(); err != nil {
+		errs = append(errs, fmt.Errorf("%s%w", where, err))
+	}
+	for _, err := range c.makingProblems() {
+		errs = append(errs, fmt.Errorf("%s%w", where, err))
+	}
 	if u, err := url.Parse(c.WooCommerce.WebhookURL); c.WooCommerce.WebhookURL != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
-		errs = append(errs, fmt.Errorf("woocommerce.webhook_url %q is not an http(s) URL; it is where the shop reaches woozoom, e.g. https://shop.example.com/woozoom/webhooks/woocommerce", c.WooCommerce.WebhookURL))
+		errs = append(errs, fmt.Errorf("%s %q is not an http(s) URL; it is where the shop reaches woozoom, e.g. https://shop.example.com/woozoom/webhooks/woocommerce", key("webhook_url"), c.WooCommerce.WebhookURL))
 	}
 	if c.WooCommerce.CAFile != "" {
 		if _, err := os.Stat(c.WooCommerce.CAFile); err != nil {
-			errs = append(errs, fmt.Errorf("woocommerce.ca_file: %w", err))
+			errs = append(errs, fmt.Errorf("%s: %w", key("ca_file"), err))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Mappings turns the events entries into mappings, reporting every bad one.

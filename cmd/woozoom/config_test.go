@@ -402,3 +402,113 @@ events:
 		}
 	}
 }
+
+func TestConfigShops(t *testing.T) {
+	t.Setenv("WOOZOOM_SHOPS_ACADEMY_WEBHOOK_SECRET", "academy-hook-from-env")
+	c, err := loadConfig(writeConfig(t, `
+woocommerce:
+  timeout: 12s
+  customer_note: false
+zoom:
+  account_id: a
+  client_id: c
+  client_secret: zoom-secret-value
+shops:
+  - name: museum
+    url: https://museum.example
+    consumer_key: ck_m
+    consumer_secret: cs_m
+    webhook_secret: whsec_m
+    customer_note: true
+    events:
+      - {product_id: 10, meeting_id: "857 4606 5123"}
+  - name: academy
+    url: https://academy.example
+    consumer_key: ck_a
+    consumer_secret: cs_a
+    events:
+      - {product_id: 10, webinar_id: 91234567890}
+`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid shops refused: %v", err)
+	}
+	all := c.shops()
+	if len(all) != 2 || all[0].Name != "museum" || all[1].Name != "academy" {
+		t.Fatalf("shops: %+v", all)
+	}
+	museum, academy := all[0].WooCommerce, all[1].WooCommerce
+	// What a shop leaves out, woocommerce: gives (its defaults included).
+	if !museum.CustomerNote || academy.CustomerNote || academy.Timeout.Seconds() != 12 || academy.MaxBodyBytes != 4<<20 {
+		t.Errorf("settings not inherited: museum %+v academy %+v", museum, academy)
+	}
+	if academy.WebhookSecret != "academy-hook-from-env" {
+		t.Errorf("academy's webhook secret from the environment: %q", academy.WebhookSecret)
+	}
+	sel, err := c.selectShop("academy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := sel.Mappings()
+	if sel.shop() != "academy" || sel.WooCommerce.URL != "https://academy.example" || len(ms) != 1 || ms[0].Target.ID != 91234567890 {
+		t.Errorf("academy selected: shop %q url %q mappings %+v", sel.shop(), sel.WooCommerce.URL, ms)
+	}
+	if err := sel.Validate(); err != nil {
+		t.Errorf("a selected shop's configuration validates as a whole: %v", err)
+	}
+	if first, _ := c.selectShop(""); first.shop() != "museum" {
+		t.Errorf("no --shop selects %q, want the first", first.shop())
+	}
+	if _, err := c.selectShop("bookshop"); err == nil || !strings.Contains(err.Error(), "museum, academy") {
+		t.Errorf("an unknown shop: %v", err)
+	}
+}
+
+func TestConfigShopsProblems(t *testing.T) {
+	c, err := loadConfig(writeConfig(t, `
+woocommerce:
+  url: https://beside.example
+zoom:
+  account_id: a
+  client_id: c
+  client_secret: zoom-secret-value
+shops:
+  - name: Museum
+    url: ftp://museum.example
+    consumer_key: k
+    consumer_secret: s
+    webhook_secret: w
+  - name: academy
+    url: https://academy.example
+    consumer_key: k
+    consumer_secret: s
+    events:
+      - {product_id: 0, meeting_id: 5}
+  - name: academy
+    url: https://academy2.example
+    consumer_key: k
+    consumer_secret: s
+    webhook_secret: w
+`), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate()
+	if err == nil {
+		t.Fatal("bad shops accepted")
+	}
+	for _, want := range []string{
+		"woocommerce: or events: name a shop beside shops",
+		`"Museum" is not a shop name`,
+		`shops[Museum].url "ftp://museum.example" must be an https:// address`,
+		"shops[academy].webhook_secret is required", "WOOZOOM_SHOPS_ACADEMY_WEBHOOK_SECRET",
+		"shops[academy]: events[0]",
+		`shops: "academy" is listed twice`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("validation does not say %q:\n%v", want, err)
+		}
+	}
+}

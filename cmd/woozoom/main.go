@@ -46,8 +46,16 @@ overridden by the environment: zoom.client_secret by WOOZOOM_ZOOM_CLIENT_SECRET.
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	var shop string
 	root.PersistentFlags().StringVarP(&configFile, "config", "c", "config.yaml", "configuration file")
-	cfg := func(required bool) (Config, error) { return loadConfig(configFile, required) }
+	root.PersistentFlags().StringVar(&shop, "shop", "", "the shop of shops: to work on (default: the first); serve works every shop")
+	cfg := func(required bool) (Config, error) {
+		c, err := loadConfig(configFile, required)
+		if err != nil {
+			return c, err
+		}
+		return c.selectShop(shop)
+	}
 
 	root.AddCommand(serveCommand(&configFile, cfg, stdout, stderr), checkCommand(cfg, stdout), mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
 		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), backfillCommand(cfg, stdout),

@@ -48,7 +48,7 @@ func prepare(ctx context.Context, cfg *Config, demo bool, log *slog.Logger) (*de
 }
 
 // serve runs the sidecar until ctx ends: HTTP stops taking deliveries first,
-// then the worker finishes or hands back its jobs, then the database closes.
+// then the workers finish or hand back their jobs, then the database closes.
 func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) (err error) {
 	log := newLogger(cfg, stderr)
 	d, shopHTTP, err := prepare(ctx, &cfg, demo, log)
@@ -62,23 +62,23 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 			}
 		}()
 	}
-	db, err := openStore(ctx, cfg, d)
+	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
 	}
 	defer closeDB(db, &err)
 	obs := newObservers(cfg, db, log)
-	l, err := newWorker(cfg, db, shopHTTP, log, obs)
+	lives, err := newShops(ctx, cfg, db, shopHTTP, d, log, obs)
 	if err != nil {
 		return err
 	}
-	if err := resumePace(ctx, cfg, l); err != nil {
+	if err := resumePace(ctx, cfg, lives[0]); err != nil {
 		return err
 	}
-	if err := wakeWaiting(ctx, db, l.w, obs, log); err != nil {
+	if err := wakeWaiting(ctx, lives, obs, log); err != nil {
 		return err
 	}
-	e, err := newHTTP(cfg, db, l, obs, d, log)
+	e, err := newHTTP(cfg, lives, obs, d, log)
 	if err != nil {
 		return err
 	}
@@ -89,47 +89,64 @@ func serve(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer)
 	announce(stdout, log, cfg, d, ln.Addr().String())
 	taker := processName()
 	obs.audit.Turn = func(ctx context.Context, every time.Duration) (bool, error) {
-		return l.db.TakeTurn(ctx, "prune audit log", taker, every)
+		return db.TakeTurn(ctx, "prune audit log", taker, every)
 	}
 	stopAudit := runAudit(ctx, obs.audit)
 	defer stopAudit()
-	return runParts(ctx, cfg, l, e, ln, obs, d == nil, log)
+	return runParts(ctx, lives, e, ln, obs, d == nil, log)
 }
 
-// openStore opens the database and loads what config.yaml says into it:
-// the mappings, the link events, and the demo's products.
-func openStore(ctx context.Context, cfg Config, d *demoEnv) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.Database)
-	if err != nil {
-		return nil, err
-	}
-	err = func() error {
-		mappings, err := cfg.Mappings()
+// newShops loads each shop's part of config.yaml into the database and
+// makes its worker; the shops share the Zoom accounts. The first shop's
+// client is shopHTTP (the demo's), or each shop's own.
+func newShops(ctx context.Context, cfg Config, db *store.DB, shopHTTP *http.Client, d *demoEnv, log *slog.Logger, obs *observers) ([]*live, error) {
+	accounts := newZoomAccounts(cfg, db, log, obs)
+	var lives []*live
+	for _, s := range cfg.shops() {
+		scfg, sdb := cfg.forShop(s), db.Shop(s.Name)
+		if err := loadShop(ctx, scfg, sdb, d); err != nil {
+			return nil, err
+		}
+		hc := shopHTTP
+		if d == nil {
+			var err error
+			if hc, err = httpClient(scfg.WooCommerce); err != nil {
+				return nil, err
+			}
+		}
+		l, err := newShopWorker(scfg, sdb, accounts, hc, log, obs)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := db.SyncConfigMappings(ctx, mappings); err != nil {
-			return err
-		}
-		if err := saveLinkDetails(ctx, db, cfg); err != nil {
-			return err
-		}
-		if d != nil {
-			return d.mapProducts(ctx, db)
-		}
-		return nil
-	}()
-	if err != nil {
-		closeDB(db, &err)
-		return nil, err
+		lives = append(lives, l)
 	}
-	return db, nil
+	return lives, nil
+}
+
+// loadShop loads what config.yaml says of a shop into the database: the
+// mappings, the link events, and the demo's products.
+func loadShop(ctx context.Context, cfg Config, db *store.DB, d *demoEnv) error {
+	mappings, err := cfg.Mappings()
+	if err != nil {
+		return err
+	}
+	if err := db.SyncConfigMappings(ctx, mappings); err != nil {
+		return err
+	}
+	if err := saveLinkDetails(ctx, db, cfg); err != nil {
+		return err
+	}
+	if d != nil {
+		return d.mapProducts(ctx, db)
+	}
+	return nil
 }
 
 // wakeWaiting takes up the jobs that waited for a person or for Zoom: a
 // restart is how an admin applies a fixed key or CA. Zoom's return wakes
-// those that wait for it later.
-func wakeWaiting(ctx context.Context, db *store.DB, w *worker.Worker, obs *observers, log *slog.Logger) error {
+// those that wait for it later, in every shop.
+func wakeWaiting(ctx context.Context, lives []*live, obs *observers, log *slog.Logger) error {
+	db := lives[0].db // waking is every shop's
 	if n, err := db.WakeJobsWaitingFor(ctx, rules.WaitForPerson); err != nil {
 		return err
 	} else if n > 0 {
@@ -145,35 +162,56 @@ func wakeWaiting(ctx context.Context, db *store.DB, w *worker.Worker, obs *obser
 			return
 		}
 		log.Info("Zoom answers again; the jobs that waited for it run now", "jobs", n)
-		w.Wake()
+		wakeAll(lives)
 	}
 	return nil
 }
 
+// wakeAll wakes every shop's worker.
+func wakeAll(lives []*live) {
+	for _, l := range lives {
+		l.w.Wake()
+	}
+}
+
 // newHTTP is woozoom's HTTP side: the webhook endpoints, health, metrics,
 // calendar files, the console, and the demo's routes.
-func newHTTP(cfg Config, db *store.DB, l *live, obs *observers, d *demoEnv, log *slog.Logger) (*echo.Echo, error) {
-	w := l.w
-	e := handler.New(handler.Config{
-		WebhookSecret: cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
-		Demo: d != nil, Stored: w.Wake, Problems: obs.health.Summaries, Metrics: obs.metrics, MetricsHandler: obs.metrics.Handler(),
+func newHTTP(cfg Config, lives []*live, obs *observers, d *demoEnv, log *slog.Logger) (*echo.Echo, error) {
+	l, db := lives[0], lives[0].db
+	hcfg := handler.Config{
+		WebhookSecret: l.cfg.WooCommerce.WebhookSecret, MaxBodyBytes: cfg.WooCommerce.MaxBodyBytes,
+		Demo: d != nil, Stored: l.w.Wake, Problems: obs.health.Summaries, Metrics: obs.metrics, MetricsHandler: obs.metrics.Handler(),
 		Calendar: calendars(cfg, db), ZoomSecretToken: cfg.zoomAccounts()[0].WebhookSecretToken, ZoomAccounts: cfg.zoomSecrets(),
 		Ready: func(ctx context.Context) error {
-			if !w.Running() {
-				return errors.New("the worker is not working the queue (woozoom is stopping)")
+			for _, l := range lives {
+				if !l.w.Running() {
+					return errors.New("the worker is not working the queue (woozoom is stopping)")
+				}
 			}
 			if err := db.SaveCheckpoint(ctx, "readyz", time.Now()); err != nil {
 				return fmt.Errorf("the database is not writable: %w", err)
 			}
 			return nil
 		},
-	}, db, log)
+	}
+	if len(cfg.Shops) > 0 {
+		for _, l := range lives {
+			hcfg.Shops = append(hcfg.Shops, handler.Shop{Name: l.cfg.shop(), Secret: l.cfg.WooCommerce.WebhookSecret, Store: l.db, Stored: l.w.Wake})
+		}
+	}
+	e := handler.New(hcfg, db, log)
 	if d != nil {
 		d.db = db
 		handler.RegisterDemo(e, d)
 	}
-	if _, err := admin.Register(e, admin.Config{Password: cfg.Admin.Password, PasswordHash: cfg.Admin.PasswordHash,
-		BasePath: cfg.Admin.BasePath, TrustedProxies: cfg.Admin.TrustedProxies, Demo: d != nil}, db, consoleActions(l, obs.health, w), log); err != nil {
+	acfg := admin.Config{Password: cfg.Admin.Password, PasswordHash: cfg.Admin.PasswordHash,
+		BasePath: cfg.Admin.BasePath, TrustedProxies: cfg.Admin.TrustedProxies, Demo: d != nil}
+	if len(cfg.Shops) > 0 {
+		for _, l := range lives {
+			acfg.Shops = append(acfg.Shops, admin.Shop{Name: l.cfg.shop(), Store: l.db, Actions: consoleActions(l, obs.health, l.w)})
+		}
+	}
+	if _, err := admin.Register(e, acfg, db, consoleActions(l, obs.health, l.w), log); err != nil {
 		return nil, err
 	}
 	e.Server.ReadHeaderTimeout = 10 * time.Second
@@ -213,38 +251,23 @@ func runAudit(ctx context.Context, rec *audit.Recorder) (stop func()) {
 	return func() { stopAudit(); <-done }
 }
 
-// runParts runs the HTTP server, the worker, the reconcile pass with the
-// webhook watch, and the start check of the mappings, until ctx ends (or
-// the server fails); then the server stops taking deliveries first, and
-// the worker finishes or hands back its jobs.
-func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Listener, obs *observers, live bool, log *slog.Logger) (err error) {
+// runParts runs the HTTP server, each shop's worker and reconcile pass with
+// its webhook watch, and the start check of the mappings, until ctx ends
+// (or the server fails); then the server stops taking deliveries first,
+// and the workers finish or hand back their jobs.
+func runParts(ctx context.Context, lives []*live, e *echo.Echo, ln net.Listener, obs *observers, live bool, log *slog.Logger) (err error) {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- e.Server.Serve(ln) }()
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	var wg sync.WaitGroup
-	// Any number of processes may work one database's queue: the claim, the
-	// leases and their fencing tokens live in it.
-	wg.Go(func() { l.w.Run(workCtx) })
-	// On PostgreSQL the others' new work wakes the worker at once; the
+	for _, l := range lives {
+		runShop(workCtx, &wg, l, obs, live)
+	}
+	// On PostgreSQL the others' new work wakes the workers at once; the
 	// poll stays as the fallback.
-	wg.Go(func() { l.db.Listen(workCtx, l.w.Wake, log) })
-	wg.Go(func() { keepPace(workCtx, cfg, l, 10*time.Second) })
-	if cfg.Reconcile.Interval > 0 {
-		rec := reconciler(cfg, l.db, l.wc, log)
-		rec.Wake = l.w.Wake
-		watch := &woo.Watch{Client: l.wc, Topics: neededTopics(cfg), URL: cfg.WooCommerce.WebhookURL,
-			Reactivate: cfg.WooCommerce.ReactivateWebhooks, Health: obs.health, NotActive: obs.metrics.WebhooksNotActive, Log: log}
-		rec.AfterPass = watch.Check
-		taker := processName()
-		rec.Turn = func(ctx context.Context) (bool, error) {
-			return l.db.TakeTurn(ctx, "reconcile", taker, cfg.Reconcile.Interval)
-		}
-		wg.Go(func() { rec.Run(workCtx, cfg.Reconcile.Interval) })
-	}
-	if live && cfg.zoomConfigured() {
-		wg.Go(func() { warnAboutMappings(workCtx, l.db, l.zoom, log) })
-	}
+	wg.Go(func() { lives[0].db.Listen(workCtx, func() { wakeAll(lives) }, log) })
+	wg.Go(func() { keepPace(workCtx, lives[0].cfg, lives[0], 10*time.Second) })
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -263,6 +286,34 @@ func runParts(ctx context.Context, cfg Config, l *live, e *echo.Echo, ln net.Lis
 		return err
 	}
 	return nil
+}
+
+// runShop runs a shop's worker, its reconcile pass with the webhook watch,
+// and the start check of its mappings, until ctx ends.
+func runShop(ctx context.Context, wg *sync.WaitGroup, l *live, obs *observers, live bool) {
+	cfg, log := l.cfg, l.log
+	// Any number of processes may work one database's queue: the claim, the
+	// leases and their fencing tokens live in it.
+	wg.Go(func() { l.w.Run(ctx) })
+	if cfg.Reconcile.Interval > 0 {
+		rec := reconciler(cfg, l.db, l.wc, log)
+		rec.Wake = l.w.Wake
+		var hl woo.WatchHealth = obs.health
+		if len(cfg.Shops) > 0 {
+			hl = shopHealth{t: obs.health, shop: cfg.shop()}
+		}
+		watch := &woo.Watch{Client: l.wc, Topics: neededTopics(cfg), URL: cfg.WooCommerce.WebhookURL,
+			Reactivate: cfg.WooCommerce.ReactivateWebhooks, Health: hl, NotActive: obs.metrics.WebhooksNotActive, Log: log}
+		rec.AfterPass = watch.Check
+		taker := processName()
+		rec.Turn = func(ctx context.Context) (bool, error) {
+			return l.db.TakeTurn(ctx, "reconcile", taker, cfg.Reconcile.Interval)
+		}
+		wg.Go(func() { rec.Run(ctx, cfg.Reconcile.Interval) })
+	}
+	if live && cfg.zoomConfigured() {
+		wg.Go(func() { warnAboutMappings(ctx, l.db, l.zoom, log) })
+	}
 }
 
 // saveLinkDetails keeps what the notes and calendar files say of link
@@ -376,6 +427,9 @@ variable). A configuration that lacks credentials refuses to start and lists
 what is missing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f := cmd.Flag("shop"); f != nil && f.Changed {
+				return errors.New("serve works every shop of shops:; --shop is for the other commands")
+			}
 			given := cmd.Flags().Changed("config")
 			c, err := cfg(given)
 			if err != nil {

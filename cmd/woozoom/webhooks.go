@@ -125,6 +125,10 @@ func install(ctx context.Context, c Config, url string, skipReach bool, out io.W
 	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
 		return fmt.Errorf("--url %q must start with http:// or https://", url)
 	}
+	if len(c.Shops) > 0 && strings.HasSuffix(strings.TrimRight(url, "/"), woo.DeliveryPath) {
+		// Each of several shops delivers to its own path.
+		url = strings.TrimRight(url, "/") + "/" + c.shop()
+	}
 	if strings.TrimSpace(c.WooCommerce.WebhookSecret) == "" {
 		return errors.New("set woocommerce.webhook_secret first: the webhooks are created with it")
 	}

@@ -42,11 +42,13 @@ func withDB(cmd *cobra.Command, cfg configFunc, database string, fn func(context
 		return err
 	}
 	defer closeDB(db, &err)
-	return fn(cmd.Context(), db)
+	return fn(cmd.Context(), db.Shop(c.shop()))
 }
 
-// live is what a command that talks to the shop and Zoom needs.
+// live is what a command that talks to the shop and Zoom needs: one
+// shop's worker, with the Zoom accounts all shops share.
 type live struct {
+	cfg    Config // the shop's
 	db     *store.DB
 	wc     *woo.Client
 	zc     *zoom.Client // the default account's
@@ -82,6 +84,7 @@ func openLive(ctx context.Context, cfg configFunc) (Config, *live, error) {
 	if err != nil {
 		return c, nil, err
 	}
+	db = db.Shop(c.shop())
 	log := newLogger(c, io.Discard)
 	l, err := newWorker(c, db, hc, log, nil)
 	if err == nil {
@@ -161,7 +164,7 @@ func newZoomAccounts(cfg Config, db *store.DB, log *slog.Logger, obs *observers)
 			OnCircuit: obs.circuitHook(a.Name, len(all) > 1), Shared: shared,
 		}, obs.instrument("zoom", keepConns(&http.Client{Timeout: z.Timeout}, cfg.Worker.Workers), z.Timeout), log.With("zoom_account", a.Name))
 		var hosts []string
-		for _, e := range cfg.Events {
+		for _, e := range cfg.allEvents() {
 			if e.Create != "" && cfg.accountOf(e) == a.Name {
 				hosts = append(hosts, e.Host)
 			}
@@ -185,7 +188,11 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 
 // newObservers are the serving process's metrics, health and audit log.
 func newObservers(cfg Config, db *store.DB, log *slog.Logger) *observers {
-	met := metrics.New(queueStats{db})
+	var shops []*store.DB
+	for _, s := range cfg.shops() {
+		shops = append(shops, db.Shop(s.Name))
+	}
+	met := metrics.New(queueStats{shops})
 	return &observers{metrics: met, health: health.New(log, met.Problems), audit: audit.New(db, cfg.Audit.Keep, log)}
 }
 
@@ -244,19 +251,44 @@ func (o *observers) circuitHook(account string, named bool) func(bool, time.Time
 	return func(open bool, since time.Time) { o.zoomCircuit(account, named, open, since) }
 }
 
-type queueStats struct{ db *store.DB }
+// queueStats are the queues of every shop, together.
+type queueStats struct{ shops []*store.DB }
 
 func (q queueStats) QueueStats(ctx context.Context) (metrics.QueueStats, error) {
-	by, oldest, held, err := q.db.QueueStats(ctx)
-	return metrics.QueueStats{ByState: by, OldestWaiting: oldest, HeldForDaily: held}, err
+	out := metrics.QueueStats{ByState: map[string]int{}}
+	for _, db := range q.shops {
+		by, oldest, held, err := db.QueueStats(ctx)
+		if err != nil {
+			return out, err
+		}
+		for state, n := range by {
+			out.ByState[state] += n
+		}
+		if !oldest.IsZero() && (out.OldestWaiting.IsZero() || oldest.Before(out.OldestWaiting)) {
+			out.OldestWaiting = oldest
+		}
+		out.HeldForDaily += held
+	}
+	return out, nil
 }
 
-// newWorker builds the clients and the worker from the configuration; obs
-// may be nil.
+// newWorker builds the clients and the worker of cfg's shop; obs may be
+// nil.
 func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
-	accounts := newZoomAccounts(cfg, db, log, obs)
+	return newShopWorker(cfg, db, newZoomAccounts(cfg, db, log, obs), shopHTTP, log, obs)
+}
+
+// newShopWorker builds a shop's client and worker on the Zoom accounts.
+func newShopWorker(cfg Config, db *store.DB, accounts *zoom.Accounts, shopHTTP *http.Client, log *slog.Logger, obs *observers) (*live, error) {
 	zc := accounts.Default()
-	shopHTTP = obs.instrument("woocommerce", keepConns(shopHTTP, cfg.Worker.Workers), cfg.WooCommerce.Timeout)
+	if len(cfg.Shops) > 0 {
+		log = log.With("shop", cfg.shop())
+	}
+	service := "woocommerce"
+	if len(cfg.Shops) > 0 {
+		service += ":" + cfg.shop() // its calls counted and its trouble cleared by shop
+	}
+	shopHTTP = obs.instrument(service, keepConns(shopHTTP, cfg.Worker.Workers), cfg.WooCommerce.Timeout)
 	wc, err := woo.New(woo.Config{
 		URL: cfg.WooCommerce.URL, ConsumerKey: cfg.WooCommerce.ConsumerKey, ConsumerSecret: cfg.WooCommerce.ConsumerSecret,
 		Timeout: cfg.WooCommerce.Timeout, Retries: 2,
@@ -289,15 +321,21 @@ func newWorker(cfg Config, db *store.DB, shopHTTP *http.Client, log *slog.Logger
 	}
 	if obs != nil {
 		ocfg.Metrics, wcfg.Health = obs.metrics, obs.health
+		if len(cfg.Shops) > 0 {
+			wcfg.Health = shopHealth{t: obs.health, shop: cfg.shop()}
+		}
 	}
 	work := orders.New(ocfg, db, accounts, wc, woo.ParseDelivery, log)
 	wcfg.Rooms = map[worker.Kind]worker.Room{
 		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
 		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
 	}
+	if len(cfg.Shops) > 0 {
+		wcfg.Shop = cfg.shop()
+	}
 	w := worker.New(wcfg, db, log)
 	wake = w.Wake
-	return &live{db: db, wc: wc, zc: zc, zoom: accounts, w: w, orders: work, log: log, policy: policy}, nil
+	return &live{cfg: cfg, db: db, wc: wc, zc: zc, zoom: accounts, w: w, orders: work, log: log, policy: policy}, nil
 }
 
 // paces are the paces learned of each Zoom account, for the console.
