@@ -130,6 +130,23 @@ func TestTwoShops(t *testing.T) {
 			t.Errorf("export --shop %s has other shops' attendees:\n%s", shop, out.String())
 		}
 	}
+	// webhooks install --shop points the shop's webhooks at its own path.
+	for _, w := range academy.Webhooks() {
+		academy.SetWebhookURL(w.ID, "https://elsewhere.example/hook")
+	}
+	var out, installErr bytes.Buffer
+	if code := run(context.Background(), []string{"webhooks", "install", "--config", e.cfgFile, "--shop", "academy", "--url", e.url + "/webhooks/woocommerce"}, &out, &installErr); code != 0 {
+		t.Fatalf("webhooks install --shop academy: %s", installErr.String())
+	}
+	ours := 0
+	for _, w := range academy.Webhooks() {
+		if w.DeliveryURL == e.url+"/webhooks/woocommerce/academy" && w.Status == "active" {
+			ours++
+		}
+	}
+	if ours < 4 {
+		t.Errorf("%d of academy's webhooks deliver to its path after install:\n%s", ours, out.String())
+	}
 	var errOut bytes.Buffer
 	if code := run(context.Background(), []string{"jobs", "list", "--config", e.cfgFile, "--shop", "bookshop"}, &bytes.Buffer{}, &errOut); code == 0 || !strings.Contains(errOut.String(), "academy") {
 		t.Errorf("an unknown --shop: exit %d, %q", code, errOut.String())
