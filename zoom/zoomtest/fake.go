@@ -126,9 +126,11 @@ type Fake struct {
 	tokenScopes     map[string][]string
 	hookURL         string // where events go (SetWebhook)
 	hookSecret      string
-	hostDaily       map[string]int // day|host|id -> meeting creates and updates
-	hostRefused     int            // creates and updates refused for the daily limit
-	remindedDeletes map[int64]bool // deleted with cancel_meeting_reminder=true
+	hostDaily       map[string]int           // day|host|id -> meeting creates and updates
+	hostRefused     int                      // creates and updates refused for the daily limit
+	remindedDeletes map[int64]bool           // deleted with cancel_meeting_reminder=true
+	past            map[string]*pastInstance // ended instances by UUID
+	latestPast      map[int64]string         // a meeting's last ended instance
 }
 
 type fault struct {
@@ -153,7 +155,7 @@ func New(creds Credentials, limits Limits) *Fake {
 		tokens: map[string]time.Time{}, targets: map[int64]*target{}, nextID: 81234567890,
 		window: map[string]int{}, addCount: map[string]int{}, statCount: map[string]int{},
 		pages: map[string]pageState{}, users: map[string]*User{}, scopes: AllScopes, tokenScopes: map[string][]string{},
-		hostDaily: map[string]int{}, remindedDeletes: map[int64]bool{},
+		hostDaily: map[string]int{}, remindedDeletes: map[int64]bool{}, past: map[string]*pastInstance{}, latestPast: map[int64]string{},
 	}
 }
 
@@ -568,6 +570,12 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 		m = reOne.FindStringSubmatch(r.URL.Path)
 		if f.paced(w, "Light") && f.needScope(w, r, noun()+":read:registrant:admin") {
 			f.getRegistrant(w, m[1], m[2], m[3])
+		}
+	case r.Method == http.MethodGet && rePast.MatchString(r.URL.EscapedPath()):
+		m = rePast.FindStringSubmatch(r.URL.EscapedPath())
+		noun := strings.TrimSuffix(strings.TrimPrefix(m[1], "past_"), "s")
+		if f.paced(w, "Medium") && f.needScope(w, r, noun+":read:list_past_participants:admin") {
+			f.listPastParticipants(w, r)
 		}
 	case r.Method == http.MethodPut && reStatus.MatchString(r.URL.Path):
 		m = reStatus.FindStringSubmatch(r.URL.Path)
@@ -1062,6 +1070,7 @@ var AllScopes = []string{
 	"meeting:update:meeting:admin", "webinar:update:webinar:admin",
 	"meeting:write:meeting:admin", "webinar:write:webinar:admin", "meeting:delete:meeting:admin", "webinar:delete:webinar:admin",
 	"meeting:read:list_meetings:admin", "webinar:read:list_webinars:admin",
+	"meeting:read:list_past_participants:admin", "webinar:read:list_past_participants:admin",
 }
 
 // SetScopes sets the scopes of tokens minted from now on (an app whose
