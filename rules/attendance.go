@@ -118,3 +118,17 @@ func span(ps []Participant) (first, last time.Time, minutes int) {
 	total += to.Sub(from)
 	return first, last, int((total + 30*time.Second) / time.Minute)
 }
+
+// AttendanceRecord is one attendee's attendance of one instance (by its
+// UUID) of a meeting or webinar, as woozoom keeps it.
+type AttendanceRecord struct {
+	Target    Target
+	Instance  string
+	OrderID   int64
+	Email     string
+	Attended  bool
+	Minutes   int
+	FirstJoin time.Time
+	LastLeave time.Time
+	Noted     bool // the order's note was written
+}

@@ -72,6 +72,7 @@ var contract = []struct {
 	{"SharedSlotsKeepThePace", contractSharedSlotsKeepThePace},
 	{"ConsoleAndAuditQueries", contractConsoleAndAuditQueries},
 	{"ShopsKeepTheirOwn", contractShopsKeepTheirOwn},
+	{"AttendanceKept", contractAttendanceKept},
 }
 
 // TestContract runs the store's contract on SQLite and on a throwaway

@@ -501,6 +501,7 @@ var undo = map[int][]string{
 		`CREATE TABLE pm0 (product_id INTEGER PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL)`,
 		`INSERT INTO pm0 SELECT product_id, state, updated_at FROM product_meetings`,
 		`DROP TABLE product_meetings`, `ALTER TABLE pm0 RENAME TO product_meetings`},
+	27: {`DROP TABLE attendance`, `DROP TABLE unmatched_participants`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more

@@ -112,15 +112,20 @@ const (
 	ProductJob      Kind = "product" // product.* deliveries and queued product jobs
 	RegistrantEvent Kind = "zoom registrant"
 	MeetingEvent    Kind = "zoom meeting"
-	ActionJob       Kind = "action" // action.* deliveries: recorded, nothing to do
+	AttendanceEvent Kind = "zoom attendance" // a meeting or webinar ended
+	ActionJob       Kind = "action"          // action.* deliveries: recorded, nothing to do
 )
 
 // KindOf says which kind of job a delivery of topic makes ("" for none
 // woozoom knows).
 func KindOf(topic string) Kind {
 	if event, ok := strings.CutPrefix(topic, "zoom:"); ok {
-		if _, action, _ := strings.Cut(event, "."); strings.HasPrefix(action, "registration_") {
+		_, action, _ := strings.Cut(event, ".")
+		switch {
+		case strings.HasPrefix(action, "registration_"):
 			return RegistrantEvent
+		case action == "ended":
+			return AttendanceEvent
 		}
 		return MeetingEvent
 	}

@@ -160,3 +160,12 @@ func (a *Accounts) Inspect(ctx context.Context, t rules.Target) (Inspection, err
 	}
 	return c.Inspect(ctx, t)
 }
+
+// Participants reads who was in an ended instance of t, on t's account.
+func (a *Accounts) Participants(ctx context.Context, t rules.Target, uuid string) ([]rules.Participant, error) {
+	c, err := a.For(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return c.Participants(ctx, t, uuid)
+}

@@ -22,6 +22,7 @@ func NeededScopes(meetings, webinars bool) []Scope {
 			{n + ":read:list_registrants:admin", "look up registrants whose answer was lost"},
 			{n + ":read:registrant:admin", "read an approved attendee's join link"},
 			{n + ":update:registrant_status:admin", "cancel and approve registrants"},
+			{n + ":read:list_past_participants:admin", "read who attended, when the " + n + " ends"},
 		}
 	})
 	return append(out, Scope{"user:read:user:admin", "check that each host is a Licensed user"})

@@ -13,16 +13,16 @@ func TestMissingScopes(t *testing.T) {
 		want int
 	}{
 		"none":                                 {nil, len(need)},
-		"granular all":                         {[]string{"meeting:read:meeting:admin", "meeting:write:registrant:admin", "meeting:read:list_registrants:admin", "meeting:read:registrant:admin", "meeting:update:registrant_status:admin", "user:read:user:admin"}, 0},
+		"granular all":                         {[]string{"meeting:read:meeting:admin", "meeting:write:registrant:admin", "meeting:read:list_registrants:admin", "meeting:read:registrant:admin", "meeting:update:registrant_status:admin", "meeting:read:list_past_participants:admin", "user:read:user:admin"}, 0},
 		"classic":                              {[]string{"meeting:read:admin", "meeting:write:admin", "user:read:admin"}, 0},
 		"classic read only":                    {[]string{"meeting:read:admin", "user:read:admin"}, 2},
-		"webinar scopes do not cover meetings": {[]string{"webinar:read:admin", "webinar:write:admin", "user:read:admin"}, 5},
+		"webinar scopes do not cover meetings": {[]string{"webinar:read:admin", "webinar:write:admin", "user:read:admin"}, 6},
 	} {
 		if got := zoom.MissingScopes(c.have, need); len(got) != c.want {
 			t.Errorf("%s: missing %v, want %d", name, got, c.want)
 		}
 	}
-	if n := len(zoom.NeededScopes(true, true)); n != 11 {
-		t.Errorf("meetings and webinars need %d scopes, want 11", n)
+	if n := len(zoom.NeededScopes(true, true)); n != 13 {
+		t.Errorf("meetings and webinars need %d scopes, want 13", n)
 	}
 }

@@ -73,7 +73,9 @@ type Event struct {
 		OperatorID string `json:"operator_id"`
 		PlainToken string `json:"plainToken"`
 		Object     struct {
+			// ID is a number in most events and a string in the ended ones.
 			ID         json.Number `json:"id"`
+			UUID       string      `json:"uuid"`
 			Topic      string      `json:"topic"`
 			StartTime  string      `json:"start_time"`
 			Duration   *int        `json:"duration"`

@@ -60,6 +60,6 @@ overridden by the environment: zoom.client_secret by WOOZOOM_ZOOM_CLIENT_SECRET.
 	root.AddCommand(serveCommand(&configFile, cfg, stdout, stderr), checkCommand(cfg, stdout), mapCommand(cfg, stdout), jobsCommand(cfg, stdout),
 		registrationsCommand(cfg, stdout), reconcileCommand(cfg, stdout), backfillCommand(cfg, stdout),
 		exportCommand(cfg, stdout), webhooksCommand(cfg, stdout), backupCommand(cfg, stdout), planCommand(cfg, stdout),
-		auditCommand(cfg, stdout), zoomCommand(cfg, stdout), demoCommand(stdout))
+		auditCommand(cfg, stdout), zoomCommand(cfg, stdout), attendanceCommand(cfg, stdout), demoCommand(stdout))
 	return root
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/orders"
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
+)
+
+// attendanceOf reads an order's _woozoom_attendance meta.
+func (e *e2e) attendanceOf(shop *wootest.Shop, id int64) []map[string]any {
+	v, ok := shop.Meta(id, orders.AttendanceMetaKey)
+	if !ok {
+		return nil
+	}
+	var raw []byte
+	if s, ok := v.(string); ok {
+		raw = []byte(s)
+	} else {
+		raw, _ = json.Marshal(v)
+	}
+	var out []map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// A webinar with three paid orders, one cancelled and one refunded ends;
+// Zoom's report comes a moment after its event. Attendance lands on the
+// paid orders with the right minutes (one attendee rejoined, one came
+// under another email with her registrant link), the no-show is recorded
+// as such, the cancelled and refunded orders get nothing, and the guest
+// and the unregistered joiner are listed, not assigned.
+func TestAttendanceEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
+		return strings.Replace(cfg, "worker:\n", "worker:\n  retry_base: 200ms\n  retry_max: 500ms\n", 1)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	buy := func(first, email string) int64 {
+		return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: email, Items: []wootest.Item{{ProductID: 11}}})
+	}
+	ann, bea, cal := buy("Ann", "ann@example.org"), buy("Bea", "bea@example.org"), buy("Cal", "cal@example.org")
+	dan, eve := buy("Dan", "dan@example.org"), buy("Eve", "eve@example.org")
+	e.eventually("five registered", func() bool { return e.zoomStatus(e.webinar, "eve@example.org") == "approved" && e.settled() })
+	e.shop.SetStatus(dan, "cancelled")
+	e.shop.Refund(eve, "changed plans", map[int64]int{e.shop.LineItemIDs(eve)[0]: 1})
+	e.eventually("dan and eve cancelled", func() bool {
+		return e.zoomStatus(e.webinar, "dan@example.org") == "denied" && e.zoomStatus(e.webinar, "eve@example.org") == "denied" && e.settled()
+	})
+
+	at := func(m int) time.Time {
+		return time.Now().UTC().Truncate(time.Minute).Add(time.Duration(m-90) * time.Minute)
+	}
+	reg := func(email string) string { r, _ := e.zoom.Registrant(e.webinar, email); return r.ID }
+	parts := []zoomtest.PastParticipant{
+		{Name: "Ann", Email: "ann@example.org", RegistrantID: reg("ann@example.org"), Join: at(0), Leave: at(20)},
+		{Name: "Ann", Email: "ann@example.org", RegistrantID: reg("ann@example.org"), Join: at(30), Leave: at(55)}, // rejoined
+		{Name: "Bea", Email: "bea.home@example.net", RegistrantID: reg("bea@example.org"), Join: at(5), Leave: at(65)},
+		{Name: "Fred (Ann's colleague)", Email: "fred@example.org", Join: at(0), Leave: at(45)},
+		{Name: "iPad", Join: at(10), Leave: at(12)},
+	}
+	const uuid = "/Xq7b//Zt4uAKlPg93c+YQ=="
+	if code, err := e.zoom.EndMeeting(e.webinar, uuid, 1500*time.Millisecond, parts...); err != nil || code != 200 {
+		t.Fatalf("webinar.ended answered %d, %v", code, err)
+	}
+	e.eventually("attendance on the three paid orders", func() bool {
+		return len(e.attendanceOf(e.shop, ann)) == 1 && len(e.attendanceOf(e.shop, bea)) == 1 && len(e.attendanceOf(e.shop, cal)) == 1
+	})
+	for id, want := range map[int64]string{
+		ann: `"attended":true,"email":"ann@example.org","event":"webinar ` + fmt.Sprint(e.webinar) + `","first_join":"` + at(0).Format(time.RFC3339) + `","instance":"` + uuid + `","last_leave":"` + at(55).Format(time.RFC3339) + `","minutes":45`,
+		bea: `"attended":true,"email":"bea@example.org"`,
+		cal: `"attended":false,"email":"cal@example.org"`,
+	} {
+		got, _ := json.Marshal(e.attendanceOf(e.shop, id)[0])
+		if !strings.Contains(string(got), want) {
+			t.Errorf("order %d's attendance = %s, want it to hold %s", id, got, want)
+		}
+	}
+	if got := e.attendanceOf(e.shop, bea)[0]["minutes"]; got != float64(60) {
+		t.Errorf("bea's minutes = %v, want 60", got)
+	}
+	for _, id := range []int64{dan, eve} {
+		if a := e.attendanceOf(e.shop, id); a != nil {
+			t.Errorf("order %d, cancelled or refunded, got attendance %v", id, a)
+		}
+	}
+	if e.notesWith(ann, false, "ann@example.org attended, 45 minutes") != 1 || e.notesWith(cal, false, "cal@example.org did not attend") != 1 {
+		t.Errorf("the staff notes: %+v / %+v", e.shop.Notes(ann), e.shop.Notes(cal))
+	}
+
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"attendance", "--config", e.cfgFile, "--event", fmt.Sprint(e.webinar)}, &out, &errOut); code != 0 {
+		t.Fatalf("attendance: %s", errOut.String())
+	}
+	for _, want := range []string{"3 registered, 2 attended, 1 no-shows, 53 minutes on average", "Fred (Ann's colleague)", "fred@example.org", "iPad"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("woozoom attendance lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(e.logs.String(), "not ready yet") {
+		t.Error("the report was read before Zoom had it: no retry in the log")
+	}
+	if strings.Contains(out.String(), "dan@example.org") {
+		t.Errorf("the cancelled order's attendee is listed:\n%s", out.String())
+	}
+}

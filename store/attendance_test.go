@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/rules"
+)
+
+func contractAttendanceKept(t *testing.T, open opener) {
+	db, _ := open(t)
+	ctx := context.Background()
+	webinar := rules.Target{Kind: rules.Webinar, ID: 9}
+	at := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	rita := rules.Registration{OrderID: 101, Attendee: rules.Person{Email: "rita@example.org"}}
+	bob := rules.Registration{OrderID: 102, Attendee: rules.Person{Email: "bob@example.org"}}
+	att := []rules.Attendance{{Registration: rita, Attended: true, FirstJoin: at, LastLeave: at.Add(time.Hour), Minutes: 55}, {Registration: bob}}
+	if err := db.SaveAttendance(ctx, webinar, "uuid/1==", att, []rules.Unmatched{{Name: "Guest", Minutes: 3}, {Name: "Carol", Email: "carol@example.org", Minutes: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AttendanceNoted(ctx, webinar, "uuid/1==", 101); err != nil {
+		t.Fatal(err)
+	}
+	// Read again later: replaced, the note still noted, the guest gone.
+	att[0].Minutes = 56
+	if err := db.SaveAttendance(ctx, webinar, "uuid/1==", att, []rules.Unmatched{{Name: "Carol", Email: "carol@example.org", Minutes: 31}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Attendance(ctx, webinar, 0)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("attendance = %+v, %v", rows, err)
+	}
+	if r := rows[0]; r.OrderID != 101 || !r.Attended || r.Minutes != 56 || !r.FirstJoin.Equal(at) || !r.LastLeave.Equal(at.Add(time.Hour)) || !r.Noted {
+		t.Errorf("rita's row = %+v", r)
+	}
+	if r := rows[1]; r.OrderID != 102 || r.Attended || r.Minutes != 0 || !r.FirstJoin.IsZero() || r.Noted {
+		t.Errorf("bob's row = %+v", r)
+	}
+	if mine, _ := db.OrderAttendance(ctx, 102); len(mine) != 1 || mine[0].Email != "bob@example.org" {
+		t.Errorf("order 102's attendance = %+v", mine)
+	}
+	un, err := db.UnmatchedParticipants(ctx, webinar)
+	if err != nil || len(un) != 1 || un[0].Name != "Carol" || un[0].Minutes != 31 {
+		t.Errorf("unmatched = %+v, %v", un, err)
+	}
+	if other, _ := db.Shop("academy").Attendance(ctx, webinar, 0); len(other) != 0 {
+		t.Errorf("another shop sees the attendance: %+v", other)
+	}
+}
