@@ -108,6 +108,27 @@ func TestAttendanceEndToEnd(t *testing.T) {
 			t.Errorf("woozoom attendance lacks %q:\n%s", want, out.String())
 		}
 	}
+	// The export has the attendance columns.
+	var csvOut bytes.Buffer
+	if code := run(context.Background(), []string{"export", "--config", e.cfgFile, "--product", "11"}, &csvOut, &errOut); code != 0 {
+		t.Fatalf("export: %s", errOut.String())
+	}
+	for email, want := range map[string]string{
+		"ann@example.org": ",yes,45," + at(0).Format(time.RFC3339) + "," + at(55).Format(time.RFC3339),
+		"cal@example.org": ",no,0,,",
+		"dan@example.org": ",,,,",
+	} {
+		found := false
+		for _, line := range strings.Split(csvOut.String(), "\n") {
+			found = found || (strings.Contains(line, email) && strings.HasSuffix(line, want))
+		}
+		if !found {
+			t.Errorf("export's row of %s does not end with %q:\n%s", email, want, csvOut.String())
+		}
+	}
+	if !strings.HasPrefix(csvOut.String(), "order_id,") || !strings.Contains(strings.SplitN(csvOut.String(), "\n", 2)[0], ",attended,minutes,first_join,last_leave") {
+		t.Errorf("export's header: %q", strings.SplitN(csvOut.String(), "\n", 2)[0])
+	}
 	if !strings.Contains(e.logs.String(), "not ready yet") {
 		t.Error("the report was read before Zoom had it: no retry in the log")
 	}

@@ -71,14 +71,70 @@ func exportRows(ctx context.Context, db *store.DB, product int64) ([][]string, e
 	if err != nil {
 		return nil, err
 	}
-	rows := [][]string{{"order_id", "line_item_id", "product_id", "email", "first_name", "last_name", "target_type", "target_id", "state", "zoom_status", "join_url", "error", "updated_at"}}
+	attended, err := attendanceByRegistration(ctx, db, regs)
+	if err != nil {
+		return nil, err
+	}
+	rows := [][]string{{"order_id", "line_item_id", "product_id", "email", "first_name", "last_name", "target_type", "target_id", "state", "zoom_status", "join_url", "error", "updated_at",
+		"attended", "minutes", "first_join", "last_leave"}}
 	for _, r := range regs {
 		s := seats[r.Key()]
-		rows = append(rows, []string{strconv.FormatInt(r.OrderID, 10), strconv.FormatInt(r.LineItemID, 10), strconv.FormatInt(r.ProductID, 10),
+		row := []string{strconv.FormatInt(r.OrderID, 10), strconv.FormatInt(r.LineItemID, 10), strconv.FormatInt(r.ProductID, 10),
 			r.Attendee.Email, r.Attendee.FirstName, r.Attendee.LastName, string(r.Target.Kind), strconv.FormatInt(r.Target.ID, 10),
-			string(r.State), string(s.Status), s.JoinURL, r.Error, r.UpdatedAt.UTC().Format(time.RFC3339)})
+			string(r.State), string(s.Status), s.JoinURL, r.Error, r.UpdatedAt.UTC().Format(time.RFC3339), "", "", "", ""}
+		if a, ok := attended[attendanceKey{r.OrderID, r.Attendee.Email, r.Target}]; ok {
+			row[13], row[14] = "no", strconv.Itoa(a.Minutes)
+			if a.Attended {
+				row[13], row[15], row[16] = "yes", a.FirstJoin.UTC().Format(time.RFC3339), a.LastLeave.UTC().Format(time.RFC3339)
+			}
+		}
+		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+type attendanceKey struct {
+	order  int64
+	email  string
+	target rules.Target
+}
+
+// attendanceByRegistration sums what was recorded of each registration's
+// attendance over its meeting's ended instances: attended any, minutes in
+// all, the first join and the last leave.
+func attendanceByRegistration(ctx context.Context, db *store.DB, regs []rules.Registration) (map[attendanceKey]rules.AttendanceRecord, error) {
+	out := map[attendanceKey]rules.AttendanceRecord{}
+	seen := map[rules.Target]bool{}
+	for _, r := range regs {
+		if seen[r.Target] || !r.Target.OnZoom() {
+			continue
+		}
+		seen[r.Target] = true
+		records, err := db.Attendance(ctx, r.Target, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range records {
+			k := attendanceKey{a.OrderID, a.Email, a.Target}
+			sum, ok := out[k]
+			if !ok {
+				out[k] = a
+				continue
+			}
+			sum.Minutes += a.Minutes
+			if a.Attended {
+				if !sum.Attended || a.FirstJoin.Before(sum.FirstJoin) {
+					sum.FirstJoin = a.FirstJoin
+				}
+				if a.LastLeave.After(sum.LastLeave) {
+					sum.LastLeave = a.LastLeave
+				}
+				sum.Attended = true
+			}
+			out[k] = sum
+		}
+	}
+	return out, nil
 }
 
 // writeCSV writes rows with every cell made safe for spreadsheets.
