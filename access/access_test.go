@@ -326,3 +326,26 @@ func TestFormatID(t *testing.T) {
 		}
 	}
 }
+
+func TestThanksTemplate(t *testing.T) {
+	none, err := access.Parse(access.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := none.Thanks(access.SampleAttended()); ok || err != nil {
+		t.Errorf("no thanks template: ok %v, %v; want no note", ok, err)
+	}
+	tm, err := access.Parse(access.Config{Thanks: access.Source{Name: "thanks.html", Text: `Thank you, {{.Name}}{{if .Attended}}: {{.Minutes}} minutes in {{.Topic}}{{end}}.`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := access.SampleAttended()
+	a.FirstName, a.Topic = "<b>Rita</b>", "Tour of the <vaults>\r\n"
+	note, ok, err := tm.Thanks(a)
+	if err != nil || !ok || note != "Thank you, &lt;b&gt;Rita&lt;/b&gt; Doro: 55 minutes in Tour of the &lt;vaults&gt;." {
+		t.Errorf("thanks note = %q, %v, %v", note, ok, err)
+	}
+	if _, err := access.Parse(access.Config{Thanks: access.Source{Name: "thanks.html", Text: `{{.Certificate}}`}}); err == nil || !strings.Contains(err.Error(), "thanks.html") {
+		t.Errorf("a template naming a field attendees lack: %v", err)
+	}
+}

@@ -197,6 +197,9 @@ type Config struct {
 	Entry     Source // one attendee's access to one event, used by the others
 	// Events are per-event entry templates, by meeting, webinar or link.
 	Events map[rules.Target]Source
+	// Thanks, if set, is the customer note after an event, per attendee
+	// (attended or not): a thank-you, a certificate link. Empty: none.
+	Thanks Source
 }
 
 const (
@@ -224,6 +227,7 @@ type Templates struct {
 	entryText       *template.Template
 	eventsHTML      map[rules.Target]*htmltemplate.Template
 	eventsText      map[rules.Target]*template.Template
+	thanks          *htmltemplate.Template // nil: no note after the event
 }
 
 // Parse parses every template and renders it once with Sample, so that a
@@ -239,8 +243,14 @@ func Parse(cfg Config) (*Templates, error) {
 	for target, src := range cfg.Events {
 		t.eventsHTML[target], t.eventsText[target] = p.both(src, "note template of "+target.String(), DefaultEntry)
 	}
+	if strings.TrimSpace(cfg.Thanks.Text) != "" {
+		t.thanks = p.html(cfg.Thanks, "thanks template", "")
+	}
 	if p.err != nil {
 		return nil, p.err
+	}
+	if _, _, err := t.Thanks(SampleAttended()); err != nil {
+		return nil, err
 	}
 	sample := Sample()
 	for _, render := range []func(Note) (string, error){t.Note, t.Withdrawn, t.Meta} {
@@ -406,4 +416,37 @@ func Sample() Note {
 		{Target: rules.Target{Kind: rules.Webinar, ID: 91234567890}, FirstName: "Ana", Email: "ana@example.org",
 			Topic: "Restoring paintings", Duration: 90, JoinURL: "https://zoom.us/w/91234567890?tk=sample"},
 	}}
+}
+
+// Attended is what the thanks template gets of one attendee of one ended
+// event.
+type Attended struct {
+	OrderID             int64
+	Email               string
+	FirstName, LastName string
+	Topic               string // the meeting's topic, else "meeting 123"
+	Attended            bool
+	Minutes             int
+}
+
+// Name is the attendee's full name.
+func (a Attended) Name() string { return strings.TrimSpace(a.FirstName + " " + a.LastName) }
+
+// SampleAttended is an attendee every thanks template must render.
+func SampleAttended() Attended {
+	return Attended{OrderID: 4521, Email: "rita.doro@example.org", FirstName: "Rita", LastName: "Doro", Topic: "Online guided tour", Attended: true, Minutes: 55}
+}
+
+// Thanks renders the customer note after an event; ok is false when no
+// thanks template is set.
+func (t *Templates) Thanks(a Attended) (note string, ok bool, err error) {
+	if t.thanks == nil {
+		return "", false, nil
+	}
+	a.Email, a.FirstName, a.LastName, a.Topic = OneLine(a.Email), OneLine(a.FirstName), OneLine(a.LastName), OneLine(a.Topic)
+	var b strings.Builder
+	if err := t.thanks.Execute(&b, a); err != nil {
+		return "", false, fmt.Errorf("render the thanks note: %w", err)
+	}
+	return strings.TrimSpace(b.String()), true, nil
 }

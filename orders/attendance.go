@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom"
@@ -24,6 +25,9 @@ type AttendanceStore interface {
 	SaveAttendance(ctx context.Context, t rules.Target, instance string, att []rules.Attendance, unmatched []rules.Unmatched) error
 	AttendanceNoted(ctx context.Context, t rules.Target, instance string, orderID int64) error
 	OrderAttendance(ctx context.Context, orderID int64) ([]rules.AttendanceRecord, error)
+	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
+	AttendanceThanked(ctx context.Context, t rules.Target, instance string, orderID int64, email string) error
+	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 }
 
 // Participants reads who was in an ended meeting.
@@ -41,14 +45,15 @@ type AttendanceShop interface {
 // reads who was there, matches them to the shop's paid attendees, keeps
 // it, and writes it to each order.
 type Attendance struct {
-	store AttendanceStore
-	zoom  Participants
-	shop  AttendanceShop
+	store     AttendanceStore
+	zoom      Participants
+	shop      AttendanceShop
+	templates *access.Templates // its thanks note, if set, goes to each attendee
 }
 
-// NewAttendance returns the attendance room.
-func NewAttendance(store AttendanceStore, z Participants, shop AttendanceShop) *Attendance {
-	return &Attendance{store: store, zoom: z, shop: shop}
+// NewAttendance returns the attendance room; templates may be nil.
+func NewAttendance(store AttendanceStore, z Participants, shop AttendanceShop, templates *access.Templates) *Attendance {
+	return &Attendance{store: store, zoom: z, shop: shop, templates: templates}
 }
 
 // Work works an ended event (worker.Room). Zoom's report lags the end: a
@@ -89,6 +94,9 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 		}
 	}
 	if err := a.writeBack(ctx, t, uuid, att, j.Log); err != nil {
+		return worker.Done{}, err
+	}
+	if err := a.thank(ctx, t, uuid, att); err != nil {
 		return worker.Done{}, err
 	}
 	return worker.Done{Result: fmt.Sprintf("%s ended: %d of %d paid attendees came; %d participants without a paid registration listed for the organiser",
@@ -187,4 +195,46 @@ func (a *Attendance) note(ctx context.Context, t rules.Target, uuid string, orde
 		return err
 	}
 	return a.store.AttendanceNoted(ctx, t, uuid, orderID)
+}
+
+// thank sends each attendee the thanks note (templates.thanks), once per
+// event, attended or not: the template says what to say to whom.
+func (a *Attendance) thank(ctx context.Context, t rules.Target, uuid string, att []rules.Attendance) error {
+	if a.templates == nil {
+		return nil
+	}
+	records, err := a.store.Attendance(ctx, t, 0)
+	if err != nil {
+		return err
+	}
+	thanked := map[string]bool{}
+	for _, r := range records {
+		if r.Instance == uuid && r.Thanked {
+			thanked[fmt.Sprint(r.OrderID, " ", r.Email)] = true
+		}
+	}
+	topic := t.String()
+	if d, ok, err := a.store.TargetDetails(ctx, t, time.Time{}); err == nil && ok && d.Topic != "" {
+		topic = d.Topic
+	}
+	for _, x := range att {
+		r := x.Registration
+		if thanked[fmt.Sprint(r.OrderID, " ", r.Attendee.Email)] {
+			continue
+		}
+		note, ok, err := a.templates.Thanks(access.Attended{OrderID: r.OrderID, Email: r.Attendee.Email, FirstName: r.Attendee.FirstName,
+			LastName: r.Attendee.LastName, Topic: topic, Attended: x.Attended, Minutes: x.Minutes})
+		if err != nil || !ok {
+			return err
+		}
+		if note != "" {
+			if err := a.shop.AddOrderNote(ctx, r.OrderID, note, true); err != nil {
+				return err
+			}
+		}
+		if err := a.store.AttendanceThanked(ctx, t, uuid, r.OrderID, r.Attendee.Email); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -131,4 +131,5 @@ type AttendanceRecord struct {
 	FirstJoin time.Time
 	LastLeave time.Time
 	Noted     bool // the order's note was written
+	Thanked   bool // the attendee's customer note was written
 }

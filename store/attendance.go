@@ -77,6 +77,17 @@ func (d *DB) AttendanceNoted(ctx context.Context, t rules.Target, instance strin
 	return nil
 }
 
+// AttendanceThanked records that an attendee's customer note after an
+// instance was written.
+func (d *DB) AttendanceThanked(ctx context.Context, t rules.Target, instance string, orderID int64, email string) error {
+	_, err := d.exec(ctx, `UPDATE attendance SET thanked_at = ? WHERE shop = ? AND target_kind = ? AND target_id = ? AND instance = ? AND order_id = ? AND email = ?`,
+		d.now(), d.shop, t.Kind, t.ID, instance, orderID, email)
+	if err != nil {
+		return fmt.Errorf("record the note to %s of order %d: %w", email, orderID, err)
+	}
+	return nil
+}
+
 // Attendance returns the attendance kept of t (every instance), by
 // instance, order and email; orderID, if not 0, keeps one order's.
 func (d *DB) Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error) {
@@ -91,7 +102,7 @@ func (d *DB) OrderAttendance(ctx context.Context, orderID int64) ([]rules.Attend
 }
 
 func (d *DB) queryAttendance(ctx context.Context, what, where string, args ...any) ([]rules.AttendanceRecord, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT target_kind, target_id, instance, order_id, email, attended, minutes, first_join, last_leave, noted_at
+	rows, err := d.db.QueryContext(ctx, `SELECT target_kind, target_id, instance, order_id, email, attended, minutes, first_join, last_leave, noted_at, thanked_at
 		FROM attendance `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
@@ -100,11 +111,11 @@ func (d *DB) queryAttendance(ctx context.Context, what, where string, args ...an
 	var out []rules.AttendanceRecord
 	for rows.Next() {
 		var a rules.AttendanceRecord
-		var attended, first, last, noted int64
-		if err := rows.Scan(&a.Target.Kind, &a.Target.ID, &a.Instance, &a.OrderID, &a.Email, &attended, &a.Minutes, &first, &last, &noted); err != nil {
+		var attended, first, last, noted, thanked int64
+		if err := rows.Scan(&a.Target.Kind, &a.Target.ID, &a.Instance, &a.OrderID, &a.Email, &attended, &a.Minutes, &first, &last, &noted, &thanked); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		a.Attended, a.FirstJoin, a.LastLeave, a.Noted = attended != 0, fromMillis(first), fromMillis(last), noted != 0
+		a.Attended, a.FirstJoin, a.LastLeave, a.Noted, a.Thanked = attended != 0, fromMillis(first), fromMillis(last), noted != 0, thanked != 0
 		out = append(out, a)
 	}
 	return out, rows.Err()

@@ -22,6 +22,9 @@ func contractAttendanceKept(t *testing.T, open opener) {
 	if err := db.AttendanceNoted(ctx, webinar, "uuid/1==", 101); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.AttendanceThanked(ctx, webinar, "uuid/1==", 102, "bob@example.org"); err != nil {
+		t.Fatal(err)
+	}
 	// Read again later: replaced, the note still noted, the guest gone.
 	att[0].Minutes = 56
 	if err := db.SaveAttendance(ctx, webinar, "uuid/1==", att, []rules.Unmatched{{Name: "Carol", Email: "carol@example.org", Minutes: 31}}); err != nil {
@@ -34,7 +37,7 @@ func contractAttendanceKept(t *testing.T, open opener) {
 	if r := rows[0]; r.OrderID != 101 || !r.Attended || r.Minutes != 56 || !r.FirstJoin.Equal(at) || !r.LastLeave.Equal(at.Add(time.Hour)) || !r.Noted {
 		t.Errorf("rita's row = %+v", r)
 	}
-	if r := rows[1]; r.OrderID != 102 || r.Attended || r.Minutes != 0 || !r.FirstJoin.IsZero() || r.Noted {
+	if r := rows[1]; r.OrderID != 102 || r.Attended || r.Minutes != 0 || !r.FirstJoin.IsZero() || r.Noted || !r.Thanked || rows[0].Thanked {
 		t.Errorf("bob's row = %+v", r)
 	}
 	if mine, _ := db.OrderAttendance(ctx, 102); len(mine) != 1 || mine[0].Email != "bob@example.org" {

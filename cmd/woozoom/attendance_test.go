@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +41,12 @@ func (e *e2e) attendanceOf(shop *wootest.Shop, id int64) []map[string]any {
 // and the unregistered joiner are listed, not assigned.
 func TestAttendanceEndToEnd(t *testing.T) {
 	e := startE2E(t)
+	thanks := filepath.Join(t.TempDir(), "thanks.html")
+	if err := os.WriteFile(thanks, []byte(`Thank you, {{.FirstName}}{{if .Attended}}: {{.Minutes}} minutes in {{.Topic}}. Your certificate: https://shop.example.com/certificate/{{.OrderID}}{{else}}. We missed you at {{.Topic}}; the recording follows.{{end}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "worker:\n", "templates:\n  thanks: "+thanks+"\nworker:\n", 1)
 		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
 		return strings.Replace(cfg, "worker:\n", "worker:\n  retry_base: 200ms\n  retry_max: 500ms\n", 1)
 	})
@@ -97,6 +104,20 @@ func TestAttendanceEndToEnd(t *testing.T) {
 	}
 	if e.notesWith(ann, false, "ann@example.org attended, 45 minutes") != 1 || e.notesWith(cal, false, "cal@example.org did not attend") != 1 {
 		t.Errorf("the staff notes: %+v / %+v", e.shop.Notes(ann), e.shop.Notes(cal))
+	}
+	thanked := func() bool {
+		return e.notesWith(ann, true, "Thank you, Ann: 45 minutes in Restoring paintings. Your certificate: https://shop.example.com/certificate/"+fmt.Sprint(ann)) == 1 &&
+			e.notesWith(cal, true, "Thank you, Cal. We missed you at Restoring paintings") == 1
+	}
+	e.eventually("the thanks notes", thanked)
+	// Zoom sends the event again (a retry, or a second look): nothing is
+	// said twice.
+	if _, err := e.zoom.EndMeeting(e.webinar, uuid, 0, parts...); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the repeat worked", e.settled)
+	if !thanked() || e.notesWith(ann, false, "attendance of") != 1 {
+		t.Errorf("notes after the event came again: %+v", e.shop.Notes(ann))
 	}
 
 	var out, errOut bytes.Buffer

@@ -113,6 +113,20 @@ func checkTemplates(c Config, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s for a sample order:\n  %s\n", t.name, strings.ReplaceAll(text, "\n", "\n  "))
 	}
+	for _, attended := range []bool{true, false} {
+		a := access.SampleAttended()
+		a.Attended = attended
+		if !attended {
+			a.Minutes = 0
+		}
+		text, ok, err := tm.Thanks(a)
+		if err != nil {
+			return fmt.Errorf("the thanks template fails on a sample attendee: %w", err)
+		}
+		if ok {
+			fmt.Fprintf(out, "thanks note after the event, attended %v:\n  %s\n", attended, strings.ReplaceAll(text, "\n", "\n  "))
+		}
+	}
 	return nil
 }
 

@@ -67,6 +67,9 @@ type TemplatesConfig struct {
 	Withdrawn string `mapstructure:"withdrawn"` // the note when access is withdrawn
 	Meta      string `mapstructure:"meta"`      // the order meta text
 	Entry     string `mapstructure:"entry"`     // one attendee's access to one event
+	// Thanks, if set, is the customer note each attendee of an ended event
+	// gets, once (off by default).
+	Thanks string `mapstructure:"thanks"`
 }
 
 // CalendarConfig turns on calendar links.
@@ -313,6 +316,7 @@ var defaults = map[string]any{
 	"templates.withdrawn":             "",
 	"templates.meta":                  "",
 	"templates.entry":                 "",
+	"templates.thanks":                "",
 	"calendar.url":                    "",
 	"calendar.reminders":              []string{"168h", "24h", "1h"},
 }
@@ -574,6 +578,7 @@ func (c Config) templates() (*access.Templates, error) {
 	}{
 		{"templates.note", c.Templates.Note, &ac.Note}, {"templates.withdrawn", c.Templates.Withdrawn, &ac.Withdrawn},
 		{"templates.meta", c.Templates.Meta, &ac.Meta}, {"templates.entry", c.Templates.Entry, &ac.Entry},
+		{"templates.thanks", c.Templates.Thanks, &ac.Thanks},
 	} {
 		src, err := read(f.key, f.file)
 		errs = append(errs, err)

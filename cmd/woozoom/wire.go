@@ -329,7 +329,7 @@ func newShopWorker(cfg Config, db *store.DB, accounts *zoom.Accounts, shopHTTP *
 	wcfg.Rooms = map[worker.Kind]worker.Room{
 		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
 		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
-		worker.AttendanceEvent: orders.NewAttendance(db, accounts, wc),
+		worker.AttendanceEvent: orders.NewAttendance(db, accounts, wc, tm),
 	}
 	if len(cfg.Shops) > 0 {
 		wcfg.Shop = cfg.shop()
