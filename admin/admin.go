@@ -45,6 +45,8 @@ type Store interface {
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	Calls(ctx context.Context, f store.CallFilter) ([]rules.Call, error)
 	CallsSince(ctx context.Context, service string, since time.Time) (map[string]int, error)
+	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
+	UnmatchedParticipants(ctx context.Context, t rules.Target) ([]store.UnmatchedRow, error)
 }
 
 // Config configures the console.

@@ -279,6 +279,13 @@ func seed(t *testing.T, db *store.DB) (failedJob int64) {
 		Path: "/v2/meetings/85746065123/registrants", Status: 201, Duration: 40 * time.Millisecond, JobRef: rules.JobRef{JobID: j.ID, OrderID: 101}}}); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	if err := db.SaveAttendance(ctx, meeting, "uuid-1", []rules.Attendance{
+		{Registration: regs[0], Attended: true, FirstJoin: start, LastLeave: start.Add(time.Hour), Minutes: 57},
+		{Registration: rules.Registration{OrderID: 102, Attendee: rules.Person{Email: "sam@example.org"}}},
+	}, []rules.Unmatched{{Name: "Fred <guest>", Email: "fred@example.org", Minutes: 41}}); err != nil {
+		t.Fatal(err)
+	}
 	return j2.ID
 }
 
@@ -291,11 +298,12 @@ func TestEveryPageShowsTheStoreAndNoSecret(t *testing.T) {
 	pages := map[string][]string{
 		"/admin/": {"the shop&#39;s webhook for order.updated is paused", `id="jobs-failed">1<`, "POST /meetings/{id}/registrants",
 			"Zoom account museum's answers: 29 Light and 19 Medium", "Zoom account academy's answers: 79 Light"},
-		"/admin/orders?q=rita":             {`href="/woozoom/admin/orders/101"`, "rita@example.org"},
-		"/admin/orders?q=101":              {"#101"},
-		"/admin/orders/101":                {"Rita Doro", "approved", "https://zoom.us/w/85746065123?tk=abc", "register: 1 added", "Meeting does not exist", "/v2/meetings/85746065123/registrants", "Zoom refused the email"},
-		"/admin/attention":                 {fmt.Sprintf("/woozoom/admin/jobs/%d/retry", failed), "Meeting does not exist", "bad@example", "Zoom refused the email"},
-		"/admin/events":                    {"Online guided tour", "2026-12-03 18:00:00 UTC", "1 approved", "85746065123"},
+		"/admin/orders?q=rita": {`href="/woozoom/admin/orders/101"`, "rita@example.org"},
+		"/admin/orders?q=101":  {"#101"},
+		"/admin/orders/101":    {"Rita Doro", "approved", "https://zoom.us/w/85746065123?tk=abc", "register: 1 added", "Meeting does not exist", "/v2/meetings/85746065123/registrants", "Zoom refused the email"},
+		"/admin/attention":     {fmt.Sprintf("/woozoom/admin/jobs/%d/retry", failed), "Meeting does not exist", "bad@example", "Zoom refused the email"},
+		"/admin/events": {"Online guided tour", "2026-12-03 18:00:00 UTC", "1 approved", "85746065123",
+			"<td>2</td><td>1</td><td>1</td><td>57</td>", "Fred &lt;guest&gt; &lt;fred@example.org&gt;, 41 min"},
 		"/admin/activity?order=101":        {"/v2/meetings/85746065123/registrants", "40 ms"},
 		"/admin/orders?q=nobody@nowhere.x": {"No order woozoom has seen matches"},
 	}

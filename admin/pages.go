@@ -261,7 +261,58 @@ func (c *Console) events(ec echo.Context) error {
 		}
 		rows = append(rows, r)
 	}
-	return c.render(ec, http.StatusOK, "events", "Events", map[string]any{"Rows": rows, "CanAdd": c.actOf(ec).Verify != nil, "CanBackfill": c.actOf(ec).Backfill != nil})
+	ended, err := c.attendance(ec, rows)
+	if err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "events", "Events", map[string]any{"Rows": rows, "Ended": ended,
+		"CanAdd": c.actOf(ec).Verify != nil, "CanBackfill": c.actOf(ec).Backfill != nil})
+}
+
+// endedRow is what the Events page says of an ended event's attendance.
+type endedRow struct {
+	Target                        rules.Target
+	Topic                         string
+	Registered, Attended, NoShows int
+	AverageMinutes                int
+	Unmatched                     []store.UnmatchedRow
+}
+
+// attendance sums the attendance of the mapped events that ended.
+func (c *Console) attendance(ec echo.Context, rows []eventRow) ([]endedRow, error) {
+	ctx := ec.Request().Context()
+	var out []endedRow
+	seen := map[rules.Target]bool{}
+	for _, r := range rows {
+		if seen[r.Target] || !r.Target.OnZoom() {
+			continue
+		}
+		seen[r.Target] = true
+		records, err := c.storeOf(ec).Attendance(ctx, r.Target, 0)
+		if err != nil || len(records) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		e := endedRow{Target: r.Target, Topic: r.Details.Topic, Registered: len(records)}
+		minutes := 0
+		for _, a := range records {
+			if a.Attended {
+				e.Attended++
+				minutes += a.Minutes
+			}
+		}
+		e.NoShows = e.Registered - e.Attended
+		if e.Attended > 0 {
+			e.AverageMinutes = (minutes + e.Attended/2) / e.Attended
+		}
+		if e.Unmatched, err = c.storeOf(ec).UnmatchedParticipants(ctx, r.Target); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func (c *Console) mappingForm(ec echo.Context) (rules.Mapping, error) {
