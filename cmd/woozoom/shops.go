@@ -77,9 +77,8 @@ func (s *ShopConfig) secretsFromEnv() {
 // shops lists the shops, the first (the default) first: shops:, or
 // woocommerce: and events: as the shop "default".
 func (c Config) shops() []ShopConfig {
-	if c.root != nil {
-		return c.root.shops()
-	}
+	// Without shops: the one shop is this view (the demo points it at its
+	// fakes); with them, the list, which every view keeps.
 	if len(c.Shops) == 0 {
 		return []ShopConfig{{Name: store.DefaultShop, WooCommerce: c.WooCommerce, Events: c.Events}}
 	}
