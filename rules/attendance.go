@@ -43,26 +43,32 @@ type Unmatched struct {
 
 // MatchAttendance matches participants to invitees by registrant id first
 // (the reliable link), then by normalised email, and sums each one's time.
-// Every invitee gets an Attendance, attended or not.
+// Every invitee gets an Attendance, attended or not; orders that share an
+// attendee (one registrant on Zoom) share what they did.
 func MatchAttendance(invitees []Invitee, participants []Participant) ([]Attendance, []Unmatched) {
-	byRegistrant, byEmail := map[string]int{}, map[string]int{}
+	byRegistrant, byEmail := map[string][]int{}, map[string][]int{}
 	for i, inv := range invitees {
 		if inv.RegistrantID != "" {
-			byRegistrant[inv.RegistrantID] = i
+			byRegistrant[inv.RegistrantID] = append(byRegistrant[inv.RegistrantID], i)
 		}
-		byEmail[NormalizeEmail(inv.Registration.Attendee.Email)] = i
+		email := NormalizeEmail(inv.Registration.Attendee.Email)
+		byEmail[email] = append(byEmail[email], i)
 	}
 	sessions := make([][]Participant, len(invitees))
 	others := map[string][]Participant{} // by who they seem to be
 	var order []string
 	for _, p := range participants {
-		i, ok := byRegistrant[p.RegistrantID]
-		if p.RegistrantID == "" || !ok {
-			i, ok = byEmail[NormalizeEmail(p.Email)]
-			ok = ok && p.Email != ""
+		matched := byRegistrant[p.RegistrantID]
+		if p.RegistrantID == "" || len(matched) == 0 {
+			matched = nil
+			if p.Email != "" {
+				matched = byEmail[NormalizeEmail(p.Email)]
+			}
 		}
-		if ok {
+		for _, i := range matched {
 			sessions[i] = append(sessions[i], p)
+		}
+		if len(matched) > 0 {
 			continue
 		}
 		key := NormalizeEmail(p.Email) + "\x00" + p.Name

@@ -14,7 +14,8 @@ func TestMatchAttendance(t *testing.T) {
 		return Registration{OrderID: order, Attendee: Person{Email: email}, State: Active}
 	}
 	rita, bob, ann := reg(101, "rita@example.org"), reg(102, "bob@example.org"), reg(103, "ann@example.org")
-	invitees := []Invitee{{rita, "reg-rita"}, {bob, "reg-bob"}, {ann, "reg-ann"}}
+	ann2 := reg(104, "ann@example.org") // Ann's second order
+	three := []Invitee{{rita, "reg-rita"}, {bob, "reg-bob"}, {ann, "reg-ann"}}
 	for _, c := range []struct {
 		name      string
 		in        []Participant
@@ -62,6 +63,13 @@ func TestMatchAttendance(t *testing.T) {
 				{Name: "iPhone", Minutes: 6}, {Name: "Dave", Email: "dave@example.org", Minutes: 1}},
 		},
 		{
+			name: "two orders of one attendee (one registrant on Zoom) both attended",
+			in:   []Participant{{RegistrantID: "reg-ann", Email: "ann@example.org", Join: at(18, 0), Leave: at(18, 30)}},
+			want: []Attendance{{Registration: rita}, {Registration: bob},
+				{Registration: ann, Attended: true, FirstJoin: at(18, 0), LastLeave: at(18, 30), Minutes: 30},
+				{Registration: ann2, Attended: true, FirstJoin: at(18, 0), LastLeave: at(18, 30), Minutes: 30}},
+		},
+		{
 			name: "seconds round to the nearest minute",
 			in: []Participant{
 				{RegistrantID: "reg-rita", Join: at(18, 0), Leave: at(18, 0).Add(89 * time.Second)},
@@ -75,6 +83,10 @@ func TestMatchAttendance(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			invitees := three
+			if len(c.want) == 4 {
+				invitees = append(invitees, Invitee{ann2, "reg-ann"})
+			}
 			got, unmatched := MatchAttendance(invitees, c.in)
 			if diff := cmp.Diff(c.want, got); diff != "" {
 				t.Errorf("attendance (-want +got)\n%s", diff)

@@ -151,8 +151,8 @@ shops:
       - {product_id: 11, webinar_id: %d, zoom_account: west}
 zoom: {api_url: %s/v2, oauth_url: %s/oauth/token, timeout: 2s, light_per_second: 25, medium_per_second: 15}
 zoom_accounts:
-  - {name: east, account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242}
-  - {name: west, account_id: acct-chaos-west, client_id: client-chaos-west, client_secret: zoom-secret-chaos-west}
+  - {name: east, account_id: acct-chaos, client_id: client-chaos, client_secret: zoom-secret-chaos-4242, webhook_secret_token: east-hook}
+  - {name: west, account_id: acct-chaos-west, client_id: client-chaos-west, client_secret: zoom-secret-chaos-west, webhook_secret_token: west-hook}
 worker: {workers: 8, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
 reconcile: {interval: %s}
 `, port, dbFile, ssrv.URL, ca, meeting, webinar, course, asrv.URL, aca, meeting, webinar, zsrv.URL, zsrv.URL, reconcileEvery)), 0o600)
@@ -434,6 +434,31 @@ reconcile: {interval: %s}
 		}
 	}
 	waitDrained(t, base, 3*time.Minute)
+
+	// The meeting and the webinar end, each account's event to its path;
+	// Zoom's reports come a second or two later, while a replica is killed
+	// and faults go on.
+	fz.SetWebhook(deliverTo[0]+"/webhooks/zoom/east", "east-hook")
+	fw.SetWebhook(deliverTo[0]+"/webhooks/zoom/west", "west-hook")
+	ended := map[int64]chaosEnded{}
+	for _, e := range []struct {
+		f      *zoomtest.Fake
+		target int64
+	}{{fz, meeting}, {fw, webinar}} {
+		uuid := fmt.Sprintf("/chaos//%d==", e.target)
+		parts, minutes := chaosParticipants(r, e.f, e.target)
+		if code, err := e.f.EndMeeting(e.target, uuid, time.Duration(1000+r.IntN(1000))*time.Millisecond, parts...); err != nil || code != 200 {
+			t.Fatalf("the end of %d answered %d, %v", e.target, code, err)
+		}
+		ended[e.target] = chaosEnded{uuid: uuid, minutes: minutes}
+	}
+	victim := r.IntN(procs)
+	running[victim].Process.Signal(syscall.SIGKILL)
+	running[victim].Wait()
+	start(victim)
+	killed++
+	time.Sleep(3 * time.Second) // the reports are ready; retries are due
+	waitDrained(t, base, 3*time.Minute)
 	for _, proc := range running {
 		proc.Process.Signal(syscall.SIGTERM)
 		if err := proc.Wait(); err != nil {
@@ -473,6 +498,7 @@ reconcile: {interval: %s}
 	// What the orders' latest deciding states require.
 	want := map[string]bool{}
 	wantWriteBack := map[chaosOrder]bool{}
+	wantAttendance := map[chaosAttendee]bool{} // the paid attendees of the meeting and the webinar
 	for _, ref := range ids {
 		body, _ := ref.s.shop.OrderJSON(ref.id)
 		o, err := woo.ParseOrder(body)
@@ -490,6 +516,9 @@ reconcile: {interval: %s}
 			}
 			want[fmt.Sprintf("%d|%s", target, rules.NormalizeEmail(o.Billing.Email))] = true
 			wantWriteBack[chaosOrder{s: ref.s, id: ref.id}] = true
+			if target != courseMeeting {
+				wantAttendance[chaosAttendee{ref.s.name, ref.id, target, rules.NormalizeEmail(o.Billing.Email)}] = true
+			}
 		}
 	}
 	var missing, extra, wrong []string
@@ -543,7 +572,7 @@ reconcile: {interval: %s}
 			noWriteBack = append(noWriteBack, fmt.Sprintf("%s/%d", o.s.name, o.id))
 		}
 	}
-	lost, accepted, overlapping, disabled := 0, 0, 0, 0
+	lost, accepted, overlapping, disabled, attendanceMissing, attendanceWrong := 0, 0, 0, 0, 0, 0
 	var failedJobs []rules.Job
 	for _, cs := range shops {
 		sdb := db.Shop(cs.name)
@@ -558,6 +587,10 @@ reconcile: {interval: %s}
 		failed, _ := sdb.Jobs(context.Background(), rules.JobFailed, 10)
 		failedJobs = append(failedJobs, failed...)
 		overlapping += overlappingJobs(t, sdb)
+		for _, tg := range []rules.Target{{Kind: rules.Meeting, ID: meeting}, {Kind: rules.Webinar, ID: webinar}} {
+			m, w := checkAttendance(t, sdb, cs.name, tg, ended[tg.ID], wantAttendance)
+			attendanceMissing, attendanceWrong = attendanceMissing+m, attendanceWrong+w
+		}
 		for _, w := range cs.shop.Webhooks() {
 			if w.Status != "active" {
 				disabled++
@@ -570,13 +603,13 @@ reconcile: {interval: %s}
 	sort.Strings(missing)
 	sort.Strings(extra)
 	sort.Strings(wrong)
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d reconcile_passes=%d extra_reconcile_passes_in_a_tick=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d reconcile_passes=%d extra_reconcile_passes_in_a_tick=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d paid_attendees_at_the_end=%d attendance_missing=%d attendance_wrong=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
 		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, passes, extraPasses, len(missing), len(extra), len(wrong), overLimit, overPace, overlapping, repeatAdds, len(noWriteBack), lost, len(failedJobs),
-		meetingsMissing, meetingsExtra, overHostLimit, timedOut, dailyRefused, heldForDay, disabled)
+		meetingsMissing, meetingsExtra, overHostLimit, len(wantAttendance), attendanceMissing, attendanceWrong, timedOut, dailyRefused, heldForDay, disabled)
 	if cluster == nil {
 		overPace = 0
 	}
-	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+extraPasses+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit > 0 {
+	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+extraPasses+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit+attendanceMissing+attendanceWrong > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
@@ -917,4 +950,80 @@ func activateWebhooks(shops []*chaosShop) {
 	for _, cs := range shops {
 		cs.shop.ActivateWebhooks()
 	}
+}
+
+// chaosEnded is how a meeting of the harness ended: its instance, and the
+// minutes each attendee spent in it (absent: did not come).
+type chaosEnded struct {
+	uuid    string
+	minutes map[string]int
+}
+
+// chaosParticipants makes who was in a meeting: about two thirds of its
+// approved registrants, some in two sessions (a rejoin), some found by
+// email alone (no registrant link); and two people without a paid ticket.
+func chaosParticipants(r *rand.Rand, f *zoomtest.Fake, target int64) ([]zoomtest.PastParticipant, map[string]int) {
+	start := time.Now().UTC().Truncate(time.Minute).Add(-3 * time.Hour)
+	minutes := map[string]int{}
+	var parts []zoomtest.PastParticipant
+	for _, reg := range f.Registrants(target) {
+		if reg.Status != "approved" || r.IntN(3) == 0 {
+			continue
+		}
+		m := 2 + r.IntN(90)
+		email := strings.ToLower(reg.Email)
+		minutes[email] = m
+		p := zoomtest.PastParticipant{Name: reg.FirstName, Email: reg.Email, RegistrantID: reg.ID, Join: start, Leave: start.Add(time.Duration(m) * time.Minute)}
+		if r.IntN(5) == 0 {
+			p.RegistrantID = "" // joined from the plain link, signed in
+		}
+		if r.IntN(4) == 0 { // left and came back
+			first := 1 + r.IntN(m-1)
+			back := p
+			p.Leave = start.Add(time.Duration(first) * time.Minute)
+			back.Join, back.Leave = p.Leave.Add(10*time.Minute), p.Leave.Add(time.Duration(10+m-first)*time.Minute)
+			parts = append(parts, back)
+		}
+		parts = append(parts, p)
+	}
+	parts = append(parts, zoomtest.PastParticipant{Name: "Guest", Email: "guest@elsewhere.example", Join: start, Leave: start.Add(30 * time.Minute)},
+		zoomtest.PastParticipant{Name: "iPhone", Join: start, Leave: start.Add(5 * time.Minute)})
+	return parts, minutes
+}
+
+// chaosAttendee is a paid attendee of a shop's order on a meeting.
+type chaosAttendee struct {
+	shop   string
+	order  int64
+	target int64
+	email  string
+}
+
+// checkAttendance compares what woozoom recorded of a shop's attendance
+// of an ended meeting with who was there: missing, a paid attendee with no
+// record; wrong, a record with the wrong attendance or minutes, or of an
+// order that holds no paid ticket.
+func checkAttendance(t *testing.T, db *store.DB, shop string, tg rules.Target, e chaosEnded, want map[chaosAttendee]bool) (missing, wrong int) {
+	t.Helper()
+	rows, err := db.Attendance(context.Background(), tg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[chaosAttendee]bool{}
+	for _, r := range rows {
+		k := chaosAttendee{shop, r.OrderID, tg.ID, r.Email}
+		seen[k] = true
+		minutes, came := e.minutes[r.Email]
+		if !want[k] || r.Instance != e.uuid || r.Attended != came || r.Minutes != minutes {
+			t.Logf("attendance of %s order %d %s on %s: %+v; want paid %v, came %v, %d minutes", shop, r.OrderID, r.Email, tg, r, want[k], came, minutes)
+			wrong++
+		}
+	}
+	for k := range want {
+		if k.shop == shop && k.target == tg.ID && !seen[k] {
+			t.Logf("no attendance of %s order %d %s on %s", shop, k.order, k.email, tg)
+			missing++
+		}
+	}
+	return missing, wrong
 }
