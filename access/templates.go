@@ -35,6 +35,10 @@ type Entry struct {
 	Passcode  string
 	// CalendarURL is the attendee's calendar file, if served.
 	CalendarURL string
+	// ReplayURL and ReplayPasscode are the event's cloud recording, when
+	// the attendee is to have it (recordings: in config.yaml).
+	ReplayURL      string
+	ReplayPasscode string
 }
 
 // Name is the attendee's full name.
@@ -206,7 +210,8 @@ const (
 	// DefaultEntry is one line of access.
 	DefaultEntry = `{{.Topic}}{{with .StartLocal}}, {{.}}{{end}}, for {{.Name}}: {{.JoinURL}}` +
 		`{{if .MeetingID}} ({{.KindName}} ID {{.MeetingID}}{{with .Passcode}}, passcode {{.}}{{end}}){{else}}{{with .Passcode}} (passcode {{.}}){{end}}{{end}}` +
-		`{{with .CalendarURL}}; add to your calendar: {{.}}{{end}}`
+		`{{with .CalendarURL}}; add to your calendar: {{.}}{{end}}` +
+		`{{with .ReplayURL}}; the recording: {{.}}{{end}}{{if .ReplayURL}}{{with .ReplayPasscode}} (passcode {{.}}){{end}}{{end}}`
 	// DefaultNote lists every attendee's access.
 	DefaultNote = `{{if .AllZoom}}Your Zoom access:{{else}}Your access:{{end}}{{range .Entries}}
 - {{entry .}}{{end}}`

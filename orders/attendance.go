@@ -28,6 +28,7 @@ type AttendanceStore interface {
 	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
 	AttendanceThanked(ctx context.Context, t rules.Target, instance string, orderID int64, email string) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
+	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
 }
 
 // Participants reads who was in an ended meeting.
@@ -149,6 +150,10 @@ func (a *Attendance) writeBack(ctx context.Context, t rules.Target, uuid string,
 			return err
 		}
 		if err := a.note(ctx, t, uuid, id, records); err != nil {
+			return err
+		}
+		// The order's replay may follow its attendance (recordings: no_shows).
+		if _, err := a.store.RequeueOrder(ctx, id); err != nil {
 			return err
 		}
 		log.Info("attendance written to the order", "order_id", id, "target", t.String())

@@ -38,6 +38,8 @@ type Store interface {
 	SaveMetaDigest(ctx context.Context, orderID int64, digest string, basis time.Time) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
+	Recording(ctx context.Context, t rules.Target) (rules.Recording, bool, error)
+	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
 	CalendarToken(ctx context.Context, r rules.Registration) (string, error)
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
@@ -89,8 +91,11 @@ type Decoder func(topic string, body []byte) (rules.Order, error)
 // Config tunes order jobs.
 type Config struct {
 	Policy       rules.Policy
-	CustomerNote bool          // the order note with the links is a customer note (emailed)
-	DetailsTTL   time.Duration // how long meeting details are cached
+	CustomerNote bool // the order note with the links is a customer note (emailed)
+	// Replays, if set, says who of a product's paid attendees gets its
+	// event's recording (rules.ReplayOff, ReplayShare, ReplayNoShows).
+	Replays    func(productID int64) string
+	DetailsTTL time.Duration // how long meeting details are cached
 	// Metrics, if set, counts failed write-backs.
 	Metrics Metrics
 	// Templates render the notes and the meta text (nil: the defaults).

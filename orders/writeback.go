@@ -38,6 +38,10 @@ type MetaEntry struct {
 	JoinURL   string `json:"join_url"` // this registrant's own link
 	// CalendarURL is the attendee's calendar file (with calendar.url set).
 	CalendarURL string `json:"calendar_url,omitempty"`
+	// ReplayURL and ReplayPasscode are the event's cloud recording, when
+	// the attendee is to have it (recordings: in config.yaml).
+	ReplayURL      string `json:"replay_url,omitempty"`
+	ReplayPasscode string `json:"replay_passcode,omitempty"`
 }
 
 // MetaTextKey is the order meta with the attendees' access as text, from
@@ -167,7 +171,11 @@ func withdrawnReason(regs []rules.Registration, removed []access.Entry) string {
 
 // linkKey names one link the customer holds: attendee, event and link.
 func linkKey(e access.Entry) string {
-	sum := sha256.Sum256([]byte(e.JoinURL))
+	link := e.JoinURL
+	if e.ReplayURL != "" {
+		link += "\x00" + e.ReplayURL // a replay given is a link added
+	}
+	sum := sha256.Sum256([]byte(link))
 	return fmt.Sprintf("%s:%d:%s:%s", e.Target.Kind, e.Target.ID, strings.ToLower(e.Email), hex.EncodeToString(sum[:6]))
 }
 
@@ -306,6 +314,14 @@ func (o *Orders) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 			Duration: strconv.Itoa(d.Duration), Timezone: d.Timezone, Passcode: d.Passcode, JoinURL: seat.JoinURL,
 			CalendarURL: a.CalendarURL,
 		}
+		rec, ok, err := o.replay(ctx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			a.ReplayURL, a.ReplayPasscode = rec.ShareURL, rec.Passcode
+			e.ReplayURL, e.ReplayPasscode = rec.ShareURL, rec.Passcode
+		}
 		if !d.StartTime.IsZero() {
 			e.StartTime = d.StartTime.UTC().Format(time.RFC3339)
 		}
@@ -402,4 +418,32 @@ func (o *Orders) writeMeta(ctx context.Context, order rules.Order, entries []Met
 		return err
 	}
 	return o.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
+}
+
+// replay is the recording a paid registration is to have: with recordings
+// share, once there is one; with no_shows, once its attendance says the
+// attendee did not come (not before: attendance decides).
+func (o *Orders) replay(ctx context.Context, r rules.Registration) (rules.Recording, bool, error) {
+	mode := rules.ReplayOff
+	if o.cfg.Replays != nil {
+		mode = o.cfg.Replays(r.ProductID)
+	}
+	if mode == rules.ReplayOff || !r.Target.OnZoom() {
+		return rules.Recording{}, false, nil
+	}
+	rec, ok, err := o.store.Recording(ctx, r.Target)
+	if err != nil || !ok || mode == rules.ReplayShare {
+		return rec, ok, err
+	}
+	records, err := o.store.Attendance(ctx, r.Target, r.OrderID)
+	if err != nil {
+		return rec, false, err
+	}
+	known, attended := false, false
+	for _, a := range records {
+		if a.Email == r.Attendee.Email {
+			known, attended = true, attended || a.Attended
+		}
+	}
+	return rec, known && !attended, nil
 }

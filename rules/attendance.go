@@ -139,3 +139,19 @@ type AttendanceRecord struct {
 	Noted     bool // the order's note was written
 	Thanked   bool // the attendee's customer note was written
 }
+
+// Recording is the cloud recording of a meeting or webinar: the replay
+// ticket holders may get.
+type Recording struct {
+	Target   Target
+	Instance string // the recorded instance's UUID
+	ShareURL string
+	Passcode string
+}
+
+// Replay modes: who of a recorded event's paid attendees gets the replay.
+const (
+	ReplayOff     = "off"      // nobody (the default)
+	ReplayShare   = "share"    // every attendee whose registration is paid
+	ReplayNoShows = "no_shows" // those of them who did not attend
+)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -139,4 +140,38 @@ func (d *DB) UnmatchedParticipants(ctx context.Context, t rules.Target) ([]Unmat
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// SaveRecording keeps a meeting's cloud recording (a new one replaces it).
+func (d *DB) SaveRecording(ctx context.Context, r rules.Recording) error {
+	_, err := d.exec(ctx, `INSERT INTO recordings (target_kind, target_id, instance, share_url, passcode, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (target_kind, target_id) DO UPDATE SET instance = excluded.instance, share_url = excluded.share_url,
+			passcode = excluded.passcode, updated_at = excluded.updated_at`,
+		r.Target.Kind, r.Target.ID, r.Instance, r.ShareURL, r.Passcode, d.now())
+	if err != nil {
+		return fmt.Errorf("keep the recording of %s: %w", r.Target, err)
+	}
+	return nil
+}
+
+// ForgetRecording drops a meeting's recording (deleted in Zoom).
+func (d *DB) ForgetRecording(ctx context.Context, t rules.Target) error {
+	if _, err := d.exec(ctx, `DELETE FROM recordings WHERE target_kind = ? AND target_id = ?`, t.Kind, t.ID); err != nil {
+		return fmt.Errorf("forget the recording of %s: %w", t, err)
+	}
+	return nil
+}
+
+// Recording returns a meeting's recording; ok is false without one.
+func (d *DB) Recording(ctx context.Context, t rules.Target) (r rules.Recording, ok bool, err error) {
+	r.Target = t
+	err = d.db.QueryRowContext(ctx, `SELECT instance, share_url, passcode FROM recordings WHERE target_kind = ? AND target_id = ?`,
+		t.Kind, t.ID).Scan(&r.Instance, &r.ShareURL, &r.Passcode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("read the recording of %s: %w", t, err)
+	}
+	return r, true, nil
 }

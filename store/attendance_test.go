@@ -50,4 +50,20 @@ func contractAttendanceKept(t *testing.T, open opener) {
 	if other, _ := db.Shop("academy").Attendance(ctx, webinar, 0); len(other) != 0 {
 		t.Errorf("another shop sees the attendance: %+v", other)
 	}
+
+	// A recording is Zoom's: every shop's; a new one replaces it.
+	for _, share := range []string{"https://zoom.us/rec/share/a", "https://zoom.us/rec/share/b"} {
+		if err := db.SaveRecording(ctx, rules.Recording{Target: webinar, Instance: "uuid/1==", ShareURL: share, Passcode: "p4ss"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, ok, err := db.Shop("academy").Recording(ctx, webinar); err != nil || !ok || r.ShareURL != "https://zoom.us/rec/share/b" || r.Passcode != "p4ss" {
+		t.Errorf("recording = %+v %v %v", r, ok, err)
+	}
+	if err := db.ForgetRecording(ctx, webinar); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := db.Recording(ctx, webinar); ok {
+		t.Error("a forgotten recording is still there")
+	}
 }

@@ -502,6 +502,7 @@ var undo = map[int][]string{
 		`INSERT INTO pm0 SELECT product_id, state, updated_at FROM product_meetings`,
 		`DROP TABLE product_meetings`, `ALTER TABLE pm0 RENAME TO product_meetings`},
 	27: {`DROP TABLE attendance`, `DROP TABLE unmatched_participants`},
+	28: {`DROP TABLE recordings`},
 }
 
 // rollBack takes the schema back to before migration from, then runs more

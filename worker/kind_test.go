@@ -13,6 +13,8 @@ func TestKindOf(t *testing.T) {
 		"zoom:webinar.deleted":                MeetingEvent,
 		"zoom:meeting.ended":                  AttendanceEvent,
 		"zoom:webinar.ended":                  AttendanceEvent,
+		"zoom:recording.completed":            RecordingEvent,
+		"zoom:recording.trashed":              RecordingEvent,
 		"coupon.created":                      "",
 	} {
 		if got := KindOf(topic); got != want {

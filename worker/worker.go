@@ -113,6 +113,7 @@ const (
 	RegistrantEvent Kind = "zoom registrant"
 	MeetingEvent    Kind = "zoom meeting"
 	AttendanceEvent Kind = "zoom attendance" // a meeting or webinar ended
+	RecordingEvent  Kind = "zoom recording"  // its cloud recording came or went
 	ActionJob       Kind = "action"          // action.* deliveries: recorded, nothing to do
 )
 
@@ -120,8 +121,10 @@ const (
 // woozoom knows).
 func KindOf(topic string) Kind {
 	if event, ok := strings.CutPrefix(topic, "zoom:"); ok {
-		_, action, _ := strings.Cut(event, ".")
+		resource, action, _ := strings.Cut(event, ".")
 		switch {
+		case resource == "recording":
+			return RecordingEvent
 		case strings.HasPrefix(action, "registration_"):
 			return RegistrantEvent
 		case action == "ended":

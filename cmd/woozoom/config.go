@@ -29,6 +29,10 @@ type Config struct {
 	// ZoomAccounts are several Zoom accounts (an agency's clients, a
 	// platform's shops); an event names its account with zoom_account.
 	ZoomAccounts []ZoomAccountConfig `mapstructure:"zoom_accounts"`
+	// Recordings says who gets an event's cloud recording: off (default),
+	// share (every paid attendee) or no_shows (those who did not attend);
+	// an event's recordings: overrides it.
+	Recordings string `mapstructure:"recordings"`
 	// Shops are several shops in one woozoom (an agency's, a platform's),
 	// each with its WooCommerce side and events; read by decodeShops.
 	Shops []ShopConfig `mapstructure:"-"`
@@ -211,6 +215,8 @@ type EventConfig struct {
 	// ZoomAccount names the account of zoom_accounts the meeting or
 	// webinar belongs to, or is made on (empty: the first).
 	ZoomAccount string `mapstructure:"zoom_account"`
+	// Recordings overrides recordings: for this product's event.
+	Recordings string `mapstructure:"recordings"`
 }
 
 // linkDetails are what a link event's notes and calendar file say.
@@ -317,6 +323,7 @@ var defaults = map[string]any{
 	"templates.meta":                  "",
 	"templates.entry":                 "",
 	"templates.thanks":                "",
+	"recordings":                      "off",
 	"calendar.url":                    "",
 	"calendar.reminders":              []string{"168h", "24h", "1h"},
 }
@@ -439,7 +446,35 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.consoleProblems()...)
+	errs = append(errs, c.recordingProblems()...)
 	return errors.Join(errs...)
+}
+
+// recordingProblems checks recordings: and each event's.
+func (c Config) recordingProblems() []error {
+	var errs []error
+	valid := func(key, v string) {
+		if v != "" && v != rules.ReplayOff && v != rules.ReplayShare && v != rules.ReplayNoShows {
+			errs = append(errs, fmt.Errorf("%s is %q; use off, share (every paid attendee gets the recording) or no_shows (those who did not attend)", key, v))
+		}
+	}
+	valid("recordings", c.Recordings)
+	for i, e := range c.allEvents() {
+		valid(fmt.Sprintf("events[%d] (product %d).recordings", i, e.ProductID), e.Recordings)
+	}
+	return errs
+}
+
+// replays says who of a product's paid attendees gets its recording.
+func (c Config) replays() func(productID int64) string {
+	byProduct := map[int64]string{}
+	for _, e := range c.Events {
+		if e.Recordings != "" {
+			byProduct[e.ProductID] = e.Recordings
+		}
+	}
+	shop := cmpOr(c.Recordings, rules.ReplayOff)
+	return func(productID int64) string { return cmpOr(byProduct[productID], shop) }
 }
 
 // shopProblems checks one shop's WooCommerce side and events; key names

@@ -312,7 +312,7 @@ func newShopWorker(cfg Config, db *store.DB, accounts *zoom.Accounts, shopHTTP *
 	ocfg := orders.Config{
 		Policy: policy, CustomerNote: cfg.WooCommerce.CustomerNote,
 		Templates: tm, CalendarURL: cfg.Calendar.URL, NamedByProduct: cfg.linksNamedByProduct(),
-		Made: ms.Made(), Kept: ms.Kept(), Wake: func() { wake() },
+		Made: ms.Made(), Kept: ms.Kept(), Wake: func() { wake() }, Replays: cfg.replays(),
 	}
 	wcfg := worker.Config{
 		Holders: func(token string) worker.Holder { return db.Holder(token) },
@@ -330,6 +330,7 @@ func newShopWorker(cfg Config, db *store.DB, accounts *zoom.Accounts, shopHTTP *
 		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
 		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
 		worker.AttendanceEvent: orders.NewAttendance(db, accounts, wc, tm),
+		worker.RecordingEvent:  orders.NewRecordings(db, accounts),
 	}
 	if len(cfg.Shops) > 0 {
 		wcfg.Shop = cfg.shop()

@@ -131,6 +131,7 @@ type Fake struct {
 	remindedDeletes map[int64]bool           // deleted with cancel_meeting_reminder=true
 	past            map[string]*pastInstance // ended instances by UUID
 	latestPast      map[int64]string         // a meeting's last ended instance
+	recordings      map[int64]*recording     // cloud recordings by meeting
 }
 
 type fault struct {
@@ -570,6 +571,11 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 		m = reOne.FindStringSubmatch(r.URL.Path)
 		if f.paced(w, "Light") && f.needScope(w, r, noun()+":read:registrant:admin") {
 			f.getRegistrant(w, m[1], m[2], m[3])
+		}
+	case r.Method == http.MethodGet && reRecordings.MatchString(r.URL.Path):
+		m = reRecordings.FindStringSubmatch(r.URL.Path)
+		if f.paced(w, "Light") && f.needScope(w, r, "cloud_recording:read:list_recording_files:admin") {
+			f.getRecordings(w, m[1])
 		}
 	case r.Method == http.MethodGet && rePast.MatchString(r.URL.EscapedPath()):
 		m = rePast.FindStringSubmatch(r.URL.EscapedPath())
@@ -1071,6 +1077,7 @@ var AllScopes = []string{
 	"meeting:write:meeting:admin", "webinar:write:webinar:admin", "meeting:delete:meeting:admin", "webinar:delete:webinar:admin",
 	"meeting:read:list_meetings:admin", "webinar:read:list_webinars:admin",
 	"meeting:read:list_past_participants:admin", "webinar:read:list_past_participants:admin",
+	"cloud_recording:read:list_recording_files:admin",
 }
 
 // SetScopes sets the scopes of tokens minted from now on (an app whose

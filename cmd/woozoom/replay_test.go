@@ -1,0 +1,103 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
+)
+
+// replayOf is the replay link an order's meta gives an attendee on a
+// target ("" for none, or no entry).
+func (e *e2e) replayOf(id int64, email, targetType string) string {
+	for _, m := range e.metaEntries(id) {
+		if strings.EqualFold(m.Email, email) && m.Type == targetType {
+			return m.ReplayURL
+		}
+	}
+	return ""
+}
+
+// The replay for those who paid: the webinar's recording (recordings:
+// share) reaches its three paid orders, not the cancelled or the refunded
+// one, through the meta and the customer note; a later refund withdraws it
+// with the join link; a recording deleted in Zoom leaves the orders. The
+// meeting's (no_shows) reaches only the one who did not come.
+func TestReplayEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
+		cfg = strings.Replace(cfg, "worker:\n", "recordings: share\nworker:\n  retry_base: 200ms\n  retry_max: 500ms\n", 1)
+		return strings.Replace(cfg, "  - product_id: 10\n", "  - product_id: 10\n    recordings: no_shows\n", 1)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	buy := func(first string, product int64) int64 {
+		return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: strings.ToLower(first) + "@example.org",
+			Items: []wootest.Item{{ProductID: product}}})
+	}
+	ann, bea, cal, dan, eve := buy("Ann", 11), buy("Bea", 11), buy("Cal", 11), buy("Dan", 11), buy("Eve", 11)
+	fay, gus := buy("Fay", 10), buy("Gus", 10)
+	e.eventually("seven registered", func() bool {
+		return e.zoomStatus(e.webinar, "eve@example.org") == "approved" && e.zoomStatus(e.meeting, "gus@example.org") == "approved" && e.settled()
+	})
+	e.shop.SetStatus(dan, "cancelled")
+	e.shop.Refund(eve, "changed plans", map[int64]int{e.shop.LineItemIDs(eve)[0]: 1})
+	e.eventually("dan and eve out", func() bool { return e.zoomStatus(e.webinar, "eve@example.org") == "denied" && e.settled() })
+
+	const share, passcode = "https://zoom.us/rec/share/Restoring-paintings-7f3", "Rp.91x"
+	if code, err := e.zoom.CompleteRecording(e.webinar, "wuuid1==", share, passcode); err != nil || code != 200 {
+		t.Fatalf("recording.completed answered %d, %v", code, err)
+	}
+	e.eventually("the replay on the three paid orders", func() bool {
+		return e.replayOf(ann, "ann@example.org", "webinar") == share && e.replayOf(bea, "bea@example.org", "webinar") == share &&
+			e.replayOf(cal, "cal@example.org", "webinar") == share && e.settled()
+	})
+	for _, id := range []int64{dan, eve} {
+		for _, n := range e.shop.Notes(id) {
+			if strings.Contains(n.Note, share) {
+				t.Errorf("order %d, cancelled or refunded, was given the replay: %q", id, n.Note)
+			}
+		}
+	}
+	if e.notesWith(ann, true, "the recording: "+share+" (passcode "+passcode+")") != 1 {
+		t.Errorf("ann was not told of the replay once: %+v", e.shop.Notes(ann))
+	}
+
+	// A later refund withdraws the replay with the link, and says so once.
+	e.shop.Refund(bea, "could not watch", map[int64]int{e.shop.LineItemIDs(bea)[0]: 1})
+	e.eventually("bea's replay withdrawn", func() bool { return len(e.metaEntries(bea)) == 0 && e.settled() })
+	if e.notesWith(bea, true, "withdrawn") != 1 {
+		t.Errorf("bea was not told once that her access went: %+v", e.shop.Notes(bea))
+	}
+
+	// The meeting (no_shows): Fay came, Gus did not; only Gus gets it.
+	start := time.Now().UTC().Add(-2 * time.Hour)
+	fayReg, _ := e.zoom.Registrant(e.meeting, "fay@example.org")
+	if _, err := e.zoom.EndMeeting(e.meeting, "muuid1==", 0, zoomtest.PastParticipant{Name: "Fay", Email: "fay@example.org",
+		RegistrantID: fayReg.ID, Join: start, Leave: start.Add(50 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the meeting's attendance", func() bool { return len(e.attendanceOf(e.shop, gus)) == 1 && e.settled() })
+	const meetingShare = "https://zoom.us/rec/share/Tour-2c1"
+	if _, err := e.zoom.CompleteRecording(e.meeting, "muuid1==", meetingShare, "T0ur"); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("gus, who missed it, has the replay", func() bool { return e.replayOf(gus, "gus@example.org", "meeting") == meetingShare && e.settled() })
+	if r := e.replayOf(fay, "fay@example.org", "meeting"); r != "" {
+		t.Errorf("fay, who came, got the replay %q", r)
+	}
+
+	// The webinar's recording is deleted in Zoom: it leaves the orders.
+	if _, err := e.zoom.DeleteRecording(e.webinar); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the deleted recording gone from the orders", func() bool {
+		return e.replayOf(ann, "ann@example.org", "webinar") == "" && e.replayOf(cal, "cal@example.org", "webinar") == "" &&
+			len(e.metaEntries(ann)) == 1 && e.settled()
+	})
+}

@@ -1,0 +1,93 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/woozoom/woozoom/rules"
+	"github.com/woozoom/woozoom/worker"
+	"github.com/woozoom/woozoom/zoom"
+)
+
+// RecordingStore is what the recording room needs of the store.
+type RecordingStore interface {
+	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
+	SaveRecording(ctx context.Context, r rules.Recording) error
+	ForgetRecording(ctx context.Context, t rules.Target) error
+	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
+}
+
+// RecordingReader reads a meeting's cloud recording.
+type RecordingReader interface {
+	Recording(ctx context.Context, t rules.Target) (rules.Recording, error)
+}
+
+// Recordings is the room of Zoom's recording events: it keeps the
+// recording as Zoom has it (read from Zoom, not trusted from the event)
+// and queues the shop's orders that hold the meeting, whose write-back
+// then gives or takes the replay (recordings: in config.yaml).
+type Recordings struct {
+	store RecordingStore
+	zoom  RecordingReader
+}
+
+// NewRecordings returns the recording room.
+func NewRecordings(store RecordingStore, z RecordingReader) *Recordings {
+	return &Recordings{store: store, zoom: z}
+}
+
+// Work works recording.completed, recording.trashed and recording.deleted.
+func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, error) {
+	ev, err := zoom.ParseEvent(j.Delivery.Body)
+	if err != nil {
+		return worker.Done{}, rules.Permanent("Zoom event %d cannot be read: %v", j.Delivery.ID, err)
+	}
+	// A recording event names the meeting's id, not whether it is a
+	// webinar: the shop's registrations say which it is.
+	var t rules.Target
+	var regs []rules.Registration
+	for _, kind := range []rules.TargetKind{rules.Meeting, rules.Webinar} {
+		t = rules.Target{Kind: kind, ID: ev.TargetID()}
+		if regs, err = rs.store.ActiveRegistrationsOn(ctx, t, ""); err != nil || len(regs) > 0 {
+			break
+		}
+	}
+	if err != nil {
+		return worker.Done{}, err
+	}
+	if len(regs) == 0 {
+		return worker.Done{Result: fmt.Sprintf("%s of %d: no paid attendee of this shop; nothing to do", ev.Event, ev.TargetID())}, nil
+	}
+	what := "recording withdrawn"
+	if strings.HasSuffix(ev.Event, ".completed") {
+		rec, err := rs.zoom.Recording(ctx, t)
+		switch {
+		case errors.Is(err, zoom.ErrNoRecording):
+			// Deleted since: as if the deletion came.
+		case err != nil:
+			return worker.Done{}, fmt.Errorf("read the recording of %s: %w", t, err)
+		default:
+			if err := rs.store.SaveRecording(ctx, rec); err != nil {
+				return worker.Done{}, err
+			}
+			what = "recording kept"
+		}
+	}
+	if what == "recording withdrawn" {
+		if err := rs.store.ForgetRecording(ctx, t); err != nil {
+			return worker.Done{}, err
+		}
+	}
+	orders := map[int64]bool{}
+	for _, r := range regs {
+		if !orders[r.OrderID] {
+			orders[r.OrderID] = true
+			if _, err := rs.store.RequeueOrder(ctx, r.OrderID); err != nil {
+				return worker.Done{}, err
+			}
+		}
+	}
+	return worker.Done{Result: fmt.Sprintf("%s of %s: %s; %d orders queued to update their replay", ev.Event, t, what, len(orders))}, nil
+}
