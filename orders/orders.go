@@ -245,18 +245,19 @@ func (o *Orders) view(ctx context.Context, del rules.Delivery) (rules.Order, err
 	if err != nil {
 		return order, rules.Permanent("delivery %d (%s) cannot be read: %v", del.ID, del.Topic, err)
 	}
-	if !order.Deleted {
+	if !order.Deleted && !order.Reread {
 		return order, nil
 	}
 	// order.deleted carries only the id; the trashed order still has a
-	// modification date to order it against other deliveries.
+	// modification date to order it against other deliveries. woozoom's
+	// order.refresh asks for the order as it is now.
 	cur, err := o.shop.Order(ctx, order.ID)
 	switch {
 	case err == nil:
 		cur.Deleted = cur.Status == rules.StatusTrash
 		return cur, nil
 	case errors.Is(err, rules.ErrNotFound):
-		order.Modified = del.ReceivedAt.UTC()
+		order.Modified, order.Deleted = del.ReceivedAt.UTC(), true
 		return order, nil
 	default:
 		return order, fmt.Errorf("read trashed order %d: %w", order.ID, err)

@@ -84,6 +84,10 @@ type Order struct {
 	Meta     []Meta
 	// Deleted is set for an order.deleted delivery: the order went to the trash.
 	Deleted bool
+	// Reread is set for woozoom's own order.refresh: the view to apply is
+	// the order as the shop has it now (after a change woozoom learned of
+	// elsewhere: Zoom's events, a recording, attendance).
+	Reread bool
 	// HasRefunds says the order lists refunds; RefundedQty then holds, per
 	// line item id, how many of its units were refunded (read separately).
 	HasRefunds  bool

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/woozoom/woozoom/rules"
@@ -45,27 +47,47 @@ func (d *DB) ActiveRegistrationsOn(ctx context.Context, t rules.Target, email st
 		d.shop, t.Kind, t.ID, email, email)
 }
 
-// RequeueOrder queues the order's newest delivery again, so its write-back
-// follows a change woozoom learned from Zoom. A job of the order that is
-// already queued will see the change, so then nothing is added; a running
-// one may have read the old state, so the new job runs after it.
+// RequeueOrder queues a job that applies the order as the shop has it now
+// (woozoom's own order.refresh), so its write-back follows a change
+// woozoom learned elsewhere (Zoom's events, a recording, attendance). Not
+// the order's last delivery again: that may be a stale view, which is
+// skipped without a write-back. One queued refresh of an order is enough;
+// a running job may have read the old state, so the new one runs after it.
 func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
-	now := d.now()
-	res, err := d.exec(ctx, `
-		INSERT INTO jobs (delivery, order_id, resource, state, attempts, run_at, created_at, updated_at, shop)
-		SELECT j.delivery, j.order_id, j.resource, 'queued', 0, ?, ?, ?, j.shop FROM jobs j
-		WHERE j.shop = ? AND j.resource = ? AND j.resource != '' AND NOT EXISTS (
-			SELECT 1 FROM jobs q WHERE q.shop = j.shop AND q.resource = j.resource AND q.resource != '' AND q.state = 'queued')
-		ORDER BY j.id DESC LIMIT 1`, now, now, now, d.shop, string(rules.OrderKey(orderID)))
+	key := string(rules.OrderKey(orderID))
+	queued := false
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var busy bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = j.delivery
+			WHERE j.shop = ? AND j.resource = ? AND j.state = 'queued' AND d.topic = ?)`, d.shop, key, OrderRefreshTopic).Scan(&busy); err != nil || busy {
+			return err
+		}
+		now := d.now()
+		body := []byte(fmt.Sprintf(`{"id":%d}`, orderID))
+		sum := sha256.Sum256(body)
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (delivery_id, body_sha256, topic, source, order_id, body, received_at, shop)
+			VALUES (?, ?, ?, 'woozoom', ?, ?, ?, ?) RETURNING id`,
+			"woozoom-"+NewToken(), hex.EncodeToString(sum[:]), OrderRefreshTopic, orderID, body, now, d.shop).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at, shop)
+			VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`, id, orderID, key, now, now, now, d.shop)
+		queued = err == nil
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("queue order %d again: %w", orderID, err)
 	}
-	n, _ := res.RowsAffected()
-	if n > 0 {
+	if queued {
 		d.wakeOthers(ctx)
 	}
-	return n > 0, nil
+	return queued, nil
 }
+
+// OrderRefreshTopic is woozoom's own order job: apply the order as the
+// shop has it now.
+const OrderRefreshTopic = "order.refresh"
 
 // RestoreRegistrations makes active again the order's registrations a Zoom
 // host cancelled (ended in Zoom), and says how many.

@@ -215,12 +215,12 @@ func ParseDelivery(topic string, body []byte) (rules.Order, error) {
 	if resource != "order" {
 		return rules.Order{}, fmt.Errorf("topic %q: %w", topic, ErrNotAnOrder)
 	}
-	if event == "deleted" {
+	if event == "deleted" || event == "refresh" {
 		id := ResourceID(body)
 		if id == 0 {
-			return rules.Order{}, fmt.Errorf("order.deleted without an id: %w", ErrNotAnOrder)
+			return rules.Order{}, fmt.Errorf("%s without an id: %w", topic, ErrNotAnOrder)
 		}
-		return rules.Order{ID: id, Deleted: true}, nil
+		return rules.Order{ID: id, Deleted: event == "deleted", Reread: event == "refresh"}, nil
 	}
 	return ParseOrder(body)
 }

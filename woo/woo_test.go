@@ -132,6 +132,9 @@ func TestParseExamplesAndOddBodies(t *testing.T) {
 	if err != nil || !o.Deleted || o.ID != 12 {
 		t.Errorf("order.deleted = %+v, %v", o, err)
 	}
+	if o, err := woo.ParseDelivery("order.refresh", []byte(`{"id":12}`)); err != nil || !o.Reread || o.Deleted || o.ID != 12 {
+		t.Errorf("woozoom's order.refresh = %+v, %v", o, err)
+	}
 	product, _ := os.ReadFile("testdata/product-updated.json")
 	for name, tc := range map[string]struct {
 		topic string

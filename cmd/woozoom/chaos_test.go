@@ -155,6 +155,7 @@ zoom_accounts:
   - {name: west, account_id: acct-chaos-west, client_id: client-chaos-west, client_secret: zoom-secret-chaos-west, webhook_secret_token: west-hook}
 worker: {workers: 8, poll: 100ms, grace: 1s, lease: 3s, retry_base: 200ms, retry_max: 2s}
 reconcile: {interval: %s}
+recordings: share
 `, port, dbFile, ssrv.URL, ca, meeting, webinar, course, asrv.URL, aca, meeting, webinar, zsrv.URL, zsrv.URL, reconcileEvery)), 0o600)
 	bases := make([]string, procs)
 	for i, p := range ports {
@@ -459,6 +460,25 @@ reconcile: {interval: %s}
 	killed++
 	time.Sleep(3 * time.Second) // the reports are ready; retries are due
 	waitDrained(t, base, 3*time.Minute)
+	// Then the recordings complete (recordings: share): the replay goes to
+	// every paid attendee, amid another kill.
+	replays := map[int64]string{}
+	for _, e := range []struct {
+		f      *zoomtest.Fake
+		target int64
+	}{{fz, meeting}, {fw, webinar}} {
+		replays[e.target] = fmt.Sprintf("https://zoom.us/rec/share/chaos-%d", e.target)
+		if code, err := e.f.CompleteRecording(e.target, ended[e.target].uuid, replays[e.target], "pw"); err != nil || code != 200 {
+			t.Fatalf("the recording of %d answered %d, %v", e.target, code, err)
+		}
+	}
+	victim = r.IntN(procs)
+	running[victim].Process.Signal(syscall.SIGKILL)
+	running[victim].Wait()
+	start(victim)
+	killed++
+	activateWebhooks(shops)
+	waitDrained(t, base, 3*time.Minute)
 	for _, proc := range running {
 		proc.Process.Signal(syscall.SIGTERM)
 		if err := proc.Wait(); err != nil {
@@ -573,6 +593,7 @@ reconcile: {interval: %s}
 		}
 	}
 	lost, accepted, overlapping, disabled, attendanceMissing, attendanceWrong := 0, 0, 0, 0, 0, 0
+	replayMissing, replayToUnpaid := checkReplays(t, ids, map[string]int64{"meeting": meeting, "webinar": webinar}, replays, wantAttendance)
 	var failedJobs []rules.Job
 	for _, cs := range shops {
 		sdb := db.Shop(cs.name)
@@ -603,13 +624,13 @@ reconcile: {interval: %s}
 	sort.Strings(missing)
 	sort.Strings(extra)
 	sort.Strings(wrong)
-	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d reconcile_passes=%d extra_reconcile_passes_in_a_tick=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d paid_attendees_at_the_end=%d attendance_missing=%d attendance_wrong=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
+	fmt.Printf("chaos: orders=%d deliveries=%d duplicates=%d kills=%d db_restarts=%d faults=%d product_changes=%d reconcile_passes=%d extra_reconcile_passes_in_a_tick=%d missing=%d extra=%d wrong=%d over_limit=%d over_pace=%d overlapping_jobs_of_one_key=%d repeat_adds=%d no_write_back=%d lost_deliveries=%d parked_jobs=%d meetings_missing=%d meetings_extra=%d over_host_limit=%d paid_attendees_at_the_end=%d attendance_missing=%d attendance_wrong=%d replay_missing=%d replay_to_unpaid=%d timeouts=%d daily_refused=%d held_for_day=%d webhook_disabled_at_end=%d\n",
 		len(ids), accepted, dupes, killed, dbRestarts, faults, productChanges, passes, extraPasses, len(missing), len(extra), len(wrong), overLimit, overPace, overlapping, repeatAdds, len(noWriteBack), lost, len(failedJobs),
-		meetingsMissing, meetingsExtra, overHostLimit, len(wantAttendance), attendanceMissing, attendanceWrong, timedOut, dailyRefused, heldForDay, disabled)
+		meetingsMissing, meetingsExtra, overHostLimit, len(wantAttendance), attendanceMissing, attendanceWrong, replayMissing, replayToUnpaid, timedOut, dailyRefused, heldForDay, disabled)
 	if cluster == nil {
 		overPace = 0
 	}
-	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+extraPasses+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit+attendanceMissing+attendanceWrong > 0 {
+	if len(missing)+len(extra)+len(wrong)+overLimit+overPace+overlapping+extraPasses+repeatAdds+len(noWriteBack)+lost+len(failedJobs)+meetingsMissing+meetingsExtra+overHostLimit+attendanceMissing+attendanceWrong+replayMissing+replayToUnpaid > 0 {
 		log, _ := os.ReadFile(logFile.Name())
 		tail := string(log)
 		if len(tail) > 4000 {
@@ -1026,4 +1047,49 @@ func checkAttendance(t *testing.T, db *store.DB, shop string, tg rules.Target, e
 		}
 	}
 	return missing, wrong
+}
+
+// checkReplays reads the replay each order's meta gives: missing, a paid
+// attendee of the meeting or the webinar without its recording; to
+// unpaid, a recording given to an attendee whose order holds no paid
+// ticket of it (cancelled, refunded).
+func checkReplays(t *testing.T, all []chaosOrder, targets map[string]int64, replays map[int64]string, paid map[chaosAttendee]bool) (missing, toUnpaid int) {
+	t.Helper()
+	given := map[chaosAttendee]string{}
+	for _, o := range all {
+		v, ok := o.s.shop.Meta(o.id, orders.MetaKey)
+		if !ok {
+			continue
+		}
+		var raw []byte
+		if s, ok := v.(string); ok {
+			raw = []byte(s)
+		} else {
+			raw, _ = json.Marshal(v)
+		}
+		var entries []struct {
+			Email     string `json:"email"`
+			Type      string `json:"type"`
+			ReplayURL string `json:"replay_url"`
+		}
+		_ = json.Unmarshal(raw, &entries)
+		for _, e := range entries {
+			if target, ok := targets[e.Type]; ok && e.ReplayURL != "" {
+				given[chaosAttendee{o.s.name, o.id, target, rules.NormalizeEmail(e.Email)}] = e.ReplayURL
+			}
+		}
+	}
+	for k, url := range given {
+		if !paid[k] {
+			t.Logf("the replay %s went to %s order %d (%s), which holds no paid ticket", url, k.shop, k.order, k.email)
+			toUnpaid++
+		}
+	}
+	for k := range paid {
+		if given[k] != replays[k.target] {
+			t.Logf("%s order %d (%s) has the replay %q of %d, want %q", k.shop, k.order, k.email, given[k], k.target, replays[k.target])
+			missing++
+		}
+	}
+	return missing, toUnpaid
 }
