@@ -28,6 +28,11 @@ func NeededScopes(meetings, webinars bool) []Scope {
 	return append(out, Scope{"user:read:user:admin", "check that each host is a Licensed user"})
 }
 
+// RecordingScope reads a meeting's cloud recording: the replay woozoom
+// gives ticket holders (recordings: share or no_shows). A classic
+// cloud_recording:read:admin grants it too.
+var RecordingScope = Scope{"cloud_recording:read:list_recording_files:admin", "read the recordings ticket holders get (recordings:)"}
+
 // MakerScopes are the scopes of making meetings or webinars from products:
 // create, update, delete, and list a host's (to find one whose create
 // answer was lost).

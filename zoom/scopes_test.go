@@ -26,3 +26,18 @@ func TestMissingScopes(t *testing.T) {
 		t.Errorf("meetings and webinars need %d scopes, want 13", n)
 	}
 }
+
+func TestRecordingScope(t *testing.T) {
+	for name, c := range map[string]struct {
+		have []string
+		want int
+	}{
+		"granular": {[]string{"cloud_recording:read:list_recording_files:admin"}, 0},
+		"classic":  {[]string{"cloud_recording:read:admin"}, 0},
+		"none":     {[]string{"meeting:read:admin"}, 1},
+	} {
+		if got := zoom.MissingScopes(c.have, []zoom.Scope{zoom.RecordingScope}); len(got) != c.want {
+			t.Errorf("%s: missing %v, want %d", name, got, c.want)
+		}
+	}
+}

@@ -55,7 +55,7 @@ func checkOnline(ctx context.Context, c Config, out io.Writer) error {
 	clients := map[string]*zoom.Client{}
 	for _, a := range c.zoomAccounts() {
 		clients[a.Name] = zoomClient(a, log)
-		checkZoom(ctx, r, clients[a.Name], c.zoomLabel(a.Name), c.accountMappings(a.Name, mappings))
+		checkZoom(ctx, r, clients[a.Name], c.zoomLabel(a.Name), c.accountMappings(a.Name, mappings), c.recordingsOn())
 	}
 
 	if wc, err := shopClient(c, log); err != nil {
@@ -156,7 +156,7 @@ func allMappings(ctx context.Context, c Config) (ms []rules.Mapping, err error) 
 	return ms, nil
 }
 
-func checkZoom(ctx context.Context, r *report, zc *zoom.Client, label string, mappings []rules.Mapping) {
+func checkZoom(ctx context.Context, r *report, zc *zoom.Client, label string, mappings []rules.Mapping, recordings bool) {
 	have, err := zc.Scopes(ctx)
 	if err != nil {
 		r.problem("%s: no access token: %v", label, err)
@@ -168,7 +168,11 @@ func checkZoom(ctx context.Context, r *report, zc *zoom.Client, label string, ma
 		meetings = meetings || m.Target.Kind == rules.Meeting
 		webinars = webinars || m.Target.Kind == rules.Webinar
 	}
-	missing := zoom.MissingScopes(have, zoom.NeededScopes(meetings, webinars))
+	need := zoom.NeededScopes(meetings, webinars)
+	if recordings {
+		need = append(need, zoom.RecordingScope)
+	}
+	missing := zoom.MissingScopes(have, need)
 	for _, s := range missing {
 		r.problem("%s: the app lacks the scope %s (to %s): add it under Scopes in the Zoom App Marketplace and activate the app again", label, s.Name, s.For)
 	}

@@ -66,6 +66,18 @@ func TestCheckTalksToBothServices(t *testing.T) {
 		defer e.zoom.SetScopes(zoomtest.AllScopes...)
 		expectProblem(t, "lacks the scope meeting:update:registrant_status:admin")
 	})
+	t.Run("recordings on, no recording scope", func(t *testing.T) {
+		t.Setenv("WOOZOOM_RECORDINGS", "share")
+		var some []string
+		for _, s := range zoomtest.AllScopes {
+			if !strings.HasPrefix(s, "cloud_recording:") {
+				some = append(some, s)
+			}
+		}
+		e.zoom.SetScopes(some...)
+		defer e.zoom.SetScopes(zoomtest.AllScopes...)
+		expectProblem(t, "lacks the scope cloud_recording:read:list_recording_files:admin")
+	})
 	// Mappings that went bad after they were made (map add itself refuses
 	// them, see TestMapAddChecksTheMeeting).
 	t.Run("meeting without registration", func(t *testing.T) {

@@ -465,6 +465,19 @@ func (c Config) recordingProblems() []error {
 	return errs
 }
 
+// recordingsOn says whether any event's recording goes to ticket holders.
+func (c Config) recordingsOn() bool {
+	if cmpOr(c.Recordings, rules.ReplayOff) != rules.ReplayOff {
+		return true
+	}
+	for _, e := range c.allEvents() {
+		if e.Recordings != "" && e.Recordings != rules.ReplayOff {
+			return true
+		}
+	}
+	return false
+}
+
 // replays says who of a product's paid attendees gets its recording.
 func (c Config) replays() func(productID int64) string {
 	byProduct := map[int64]string{}
