@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,6 +70,13 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 	if !ok || uuid == "" {
 		return worker.Done{}, rules.Permanent("Zoom event %s names no meeting instance", ev.Event)
 	}
+	// The attendance poll's stand-in names the meeting by its id (Zoom
+	// then reads the latest instance): its scheduled start keeps the
+	// instances of a series apart.
+	instance := uuid
+	if uuid == strconv.FormatInt(t.ID, 10) && ev.Payload.Object.StartTime != "" {
+		instance = "scheduled " + ev.Payload.Object.StartTime
+	}
 	regs, err := a.store.ActiveRegistrationsOn(ctx, t, "")
 	if err != nil {
 		return worker.Done{}, err
@@ -85,7 +93,7 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 		return worker.Done{}, fmt.Errorf("read who was in %s: %w", t, err)
 	}
 	att, unmatched := rules.MatchAttendance(invitees, parts)
-	if err := a.store.SaveAttendance(ctx, t, uuid, att, unmatched); err != nil {
+	if err := a.store.SaveAttendance(ctx, t, instance, att, unmatched); err != nil {
 		return worker.Done{}, err
 	}
 	attended := 0
@@ -94,10 +102,10 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 			attended++
 		}
 	}
-	if err := a.writeBack(ctx, t, uuid, att, j.Log); err != nil {
+	if err := a.writeBack(ctx, t, instance, att, j.Log); err != nil {
 		return worker.Done{}, err
 	}
-	if err := a.thank(ctx, t, uuid, att); err != nil {
+	if err := a.thank(ctx, t, instance, att); err != nil {
 		return worker.Done{}, err
 	}
 	return worker.Done{Result: fmt.Sprintf("%s ended: %d of %d paid attendees came; %d participants without a paid registration listed for the organiser",

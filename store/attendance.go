@@ -175,3 +175,22 @@ func (d *DB) Recording(ctx context.Context, t rules.Target) (r rules.Recording, 
 	}
 	return r, true, nil
 }
+
+// RegisteredTargets lists the meetings and webinars the shop's active
+// registrations are on.
+func (d *DB) RegisteredTargets(ctx context.Context) ([]rules.Target, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT target_kind, target_id FROM registrations WHERE shop = ? AND state = 'active' ORDER BY 1, 2`, d.shop)
+	if err != nil {
+		return nil, fmt.Errorf("list the meetings with paid attendees: %w", err)
+	}
+	defer rows.Close()
+	var out []rules.Target
+	for rows.Next() {
+		var t rules.Target
+		if err := rows.Scan(&t.Kind, &t.ID); err != nil {
+			return nil, fmt.Errorf("list the meetings with paid attendees: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

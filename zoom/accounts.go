@@ -73,38 +73,47 @@ func (a *Accounts) ForHost(host string) *Client {
 
 // For is the client of the account that owns t.
 func (a *Accounts) For(ctx context.Context, t rules.Target) (*Client, error) {
+	name, err := a.NameFor(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return a.clients[name], nil
+}
+
+// NameFor names the account that owns t.
+func (a *Accounts) NameFor(ctx context.Context, t rules.Target) (string, error) {
 	if len(a.names) == 1 {
-		return a.Default(), nil
+		return a.names[0], nil
 	}
 	a.mu.Lock()
 	name, ok := a.known[t]
 	a.mu.Unlock()
 	if ok {
-		return a.clients[name], nil
+		return name, nil
 	}
 	account, host, err := a.owners.ZoomAccountOf(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("find the Zoom account of %s: %w", t, err)
+		return "", fmt.Errorf("find the Zoom account of %s: %w", t, err)
 	}
 	switch {
 	case account != "":
 		if _, ok := a.clients[account]; !ok {
-			return nil, fmt.Errorf("%s belongs to Zoom account %q, which config.yaml does not list under zoom_accounts: %w", t, account, rules.ErrPermanent)
+			return "", fmt.Errorf("%s belongs to Zoom account %q, which config.yaml does not list under zoom_accounts: %w", t, account, rules.ErrPermanent)
 		}
 		name = account
 	case host != "":
 		name, ok = a.hosts[strings.ToLower(host)]
 		if !ok {
-			return a.Default(), nil
+			return a.names[0], nil
 		}
 	default:
 		// Not placed yet (a mapping may still name it): not kept.
-		return a.Default(), nil
+		return a.names[0], nil
 	}
 	a.mu.Lock()
 	a.known[t] = name
 	a.mu.Unlock()
-	return a.clients[name], nil
+	return name, nil
 }
 
 // AddRegistrant adds a registrant on t's account.

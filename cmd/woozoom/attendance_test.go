@@ -157,3 +157,37 @@ func TestAttendanceEndToEnd(t *testing.T) {
 		t.Errorf("the cancelled order's attendee is listed:\n%s", out.String())
 	}
 }
+
+// Without Zoom's webhooks no ended event comes: shortly after the
+// meeting's scheduled end the poll reads its attendance, once, as the
+// event would have.
+func TestAttendancePolledWithoutZoomWebhooks(t *testing.T) {
+	e := startE2E(t)
+	start := time.Now().UTC().Truncate(time.Minute).Add(-2 * time.Hour)
+	past := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Morning lecture", HostEmail: "host@shop.example", StartTime: start, Duration: 60, Timezone: "UTC"})
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "worker:\n", "attendance: {poll: 1s, after: 1s, within: 48h}\nworker:\n", 1)
+		return cfg + fmt.Sprintf("  - product_id: 12\n    meeting_id: \"%d\"\n", past)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ida", Email: "ida@example.org", Items: []wootest.Item{{ProductID: 12}}})
+	e.eventually("ida registered", func() bool { return e.zoomStatus(past, "ida@example.org") == "approved" && e.settled() })
+	reg, _ := e.zoom.Registrant(past, "ida@example.org")
+	if code, err := e.zoom.EndMeeting(past, "Pq9/aZ==", 0, zoomtest.PastParticipant{Name: "Ida", Email: "ida@example.org", RegistrantID: reg.ID,
+		Join: start, Leave: start.Add(42 * time.Minute)}); err != nil || code != 0 {
+		t.Fatalf("ended %d, %v (no webhook: no event)", code, err)
+	}
+	e.eventually("ida's attendance, polled", func() bool { return len(e.attendanceOf(e.shop, id)) == 1 })
+	got, _ := json.Marshal(e.attendanceOf(e.shop, id)[0])
+	if want := `"attended":true,"email":"ida@example.org","event":"meeting ` + fmt.Sprint(past) + `","first_join":"` + start.Format(time.RFC3339) +
+		`","instance":"scheduled ` + start.Format(time.RFC3339) + `","last_leave":"` + start.Add(42*time.Minute).Format(time.RFC3339) + `","minutes":42`; !strings.Contains(string(got), want) {
+		t.Errorf("polled attendance = %s, want %s", got, want)
+	}
+	time.Sleep(2500 * time.Millisecond) // polls go on
+	e.eventually("settled", e.settled)
+	if n := e.notesWith(id, false, "attendance of meeting"); n != 1 {
+		t.Errorf("%d attendance notes after repeated polls, want 1", n)
+	}
+}

@@ -29,6 +29,9 @@ type Config struct {
 	// ZoomAccounts are several Zoom accounts (an agency's clients, a
 	// platform's shops); an event names its account with zoom_account.
 	ZoomAccounts []ZoomAccountConfig `mapstructure:"zoom_accounts"`
+	// Attendance tunes the poll that stands in for Zoom's ended events on
+	// accounts without Zoom's webhooks.
+	Attendance AttendanceConfig `mapstructure:"attendance"`
 	// Recordings says who gets an event's cloud recording: off (default),
 	// share (every paid attendee) or no_shows (those who did not attend);
 	// an event's recordings: overrides it.
@@ -63,6 +66,16 @@ type Config struct {
 type EventDatesConfig struct {
 	StartKey string `mapstructure:"start_key"`
 	EndKey   string `mapstructure:"end_key"`
+}
+
+// AttendanceConfig: every Poll, the meetings with paid attendees whose
+// scheduled end passed After ago (up to Within ago) have their attendance
+// read, on Zoom accounts whose ended events do not come (no
+// webhook_secret_token).
+type AttendanceConfig struct {
+	Poll   time.Duration `mapstructure:"poll"`
+	After  time.Duration `mapstructure:"after"`
+	Within time.Duration `mapstructure:"within"`
 }
 
 // TemplatesConfig names template files that replace the built-in ones.
@@ -324,6 +337,9 @@ var defaults = map[string]any{
 	"templates.entry":                 "",
 	"templates.thanks":                "",
 	"recordings":                      "off",
+	"attendance.poll":                 "5m",
+	"attendance.after":                "15m",
+	"attendance.within":               "48h",
 	"calendar.url":                    "",
 	"calendar.reminders":              []string{"168h", "24h", "1h"},
 }
@@ -459,6 +475,9 @@ func (c Config) recordingProblems() []error {
 		}
 	}
 	valid("recordings", c.Recordings)
+	if a := c.Attendance; a.Poll < time.Second || a.After < 0 || a.Within <= a.After {
+		errs = append(errs, fmt.Errorf("attendance: poll %s, after %s, within %s: use a poll of at least 1s, after of 0 or more and within longer than after (defaults 5m, 15m, 48h)", a.Poll, a.After, a.Within))
+	}
 	for i, e := range c.allEvents() {
 		valid(fmt.Sprintf("events[%d] (product %d).recordings", i, e.ProductID), e.Recordings)
 	}

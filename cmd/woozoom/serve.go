@@ -314,6 +314,12 @@ func runShop(ctx context.Context, wg *sync.WaitGroup, l *live, obs *observers, l
 	if live && cfg.zoomConfigured() {
 		wg.Go(func() { warnAboutMappings(ctx, l.db, l.zoom, log) })
 	}
+	poll := &orders.AttendancePoll{Store: l.db, After: cfg.Attendance.After, Within: cfg.Attendance.Within, Wake: l.w.Wake, Log: log, Now: time.Now,
+		NoEvents: func(ctx context.Context, t rules.Target) bool {
+			name, err := l.zoom.NameFor(ctx, t)
+			return err == nil && cfg.zoomSecrets()[name] == ""
+		}}
+	wg.Go(func() { poll.Run(ctx, cfg.Attendance.Poll) })
 }
 
 // saveLinkDetails keeps what the notes and calendar files say of link
