@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -93,21 +92,8 @@ events:
 %s`, port, filepath.Join(dir, "woozoom.db"), ssrv.URL, ca, zsrv.URL, zsrv.URL, zoomCfg.String(), events.String())), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	logFile, err := os.Create(filepath.Join(dir, "woozoom.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer logFile.Close()
-	var proc *exec.Cmd
-	start := func() {
-		proc = exec.Command(bin, "serve", "--config", cfg)
-		proc.Stdout, proc.Stderr = logFile, logFile
-		if err := proc.Start(); err != nil {
-			b.Fatal(err)
-		}
-		waitHealthy(b, fmt.Sprintf("http://127.0.0.1:%d", port))
-	}
-	stop := func() { _ = proc.Process.Signal(syscall.SIGTERM); _, _ = proc.Process.Wait() }
+	proc := newServeProcess(b, bin, cfg, port, filepath.Join(dir, "woozoom.log"))
+	start, stop := proc.start, proc.stop
 	start()
 	shop.AddWebhook(fmt.Sprintf("http://127.0.0.1:%d/webhooks/woocommerce", port), "whsec-drain", "order.updated")
 	complete := func(orders []int64) {
@@ -160,7 +146,7 @@ events:
 		}
 		return got == n
 	}, time.Duration(n)*time.Second/10+2*time.Minute)
-	res := drainResult{took: time.Since(began), rss: peakRSSMiB(b, proc.Process.Pid)}
+	res := drainResult{took: time.Since(began), rss: peakRSSMiB(b, proc.cmd.Process.Pid)}
 	for i, f := range fakes {
 		res.overPace += f.OverPace() - overBefore[i]
 		for _, c := range f.Calls()[callsBefore[i]:] {

@@ -65,22 +65,10 @@ events: [{product_id: 10, webinar_id: %d}, {product_id: 11, webinar_id: %d}]
 `, port, filepath.Join(dir, "woozoom.db"), ssrv.URL, ca, zsrv.URL, zsrv.URL, meeting, warmup)), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	logFile, err := os.Create(filepath.Join(dir, "woozoom.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer logFile.Close()
-	var proc *exec.Cmd
-	start := func() {
-		proc = exec.Command(bin, "serve", "--config", cfg)
-		proc.Stdout, proc.Stderr = logFile, logFile
-		if err := proc.Start(); err != nil {
-			b.Fatal(err)
-		}
-		waitHealthy(b, fmt.Sprintf("http://127.0.0.1:%d", port))
-	}
+	proc := newServeProcess(b, bin, cfg, port, filepath.Join(dir, "woozoom.log"))
+	start, stop := proc.start, proc.stop
 	start()
-	defer func() { _ = proc.Process.Signal(syscall.SIGTERM); _, _ = proc.Process.Wait() }()
+	defer func() { stop() }()
 	shop.AddWebhook(fmt.Sprintf("http://127.0.0.1:%d/webhooks/woocommerce", port), "whsec-drain", "order.updated")
 	if warm := envInt("WOOZOOM_DRAIN_WARM", 300); warm > 0 {
 		for i := range warm {
@@ -95,8 +83,7 @@ events: [{product_id: 10, webinar_id: %d}, {product_id: 11, webinar_id: %d}]
 			}
 			shop.Flush()
 		}
-		_ = proc.Process.Signal(syscall.SIGTERM)
-		_, _ = proc.Process.Wait()
+		stop()
 		start()
 	}
 
@@ -169,8 +156,34 @@ events: [{product_id: 10, webinar_id: %d}, {product_id: 11, webinar_id: %d}]
 		}
 	}
 	b.ReportMetric(float64(cancelCalls)/float64(half), "calls/cancel")
-	b.ReportMetric(peakRSSMiB(b, proc.Process.Pid), "peakRSS_MiB")
+	b.ReportMetric(peakRSSMiB(b, proc.cmd.Process.Pid), "peakRSS_MiB")
 	b.Logf("%d registrations in %s (least possible %.0f s at %d/s); %d cancellations with %d calls", n, drain.Round(100*time.Millisecond), min, limits.LightPerSecond, half, cancelCalls)
+}
+
+// serveProcess is the real binary serving a configuration, started and
+// stopped (SIGTERM) again and again, its log in one file.
+type serveProcess struct {
+	start, stop func()
+	cmd         *exec.Cmd
+}
+
+func newServeProcess(b *testing.B, bin, cfg string, port int, logPath string) *serveProcess {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = logFile.Close() }) // a log for reading after a failure
+	p := &serveProcess{}
+	p.start = func() {
+		p.cmd = exec.Command(bin, "serve", "--config", cfg)
+		p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+		if err := p.cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		waitHealthy(b, fmt.Sprintf("http://127.0.0.1:%d", port))
+	}
+	p.stop = func() { _ = p.cmd.Process.Signal(syscall.SIGTERM); _, _ = p.cmd.Process.Wait() }
+	return p
 }
 
 // peakRSSMiB reads a process's peak resident memory (VmHWM).

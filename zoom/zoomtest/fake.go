@@ -925,14 +925,9 @@ func (f *Fake) listRegistrants(w http.ResponseWriter, r *http.Request, kind, raw
 	if t == nil {
 		return
 	}
-	offset := 0
-	if tok := q.Get("next_page_token"); tok != "" {
-		p, ok := f.pages[tok]
-		if !ok || f.Now().After(p.expires) {
-			writeError(w, http.StatusBadRequest, 300, "Invalid field: next_page_token.")
-			return
-		}
-		offset = p.offset
+	offset, ok := f.pageStart(w, q.Get("next_page_token"), "Invalid field: next_page_token.")
+	if !ok {
+		return
 	}
 	var matched []*Registrant
 	for _, reg := range t.regs {
@@ -945,16 +940,36 @@ func (f *Fake) listRegistrants(w http.ResponseWriter, r *http.Request, kind, raw
 	for _, reg := range matched[offset:end] {
 		list = append(list, registrantJSON(t, reg))
 	}
-	next := ""
-	if end < len(matched) {
-		next = randomString(32)
-		f.pages[next] = pageState{offset: end, expires: f.Now().Add(15 * time.Minute)}
-	}
 	pages := (len(matched) + size - 1) / size
 	writeJSON(w, http.StatusOK, map[string]any{
 		"page_count": pages, "page_size": size, "total_records": len(matched),
-		"next_page_token": next, "registrants": list,
+		"next_page_token": f.pageToken(end, len(matched)), "registrants": list,
 	})
+}
+
+// pageStart is where the page a next_page_token names begins (0 without
+// one); false after answering a token that is unknown or older than
+// Zoom's 15 minutes, with Zoom's words for it (they differ by endpoint).
+func (f *Fake) pageStart(w http.ResponseWriter, token, invalid string) (int, bool) {
+	if token == "" {
+		return 0, true
+	}
+	p, ok := f.pages[token]
+	if !ok || f.Now().After(p.expires) {
+		writeError(w, http.StatusBadRequest, 300, invalid)
+		return 0, false
+	}
+	return p.offset, true
+}
+
+// pageToken is the token of the page after end, or "" on the last page.
+func (f *Fake) pageToken(end, total int) string {
+	if end >= total {
+		return ""
+	}
+	next := randomString(32)
+	f.pages[next] = pageState{offset: end, expires: f.Now().Add(15 * time.Minute)}
+	return next
 }
 
 func (f *Fake) updateStatus(w http.ResponseWriter, r *http.Request, kind, rawID string) {

@@ -107,14 +107,9 @@ func (f *Fake) listPastParticipants(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 3001, "Meeting ID is invalid or not end.")
 		return
 	}
-	offset := 0
-	if tok := q.Get("next_page_token"); tok != "" {
-		ps, ok := f.pages[tok]
-		if !ok || f.Now().After(ps.expires) {
-			writeError(w, http.StatusBadRequest, 300, "The next page token is invalid or expired.")
-			return
-		}
-		offset = ps.offset
+	offset, ok := f.pageStart(w, q.Get("next_page_token"), "The next page token is invalid or expired.")
+	if !ok {
+		return
 	}
 	end := min(offset+size, len(p.parts))
 	list := []map[string]any{}
@@ -132,13 +127,8 @@ func (f *Fake) listPastParticipants(w http.ResponseWriter, r *http.Request) {
 		}
 		list = append(list, item)
 	}
-	next := ""
-	if end < len(p.parts) {
-		next = randomString(32)
-		f.pages[next] = pageState{offset: end, expires: f.Now().Add(15 * time.Minute)}
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"page_count": (len(p.parts) + size - 1) / size, "page_size": size, "total_records": len(p.parts),
-		"next_page_token": next, "participants": list,
+		"next_page_token": f.pageToken(end, len(p.parts)), "participants": list,
 	})
 }
