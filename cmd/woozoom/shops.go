@@ -34,6 +34,9 @@ func decodeShops(v *viper.Viper) ([]ShopConfig, error) {
 			return nil, fmt.Errorf("shops[%d] is not a shop (name, url, consumer_key, consumer_secret, webhook_secret, events)", i)
 		}
 		wc := maps.Clone(base)
+		if wc == nil {
+			wc = map[string]any{}
+		}
 		for k, val := range entry {
 			if k != "name" && k != "events" {
 				wc[k] = val
