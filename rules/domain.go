@@ -44,8 +44,8 @@ type Target struct {
 
 func (t Target) String() string { return fmt.Sprintf("%s %d", t.Kind, t.ID) }
 
-// DefaultZoomAccount names the account of config.yaml's zoom: section, and
-// the first of zoom_accounts: where a mapping names none.
+// DefaultZoomAccount names the account of config.yaml's zoom: section
+// (with zoom_accounts:, a mapping that names none is the first's).
 const DefaultZoomAccount = "default"
 
 // Order statuses that the rules know. Any other status changes nothing.
