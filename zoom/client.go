@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -168,12 +169,38 @@ func (c *Client) logRetry(resp *resty.Response, err error) {
 	c.log.WarnContext(resp.Request.Context(), "zoom call retried", args...)
 }
 
+// waitBeforeRetry waits out a failed call's backoff, then for the call's
+// turn under the pace: resty's own retries are sends too, and after a
+// fault hit many calls at once, unpaced retries came in a burst over
+// Zoom's per-second limit (the cluster harness counted 10 in one run).
 func (c *Client) waitBeforeRetry(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
 	if resp.StatusCode() == http.StatusTooManyRequests {
 		at := retryAfter(resp.Header(), false, c.now())
 		return max(at.Sub(c.now()), 0), nil
 	}
-	return 0, nil // resty's jittered backoff
+	ctx := resp.Request.Context()
+	backoff := retryBackoff(resp.Request.Attempt)
+	t := time.NewTimer(backoff)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return 0, ctx.Err()
+	case <-t.C:
+	}
+	if p, ok := ctx.Value(pacerKey{}).(*pacer); ok {
+		if err := p.wait(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return time.Nanosecond, nil // waited here: resty adds no backoff of its own
+}
+
+// retryBackoff is the jittered wait before retry attempt (1-based): half a
+// second doubling to ten, each between half and all of it.
+func retryBackoff(attempt int) time.Duration {
+	d := 500 * time.Millisecond << min(max(attempt-1, 0), 5)
+	d = min(d, 10*time.Second)
+	return d/2 + rand.N(d/2)
 }
 
 type category int

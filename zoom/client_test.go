@@ -795,3 +795,32 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+// A fault that hits many calls at once (a 503 to each) does not turn their
+// retries into a burst over Zoom's per-second limit: a retry waits for its
+// turn under the pace like a first try.
+func TestRetriesKeepThePace(t *testing.T) {
+	limits := fastLimits()
+	limits.LightPerSecond = 10
+	e := setup(t, limits, zoom.Config{Retries: 3, LightPerSecond: 10})
+	ctx := context.Background()
+	id := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "T", HostEmail: "h@x.org"})
+	tgt := rules.Target{Kind: rules.Meeting, ID: id}
+	if _, err := e.client.Details(ctx, tgt); err != nil { // the token, outside the count
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	e.fake.FailNext(20, 503, "")
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := e.client.Details(ctx, tgt); err != nil {
+				t.Errorf("read after a 503: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := e.fake.OverPace(); n != 0 {
+		t.Errorf("%d calls over Zoom's 10 a second: the retries went unpaced", n)
+	}
+}
