@@ -51,11 +51,15 @@ type Attendance struct {
 	zoom      Participants
 	shop      AttendanceShop
 	templates *access.Templates // its thanks note, if set, goes to each attendee
+	// replays says who of a product's attendees gets its recording: with
+	// no_shows, an order's replay follows its attendance.
+	replays func(productID int64) string
 }
 
-// NewAttendance returns the attendance room; templates may be nil.
-func NewAttendance(store AttendanceStore, z Participants, shop AttendanceShop, templates *access.Templates) *Attendance {
-	return &Attendance{store: store, zoom: z, shop: shop, templates: templates}
+// NewAttendance returns the attendance room; templates and replays may be
+// nil.
+func NewAttendance(store AttendanceStore, z Participants, shop AttendanceShop, templates *access.Templates, replays func(productID int64) string) *Attendance {
+	return &Attendance{store: store, zoom: z, shop: shop, templates: templates, replays: replays}
 }
 
 // Work works an ended event (worker.Room). Zoom's report lags the end: a
@@ -150,6 +154,7 @@ func (a *Attendance) writeBack(ctx context.Context, t rules.Target, uuid string,
 			continue
 		}
 		seen[id] = true
+		noShows := a.replays != nil && a.replays(x.Registration.ProductID) == rules.ReplayNoShows
 		records, err := a.store.OrderAttendance(ctx, id)
 		if err != nil {
 			return err
@@ -160,9 +165,11 @@ func (a *Attendance) writeBack(ctx context.Context, t rules.Target, uuid string,
 		if err := a.note(ctx, t, uuid, id, records); err != nil {
 			return err
 		}
-		// The order's replay may follow its attendance (recordings: no_shows).
-		if _, err := a.store.RequeueOrder(ctx, id); err != nil {
-			return err
+		// The order's replay follows its attendance (recordings: no_shows).
+		if noShows {
+			if _, err := a.store.RequeueOrder(ctx, id); err != nil {
+				return err
+			}
 		}
 		log.Info("attendance written to the order", "order_id", id, "target", t.String())
 	}

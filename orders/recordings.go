@@ -31,11 +31,14 @@ type RecordingReader interface {
 type Recordings struct {
 	store RecordingStore
 	zoom  RecordingReader
+	// replays says who of a product's attendees gets its recording; the
+	// orders of products that give none are left alone.
+	replays func(productID int64) string
 }
 
 // NewRecordings returns the recording room.
-func NewRecordings(store RecordingStore, z RecordingReader) *Recordings {
-	return &Recordings{store: store, zoom: z}
+func NewRecordings(store RecordingStore, z RecordingReader, replays func(productID int64) string) *Recordings {
+	return &Recordings{store: store, zoom: z, replays: replays}
 }
 
 // Work works recording.completed, recording.trashed and recording.deleted.
@@ -82,6 +85,9 @@ func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, erro
 	}
 	orders := map[int64]bool{}
 	for _, r := range regs {
+		if rs.replays == nil || rs.replays(r.ProductID) == rules.ReplayOff {
+			continue
+		}
 		if !orders[r.OrderID] {
 			orders[r.OrderID] = true
 			if _, err := rs.store.RequeueOrder(ctx, r.OrderID); err != nil {

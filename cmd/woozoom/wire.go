@@ -329,8 +329,8 @@ func newShopWorker(cfg Config, db *store.DB, accounts *zoom.Accounts, shopHTTP *
 	wcfg.Rooms = map[worker.Kind]worker.Room{
 		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
 		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
-		worker.AttendanceEvent: orders.NewAttendance(db, accounts, wc, tm),
-		worker.RecordingEvent:  orders.NewRecordings(db, accounts),
+		worker.AttendanceEvent: orders.NewAttendance(db, accounts, wc, tm, cfg.replays()),
+		worker.RecordingEvent:  orders.NewRecordings(db, accounts, cfg.replays()),
 	}
 	if len(cfg.Shops) > 0 {
 		wcfg.Shop = cfg.shop()
