@@ -24,7 +24,8 @@ func (e *e2e) addAccount(west *zoomtest.Fake) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.zsrv.Config.Handler, e.check = check, check
+	e.zoomAt.set(check)
+	e.check = check
 }
 
 // useTwoAccounts restarts woozoom with both under

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,13 @@ import (
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 	"github.com/woozoom/woozoom/zoom/zoomtest/contract"
 )
+
+// swappable serves with a handler a test may change while it serves.
+type swappable struct{ h atomic.Pointer[http.Handler] }
+
+func (s *swappable) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*s.h.Load()).ServeHTTP(w, r) }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
 type syncBuffer struct {
@@ -52,6 +60,7 @@ type e2e struct {
 	t       *testing.T
 	zoom    *zoomtest.Fake
 	zsrv    *httptest.Server // the fake Zoom's address
+	zoomAt  *swappable       // what serves there: check, or another
 	check   *contract.Validator
 	shop    *wootest.Shop
 	url     string // the sidecar
@@ -93,7 +102,9 @@ func startE2EOn(t *testing.T, database string) *e2e {
 	if e.check, err = contract.NewValidator(zsrv.URL+"/v2", e.zoom); err != nil {
 		t.Fatal(err)
 	}
-	zsrv.Config.Handler = e.check
+	e.zoomAt = &swappable{}
+	e.zoomAt.set(e.check)
+	zsrv.Config.Handler = e.zoomAt
 	e.zsrv = zsrv
 	e.meeting = e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Online guided tour", HostEmail: "host@shop.example",
 		StartTime: time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC), Duration: 60, Timezone: "Europe/Berlin", Password: "Tour42"})
