@@ -70,7 +70,7 @@ type Shop struct {
 
 // Metrics is what the handler reports.
 type Metrics interface {
-	Delivery(topic, result string)
+	Delivery(shop, topic, result string)
 }
 
 // DefaultMaxBodyBytes caps a delivery; an order with hundreds of lines and
@@ -154,13 +154,13 @@ func (h *Handler) webhook(c echo.Context, shop Shop) error {
 	if sig == "" && woo.IsPing(r.Header.Get(echo.HeaderContentType), body) {
 		// Shown at info level: it is how an operator sees the shop reach woozoom.
 		h.log.Info("webhook ping from WooCommerce answered", "remote", c.RealIP(), "user_agent", r.UserAgent(), "shop", shop.Name)
-		h.count("ping", "accepted")
+		h.count(shop.Name, "ping", "accepted")
 		return c.JSON(http.StatusOK, map[string]string{"status": "pong"})
 	}
 	if !woo.Verify(body, sig, shop.Secret) {
 		h.log.Warn("webhook refused: signature does not match", "remote", c.RealIP(), "shop", shop.Name,
 			"topic", r.Header.Get(woo.HeaderTopic), "delivery_id", r.Header.Get(woo.HeaderDeliveryID))
-		h.count(r.Header.Get(woo.HeaderTopic), "refused")
+		h.count(shop.Name, r.Header.Get(woo.HeaderTopic), "refused")
 		return echo.NewHTTPError(http.StatusUnauthorized, "signature does not match")
 	}
 	topic := r.Header.Get(woo.HeaderTopic)
@@ -189,7 +189,7 @@ func (h *Handler) record(c echo.Context, shop Shop, d rules.Delivery, label stri
 	if err != nil {
 		// Not stored, so not acknowledged. WooCommerce does not send a
 		// failed delivery again: the reconcile pass reads the order.
-		h.count(label, "error")
+		h.count(shop.Name, label, "error")
 		c.Response().Header().Set("Retry-After", "10")
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the delivery could not be stored").SetInternal(err)
 	}
@@ -200,7 +200,7 @@ func (h *Handler) record(c echo.Context, shop Shop, d rules.Delivery, label stri
 	if !isNew {
 		status = "duplicate"
 	}
-	h.count(label, status)
+	h.count(shop.Name, label, status)
 	h.log.Info("delivery stored", "delivery", id, "topic", d.Topic, "order_id", d.OrderID, "new", isNew, "shop", shop.Name)
 	return c.JSON(http.StatusOK, map[string]any{"status": status, "delivery": id})
 }
@@ -240,9 +240,9 @@ func (h *Handler) ready(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-func (h *Handler) count(topic, result string) {
+func (h *Handler) count(shop, topic, result string) {
 	if h.cfg.Metrics != nil {
-		h.cfg.Metrics.Delivery(topic, result)
+		h.cfg.Metrics.Delivery(shop, topic, result)
 	}
 }
 

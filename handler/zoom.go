@@ -27,7 +27,7 @@ func (h *Handler) zoomWebhook(c echo.Context, account, secret string) error {
 	}
 	if err := zoom.VerifyWebhook(secret, body, r.Header.Get(zoom.HeaderTimestamp), r.Header.Get(zoom.HeaderSignature), time.Now()); err != nil {
 		h.log.Warn("Zoom event refused", "remote", c.RealIP(), "zoom_account", account, "reason", err.Error())
-		h.count("zoom", "refused")
+		h.count(h.shops[0].Name, "zoom", "refused")
 		return echo.NewHTTPError(http.StatusUnauthorized, "Zoom signature refused: "+err.Error())
 	}
 	ev, err := zoom.ParseEvent(body)
@@ -61,7 +61,7 @@ func (h *Handler) zoomWebhook(c echo.Context, account, secret string) error {
 		each := d
 		each.DeliveryID += "@" + s.Name // one row per shop
 		if _, _, err := s.Store.RecordDelivery(c.Request().Context(), each); err != nil {
-			h.count(label, "error")
+			h.count(s.Name, label, "error")
 			c.Response().Header().Set("Retry-After", "10")
 			return echo.NewHTTPError(http.StatusServiceUnavailable, "the event could not be stored").SetInternal(err)
 		}

@@ -48,8 +48,8 @@ func New(q Queue) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "woozoom_deliveries_total", Help: "WooCommerce webhook deliveries by topic and result (accepted, duplicate, refused, error).",
-		}, []string{"topic", "result"}),
+			Name: "woozoom_deliveries_total", Help: "Webhook deliveries by shop, topic and result (accepted, duplicate, refused, error).",
+		}, []string{"shop", "topic", "result"}),
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "woozoom_calls_total", Help: "Calls to Zoom and WooCommerce by service, operation and HTTP status (0: no answer).",
 		}, []string{"service", "operation", "status"}),
@@ -88,13 +88,17 @@ func (m *Metrics) Handler() http.Handler {
 
 var knownTopic = regexp.MustCompile(`^(order|product)\.(created|updated|deleted|restored)$|^ping$`)
 
-// Delivery counts one webhook delivery. Topics come from the request, so
-// any woozoom does not know are counted as "other".
-func (m *Metrics) Delivery(topic, result string) {
+// Delivery counts one webhook delivery to a shop ("": the one shop,
+// counted as "default"). Topics come from the request, so any woozoom does
+// not know are counted as "other".
+func (m *Metrics) Delivery(shop, topic, result string) {
 	if !knownTopic.MatchString(topic) {
 		topic = "other"
 	}
-	m.deliveries.WithLabelValues(topic, result).Inc()
+	if shop == "" {
+		shop = "default"
+	}
+	m.deliveries.WithLabelValues(shop, topic, result).Inc()
 }
 
 // WriteBackFailed counts a failed write-back.

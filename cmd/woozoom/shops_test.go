@@ -114,6 +114,20 @@ func TestTwoShops(t *testing.T) {
 		}
 	}
 
+	// /metrics counts each shop's deliveries and calls.
+	_, text := get(t, e.url+"/metrics")
+	for _, c := range []struct{ name, label string }{
+		{"woozoom_deliveries_total", `shop="academy"`}, {"woozoom_deliveries_total", `shop="museum"`},
+		{"woozoom_calls_total", `service="woocommerce:academy"`}, {"woozoom_calls_total", `service="woocommerce:museum"`},
+	} {
+		if metric(text, c.name, c.label) == 0 {
+			t.Errorf("/metrics counts no %s with %s", c.name, c.label)
+		}
+	}
+	if n := metric(text, "woozoom_deliveries_total", `shop="academy"`, `result="refused"`); n != 1 {
+		t.Errorf("academy's refused deliveries counted %v, want 1", n)
+	}
+
 	// The commands work one shop at a time: academy's export has Bob and
 	// Carol, museum's Rita and Carol, cancelled.
 	for shop, want := range map[string][]string{"academy": {"bob@example.org", "carol@example.org"}, "museum": {"rita@example.org", "carol@example.org"}} {
