@@ -63,25 +63,22 @@ func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, erro
 	if len(regs) == 0 {
 		return worker.Done{Result: fmt.Sprintf("%s of %d: no paid attendee of this shop; nothing to do", ev.Event, ev.TargetID())}, nil
 	}
-	what := "recording withdrawn"
+	what := "recording kept"
+	rec, err := rules.Recording{}, zoom.ErrNoRecording // trashed or deleted
 	if strings.HasSuffix(ev.Event, ".completed") {
-		rec, err := rs.zoom.Recording(ctx, t)
-		switch {
-		case errors.Is(err, zoom.ErrNoRecording):
-			// Deleted since: as if the deletion came.
-		case err != nil:
-			return worker.Done{}, fmt.Errorf("read the recording of %s: %w", t, err)
-		default:
-			if err := rs.store.SaveRecording(ctx, rec); err != nil {
-				return worker.Done{}, err
-			}
-			what = "recording kept"
-		}
+		rec, err = rs.zoom.Recording(ctx, t)
 	}
-	if what == "recording withdrawn" {
-		if err := rs.store.ForgetRecording(ctx, t); err != nil {
-			return worker.Done{}, err
-		}
+	switch {
+	case errors.Is(err, zoom.ErrNoRecording): // gone, or deleted since it completed
+		what = "recording withdrawn"
+		err = rs.store.ForgetRecording(ctx, t)
+	case err != nil:
+		return worker.Done{}, fmt.Errorf("read the recording of %s: %w", t, err)
+	default:
+		err = rs.store.SaveRecording(ctx, rec)
+	}
+	if err != nil {
+		return worker.Done{}, err
 	}
 	orders := map[int64]bool{}
 	for _, r := range regs {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,20 +92,16 @@ func chaos(t *testing.T, nOrders, procs int, cluster *pgtest.Cluster) {
 	accounts := []*zoomtest.Fake{fz, fw}
 
 	shop := wootest.NewShop("ck_chaos", "cs_chaos_secret")
-	ssrv := httptest.NewTLSServer(shop)
-	defer ssrv.Close()
+	ca := filepath.Join(dir, "ca.pem")
+	ssrv := serveShop(t, shop, ca)
 	// A product whose meeting woozoom makes, renamed, moved, trashed and
 	// restored during the stream.
 	course := shop.CreateProduct(wootest.Product{Name: "Chaos course", Meta: fooEvent("2026-12-15", "3", "00", "4")})
-	ca := filepath.Join(dir, "ca.pem")
-	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600)
 	// A second shop sells the meeting and the webinar too; its order ids
 	// are the first shop's.
 	academy := wootest.NewShop("ck_academy", "cs_academy_secret")
-	asrv := httptest.NewTLSServer(academy)
-	defer asrv.Close()
 	aca := filepath.Join(dir, "academy-ca.pem")
-	os.WriteFile(aca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: asrv.Certificate().Raw}), 0o600)
+	asrv := serveShop(t, academy, aca)
 	shops := []*chaosShop{
 		{name: "museum", shop: shop, srv: ssrv, key: "ck_chaos", keySecret: "cs_chaos_secret", secret: "whsec-chaos-1", products: []int64{10, 11, 99, course}},
 		{name: "academy", shop: academy, srv: asrv, key: "ck_academy", keySecret: "cs_academy_secret", secret: "whsec-chaos-2", products: []int64{10, 11, 99}},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/pem"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -73,12 +72,8 @@ func drainAccounts(b *testing.B, bin string, accounts, n int) drainResult {
 			10+i, webinars[i], i, 20+i, warms[i], i)
 	}
 	shop := wootest.NewShop("ck_drain", "cs_drain")
-	ssrv := httptest.NewTLSServer(shop)
-	defer ssrv.Close()
 	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	ssrv := serveShop(b, shop, ca)
 	port := freePort(b)
 	cfg := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: 127.0.0.1:%d

@@ -31,6 +31,18 @@ import (
 	"github.com/woozoom/woozoom/zoom/zoomtest/contract"
 )
 
+// serveShop serves a fake shop over TLS until the test ends, and writes
+// its certificate to caFile, as woocommerce.ca_file reads it.
+func serveShop(t testing.TB, shop *wootest.Shop, caFile string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewTLSServer(shop)
+	t.Cleanup(srv.Close)
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // swappable serves with a handler a test may change while it serves.
 type swappable struct{ h atomic.Pointer[http.Handler] }
 
@@ -111,12 +123,8 @@ func startE2EOn(t *testing.T, database string) *e2e {
 	e.webinar = e.zoom.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Restoring paintings", HostEmail: "host@shop.example", Duration: 90})
 
 	e.shop = wootest.NewShop("ck_e2e", "cs_e2e_secret")
-	ssrv := httptest.NewTLSServer(e.shop)
-	t.Cleanup(ssrv.Close)
 	caFile := filepath.Join(dir, "shop-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ssrv := serveShop(t, e.shop, caFile)
 
 	cfgFile := filepath.Join(dir, "config.yaml")
 	e.cfgFile = cfgFile

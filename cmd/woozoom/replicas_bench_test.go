@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -42,12 +41,8 @@ func BenchmarkIngestReplicas(b *testing.B) {
 	zsrv := httptest.NewServer(fz)
 	defer zsrv.Close()
 	shop := wootest.NewShop("ck_ingest", "cs_ingest")
-	ssrv := httptest.NewTLSServer(shop)
-	defer ssrv.Close()
 	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	ssrv := serveShop(b, shop, ca)
 	config := func(database string) string {
 		cfg := filepath.Join(b.TempDir(), "config.yaml")
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: 127.0.0.1:0

@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/pem"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,12 +22,8 @@ const academySecret = "whsec-academy-91c2"
 func (e *e2e) useTwoShops() *wootest.Shop {
 	e.t.Helper()
 	academy := wootest.NewShop("ck_academy", "cs_academy_secret")
-	srv := httptest.NewTLSServer(academy)
-	e.t.Cleanup(srv.Close)
 	ca := filepath.Join(filepath.Dir(e.cfgFile), "academy-ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
-		e.t.Fatal(err)
-	}
+	srv := serveShop(e.t, academy, ca)
 	e.t.Setenv("WOOZOOM_SHOPS_ACADEMY_CONSUMER_SECRET", "cs_academy_secret")
 	e.t.Setenv("WOOZOOM_SHOPS_ACADEMY_WEBHOOK_SECRET", academySecret)
 	e.serveWith(func(cfg string) string {
