@@ -66,9 +66,10 @@ func TestAttendanceEndToEnd(t *testing.T) {
 		return e.zoomStatus(e.webinar, "dan@example.org") == "denied" && e.zoomStatus(e.webinar, "eve@example.org") == "denied" && e.settled()
 	})
 
-	at := func(m int) time.Time {
-		return time.Now().UTC().Truncate(time.Minute).Add(time.Duration(m-90) * time.Minute)
-	}
+	// One base for every time: a minute that turns mid-test must not move
+	// the expected times away from the ones Zoom was given.
+	base := time.Now().UTC().Truncate(time.Minute).Add(-90 * time.Minute)
+	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
 	reg := func(email string) string { r, _ := e.zoom.Registrant(e.webinar, email); return r.ID }
 	parts := []zoomtest.PastParticipant{
 		{Name: "Ann", Email: "ann@example.org", RegistrantID: reg("ann@example.org"), Join: at(0), Leave: at(20)},
