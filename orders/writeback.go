@@ -72,7 +72,7 @@ func (o *Orders) writeBack(ctx context.Context, order rules.Order, intent rules.
 	}
 	if len(out.refused) > 0 {
 		var b strings.Builder
-		b.WriteString("woozoom: Zoom refused these attendees; correct the email or name and save the order again:")
+		b.WriteString("woozoom: Zoom refused these attendees, for the reason beside each (a wrong email or name: correct it and save the order again):")
 		for _, r := range out.refused {
 			fmt.Fprintf(&b, "\n- %s on %s: %s", InNote(r.Attendee.ShownEmail()), r.Target, InNote(r.Error))
 		}

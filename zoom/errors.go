@@ -97,6 +97,10 @@ var attendeeCodes = map[int]bool{
 	3027: true, // host cannot register
 	3034: true, // "please input your work email address" (webinar)
 	3051: true, // same, meeting
+	// "Meeting is over, you can not register now": an order completed
+	// after the event. Retrying cannot help; the order's staff note gives
+	// Zoom's reason and the order's other events go ahead.
+	3038: true,
 }
 
 // newError classifies one Zoom answer, once, for every caller.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,12 @@ func TestParticipantsOfAnEndedWebinar(t *testing.T) {
 	}
 	if _, err := e.client.Participants(ctx, rules.Target{Kind: rules.Meeting, ID: id}, uuid); !errors.Is(err, zoom.ErrReportNotReady) {
 		t.Errorf("a webinar's instance asked as a meeting's: %v", err)
+	}
+	// Over, the webinar takes no one more: Zoom's 3038 refuses the
+	// attendee (no retry), with Zoom's words.
+	_, err = e.client.AddRegistrant(ctx, webinar, rules.Person{Email: "late@example.org", FirstName: "Late"}, "")
+	if !errors.Is(err, rules.ErrInvalidAttendee) || !strings.Contains(err.Error(), "Webinar is over") {
+		t.Errorf("registering on the ended webinar: %v, want the attendee refused as over", err)
 	}
 }
 

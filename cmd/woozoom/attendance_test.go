@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/woozoom/woozoom/orders"
+	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/woo/wootest"
 	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
@@ -156,6 +157,24 @@ func TestAttendanceEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "dan@example.org") {
 		t.Errorf("the cancelled order's attendee is listed:\n%s", out.String())
+	}
+
+	// An order completed after the webinar is over: Zoom refuses its
+	// registration (3038); staff are told why, the order's other event
+	// (the meeting, still ahead) goes ahead, and nothing is retried or
+	// parked.
+	gil := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Gil", Email: "gil@example.org", Items: []wootest.Item{{ProductID: 11}, {ProductID: 10}}})
+	e.eventually("gil's order worked", func() bool { return e.zoomStatus(e.meeting, "gil@example.org") == "approved" && e.settled() })
+	if e.notesWith(gil, false, "gil@example.org on webinar "+fmt.Sprint(e.webinar)+": ") != 1 || e.notesWith(gil, false, "code 3038: Webinar is over, you cannot register now") != 1 {
+		t.Errorf("staff were not told the webinar is over: %+v", e.shop.Notes(gil))
+	}
+	if r := e.registrations(gil)["webinar "+fmt.Sprint(e.webinar)]; r.State != rules.Failed {
+		t.Errorf("gil's webinar registration: %+v, want failed with Zoom's reason", r)
+	}
+	for _, j := range e.orderJobs(gil) {
+		if j.State != rules.JobDone || j.Attempts != 1 {
+			t.Errorf("gil's job %d: %s after %d attempts, want done at once", j.ID, j.State, j.Attempts)
+		}
 	}
 }
 

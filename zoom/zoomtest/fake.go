@@ -801,8 +801,8 @@ func validRegistrant(w http.ResponseWriter, email, first, last string) bool {
 }
 
 // mayAddLocked counts the call toward the email's daily limit and refuses
-// it as Zoom does: over the limit, registration not required, or the host
-// of a webinar.
+// it as Zoom does: over the limit, registration not required, the host of
+// a webinar, or the meeting over.
 func (f *Fake) mayAddLocked(w http.ResponseWriter, t *target, email string) bool {
 	// Every call counts toward the daily limit, even one for an email Zoom has.
 	dk := f.dayKey(t.id, strings.ToLower(email))
@@ -830,6 +830,16 @@ func (f *Fake) mayAddLocked(w http.ResponseWriter, t *target, email string) bool
 	}
 	if t.spec.Webinar && strings.EqualFold(email, t.spec.HostEmail) {
 		writeError(w, http.StatusBadRequest, 3027, "Host cannot register.")
+		return false
+	}
+	// A single meeting or webinar that has ended takes no one more (a
+	// series goes on to its next occurrence).
+	if len(t.spec.Occurrences) == 0 && f.latestPast[t.id] != "" {
+		if t.spec.Webinar {
+			writeError(w, http.StatusBadRequest, 3038, "Webinar is over, you cannot register now. If you have any questions, contact the webinar host.")
+		} else {
+			writeError(w, http.StatusBadRequest, 3038, "Meeting is over, you can not register now. If you have any questions, contact the host.")
+		}
 		return false
 	}
 	return true
