@@ -23,7 +23,8 @@ func attendanceCommand(cfg configFunc, out io.Writer) *cobra.Command {
 order: attended or not, minutes (overlapping sessions counted once), first join and
 last leave; then the participants woozoom could not match to a paid ticket (a guest
 under another email, someone who joined without registering). woozoom records it
-when Zoom's meeting.ended or webinar.ended event arrives (Zoom's webhooks).`,
+when Zoom's meeting.ended or webinar.ended event arrives (Zoom's webhooks), or,
+for an account without them, shortly after the scheduled end (attendance.after).`,
 		Example: "  woozoom attendance --event 91234567890",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
