@@ -36,7 +36,7 @@ func (e *e2e) attendanceOf(shop *wootest.Shop, id int64) []map[string]any {
 
 // A webinar with three paid orders, one cancelled and one refunded ends;
 // Zoom's report comes a moment after its event. Attendance lands on the
-// paid orders with the right minutes (one attendee rejoined, one came
+// paid orders with the right minutes (one attendee rejoined twice, once overlapping, one came
 // under another email with her registrant link), the no-show is recorded
 // as such, the cancelled and refunded orders get nothing, and the guest
 // and the unregistered joiner are listed, not assigned.
@@ -75,6 +75,9 @@ func TestAttendanceEndToEnd(t *testing.T) {
 	parts := []zoomtest.PastParticipant{
 		{Name: "Ann", Email: "ann@example.org", RegistrantID: reg("ann@example.org"), Join: at(0), Leave: at(20)},
 		{Name: "Ann", Email: "ann@example.org", RegistrantID: reg("ann@example.org"), Join: at(30), Leave: at(55)}, // rejoined
+		// and rejoined again from her phone before her laptop left: the
+		// overlap counts once (20 + 32 minutes).
+		{Name: "Ann (phone)", Email: "ann@example.org", RegistrantID: reg("ann@example.org"), Join: at(50), Leave: at(62)},
 		{Name: "Bea", Email: "bea.home@example.net", RegistrantID: reg("bea@example.org"), Join: at(5), Leave: at(65)},
 		{Name: "Fred (Ann's colleague)", Email: "fred@example.org", Join: at(0), Leave: at(45)},
 		{Name: "iPad", Join: at(10), Leave: at(12)},
@@ -87,7 +90,7 @@ func TestAttendanceEndToEnd(t *testing.T) {
 		return len(e.attendanceOf(e.shop, ann)) == 1 && len(e.attendanceOf(e.shop, bea)) == 1 && len(e.attendanceOf(e.shop, cal)) == 1
 	})
 	for id, want := range map[int64]string{
-		ann: `"attended":true,"email":"ann@example.org","event":"webinar ` + fmt.Sprint(e.webinar) + `","first_join":"` + at(0).Format(time.RFC3339) + `","instance":"` + uuid + `","last_leave":"` + at(55).Format(time.RFC3339) + `","minutes":45`,
+		ann: `"attended":true,"email":"ann@example.org","event":"webinar ` + fmt.Sprint(e.webinar) + `","first_join":"` + at(0).Format(time.RFC3339) + `","instance":"` + uuid + `","last_leave":"` + at(62).Format(time.RFC3339) + `","minutes":52`,
 		bea: `"attended":true,"email":"bea@example.org"`,
 		cal: `"attended":false,"email":"cal@example.org"`,
 	} {
@@ -104,11 +107,11 @@ func TestAttendanceEndToEnd(t *testing.T) {
 			t.Errorf("order %d, cancelled or refunded, got attendance %v", id, a)
 		}
 	}
-	if e.notesWith(ann, false, "ann@example.org attended, 45 minutes") != 1 || e.notesWith(cal, false, "cal@example.org did not attend") != 1 {
+	if e.notesWith(ann, false, "ann@example.org attended, 52 minutes") != 1 || e.notesWith(cal, false, "cal@example.org did not attend") != 1 {
 		t.Errorf("the staff notes: %+v / %+v", e.shop.Notes(ann), e.shop.Notes(cal))
 	}
 	thanked := func() bool {
-		return e.notesWith(ann, true, "Thank you, Ann: 45 minutes in Restoring paintings. Your certificate: https://shop.example.com/certificate/"+fmt.Sprint(ann)) == 1 &&
+		return e.notesWith(ann, true, "Thank you, Ann: 52 minutes in Restoring paintings. Your certificate: https://shop.example.com/certificate/"+fmt.Sprint(ann)) == 1 &&
 			e.notesWith(cal, true, "Thank you, Cal. We missed you at Restoring paintings") == 1
 	}
 	e.eventually("the thanks notes", thanked)
@@ -126,7 +129,7 @@ func TestAttendanceEndToEnd(t *testing.T) {
 	if code := run(context.Background(), []string{"attendance", "--config", e.cfgFile, "--event", fmt.Sprint(e.webinar)}, &out, &errOut); code != 0 {
 		t.Fatalf("attendance: %s", errOut.String())
 	}
-	for _, want := range []string{"3 registered, 2 attended, 1 no-shows, 53 minutes on average", "Fred (Ann's colleague)", "fred@example.org", "iPad"} {
+	for _, want := range []string{"3 registered, 2 attended, 1 no-shows, 56 minutes on average", "Fred (Ann's colleague)", "fred@example.org", "iPad"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("woozoom attendance lacks %q:\n%s", want, out.String())
 		}
@@ -137,7 +140,7 @@ func TestAttendanceEndToEnd(t *testing.T) {
 		t.Fatalf("export: %s", errOut.String())
 	}
 	for email, want := range map[string]string{
-		"ann@example.org": ",yes,45," + at(0).Format(time.RFC3339) + "," + at(55).Format(time.RFC3339),
+		"ann@example.org": ",yes,52," + at(0).Format(time.RFC3339) + "," + at(62).Format(time.RFC3339),
 		"cal@example.org": ",no,0,,",
 		"dan@example.org": ",,,,",
 	} {
