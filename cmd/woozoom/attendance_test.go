@@ -36,9 +36,9 @@ func (e *e2e) attendanceOf(shop *wootest.Shop, id int64) []map[string]any {
 
 // A webinar with three paid orders, one cancelled and one refunded ends;
 // Zoom's report comes a moment after its event. Attendance lands on the
-// paid orders with the right minutes (one attendee rejoined twice, once overlapping, one came
-// under another email with her registrant link), the no-show is recorded
-// as such, the cancelled and refunded orders get nothing, and the guest
+// paid orders with the right minutes (one attendee rejoined twice, once
+// overlapping; one came under another email with her registrant link),
+// the no-show is recorded as such, the cancelled and refunded orders get nothing, and the guest
 // and the unregistered joiner are listed, not assigned.
 func TestAttendanceEndToEnd(t *testing.T) {
 	e := startE2E(t)
