@@ -36,9 +36,33 @@ type Entry struct {
 	// CalendarURL is the attendee's calendar file, if served.
 	CalendarURL string
 	// ReplayURL and ReplayPasscode are the event's cloud recording, when
-	// the attendee is to have it (recordings: in config.yaml).
+	// the attendee is to have it (recordings: in config.yaml): the latest,
+	// when a series has several.
 	ReplayURL      string
 	ReplayPasscode string
+	// Replays are all the recordings the attendee is to have, by start:
+	// one per occurrence of a series held and recorded.
+	Replays []Replay
+}
+
+// Replay is the recording of one instance of the event.
+type Replay struct {
+	Start    time.Time // when the instance began; zero if unknown
+	URL      string
+	Passcode string
+	Timezone string // the event's IANA zone; empty: UTC
+}
+
+// Day is the day the recorded instance began, in the event's time zone.
+func (r Replay) Day() string {
+	if r.Start.IsZero() {
+		return ""
+	}
+	t := r.Start
+	if loc, err := time.LoadLocation(r.Timezone); err == nil && r.Timezone != "" {
+		t = t.In(loc)
+	}
+	return t.Format("Mon 2 Jan 2006")
 }
 
 // Name is the attendee's full name.
@@ -211,7 +235,8 @@ const (
 	DefaultEntry = `{{.Topic}}{{with .StartLocal}}, {{.}}{{end}}, for {{.Name}}: {{.JoinURL}}` +
 		`{{if .MeetingID}} ({{.KindName}} ID {{.MeetingID}}{{with .Passcode}}, passcode {{.}}{{end}}){{else}}{{with .Passcode}} (passcode {{.}}){{end}}{{end}}` +
 		`{{with .CalendarURL}}; add to your calendar: {{.}}{{end}}` +
-		`{{with .ReplayURL}}; the recording: {{.}}{{end}}{{if .ReplayURL}}{{with .ReplayPasscode}} (passcode {{.}}){{end}}{{end}}`
+		`{{if gt (len .Replays) 1}}; the recordings:{{range $i, $r := .Replays}}{{if $i}},{{end}} {{with $r.Day}}{{.}}: {{end}}{{$r.URL}}{{with $r.Passcode}} (passcode {{.}}){{end}}{{end}}` +
+		`{{else}}{{with .ReplayURL}}; the recording: {{.}}{{end}}{{if .ReplayURL}}{{with .ReplayPasscode}} (passcode {{.}}){{end}}{{end}}{{end}}`
 	// DefaultNote lists every attendee's access.
 	DefaultNote = `{{if .AllZoom}}Your Zoom access:{{else}}Your access:{{end}}{{range .Entries}}
 - {{entry .}}{{end}}`

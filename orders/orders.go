@@ -38,7 +38,7 @@ type Store interface {
 	SaveMetaDigest(ctx context.Context, orderID int64, digest string, basis time.Time) error
 	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
-	Recording(ctx context.Context, t rules.Target) (rules.Recording, bool, error)
+	Recordings(ctx context.Context, t rules.Target) ([]rules.Recording, error)
 	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
 	CalendarToken(ctx context.Context, r rules.Registration) (string, error)
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
@@ -406,6 +406,10 @@ func (o *Orders) onZoom(ctx context.Context, j worker.Job, order rules.Order, in
 	}
 	out := o.execute(ctx, j, order.ID, plan, in.Registrations, broken)
 	out.released = plan.Release
+	out.occurrences = map[rules.SeatKey]string{}
+	for _, w := range in.Wants {
+		out.occurrences[w.Key()] = w.Occurrences
+	}
 	return out, nil
 }
 
@@ -548,9 +552,10 @@ func (o *Orders) unlessUnmapped(ctx context.Context, t rules.Target, err error) 
 // outcome is what one run did on Zoom.
 type outcome struct {
 	added, approved, cancelled int
-	refused                    []rules.Registration // attendees Zoom refused, with the reason
-	released                   []rules.Registration // registrations this run gave up
-	err                        error                // first failure that stops the job (retry or park)
+	refused                    []rules.Registration     // attendees Zoom refused, with the reason
+	released                   []rules.Registration     // registrations this run gave up
+	occurrences                map[rules.SeatKey]string // the occurrences the order asks of each seat ("": all)
+	err                        error                    // first failure that stops the job (retry or park)
 }
 
 // note keeps the failure that decides what becomes of the job: the first,

@@ -15,13 +15,13 @@ import (
 type RecordingStore interface {
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	SaveRecording(ctx context.Context, r rules.Recording) error
-	ForgetRecording(ctx context.Context, t rules.Target) error
+	ForgetRecording(ctx context.Context, t rules.Target, instance string) error
 	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
 }
 
 // RecordingReader reads a meeting's cloud recording.
 type RecordingReader interface {
-	Recording(ctx context.Context, t rules.Target) (rules.Recording, error)
+	Recording(ctx context.Context, t rules.Target, uuid string) (rules.Recording, error)
 }
 
 // Recordings is the room of Zoom's recording events: it keeps the
@@ -63,15 +63,18 @@ func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, erro
 	if len(regs) == 0 {
 		return worker.Done{Result: fmt.Sprintf("%s of %d: no paid attendee of this shop; nothing to do", ev.Event, ev.TargetID())}, nil
 	}
+	// Each instance has its own recording (a series has one per
+	// occurrence held): the event's UUID names it.
+	uuid := ev.Payload.Object.UUID
 	what := "recording kept"
 	rec, err := rules.Recording{}, zoom.ErrNoRecording // trashed or deleted
 	if strings.HasSuffix(ev.Event, ".completed") {
-		rec, err = rs.zoom.Recording(ctx, t)
+		rec, err = rs.zoom.Recording(ctx, t, uuid)
 	}
 	switch {
 	case errors.Is(err, zoom.ErrNoRecording): // gone, or deleted since it completed
 		what = "recording withdrawn"
-		err = rs.store.ForgetRecording(ctx, t)
+		err = rs.store.ForgetRecording(ctx, t, uuid)
 	case err != nil:
 		return worker.Done{}, fmt.Errorf("read the recording of %s: %w", t, err)
 	default:

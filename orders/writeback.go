@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -39,9 +40,25 @@ type MetaEntry struct {
 	// CalendarURL is the attendee's calendar file (with calendar.url set).
 	CalendarURL string `json:"calendar_url,omitempty"`
 	// ReplayURL and ReplayPasscode are the event's cloud recording, when
-	// the attendee is to have it (recordings: in config.yaml).
+	// the attendee is to have it (recordings: in config.yaml): the latest,
+	// when a series has several.
 	ReplayURL      string `json:"replay_url,omitempty"`
 	ReplayPasscode string `json:"replay_passcode,omitempty"`
+	// Replays are every recording the attendee is to have, by start: one
+	// per occurrence of a series held and recorded.
+	Replays []MetaReplay `json:"replays,omitempty"`
+}
+
+// MetaReplay is one recorded instance's replay.
+type MetaReplay struct {
+	StartTime string `json:"start_time"` // RFC 3339, UTC; when the instance began
+	URL       string `json:"url"`
+	Passcode  string `json:"passcode,omitempty"`
+}
+
+// sameEntries compares two meta lists, replays and all.
+func sameEntries(a, b []MetaEntry) bool {
+	return slices.EqualFunc(a, b, func(x, y MetaEntry) bool { return reflect.DeepEqual(x, y) })
 }
 
 // MetaTextKey is the order meta with the attendees' access as text, from
@@ -59,7 +76,7 @@ func (o *Orders) writeBack(ctx context.Context, order rules.Order, intent rules.
 	var entries []MetaEntry
 	var acc []access.Entry
 	if intent == rules.Register {
-		if entries, acc, err = o.entries(ctx, regs); err != nil {
+		if entries, acc, err = o.entries(ctx, regs, out.occurrences); err != nil {
 			return err
 		}
 	}
@@ -172,8 +189,8 @@ func withdrawnReason(regs []rules.Registration, removed []access.Entry) string {
 // linkKey names one link the customer holds: attendee, event and link.
 func linkKey(e access.Entry) string {
 	link := e.JoinURL
-	if e.ReplayURL != "" {
-		link += "\x00" + e.ReplayURL // a replay given is a link added
+	for _, r := range e.Replays {
+		link += "\x00" + r.URL // a replay given is a link added
 	}
 	sum := sha256.Sum256([]byte(link))
 	return fmt.Sprintf("%s:%d:%s:%s", e.Target.Kind, e.Target.ID, strings.ToLower(e.Email), hex.EncodeToString(sum[:6]))
@@ -257,7 +274,7 @@ func formatTold(current map[string]access.Entry) string {
 
 // entries lists the order's active registrations that Zoom has approved,
 // as the JSON meta holds them and as the templates see them.
-func (o *Orders) entries(ctx context.Context, regs []rules.Registration) ([]MetaEntry, []access.Entry, error) {
+func (o *Orders) entries(ctx context.Context, regs []rules.Registration, occurrences map[rules.SeatKey]string) ([]MetaEntry, []access.Entry, error) {
 	var keys []rules.SeatKey
 	for _, r := range regs {
 		if r.State == rules.Active {
@@ -314,11 +331,16 @@ func (o *Orders) entries(ctx context.Context, regs []rules.Registration) ([]Meta
 			Duration: strconv.Itoa(d.Duration), Timezone: d.Timezone, Passcode: d.Passcode, JoinURL: seat.JoinURL,
 			CalendarURL: a.CalendarURL,
 		}
-		rec, ok, err := o.replay(ctx, r)
+		recs, err := o.replays(ctx, r, occurrences[r.Key()], d)
 		if err != nil {
 			return nil, nil, err
 		}
-		if ok {
+		for _, rec := range recs {
+			a.Replays = append(a.Replays, access.Replay{Start: rec.Start, URL: rec.ShareURL, Passcode: rec.Passcode, Timezone: d.Timezone})
+			e.Replays = append(e.Replays, MetaReplay{URL: rec.ShareURL, Passcode: rec.Passcode})
+			if !rec.Start.IsZero() {
+				e.Replays[len(e.Replays)-1].StartTime = rec.Start.UTC().Format(time.RFC3339)
+			}
 			a.ReplayURL, a.ReplayPasscode = rec.ShareURL, rec.Passcode
 			e.ReplayURL, e.ReplayPasscode = rec.ShareURL, rec.Passcode
 		}
@@ -398,7 +420,7 @@ func (o *Orders) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	current := rules.MetaValue(order.Meta, MetaKey)
 	var have []MetaEntry
 	unreadable := len(current) > 0 && string(current) != "null" && json.Unmarshal(current, &have) != nil
-	snapshotHolds := !unreadable && slices.Equal(have, entries) && (len(entries) > 0 || len(current) == 0 || string(current) == "null")
+	snapshotHolds := !unreadable && sameEntries(have, entries) && (len(entries) > 0 || len(current) == 0 || string(current) == "null")
 	var haveText string
 	if raw := rules.MetaValue(order.Meta, MetaTextKey); len(raw) > 0 && string(raw) != "null" && json.Unmarshal(raw, &haveText) != nil {
 		snapshotHolds = false
@@ -420,30 +442,39 @@ func (o *Orders) writeMeta(ctx context.Context, order rules.Order, entries []Met
 	return o.store.SaveMetaDigest(ctx, order.ID, digest, order.Modified)
 }
 
-// replay is the recording a paid registration is to have: with recordings
-// share, once there is one; with no_shows, once its attendance says the
-// attendee did not come (not before: attendance decides).
-func (o *Orders) replay(ctx context.Context, r rules.Registration) (rules.Recording, bool, error) {
+// replays are the recordings a paid registration is to have: with
+// recordings share, those of the occurrences the order holds (all of a
+// single meeting's, or of a series registered once); with no_shows, of
+// those, each one whose attendance says the attendee did not come (not
+// before: attendance decides).
+func (o *Orders) replays(ctx context.Context, r rules.Registration, occurrences string, d rules.TargetDetails) ([]rules.Recording, error) {
 	mode := rules.ReplayOff
 	if o.cfg.Replays != nil {
 		mode = o.cfg.Replays(r.ProductID)
 	}
 	if mode == rules.ReplayOff || !r.Target.OnZoom() {
-		return rules.Recording{}, false, nil
+		return nil, nil
 	}
-	rec, ok, err := o.store.Recording(ctx, r.Target)
-	if err != nil || !ok || mode == rules.ReplayShare {
-		return rec, ok, err
+	all, err := o.store.Recordings(ctx, r.Target)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	// A recording starts near its occurrence's scheduled start: within the
+	// length of the meeting and an hour.
+	window := time.Duration(d.Duration)*time.Minute + time.Hour
+	recs := rules.RecordingsFor(all, occurrences, d.Occurrences, window)
+	if mode == rules.ReplayShare || len(recs) == 0 {
+		return recs, nil
 	}
 	records, err := o.store.Attendance(ctx, r.Target, r.OrderID)
 	if err != nil {
-		return rec, false, err
+		return nil, err
 	}
-	known, attended := false, false
-	for _, a := range records {
-		if a.Email == r.Attendee.Email {
-			known, attended = true, attended || a.Attended
+	var out []rules.Recording
+	for _, rec := range recs {
+		if rules.Missed(records, r.Attendee.Email, rec.Instance) {
+			out = append(out, rec)
 		}
 	}
-	return rec, known && !attended, nil
+	return out, nil
 }

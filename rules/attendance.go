@@ -2,6 +2,8 @@ package rules
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -140,13 +142,85 @@ type AttendanceRecord struct {
 	Thanked   bool // the attendee's customer note was written
 }
 
-// Recording is the cloud recording of a meeting or webinar: the replay
-// ticket holders may get.
+// Recording is the cloud recording of one instance of a meeting or
+// webinar (a series has one per occurrence held): the replay ticket
+// holders may get.
 type Recording struct {
 	Target   Target
-	Instance string // the recorded instance's UUID
+	Instance string    // the recorded instance's UUID
+	Start    time.Time // when the recorded instance started
 	ShareURL string
 	Passcode string
+}
+
+// RecordingsFor picks the recordings a registration is to have: all of
+// them when it holds every occurrence (occurrences empty, as for a single
+// meeting or a series registered once). A registration on some occurrences
+// (comma-separated ids, their scheduled starts in epoch milliseconds) has
+// a recording when the occurrence scheduled nearest its start, of the
+// registration's and the series' known ones, is one of its own and within
+// window of it: a day ticket gets its day's replay, not the next day's.
+func RecordingsFor(recs []Recording, occurrences string, series []time.Time, window time.Duration) []Recording {
+	if occurrences == "" {
+		return recs
+	}
+	own := map[time.Time]bool{}
+	starts := slices.Clone(series)
+	for _, id := range strings.Split(occurrences, ",") {
+		ms, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			continue
+		}
+		at := time.UnixMilli(ms).UTC()
+		own[at] = true
+		starts = append(starts, at)
+	}
+	var out []Recording
+	for _, r := range recs {
+		var nearest time.Time
+		for _, s := range starts {
+			if nearest.IsZero() || absDuration(r.Start.Sub(s)) < absDuration(r.Start.Sub(nearest)) {
+				nearest = s.UTC()
+			}
+		}
+		if !nearest.IsZero() && own[nearest] && absDuration(r.Start.Sub(nearest)) <= window {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Missed reports whether an attendee's attendance says they did not come
+// to an instance: its own records when there are any (an ended event names
+// the instance), else all of theirs on the meeting (a poll's stand-in
+// names the scheduled start). No record: not known yet, so not missed.
+func Missed(records []AttendanceRecord, email, instance string) bool {
+	var own, theirs []AttendanceRecord
+	for _, a := range records {
+		if a.Email != email {
+			continue
+		}
+		theirs = append(theirs, a)
+		if a.Instance == instance {
+			own = append(own, a)
+		}
+	}
+	if len(own) > 0 {
+		theirs = own
+	}
+	for _, a := range theirs {
+		if a.Attended {
+			return false
+		}
+	}
+	return len(theirs) > 0
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // Replay modes: who of a recorded event's paid attendees gets the replay.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -142,38 +141,53 @@ func (d *DB) UnmatchedParticipants(ctx context.Context, t rules.Target) ([]Unmat
 	return out, rows.Err()
 }
 
-// SaveRecording keeps a meeting's cloud recording (a new one replaces it).
+// SaveRecording keeps the recording of an instance (a new one of the same
+// instance replaces it).
 func (d *DB) SaveRecording(ctx context.Context, r rules.Recording) error {
-	_, err := d.exec(ctx, `INSERT INTO recordings (target_kind, target_id, instance, share_url, passcode, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (target_kind, target_id) DO UPDATE SET instance = excluded.instance, share_url = excluded.share_url,
+	_, err := d.exec(ctx, `INSERT INTO recordings (target_kind, target_id, instance, started_at, share_url, passcode, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (target_kind, target_id, instance) DO UPDATE SET started_at = excluded.started_at, share_url = excluded.share_url,
 			passcode = excluded.passcode, updated_at = excluded.updated_at`,
-		r.Target.Kind, r.Target.ID, r.Instance, r.ShareURL, r.Passcode, d.now())
+		r.Target.Kind, r.Target.ID, r.Instance, r.Start.UnixMilli(), r.ShareURL, r.Passcode, d.now())
 	if err != nil {
 		return fmt.Errorf("keep the recording of %s: %w", r.Target, err)
 	}
 	return nil
 }
 
-// ForgetRecording drops a meeting's recording (deleted in Zoom).
-func (d *DB) ForgetRecording(ctx context.Context, t rules.Target) error {
-	if _, err := d.exec(ctx, `DELETE FROM recordings WHERE target_kind = ? AND target_id = ?`, t.Kind, t.ID); err != nil {
+// ForgetRecording drops the recording of an instance (deleted in Zoom);
+// an empty instance drops every recording of the meeting.
+func (d *DB) ForgetRecording(ctx context.Context, t rules.Target, instance string) error {
+	q, args := `DELETE FROM recordings WHERE target_kind = ? AND target_id = ?`, []any{t.Kind, t.ID}
+	if instance != "" {
+		q, args = q+` AND instance = ?`, append(args, instance)
+	}
+	if _, err := d.exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("forget the recording of %s: %w", t, err)
 	}
 	return nil
 }
 
-// Recording returns a meeting's recording; ok is false without one.
-func (d *DB) Recording(ctx context.Context, t rules.Target) (r rules.Recording, ok bool, err error) {
-	r.Target = t
-	err = d.db.QueryRowContext(ctx, `SELECT instance, share_url, passcode FROM recordings WHERE target_kind = ? AND target_id = ?`,
-		t.Kind, t.ID).Scan(&r.Instance, &r.ShareURL, &r.Passcode)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, false, nil
-	}
+// Recordings returns a meeting's recordings, one per instance, by start.
+func (d *DB) Recordings(ctx context.Context, t rules.Target) ([]rules.Recording, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT instance, started_at, share_url, passcode FROM recordings
+		WHERE target_kind = ? AND target_id = ? ORDER BY started_at, instance`, t.Kind, t.ID)
 	if err != nil {
-		return r, false, fmt.Errorf("read the recording of %s: %w", t, err)
+		return nil, fmt.Errorf("read the recordings of %s: %w", t, err)
 	}
-	return r, true, nil
+	defer rows.Close()
+	var out []rules.Recording
+	for rows.Next() {
+		r := rules.Recording{Target: t}
+		var start int64
+		if err := rows.Scan(&r.Instance, &start, &r.ShareURL, &r.Passcode); err != nil {
+			return nil, fmt.Errorf("read the recordings of %s: %w", t, err)
+		}
+		if start != 0 {
+			r.Start = time.UnixMilli(start).UTC()
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // RegisteredTargets lists the meetings and webinars the shop's active

@@ -51,19 +51,31 @@ func contractAttendanceKept(t *testing.T, open opener) {
 		t.Errorf("another shop sees the attendance: %+v", other)
 	}
 
-	// A recording is Zoom's: every shop's; a new one replaces it.
+	// A recording is Zoom's: every shop's; a new one of an instance
+	// replaces it; a series keeps one per instance, read by start.
 	for _, share := range []string{"https://zoom.us/rec/share/a", "https://zoom.us/rec/share/b"} {
-		if err := db.SaveRecording(ctx, rules.Recording{Target: webinar, Instance: "uuid/1==", ShareURL: share, Passcode: "p4ss"}); err != nil {
+		if err := db.SaveRecording(ctx, rules.Recording{Target: webinar, Instance: "uuid/1==", Start: at, ShareURL: share, Passcode: "p4ss"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if r, ok, err := db.Shop("academy").Recording(ctx, webinar); err != nil || !ok || r.ShareURL != "https://zoom.us/rec/share/b" || r.Passcode != "p4ss" {
-		t.Errorf("recording = %+v %v %v", r, ok, err)
-	}
-	if err := db.ForgetRecording(ctx, webinar); err != nil {
+	if err := db.SaveRecording(ctx, rules.Recording{Target: webinar, Instance: "uuid0==", Start: at.Add(-24 * time.Hour), ShareURL: "https://zoom.us/rec/share/0"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := db.Recording(ctx, webinar); ok {
-		t.Error("a forgotten recording is still there")
+	recs, err := db.Shop("academy").Recordings(ctx, webinar)
+	if err != nil || len(recs) != 2 || recs[0].Instance != "uuid0==" || !recs[0].Start.Equal(at.Add(-24*time.Hour)) ||
+		recs[1].ShareURL != "https://zoom.us/rec/share/b" || recs[1].Passcode != "p4ss" || !recs[1].Start.Equal(at) || recs[1].Target != webinar {
+		t.Errorf("recordings = %+v, %v", recs, err)
+	}
+	if err := db.ForgetRecording(ctx, webinar, "uuid0=="); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := db.Recordings(ctx, webinar); len(recs) != 1 || recs[0].Instance != "uuid/1==" {
+		t.Errorf("after one instance's recording is forgotten: %+v", recs)
+	}
+	if err := db.ForgetRecording(ctx, webinar, ""); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := db.Recordings(ctx, webinar); len(recs) != 0 {
+		t.Errorf("forgotten recordings are still there: %+v", recs)
 	}
 }

@@ -179,11 +179,11 @@ func (a *Accounts) Participants(ctx context.Context, t rules.Target, uuid string
 	return c.Participants(ctx, t, uuid)
 }
 
-// Recording reads t's cloud recording on t's account.
-func (a *Accounts) Recording(ctx context.Context, t rules.Target) (rules.Recording, error) {
+// Recording reads the cloud recording of an instance of t on t's account.
+func (a *Accounts) Recording(ctx context.Context, t rules.Target, uuid string) (rules.Recording, error) {
 	c, err := a.For(ctx, t)
 	if err != nil {
 		return rules.Recording{}, err
 	}
-	return c.Recording(ctx, t)
+	return c.Recording(ctx, t, uuid)
 }

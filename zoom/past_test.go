@@ -72,3 +72,40 @@ func TestPastInstancePath(t *testing.T) {
 		}
 	}
 }
+
+// A series' recordings, one per instance: read by the instance's UUID
+// (encoded twice where it must be) with its start, or by the meeting id for
+// the latest; none is Zoom's 3301, taken as no recording.
+func TestRecordingOfAnInstance(t *testing.T) {
+	e := setup(t, fastLimits(), zoom.Config{})
+	ctx := context.Background()
+	d1 := time.Date(2026, 12, 14, 16, 0, 0, 0, time.UTC)
+	id := e.fake.CreateMeeting(zoomtest.Meeting{Topic: "Drawing week", HostEmail: "host@shop.example", Duration: 90,
+		Occurrences: []time.Time{d1, d1.Add(24 * time.Hour)}})
+	series := rules.Target{Kind: rules.Meeting, ID: id}
+	if _, err := e.client.Recording(ctx, series, ""); !errors.Is(err, zoom.ErrNoRecording) {
+		t.Fatalf("before any recording: %v, want ErrNoRecording", err)
+	}
+	for i, uuid := range []string{"/day1//x==", "day2+y=="} {
+		at := d1.Add(time.Duration(i)*24*time.Hour + time.Minute)
+		if _, err := e.fake.EndMeeting(id, uuid, 0, zoomtest.PastParticipant{Name: "Cy", Email: "cy@example.org", Join: at, Leave: at.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.fake.CompleteRecording(id, uuid, fmt.Sprintf("https://zoom.us/rec/share/%d", i+1), "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := e.client.Recording(ctx, series, "/day1//x==")
+	if err != nil || r.Instance != "/day1//x==" || r.ShareURL != "https://zoom.us/rec/share/1" || r.Passcode != "pw" || !r.Start.Equal(d1.Add(time.Minute)) {
+		t.Errorf("day one's recording = %+v, %v", r, err)
+	}
+	if r, err := e.client.Recording(ctx, series, ""); err != nil || r.Instance != "day2+y==" || r.ShareURL != "https://zoom.us/rec/share/2" {
+		t.Errorf("the latest recording = %+v, %v", r, err)
+	}
+	if _, err := e.fake.DeleteRecording(id, "/day1//x=="); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.Recording(ctx, series, "/day1//x=="); !errors.Is(err, zoom.ErrNoRecording) {
+		t.Errorf("a deleted recording: %v, want ErrNoRecording", err)
+	}
+}

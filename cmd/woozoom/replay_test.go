@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,11 +95,99 @@ func TestReplayEndToEnd(t *testing.T) {
 	}
 
 	// The webinar's recording is deleted in Zoom: it leaves the orders.
-	if _, err := e.zoom.DeleteRecording(e.webinar); err != nil {
+	if _, err := e.zoom.DeleteRecording(e.webinar, "wuuid1=="); err != nil {
 		t.Fatal(err)
 	}
 	e.eventually("the deleted recording gone from the orders", func() bool {
 		return e.replayOf(ann, "ann@example.org", "webinar") == "" && e.replayOf(cal, "cal@example.org", "webinar") == "" &&
 			len(e.metaEntries(ann)) == 1 && e.settled()
+	})
+}
+
+// replaysOf lists the replay links an order's meta gives an attendee.
+func (e *e2e) replaysOf(id int64, email string) []string {
+	var out []string
+	for _, m := range e.metaEntries(id) {
+		if strings.EqualFold(m.Email, email) {
+			for _, r := range m.Replays {
+				out = append(out, r.URL+" "+r.StartTime)
+			}
+		}
+	}
+	return out
+}
+
+// A series has a recording per occurrence held. A day ticket (one
+// occurrence) gets its day's replay only; a course ticket (every
+// occurrence) gets each day's, dated, in the meta and the customer note;
+// a day's recording deleted in Zoom leaves that day's replay only.
+func TestReplaysOfASeries(t *testing.T) {
+	e := startE2E(t)
+	d1 := time.Date(2026, 12, 14, 16, 0, 0, 0, time.UTC)
+	d2 := d1.Add(24 * time.Hour)
+	series := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Drawing week", HostEmail: "host@shop.example", Duration: 90,
+		Timezone: "Europe/Berlin", Occurrences: []time.Time{d1, d2}})
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
+		cfg = strings.Replace(cfg, "worker:\n", "recordings: share\nworker:\n", 1)
+		return cfg + fmt.Sprintf("  - product_id: 20\n    meeting_id: %d\n    occurrence_ids: \"%d\"\n  - product_id: 21\n    meeting_id: %d\n",
+			series, d1.UnixMilli(), series)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	buy := func(first string, product int64) int64 {
+		return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: strings.ToLower(first) + "@example.org",
+			Items: []wootest.Item{{ProductID: product}}})
+	}
+	day, course := buy("Ida", 20), buy("Cy", 21)
+	e.eventually("both registered", func() bool {
+		return e.zoomStatus(series, "ida@example.org") == "approved" && e.zoomStatus(series, "cy@example.org") == "approved" && e.settled()
+	})
+	held := func(uuid string, at time.Time) {
+		t.Helper()
+		if _, err := e.zoom.EndMeeting(series, uuid, 0, zoomtest.PastParticipant{Name: "Cy", Email: "cy@example.org", Join: at, Leave: at.Add(80 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const share1, share2 = "https://zoom.us/rec/share/drawing-day-1", "https://zoom.us/rec/share/drawing-day-2"
+	held("day1Uuid==", d1.Add(2*time.Minute))
+	if _, err := e.zoom.CompleteRecording(series, "day1Uuid==", share1, "D1"); err != nil {
+		t.Fatal(err)
+	}
+	first := share1 + " " + d1.Add(2*time.Minute).Format(time.RFC3339)
+	defer func() {
+		if t.Failed() {
+			t.Logf("meta: %+v / %+v", e.metaEntries(day), e.metaEntries(course))
+		}
+	}()
+	e.eventually("day one's replay on both orders", func() bool {
+		return slices.Equal(e.replaysOf(day, "ida@example.org"), []string{first}) && slices.Equal(e.replaysOf(course, "cy@example.org"), []string{first}) && e.settled()
+	})
+	// Day two's UUID begins with "/": read from Zoom encoded twice.
+	held("/day2//Uuid==", d2.Add(-time.Minute))
+	if _, err := e.zoom.CompleteRecording(series, "/day2//Uuid==", share2, "D2"); err != nil {
+		t.Fatal(err)
+	}
+	second := share2 + " " + d2.Add(-time.Minute).Format(time.RFC3339)
+	e.eventually("both days' replays on the course ticket", func() bool {
+		return slices.Equal(e.replaysOf(course, "cy@example.org"), []string{first, second}) && e.settled()
+	})
+	if got := e.replaysOf(day, "ida@example.org"); !slices.Equal(got, []string{first}) {
+		t.Errorf("the day-one ticket's replays = %q, want day one's only", got)
+	}
+	if e.notesWith(course, true, "the recordings: Mon 14 Dec 2026: "+share1+" (passcode D1), Tue 15 Dec 2026: "+share2+" (passcode D2)") != 1 {
+		t.Errorf("the course ticket was not told of both recordings: %+v", e.shop.Notes(course))
+	}
+	if e.notesWith(day, true, share2) != 0 {
+		t.Errorf("the day-one ticket was told of day two's recording: %+v", e.shop.Notes(day))
+	}
+	// Day one's recording is deleted in Zoom: day two's stays.
+	if _, err := e.zoom.DeleteRecording(series, "day1Uuid=="); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("day one's replay gone", func() bool {
+		return len(e.replaysOf(day, "ida@example.org")) == 0 && slices.Equal(e.replaysOf(course, "cy@example.org"), []string{second}) && e.settled()
 	})
 }

@@ -131,7 +131,7 @@ type Fake struct {
 	remindedDeletes map[int64]bool           // deleted with cancel_meeting_reminder=true
 	past            map[string]*pastInstance // ended instances by UUID
 	latestPast      map[int64]string         // a meeting's last ended instance
-	recordings      map[int64]*recording     // cloud recordings by meeting
+	recordings      map[int64][]*recording   // cloud recordings by meeting, one per instance, oldest first
 }
 
 type fault struct {
@@ -157,6 +157,7 @@ func New(creds Credentials, limits Limits) *Fake {
 		window: map[string]int{}, addCount: map[string]int{}, statCount: map[string]int{},
 		pages: map[string]pageState{}, users: map[string]*User{}, scopes: AllScopes, tokenScopes: map[string][]string{},
 		hostDaily: map[string]int{}, remindedDeletes: map[int64]bool{}, past: map[string]*pastInstance{}, latestPast: map[int64]string{},
+		recordings: map[int64][]*recording{},
 	}
 }
 
@@ -572,8 +573,8 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 		if f.paced(w, "Light") && f.needScope(w, r, noun()+":read:registrant:admin") {
 			f.getRegistrant(w, m[1], m[2], m[3])
 		}
-	case r.Method == http.MethodGet && reRecordings.MatchString(r.URL.Path):
-		m = reRecordings.FindStringSubmatch(r.URL.Path)
+	case r.Method == http.MethodGet && reRecordings.MatchString(r.URL.EscapedPath()):
+		m = reRecordings.FindStringSubmatch(r.URL.EscapedPath())
 		if f.paced(w, "Light") && f.needScope(w, r, "cloud_recording:read:list_recording_files:admin") {
 			f.getRecordings(w, m[1])
 		}

@@ -24,6 +24,7 @@ type pastInstance struct {
 	uuid    string
 	id      int64
 	webinar bool
+	start   time.Time // the first join, else the end less the duration
 	parts   []PastParticipant
 	readyAt time.Time // Zoom's report lags the end
 }
@@ -46,7 +47,13 @@ func (f *Fake) EndMeeting(id int64, uuid string, ready time.Duration, parts ...P
 	if f.past == nil {
 		f.past = map[string]*pastInstance{}
 	}
-	f.past[uuid] = &pastInstance{uuid: uuid, id: id, webinar: t.spec.Webinar, parts: parts, readyAt: f.Now().Add(ready)}
+	start := f.Now().Add(-time.Duration(t.spec.Duration) * time.Minute)
+	for i, p := range parts {
+		if i == 0 || p.Join.Before(start) {
+			start = p.Join
+		}
+	}
+	f.past[uuid] = &pastInstance{uuid: uuid, id: id, webinar: t.spec.Webinar, start: start, parts: parts, readyAt: f.Now().Add(ready)}
 	f.latestPast[id] = uuid
 	obj := f.object(t)
 	hook := f.hookURL
@@ -69,15 +76,7 @@ func (f *Fake) pastInstanceOf(escaped string) (*pastInstance, string) {
 	if m == nil {
 		return nil, ""
 	}
-	raw, err := url.PathUnescape(m[2])
-	if err != nil {
-		return nil, m[2]
-	}
-	if strings.Contains(raw, "%") {
-		if twice, err := url.PathUnescape(raw); err == nil {
-			raw = twice
-		}
-	}
+	raw := instanceName(m[2])
 	if id, err := strconv.ParseInt(raw, 10, 64); err == nil {
 		raw = f.latestPast[id]
 	}
@@ -86,6 +85,21 @@ func (f *Fake) pastInstanceOf(escaped string) (*pastInstance, string) {
 		return nil, raw
 	}
 	return p, raw
+}
+
+// instanceName reads a meeting id or an instance's UUID from its path
+// segment: encoded twice when the UUID begins with "/" or holds "//".
+func instanceName(escaped string) string {
+	raw, err := url.PathUnescape(escaped)
+	if err != nil {
+		return escaped
+	}
+	if strings.Contains(raw, "%") {
+		if twice, err := url.PathUnescape(raw); err == nil {
+			raw = twice
+		}
+	}
+	return raw
 }
 
 // listPastParticipants serves a past instance's participants, paged as
