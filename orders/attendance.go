@@ -2,14 +2,9 @@ package orders
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/woozoom/woozoom/access"
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/worker"
 	"github.com/woozoom/woozoom/zoom"
@@ -24,11 +19,6 @@ type AttendanceStore interface {
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
 	SaveAttendance(ctx context.Context, t rules.Target, instance string, att []rules.Attendance, unmatched []rules.Unmatched) error
-	AttendanceNoted(ctx context.Context, t rules.Target, instance string, orderID int64) error
-	OrderAttendance(ctx context.Context, orderID int64) ([]rules.AttendanceRecord, error)
-	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
-	AttendanceThanked(ctx context.Context, t rules.Target, instance string, orderID int64, email string) error
-	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
 }
 
@@ -37,29 +27,20 @@ type Participants interface {
 	Participants(ctx context.Context, t rules.Target, uuid string) ([]rules.Participant, error)
 }
 
-// AttendanceShop is what the attendance room writes to the shop.
-type AttendanceShop interface {
-	UpdateOrderMeta(ctx context.Context, id int64, meta []rules.Meta) error
-	AddOrderNote(ctx context.Context, id int64, note string, customer bool) error
-}
-
 // Attendance is the room of Zoom's meeting.ended and webinar.ended: it
-// reads who was there, matches them to the shop's paid attendees, keeps
-// it, and writes it to each order.
+// reads who was there, matches them to the shop's paid attendees and keeps
+// it. Each order's own job then writes it to the order (writeAttendance):
+// one order at a time with the order's other work, each retried on its
+// own, so a shop failing at the thousandth order of a large webinar costs
+// that order a retry, not the other 999 a second write.
 type Attendance struct {
-	store     AttendanceStore
-	zoom      Participants
-	shop      AttendanceShop
-	templates *access.Templates // its thanks note, if set, goes to each attendee
-	// replays says who of a product's attendees gets its recording: with
-	// no_shows, an order's replay follows its attendance.
-	replays func(productID int64) string
+	store AttendanceStore
+	zoom  Participants
 }
 
-// NewAttendance returns the attendance room; templates and replays may be
-// nil.
-func NewAttendance(store AttendanceStore, z Participants, shop AttendanceShop, templates *access.Templates, replays func(productID int64) string) *Attendance {
-	return &Attendance{store: store, zoom: z, shop: shop, templates: templates, replays: replays}
+// NewAttendance returns the attendance room.
+func NewAttendance(store AttendanceStore, z Participants) *Attendance {
+	return &Attendance{store: store, zoom: z}
 }
 
 // Work works an ended event (worker.Room). Zoom's report lags the end: a
@@ -100,20 +81,20 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 	if err := a.store.SaveAttendance(ctx, t, instance, att, unmatched); err != nil {
 		return worker.Done{}, err
 	}
-	attended := 0
+	attended, queued := 0, map[int64]bool{}
 	for _, x := range att {
 		if x.Attended {
 			attended++
 		}
+		if id := x.Registration.OrderID; !queued[id] {
+			queued[id] = true
+			if _, err := a.store.RequeueOrder(ctx, id); err != nil {
+				return worker.Done{}, err
+			}
+		}
 	}
-	if err := a.writeBack(ctx, t, instance, att, j.Log); err != nil {
-		return worker.Done{}, err
-	}
-	if err := a.thank(ctx, t, instance, att); err != nil {
-		return worker.Done{}, err
-	}
-	return worker.Done{Result: fmt.Sprintf("%s ended: %d of %d paid attendees came; %d participants without a paid registration listed for the organiser",
-		t, attended, len(att), len(unmatched))}, nil
+	return worker.Done{Result: fmt.Sprintf("%s ended: %d of %d paid attendees came; %d participants without a paid registration listed for the organiser; %d orders queued to get it",
+		t, attended, len(att), len(unmatched), len(queued))}, nil
 }
 
 // invitees are the registrations with their registrants' ids on Zoom.
@@ -142,119 +123,4 @@ type attendanceEntry struct {
 	Minutes   int    `json:"minutes"`
 	FirstJoin string `json:"first_join,omitempty"`
 	LastLeave string `json:"last_leave,omitempty"`
-}
-
-// writeBack writes every order's attendance (of all its meetings) to its
-// meta, and a private note for staff once per order and instance.
-func (a *Attendance) writeBack(ctx context.Context, t rules.Target, uuid string, att []rules.Attendance, log *slog.Logger) error {
-	seen := map[int64]bool{}
-	for _, x := range att {
-		id := x.Registration.OrderID
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		noShows := a.replays != nil && a.replays(x.Registration.ProductID) == rules.ReplayNoShows
-		records, err := a.store.OrderAttendance(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := a.writeMeta(ctx, id, records); err != nil {
-			return err
-		}
-		if err := a.note(ctx, t, uuid, id, records); err != nil {
-			return err
-		}
-		// The order's replay follows its attendance (recordings: no_shows).
-		if noShows {
-			if _, err := a.store.RequeueOrder(ctx, id); err != nil {
-				return err
-			}
-		}
-		log.Info("attendance written to the order", "order_id", id, "target", t.String())
-	}
-	return nil
-}
-
-func (a *Attendance) writeMeta(ctx context.Context, orderID int64, records []rules.AttendanceRecord) error {
-	entries := make([]attendanceEntry, len(records))
-	for i, r := range records {
-		entries[i] = attendanceEntry{Email: r.Email, Event: r.Target.String(), Instance: r.Instance, Attended: r.Attended, Minutes: r.Minutes}
-		if r.Attended {
-			entries[i].FirstJoin, entries[i].LastLeave = r.FirstJoin.Format(time.RFC3339), r.LastLeave.Format(time.RFC3339)
-		}
-	}
-	value, err := json.Marshal(entries)
-	if err != nil {
-		return fmt.Errorf("write the attendance of order %d: %w", orderID, err)
-	}
-	return a.shop.UpdateOrderMeta(ctx, orderID, []rules.Meta{{Key: AttendanceMetaKey, Value: value}})
-}
-
-// note tells staff who of the order attended the instance, once.
-func (a *Attendance) note(ctx context.Context, t rules.Target, uuid string, orderID int64, records []rules.AttendanceRecord) error {
-	var lines []string
-	noted := true
-	for _, r := range records {
-		if r.Target != t || r.Instance != uuid {
-			continue
-		}
-		noted = noted && r.Noted
-		if r.Attended {
-			lines = append(lines, fmt.Sprintf("%s attended, %d minutes (%s to %s UTC)", InNote(r.Email), r.Minutes,
-				r.FirstJoin.UTC().Format("15:04"), r.LastLeave.UTC().Format("15:04")))
-		} else {
-			lines = append(lines, fmt.Sprintf("%s did not attend", InNote(r.Email)))
-		}
-	}
-	if noted || len(lines) == 0 {
-		return nil
-	}
-	note := fmt.Sprintf("woozoom: attendance of %s: %s.", t, strings.Join(lines, "; "))
-	if err := a.shop.AddOrderNote(ctx, orderID, note, false); err != nil {
-		return err
-	}
-	return a.store.AttendanceNoted(ctx, t, uuid, orderID)
-}
-
-// thank sends each attendee the thanks note (templates.thanks), once per
-// event, attended or not: the template says what to say to whom.
-func (a *Attendance) thank(ctx context.Context, t rules.Target, uuid string, att []rules.Attendance) error {
-	if a.templates == nil {
-		return nil
-	}
-	records, err := a.store.Attendance(ctx, t, 0)
-	if err != nil {
-		return err
-	}
-	thanked := map[string]bool{}
-	for _, r := range records {
-		if r.Instance == uuid && r.Thanked {
-			thanked[fmt.Sprint(r.OrderID, " ", r.Email)] = true
-		}
-	}
-	topic := t.String()
-	if d, ok, err := a.store.TargetDetails(ctx, t, time.Time{}); err == nil && ok && d.Topic != "" {
-		topic = d.Topic
-	}
-	for _, x := range att {
-		r := x.Registration
-		if thanked[fmt.Sprint(r.OrderID, " ", r.Attendee.Email)] {
-			continue
-		}
-		note, ok, err := a.templates.Thanks(access.Attended{OrderID: r.OrderID, Email: r.Attendee.Email, FirstName: r.Attendee.FirstName,
-			LastName: r.Attendee.LastName, Topic: topic, Attended: x.Attended, Minutes: x.Minutes})
-		if err != nil || !ok {
-			return err
-		}
-		if note != "" {
-			if err := a.shop.AddOrderNote(ctx, r.OrderID, note, true); err != nil {
-				return err
-			}
-		}
-		if err := a.store.AttendanceThanked(ctx, t, uuid, r.OrderID, r.Attendee.Email); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -40,6 +40,9 @@ type Store interface {
 	SaveTargetDetails(ctx context.Context, td rules.TargetDetails) error
 	Recordings(ctx context.Context, t rules.Target) ([]rules.Recording, error)
 	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
+	OrderAttendance(ctx context.Context, orderID int64) ([]rules.AttendanceRecord, error)
+	AttendanceNoted(ctx context.Context, t rules.Target, instance string, orderID int64) error
+	AttendanceThanked(ctx context.Context, t rules.Target, instance string, orderID int64, email string) error
 	CalendarToken(ctx context.Context, r rules.Registration) (string, error)
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	RequeueOrder(ctx context.Context, orderID int64) (bool, error)

@@ -107,6 +107,13 @@ func (o *Orders) writeBack(ctx context.Context, order rules.Order, intent rules.
 			return err
 		}
 	}
+	// Attendance before the customer note: a failure here retries the job
+	// before the note is told, and its own notes are written once.
+	if intent == rules.Register {
+		if err := o.writeAttendance(ctx, order, regs); err != nil {
+			return err
+		}
+	}
 	return o.tellCustomer(ctx, order, regs, acc, state)
 }
 

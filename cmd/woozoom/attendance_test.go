@@ -116,13 +116,27 @@ func TestAttendanceEndToEnd(t *testing.T) {
 	}
 	e.eventually("the thanks notes", thanked)
 	// Zoom sends the event again (a retry, or a second look): nothing is
-	// said twice.
+	// said or written twice.
+	e.eventually("the notes' echoes worked", e.settled)
+	writes := e.shop.Writes()
 	if _, err := e.zoom.EndMeeting(e.webinar, uuid, 0, parts...); err != nil {
 		t.Fatal(err)
 	}
-	e.eventually("the repeat worked", e.settled)
+	endedDone := func() int {
+		n := 0
+		for _, l := range strings.Split(e.logs.String(), "\n") {
+			if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic=zoom:webinar.ended") {
+				n++
+			}
+		}
+		return n
+	}
+	e.eventually("the repeat worked", func() bool { return endedDone() == 2 && e.settled() })
 	if !thanked() || e.notesWith(ann, false, "attendance of") != 1 {
 		t.Errorf("notes after the event came again: %+v", e.shop.Notes(ann))
+	}
+	if n := e.shop.Writes() - writes; n != 0 {
+		t.Errorf("the same attendance again made %d writes to the shop, want none", n)
 	}
 
 	var out, errOut bytes.Buffer

@@ -329,7 +329,7 @@ func newShopWorker(cfg Config, db *store.DB, accounts *zoom.Accounts, shopHTTP *
 	wcfg.Rooms = map[worker.Kind]worker.Room{
 		worker.OrderJob: work, worker.RegistrantEvent: work.Registrants(),
 		worker.ProductJob: ms, worker.MeetingEvent: ms.Events(),
-		worker.AttendanceEvent: orders.NewAttendance(db, accounts, wc, tm, cfg.replays()),
+		worker.AttendanceEvent: orders.NewAttendance(db, accounts),
 		worker.RecordingEvent:  orders.NewRecordings(db, accounts, cfg.replays()),
 	}
 	if len(cfg.Shops) > 0 {
