@@ -19,7 +19,7 @@ type AttendanceStore interface {
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
 	SaveAttendance(ctx context.Context, t rules.Target, instance string, att []rules.Attendance, unmatched []rules.Unmatched) error
-	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
+	RequeueOrders(ctx context.Context, orderIDs []int64) (int, error)
 }
 
 // Participants reads who was in an ended meeting.
@@ -81,20 +81,22 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 	if err := a.store.SaveAttendance(ctx, t, instance, att, unmatched); err != nil {
 		return worker.Done{}, err
 	}
-	attended, queued := 0, map[int64]bool{}
+	attended, seen := 0, map[int64]bool{}
+	var ids []int64
 	for _, x := range att {
 		if x.Attended {
 			attended++
 		}
-		if id := x.Registration.OrderID; !queued[id] {
-			queued[id] = true
-			if _, err := a.store.RequeueOrder(ctx, id); err != nil {
-				return worker.Done{}, err
-			}
+		if id := x.Registration.OrderID; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
+	if _, err := a.store.RequeueOrders(ctx, ids); err != nil {
+		return worker.Done{}, err
+	}
 	return worker.Done{Result: fmt.Sprintf("%s ended: %d of %d paid attendees came; %d participants without a paid registration listed for the organiser; %d orders queued to get it",
-		t, attended, len(att), len(unmatched), len(queued))}, nil
+		t, attended, len(att), len(unmatched), len(ids))}, nil
 }
 
 // invitees are the registrations with their registrants' ids on Zoom.

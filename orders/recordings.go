@@ -16,7 +16,7 @@ type RecordingStore interface {
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	SaveRecording(ctx context.Context, r rules.Recording) error
 	ForgetRecording(ctx context.Context, t rules.Target, instance string) error
-	RequeueOrder(ctx context.Context, orderID int64) (bool, error)
+	RequeueOrders(ctx context.Context, orderIDs []int64) (int, error)
 }
 
 // RecordingReader reads a meeting's cloud recording.
@@ -83,17 +83,17 @@ func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, erro
 	if err != nil {
 		return worker.Done{}, err
 	}
-	orders := map[int64]bool{}
+	seen := map[int64]bool{}
+	var ids []int64
 	for _, r := range regs {
-		if rs.replays == nil || rs.replays(r.ProductID) == rules.ReplayOff {
+		if rs.replays == nil || rs.replays(r.ProductID) == rules.ReplayOff || seen[r.OrderID] {
 			continue
 		}
-		if !orders[r.OrderID] {
-			orders[r.OrderID] = true
-			if _, err := rs.store.RequeueOrder(ctx, r.OrderID); err != nil {
-				return worker.Done{}, err
-			}
-		}
+		seen[r.OrderID] = true
+		ids = append(ids, r.OrderID)
 	}
-	return worker.Done{Result: fmt.Sprintf("%s of %s: %s; %d orders queued to update their replay", ev.Event, t, what, len(orders))}, nil
+	if _, err := rs.store.RequeueOrders(ctx, ids); err != nil {
+		return worker.Done{}, err
+	}
+	return worker.Done{Result: fmt.Sprintf("%s of %s: %s; %d orders queued to update their replay", ev.Event, t, what, len(ids))}, nil
 }

@@ -667,6 +667,14 @@ func contractRequeueOrderAndRestore(t *testing.T, open opener) {
 		t.Errorf("with a job running: added %v, %d queued", added, queued())
 	}
 	db.CompleteJob(ctx, r, "done")
+	// Many at once (every order of an ended webinar): one transaction,
+	// an order with a refresh queued left as it is.
+	if n, err := db.RequeueOrders(ctx, []int64{7, 8, 9}); err != nil || n != 2 || queued() != 3 {
+		t.Errorf("RequeueOrders(7, 8, 9) with 7's queued: %d queued now (%v), %d in all", n, err, queued())
+	}
+	if n, err := db.Shop("academy").RequeueOrders(ctx, []int64{8}); err != nil || n != 1 {
+		t.Errorf("another shop's order 8: %d queued (%v), want its own refresh", n, err)
+	}
 
 	m := rules.Target{Kind: rules.Meeting, ID: 1}
 	regs := []rules.Registration{

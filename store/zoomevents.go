@@ -54,32 +54,53 @@ func (d *DB) ActiveRegistrationsOn(ctx context.Context, t rules.Target, email st
 // skipped without a write-back. One queued refresh of an order is enough;
 // a running job may have read the old state, so the new one runs after it.
 func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
-	key := string(rules.OrderKey(orderID))
-	queued := false
+	n, err := d.RequeueOrders(ctx, []int64{orderID})
+	return n == 1, err
+}
+
+// RequeueOrders is RequeueOrder for many orders in one transaction (every
+// order of an ended webinar), and says how many it queued.
+func (d *DB) RequeueOrders(ctx context.Context, orderIDs []int64) (int, error) {
+	if len(orderIDs) == 0 {
+		return 0, nil
+	}
+	queued := 0
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var busy bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = j.delivery
-			WHERE j.shop = ? AND j.resource = ? AND j.state = 'queued' AND d.topic = ?)`, d.shop, key, OrderRefreshTopic).Scan(&busy); err != nil || busy {
-			return err
-		}
+		queued = 0
 		now := d.now()
-		body := []byte(fmt.Sprintf(`{"id":%d}`, orderID))
-		sum := sha256.Sum256(body)
-		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (delivery_id, body_sha256, topic, source, order_id, body, received_at, shop)
-			VALUES (?, ?, ?, 'woozoom', ?, ?, ?, ?) RETURNING id`,
-			"woozoom-"+NewToken(), hex.EncodeToString(sum[:]), OrderRefreshTopic, orderID, body, now, d.shop).Scan(&id); err != nil {
-			return err
+		for _, orderID := range orderIDs {
+			key := string(rules.OrderKey(orderID))
+			var busy bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs j JOIN deliveries d ON d.id = j.delivery
+				WHERE j.shop = ? AND j.resource = ? AND j.state = 'queued' AND d.topic = ?)`, d.shop, key, OrderRefreshTopic).Scan(&busy); err != nil {
+				return err
+			}
+			if busy {
+				continue
+			}
+			body := []byte(fmt.Sprintf(`{"id":%d}`, orderID))
+			sum := sha256.Sum256(body)
+			var id int64
+			if err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (delivery_id, body_sha256, topic, source, order_id, body, received_at, shop)
+				VALUES (?, ?, ?, 'woozoom', ?, ?, ?, ?) RETURNING id`,
+				"woozoom-"+NewToken(), hex.EncodeToString(sum[:]), OrderRefreshTopic, orderID, body, now, d.shop).Scan(&id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at, shop)
+				VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`, id, orderID, key, now, now, now, d.shop); err != nil {
+				return err
+			}
+			queued++
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (delivery, order_id, resource, state, run_at, created_at, updated_at, shop)
-			VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`, id, orderID, key, now, now, now, d.shop)
-		queued = err == nil
-		return err
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("queue order %d again: %w", orderID, err)
+		if len(orderIDs) == 1 {
+			return 0, fmt.Errorf("queue order %d again: %w", orderIDs[0], err)
+		}
+		return 0, fmt.Errorf("queue %d orders again: %w", len(orderIDs), err)
 	}
-	if queued {
+	if queued > 0 {
 		d.wakeOthers(ctx)
 	}
 	return queued, nil
