@@ -467,6 +467,9 @@ func SampleAttended() Attended {
 	return Attended{OrderID: 4521, Email: "rita.doro@example.org", FirstName: "Rita", LastName: "Doro", Topic: "Online guided tour", Attended: true, Minutes: 55}
 }
 
+// Thanking reports whether a thanks template is set.
+func (t *Templates) Thanking() bool { return t.thanks != nil }
+
 // Thanks renders the customer note after an event; ok is false when no
 // thanks template is set.
 func (t *Templates) Thanks(a Attended) (note string, ok bool, err error) {

@@ -94,6 +94,9 @@ func (o *Orders) noteAttendance(ctx context.Context, orderID int64, t rules.Targ
 // thank sends each attendee of an instance the thanks note, once, attended
 // or not: the template says what to say to whom.
 func (o *Orders) thank(ctx context.Context, orderID int64, t rules.Target, instance string, records []rules.AttendanceRecord, regs []rules.Registration) error {
+	if !o.templates.Thanking() {
+		return nil
+	}
 	topic := ""
 	for _, r := range records {
 		if r.Thanked {
