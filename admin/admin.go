@@ -47,6 +47,7 @@ type Store interface {
 	CallsSince(ctx context.Context, service string, since time.Time) (map[string]int, error)
 	Attendance(ctx context.Context, t rules.Target, orderID int64) ([]rules.AttendanceRecord, error)
 	UnmatchedParticipants(ctx context.Context, t rules.Target) ([]store.UnmatchedRow, error)
+	Recordings(ctx context.Context, t rules.Target) ([]rules.Recording, error)
 }
 
 // Config configures the console.

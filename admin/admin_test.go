@@ -286,6 +286,10 @@ func seed(t *testing.T, db *store.DB) (failedJob int64) {
 	}, []rules.Unmatched{{Name: "Fred <guest>", Email: "fred@example.org", Minutes: 41}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.SaveRecording(ctx, rules.Recording{Target: meeting, Instance: "uuid-1", Start: start.Add(2 * time.Minute),
+		ShareURL: "https://zoom.us/rec/share/tour-1", Passcode: "never-shown"}); err != nil {
+		t.Fatal(err)
+	}
 	return j2.ID
 }
 
@@ -303,7 +307,8 @@ func TestEveryPageShowsTheStoreAndNoSecret(t *testing.T) {
 		"/admin/orders/101":    {"Rita Doro", "approved", "https://zoom.us/w/85746065123?tk=abc", "register: 1 added", "Meeting does not exist", "/v2/meetings/85746065123/registrants", "Zoom refused the email"},
 		"/admin/attention":     {fmt.Sprintf("/woozoom/admin/jobs/%d/retry", failed), "Meeting does not exist", "bad@example", "Zoom refused the email"},
 		"/admin/events": {"Online guided tour", "2026-12-03 18:00:00 UTC", "1 approved", "85746065123",
-			"<td>2</td><td>1</td><td>1</td><td>57</td>", "Fred &lt;guest&gt; &lt;fred@example.org&gt;, 41 min"},
+			"<td>2</td><td>1</td><td>1</td><td>57</td>", "Fred &lt;guest&gt; &lt;fred@example.org&gt;, 41 min",
+			`<a href="https://zoom.us/rec/share/tour-1" rel="noreferrer">2026-12-03 18:02:00 UTC</a>`},
 		"/admin/activity?order=101":        {"/v2/meetings/85746065123/registrants", "40 ms"},
 		"/admin/orders?q=nobody@nowhere.x": {"No order woozoom has seen matches"},
 	}

@@ -276,6 +276,8 @@ type endedRow struct {
 	Registered, Attended, NoShows int
 	AverageMinutes                int
 	Unmatched                     []store.UnmatchedRow
+	// Recordings are Zoom's cloud recordings kept, one per instance.
+	Recordings []rules.Recording
 }
 
 // attendance sums the attendance of the mapped events that ended.
@@ -289,13 +291,17 @@ func (c *Console) attendance(ec echo.Context, rows []eventRow) ([]endedRow, erro
 		}
 		seen[r.Target] = true
 		records, err := c.storeOf(ec).Attendance(ctx, r.Target, 0)
-		if err != nil || len(records) == 0 {
-			if err != nil {
-				return nil, err
-			}
+		if err != nil {
+			return nil, err
+		}
+		recordings, err := c.storeOf(ec).Recordings(ctx, r.Target)
+		if err != nil {
+			return nil, err
+		}
+		if len(records) == 0 && len(recordings) == 0 {
 			continue
 		}
-		e := endedRow{Target: r.Target, Topic: r.Details.Topic, Registered: len(records)}
+		e := endedRow{Target: r.Target, Topic: r.Details.Topic, Registered: len(records), Recordings: recordings}
 		minutes := 0
 		for _, a := range records {
 			if a.Attended {
