@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/worker"
@@ -41,11 +40,22 @@ func NewRecordings(store RecordingStore, z RecordingReader, replays func(product
 	return &Recordings{store: store, zoom: z, replays: replays}
 }
 
-// Work works recording.completed, recording.trashed and recording.deleted.
+// Work works recording.completed and recording.recovered (the recording is
+// read from Zoom), and recording.trashed and recording.deleted (it goes).
+// Zoom's other recording events (started, stopped, transcript_completed,
+// renamed, ...) change no replay: nothing to do.
 func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, error) {
 	ev, err := zoom.ParseEvent(j.Delivery.Body)
 	if err != nil {
 		return worker.Done{}, rules.Permanent("Zoom event %d cannot be read: %v", j.Delivery.ID, err)
+	}
+	read := false
+	switch ev.Event {
+	case "recording.completed", "recording.recovered":
+		read = true
+	case "recording.trashed", "recording.deleted":
+	default:
+		return worker.Done{Result: fmt.Sprintf("%s: changes no replay; nothing to do", ev.Event)}, nil
 	}
 	// A recording event names the meeting's id, not whether it is a
 	// webinar: the shop's registrations say which it is.
@@ -68,7 +78,7 @@ func (rs *Recordings) Work(ctx context.Context, j worker.Job) (worker.Done, erro
 	uuid := ev.Payload.Object.UUID
 	what := "recording kept"
 	rec, err := rules.Recording{}, zoom.ErrNoRecording // trashed or deleted
-	if strings.HasSuffix(ev.Event, ".completed") {
+	if read {
 		rec, err = rs.zoom.Recording(ctx, t, uuid)
 	}
 	switch {

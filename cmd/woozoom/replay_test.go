@@ -94,6 +94,19 @@ func TestReplayEndToEnd(t *testing.T) {
 		t.Errorf("fay, who came, got the replay %q", r)
 	}
 
+	// Zoom's other recording events change no replay: a transcript done
+	// after the recording (an app subscribed to every recording event).
+	if code, err := e.zoom.SendEvent("recording.transcript_completed", map[string]any{"account_id": "acct-e2e",
+		"object": map[string]any{"id": e.webinar, "uuid": "wuuid1==", "topic": "Restoring paintings", "type": 5}}); err != nil || code != 200 {
+		t.Fatalf("recording.transcript_completed answered %d, %v", code, err)
+	}
+	e.eventually("the transcript event worked", func() bool {
+		return strings.Contains(e.logs.String(), "recording.transcript_completed: changes no replay") && e.settled()
+	})
+	if r := e.replayOf(ann, "ann@example.org", "webinar"); r != share {
+		t.Errorf("after recording.transcript_completed, ann's replay = %q, want it kept", r)
+	}
+
 	// The webinar's recording is deleted in Zoom: it leaves the orders.
 	if _, err := e.zoom.DeleteRecording(e.webinar, "wuuid1=="); err != nil {
 		t.Fatal(err)
