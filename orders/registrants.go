@@ -11,12 +11,17 @@ import (
 )
 
 // Registrants returns the room of Zoom's registrant events: a host
-// cancelled or denied a paid attendee in Zoom.
+// cancelled or denied a paid attendee in Zoom. Zoom's other registration
+// events (created, approved: woozoom's own adds and approvals among them)
+// change nothing.
 func (o *Orders) Registrants() worker.Room {
 	return worker.RoomFunc(func(ctx context.Context, j worker.Job) (worker.Done, error) {
 		ev, err := zoom.ParseEvent(j.Delivery.Body)
 		if err != nil {
 			return worker.Done{}, rules.Permanent("Zoom event %d cannot be read: %v", j.Delivery.ID, err)
+		}
+		if _, action, _ := strings.Cut(ev.Event, "."); action != "registration_cancelled" && action != "registration_denied" {
+			return worker.Done{Result: fmt.Sprintf("Zoom event %s: nothing to do", ev.Event)}, nil
 		}
 		t, ok := ev.Target()
 		if !ok {

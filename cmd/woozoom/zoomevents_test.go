@@ -60,6 +60,27 @@ func TestZoomEventsEndToEnd(t *testing.T) {
 	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org", Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
 	e.eventually("registered on both", func() bool { return len(e.metaEntries(id)) == 2 && e.settled() })
 
+	// Zoom's other registration events change nothing: an app subscribed
+	// to registration_created hears of woozoom's own add.
+	rita, _ := e.zoom.Registrant(e.meeting, "rita@example.org")
+	if code, err := e.zoom.SendEvent("meeting.registration_created", map[string]any{"account_id": "acct-e2e", "object": map[string]any{
+		"id": e.meeting, "uuid": "m-uuid==", "topic": "Online guided tour", "host_id": "h1",
+		"registrant": map[string]any{"id": rita.ID, "email": rita.Email, "first_name": rita.FirstName, "status": "approved"},
+	}}); err != nil || code != http.StatusOK {
+		t.Fatalf("registration_created answered %d, %v", code, err)
+	}
+	e.eventually("the created event worked", func() bool {
+		for _, l := range strings.Split(e.logs.String(), "\n") {
+			if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic=zoom:meeting.registration_created") {
+				return e.settled()
+			}
+		}
+		return false
+	})
+	if m := e.metaEntries(id); len(m) != 2 || e.notesWith(id, true, "withdrawn") != 0 || e.zoomStatus(e.meeting, "rita@example.org") != "approved" {
+		t.Fatalf("after registration_created the order has %d links and notes %+v", len(m), e.shop.Notes(id))
+	}
+
 	// The host cancels Rita on the meeting in Zoom.
 	if code, err := e.zoom.HostCancel(e.meeting, "rita@example.org", "host@shop.example", false); err != nil || code != http.StatusOK {
 		t.Fatalf("event answered %d, %v", code, err)
