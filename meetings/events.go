@@ -2,6 +2,7 @@ package meetings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,6 +62,15 @@ func (ms *Meetings) zoomUpdated(ctx context.Context, ev zoom.Event, t rules.Targ
 // zoomDeleted: the meeting is gone. New work for it is parked with the
 // reason, and staff of every order holding it are told.
 func (ms *Meetings) zoomDeleted(ctx context.Context, t rules.Target, operator string) (string, error) {
+	// Zoom sends meeting.deleted too when a host deletes one occurrence of
+	// a series, which lives on: Zoom says which.
+	d, n, err := ms.readAgain(ctx, t)
+	if err == nil {
+		return fmt.Sprintf("an occurrence of %s deleted in Zoom by %s: %d occurrences left; %d orders written back again", t, operator, len(d.Occurrences), n), nil
+	}
+	if !errors.Is(err, rules.ErrNotFound) {
+		return "", err
+	}
 	reason := fmt.Sprintf("%s was deleted in Zoom by %s: map the product to another %s (woozoom map add / remove, or Events in the console), then retry", t, operator, t.Kind)
 	if err := ms.store.MarkTargetBroken(ctx, t, reason); err != nil {
 		return "", err

@@ -13,6 +13,7 @@ import (
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/store"
 	"github.com/woozoom/woozoom/woo/wootest"
+	"github.com/woozoom/woozoom/zoom/zoomtest"
 )
 
 const zoomHookSecret = "zoom-event-secret-e2e"
@@ -166,4 +167,48 @@ func (e *e2e) registrations(id int64) map[string]rules.Registration {
 		out[r.Target.String()] = r
 	}
 	return out
+}
+
+// A host deletes one occurrence of a series in Zoom: Zoom sends
+// meeting.deleted all the same (operation "single"). The series lives on:
+// woozoom reads it again and keeps its attendees, with no "no longer work"
+// note; new orders still register.
+func TestOccurrenceDeletedInZoom(t *testing.T) {
+	e := startE2E(t)
+	d1 := time.Date(2026, 12, 14, 16, 0, 0, 0, time.UTC)
+	series := e.zoom.CreateMeeting(zoomtest.Meeting{Topic: "Drawing week", HostEmail: "host@shop.example", Duration: 90,
+		Occurrences: []time.Time{d1, d1.Add(24 * time.Hour), d1.Add(48 * time.Hour)}})
+	e.serveWith(func(cfg string) string {
+		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
+		return cfg + fmt.Sprintf("  - product_id: 21\n    meeting_id: %d\n", series)
+	})
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Cy", Email: "cy@example.org", Items: []wootest.Item{{ProductID: 21}}})
+	e.eventually("registered", func() bool { return e.zoomStatus(series, "cy@example.org") == "approved" && e.settled() })
+
+	if code, err := e.zoom.DeleteOccurrenceAsHost(series, d1.Add(24*time.Hour), "host@shop.example"); err != nil || code != http.StatusOK {
+		t.Fatalf("meeting.deleted answered %d, %v", code, err)
+	}
+	e.eventually("the event worked", func() bool {
+		for _, l := range strings.Split(e.logs.String(), "\n") {
+			if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic=zoom:meeting.deleted") {
+				return e.settled()
+			}
+		}
+		return false
+	})
+	if want := fmt.Sprintf("an occurrence of meeting %d deleted in Zoom by host@shop.example: 2 occurrences left", series); !strings.Contains(e.logs.String(), want) {
+		t.Errorf("the log does not say %q", want)
+	}
+	if m := e.metaEntries(id); len(m) != 1 || m[0].JoinURL == "" || e.notesWith(id, false, "no longer work") != 0 {
+		t.Errorf("after one occurrence was deleted: meta %+v, notes %+v", m, e.shop.Notes(id))
+	}
+	next := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Di", Email: "di@example.org", Items: []wootest.Item{{ProductID: 21}}})
+	e.eventually("a new order registers", func() bool { return e.zoomStatus(series, "di@example.org") == "approved" && e.settled() })
+	if m := e.metaEntries(next); len(m) != 1 {
+		t.Errorf("the new order's meta: %+v", m)
+	}
 }

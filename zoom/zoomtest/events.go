@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,4 +136,27 @@ func (f *Fake) DeleteMeetingAsHost(id int64, operator string) (int, error) {
 	delete(f.targets, id)
 	f.mu.Unlock()
 	return f.SendEvent(event, map[string]any{"account_id": f.creds.AccountID, "operator": operator, "operator_id": "op-1", "operation": "all", "object": obj})
+}
+
+// DeleteOccurrenceAsHost deletes one occurrence of a series in Zoom's web
+// portal, as its host would: the series lives on without it. Zoom sends
+// meeting.deleted all the same, with operation "single" and the occurrence.
+func (f *Fake) DeleteOccurrenceAsHost(id int64, start time.Time, operator string) (int, error) {
+	f.mu.Lock()
+	t, ok := f.targets[id]
+	if !ok {
+		f.mu.Unlock()
+		return 0, fmt.Errorf("no meeting %d", id)
+	}
+	i := slices.IndexFunc(t.spec.Occurrences, start.Equal)
+	if i < 0 {
+		f.mu.Unlock()
+		return 0, fmt.Errorf("no occurrence at %s of %d", start, id)
+	}
+	t.spec.Occurrences = slices.Delete(t.spec.Occurrences, i, i+1)
+	obj := f.object(t)
+	obj["occurrences"] = []map[string]any{{"occurrence_id": occurrenceID(start), "start_time": start.UTC().Format(time.RFC3339), "status": "deleted"}}
+	event := kind(t) + ".deleted"
+	f.mu.Unlock()
+	return f.SendEvent(event, map[string]any{"account_id": f.creds.AccountID, "operator": operator, "operator_id": "op-1", "operation": "single", "object": obj})
 }
