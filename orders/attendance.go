@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/woozoom/woozoom/rules"
 	"github.com/woozoom/woozoom/worker"
@@ -19,6 +20,8 @@ type AttendanceStore interface {
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	Seats(ctx context.Context, keys []rules.SeatKey) (map[rules.SeatKey]rules.Seat, error)
 	SaveAttendance(ctx context.Context, t rules.Target, instance string, att []rules.Attendance, unmatched []rules.Unmatched) error
+	ActiveMappings(ctx context.Context) ([]rules.Mapping, error)
+	TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error)
 	RequeueOrders(ctx context.Context, orderIDs []int64) (int, error)
 }
 
@@ -66,6 +69,9 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 	if err != nil {
 		return worker.Done{}, err
 	}
+	if regs, err = a.holding(ctx, t, ev.Payload.Object.StartTime, regs); err != nil {
+		return worker.Done{}, err
+	}
 	if len(regs) == 0 {
 		return worker.Done{Result: fmt.Sprintf("%s ended: no paid attendee of this shop; nothing to record", t)}, nil
 	}
@@ -97,6 +103,32 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 	}
 	return worker.Done{Result: fmt.Sprintf("%s ended: %d of %d paid attendees came; %d participants without a paid registration listed for the organiser; %d orders queued to get it",
 		t, attended, len(att), len(unmatched), len(ids))}, nil
+}
+
+// holding keeps the registrations that hold the ended instance of t,
+// which began at start: of a series, a ticket for some occurrences (a day)
+// was not invited to the others, so it neither attended nor missed them.
+func (a *Attendance) holding(ctx context.Context, t rules.Target, start string, regs []rules.Registration) ([]rules.Registration, error) {
+	began, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		return regs, nil // no start said: every registration
+	}
+	mappings, err := a.store.ActiveMappings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, _, err := a.store.TargetDetails(ctx, t, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	window := time.Duration(d.Duration)*time.Minute + time.Hour
+	var out []rules.Registration
+	for _, r := range regs {
+		if rules.HoldsInstance(rules.OccurrencesOn(mappings, r.ProductID, t), d.Occurrences, began, window) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // invitees are the registrations with their registrants' ids on Zoom.

@@ -153,16 +153,29 @@ type Recording struct {
 	Passcode string
 }
 
-// RecordingsFor picks the recordings a registration is to have: all of
-// them when it holds every occurrence (occurrences empty, as for a single
-// meeting or a series registered once). A registration on some occurrences
-// (comma-separated ids, their scheduled starts in epoch milliseconds) has
-// a recording when the occurrence scheduled nearest its start, of the
-// registration's and the series' known ones, is one of its own and within
-// window of it: a day ticket gets its day's replay, not the next day's.
+// RecordingsFor picks the recordings a registration is to have: those of
+// the instances it holds (HoldsInstance).
 func RecordingsFor(recs []Recording, occurrences string, series []time.Time, window time.Duration) []Recording {
+	var out []Recording
+	for _, r := range recs {
+		if HoldsInstance(occurrences, series, r.Start, window) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// HoldsInstance reports whether a registration holds the instance of a
+// meeting that began at start: every instance when it holds every
+// occurrence (occurrences empty, as for a single meeting or a series
+// registered once). A registration on some occurrences (comma-separated
+// ids, their scheduled starts in epoch milliseconds) holds an instance
+// when the occurrence scheduled nearest its start, of the registration's
+// and the series' known ones, is one of its own and within window of it:
+// a day ticket holds its day, not the next.
+func HoldsInstance(occurrences string, series []time.Time, start time.Time, window time.Duration) bool {
 	if occurrences == "" {
-		return recs
+		return true
 	}
 	own := map[time.Time]bool{}
 	starts := slices.Clone(series)
@@ -175,19 +188,13 @@ func RecordingsFor(recs []Recording, occurrences string, series []time.Time, win
 		own[at] = true
 		starts = append(starts, at)
 	}
-	var out []Recording
-	for _, r := range recs {
-		var nearest time.Time
-		for _, s := range starts {
-			if nearest.IsZero() || absDuration(r.Start.Sub(s)) < absDuration(r.Start.Sub(nearest)) {
-				nearest = s.UTC()
-			}
-		}
-		if !nearest.IsZero() && own[nearest] && absDuration(r.Start.Sub(nearest)) <= window {
-			out = append(out, r)
+	var nearest time.Time
+	for _, s := range starts {
+		if nearest.IsZero() || absDuration(start.Sub(s)) < absDuration(start.Sub(nearest)) {
+			nearest = s.UTC()
 		}
 	}
-	return out
+	return !nearest.IsZero() && own[nearest] && absDuration(start.Sub(nearest)) <= window
 }
 
 // Missed reports whether an attendee's attendance says they did not come

@@ -162,6 +162,25 @@ func mapped(product int64, mappings []Mapping) bool {
 	return false
 }
 
+// OccurrencesOn are the occurrences of t a product's tickets register on,
+// as its mappings say ("": every occurrence). Where a product's slots map
+// to different occurrences of one series, this is all of them: which slot
+// a ticket booked is in its order, not here.
+func OccurrencesOn(mappings []Mapping, productID int64, t Target) string {
+	out, found := "", false
+	for _, m := range mappings {
+		if m.ProductID != productID || m.Target != t {
+			continue
+		}
+		if !found {
+			out, found = m.Occurrences, true
+			continue
+		}
+		out = mergeOccurrences(out, m.Occurrences)
+	}
+	return out
+}
+
 // mergeOccurrences joins two occurrence lists; empty means every occurrence
 // and so absorbs the other.
 func mergeOccurrences(a, b string) string {

@@ -374,3 +374,24 @@ func TestRouteActions(t *testing.T) {
 		t.Errorf("gone targets %v", ts)
 	}
 }
+
+func TestOccurrencesOn(t *testing.T) {
+	series := Target{Kind: Meeting, ID: 7}
+	ms := []Mapping{
+		{ProductID: 20, Target: series, Occurrences: "100"},
+		{ProductID: 21, Target: series},
+		{ProductID: 22, Target: series, Occurrences: "100", Slot: "monday"},
+		{ProductID: 22, Target: series, Occurrences: "200", Slot: "tuesday"},
+		{ProductID: 23, Target: series, Occurrences: "100"},
+		{ProductID: 23, Target: series, Slot: "any-day"},
+		{ProductID: 20, Target: Target{Kind: Meeting, ID: 8}, Occurrences: "300"},
+	}
+	for _, tc := range []struct {
+		product int64
+		want    string
+	}{{20, "100"}, {21, ""}, {22, "100,200"}, {23, ""}, {99, ""}} {
+		if got := OccurrencesOn(ms, tc.product, series); got != tc.want {
+			t.Errorf("OccurrencesOn(product %d) = %q, want %q", tc.product, got, tc.want)
+		}
+	}
+}

@@ -190,6 +190,17 @@ func TestReplaysOfASeries(t *testing.T) {
 	if got := e.replaysOf(day, "ida@example.org"); !slices.Equal(got, []string{first}) {
 		t.Errorf("the day-one ticket's replays = %q, want day one's only", got)
 	}
+	// Attendance, likewise: the day-one ticket was not invited to day two,
+	// so it neither attended nor missed it.
+	if a := e.attendanceOf(e.shop, day); len(a) != 1 || a[0]["instance"] != "day1Uuid==" || a[0]["attended"] != false {
+		t.Errorf("the day-one ticket's attendance = %v, want day one's only (missed)", a)
+	}
+	if a := e.attendanceOf(e.shop, course); len(a) != 2 || a[0]["attended"] != true || a[1]["attended"] != true {
+		t.Errorf("the course ticket's attendance = %v, want both days attended", a)
+	}
+	if e.notesWith(day, false, "did not attend") != 1 {
+		t.Errorf("the day-one ticket's staff notes: %+v", e.shop.Notes(day))
+	}
 	if e.notesWith(course, true, "the recordings: Mon 14 Dec 2026: "+share1+" (passcode D1), Tue 15 Dec 2026: "+share2+" (passcode D2)") != 1 {
 		t.Errorf("the course ticket was not told of both recordings: %+v", e.shop.Notes(course))
 	}

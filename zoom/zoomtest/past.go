@@ -64,7 +64,7 @@ func (f *Fake) EndMeeting(id int64, uuid string, ready time.Duration, parts ...P
 	// In the ended events the id is a string (the registration events
 	// carry a number).
 	obj["id"], obj["uuid"] = strconv.FormatInt(id, 10), uuid
-	obj["end_time"] = f.Now().UTC().Format(time.RFC3339)
+	obj["start_time"], obj["end_time"] = start.UTC().Format(time.RFC3339), f.Now().UTC().Format(time.RFC3339)
 	return f.SendEvent(kind(t)+".ended", map[string]any{"account_id": f.creds.AccountID, "object": obj})
 }
 
