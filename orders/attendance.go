@@ -109,8 +109,11 @@ func (a *Attendance) Work(ctx context.Context, j worker.Job) (worker.Done, error
 // which began at start: of a series, a ticket for some occurrences (a day)
 // was not invited to the others, so it neither attended nor missed them.
 func (a *Attendance) holding(ctx context.Context, t rules.Target, start string, regs []rules.Registration) ([]rules.Registration, error) {
-	began, err := time.Parse(time.RFC3339, start)
-	if err != nil {
+	var began time.Time
+	if at, err := time.Parse(time.RFC3339, start); err == nil {
+		began = at
+	}
+	if began.IsZero() {
 		return regs, nil // no start said: every registration
 	}
 	mappings, err := a.store.ActiveMappings(ctx)
