@@ -587,8 +587,9 @@ recordings: share
 			noWriteBack = append(noWriteBack, fmt.Sprintf("%s/%d", o.s.name, o.id))
 		}
 	}
-	lost, accepted, overlapping, disabled, attendanceMissing, attendanceWrong := 0, 0, 0, 0, 0, 0
+	lost, accepted, overlapping, disabled := 0, 0, 0, 0
 	replayMissing, replayToUnpaid := checkReplays(t, ids, map[string]int64{"meeting": meeting, "webinar": webinar}, replays, wantAttendance)
+	attendanceMissing, attendanceWrong := checkAttendanceOnOrders(t, ids, ended, wantAttendance)
 	var failedJobs []rules.Job
 	for _, cs := range shops {
 		sdb := db.Shop(cs.name)
@@ -1039,6 +1040,54 @@ func checkAttendance(t *testing.T, db *store.DB, shop string, tg rules.Target, e
 		if k.shop == shop && k.target == tg.ID && !seen[k] {
 			t.Logf("no attendance of %s order %d %s on %s", shop, k.order, k.email, tg)
 			missing++
+		}
+	}
+	return missing, wrong
+}
+
+// checkAttendanceOnOrders reads the attendance each order's meta gives
+// (written by the order's own job): missing, a paid attendee without an
+// entry for a meeting that ended; wrong, an entry that says otherwise than
+// who was there.
+func checkAttendanceOnOrders(t *testing.T, all []chaosOrder, ended map[int64]chaosEnded, paid map[chaosAttendee]bool) (missing, wrong int) {
+	t.Helper()
+	type entry struct {
+		Email    string `json:"email"`
+		Event    string `json:"event"`
+		Attended bool   `json:"attended"`
+		Minutes  int    `json:"minutes"`
+	}
+	onOrder := map[chaosAttendee]entry{}
+	for _, o := range all {
+		v, ok := o.s.shop.Meta(o.id, orders.AttendanceMetaKey)
+		if !ok {
+			continue
+		}
+		var raw []byte
+		if s, ok := v.(string); ok {
+			raw = []byte(s)
+		} else {
+			raw, _ = json.Marshal(v)
+		}
+		var entries []entry
+		_ = json.Unmarshal(raw, &entries)
+		for _, e := range entries {
+			var target int64
+			if _, err := fmt.Sscanf(e.Event[strings.LastIndex(e.Event, " ")+1:], "%d", &target); err == nil {
+				onOrder[chaosAttendee{o.s.name, o.id, target, rules.NormalizeEmail(e.Email)}] = e
+			}
+		}
+	}
+	for k := range paid {
+		e, ok := onOrder[k]
+		minutes, came := ended[k.target].minutes[k.email]
+		switch {
+		case !ok:
+			t.Logf("%s order %d (%s): no attendance of %d on the order", k.shop, k.order, k.email, k.target)
+			missing++
+		case e.Attended != came || e.Minutes != minutes:
+			t.Logf("%s order %d (%s): the order says %+v of %d; want came %v, %d minutes", k.shop, k.order, k.email, e, k.target, came, minutes)
+			wrong++
 		}
 	}
 	return missing, wrong
