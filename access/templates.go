@@ -54,15 +54,18 @@ type Replay struct {
 }
 
 // Day is the day the recorded instance began, in the event's time zone.
-func (r Replay) Day() string {
-	if r.Start.IsZero() {
+func (r Replay) Day() string { return inZone(r.Start, r.Timezone, "Mon 2 Jan 2006") }
+
+// inZone formats t in an IANA zone (UTC when empty or unknown); "" for no
+// time.
+func inZone(t time.Time, zone, layout string) string {
+	if t.IsZero() {
 		return ""
 	}
-	t := r.Start
-	if loc, err := time.LoadLocation(r.Timezone); err == nil && r.Timezone != "" {
+	if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
 		t = t.In(loc)
 	}
-	return t.Format("Mon 2 Jan 2006")
+	return t.Format(layout)
 }
 
 // Name is the attendee's full name.
@@ -80,16 +83,7 @@ func (e Entry) KindName() string {
 func (e Entry) Zoom() bool { return e.Target.Kind == rules.Meeting || e.Target.Kind == rules.Webinar }
 
 // StartLocal is the start in the event's time zone ("" without a start).
-func (e Entry) StartLocal() string {
-	if e.Start.IsZero() {
-		return ""
-	}
-	t := e.Start
-	if loc, err := time.LoadLocation(e.Timezone); err == nil && e.Timezone != "" {
-		t = t.In(loc)
-	}
-	return t.Format("Mon 2 Jan 2006 15:04 MST")
-}
+func (e Entry) StartLocal() string { return inZone(e.Start, e.Timezone, "Mon 2 Jan 2006 15:04 MST") }
 
 // StartUTC is the start in UTC ("" without a start).
 func (e Entry) StartUTC() string {

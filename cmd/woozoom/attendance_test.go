@@ -122,16 +122,7 @@ func TestAttendanceEndToEnd(t *testing.T) {
 	if _, err := e.zoom.EndMeeting(e.webinar, uuid, 0, parts...); err != nil {
 		t.Fatal(err)
 	}
-	endedDone := func() int {
-		n := 0
-		for _, l := range strings.Split(e.logs.String(), "\n") {
-			if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic=zoom:webinar.ended") {
-				n++
-			}
-		}
-		return n
-	}
-	e.eventually("the repeat worked", func() bool { return endedDone() == 2 && e.settled() })
+	e.eventually("the repeat worked", func() bool { return e.jobsDone("zoom:webinar.ended") == 2 && e.settled() })
 	if !thanked() || e.notesWith(ann, false, "attendance of") != 1 {
 		t.Errorf("notes after the event came again: %+v", e.shop.Notes(ann))
 	}

@@ -1045,6 +1045,22 @@ func checkAttendance(t *testing.T, db *store.DB, shop string, tg rules.Target, e
 	return missing, wrong
 }
 
+// metaJSON decodes an order's meta value into v, as WooCommerce gives it
+// back (a JSON string, or the value itself); false without the key.
+func metaJSON(shop *wootest.Shop, id int64, key string, v any) bool {
+	m, ok := shop.Meta(id, key)
+	if !ok {
+		return false
+	}
+	raw, isString := m.(string)
+	if !isString {
+		b, _ := json.Marshal(m)
+		raw = string(b)
+	}
+	_ = json.Unmarshal([]byte(raw), v)
+	return true
+}
+
 // checkAttendanceOnOrders reads the attendance each order's meta gives
 // (written by the order's own job): missing, a paid attendee without an
 // entry for a meeting that ended; wrong, an entry that says otherwise than
@@ -1059,18 +1075,10 @@ func checkAttendanceOnOrders(t *testing.T, all []chaosOrder, ended map[int64]cha
 	}
 	onOrder := map[chaosAttendee]entry{}
 	for _, o := range all {
-		v, ok := o.s.shop.Meta(o.id, orders.AttendanceMetaKey)
-		if !ok {
+		var entries []entry
+		if !metaJSON(o.s.shop, o.id, orders.AttendanceMetaKey, &entries) {
 			continue
 		}
-		var raw []byte
-		if s, ok := v.(string); ok {
-			raw = []byte(s)
-		} else {
-			raw, _ = json.Marshal(v)
-		}
-		var entries []entry
-		_ = json.Unmarshal(raw, &entries)
 		for _, e := range entries {
 			var target int64
 			if _, err := fmt.Sscanf(e.Event[strings.LastIndex(e.Event, " ")+1:], "%d", &target); err == nil {
@@ -1101,22 +1109,14 @@ func checkReplays(t *testing.T, all []chaosOrder, targets map[string]int64, repl
 	t.Helper()
 	given := map[chaosAttendee]string{}
 	for _, o := range all {
-		v, ok := o.s.shop.Meta(o.id, orders.MetaKey)
-		if !ok {
-			continue
-		}
-		var raw []byte
-		if s, ok := v.(string); ok {
-			raw = []byte(s)
-		} else {
-			raw, _ = json.Marshal(v)
-		}
 		var entries []struct {
 			Email     string `json:"email"`
 			Type      string `json:"type"`
 			ReplayURL string `json:"replay_url"`
 		}
-		_ = json.Unmarshal(raw, &entries)
+		if !metaJSON(o.s.shop, o.id, orders.MetaKey, &entries) {
+			continue
+		}
 		for _, e := range entries {
 			if target, ok := targets[e.Type]; ok && e.ReplayURL != "" {
 				given[chaosAttendee{o.s.name, o.id, target, rules.NormalizeEmail(e.Email)}] = e.ReplayURL

@@ -39,6 +39,17 @@ func (e *e2e) metaEntries(id int64) []orders.MetaEntry {
 	return out
 }
 
+// jobsDone counts the jobs of a topic the server's log says are done.
+func (e *e2e) jobsDone(topic string) int {
+	n := 0
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic="+topic+" ") {
+			n++
+		}
+	}
+	return n
+}
+
 func (e *e2e) settled() bool {
 	c := e.jobCounts()
 	return e.shop.Pending() == 0 && c[rules.JobQueued]+c[rules.JobRunning] == 0
@@ -70,14 +81,7 @@ func TestZoomEventsEndToEnd(t *testing.T) {
 	}}); err != nil || code != http.StatusOK {
 		t.Fatalf("registration_created answered %d, %v", code, err)
 	}
-	e.eventually("the created event worked", func() bool {
-		for _, l := range strings.Split(e.logs.String(), "\n") {
-			if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic=zoom:meeting.registration_created") {
-				return e.settled()
-			}
-		}
-		return false
-	})
+	e.eventually("the created event worked", func() bool { return e.jobsDone("zoom:meeting.registration_created") == 1 && e.settled() })
 	if m := e.metaEntries(id); len(m) != 2 || e.notesWith(id, true, "withdrawn") != 0 || e.zoomStatus(e.meeting, "rita@example.org") != "approved" {
 		t.Fatalf("after registration_created the order has %d links and notes %+v", len(m), e.shop.Notes(id))
 	}
@@ -192,14 +196,7 @@ func TestOccurrenceDeletedInZoom(t *testing.T) {
 	if code, err := e.zoom.DeleteOccurrenceAsHost(series, d1.Add(24*time.Hour), "host@shop.example"); err != nil || code != http.StatusOK {
 		t.Fatalf("meeting.deleted answered %d, %v", code, err)
 	}
-	e.eventually("the event worked", func() bool {
-		for _, l := range strings.Split(e.logs.String(), "\n") {
-			if strings.Contains(l, `msg="job done"`) && strings.Contains(l, "topic=zoom:meeting.deleted") {
-				return e.settled()
-			}
-		}
-		return false
-	})
+	e.eventually("the event worked", func() bool { return e.jobsDone("zoom:meeting.deleted") == 1 && e.settled() })
 	if want := fmt.Sprintf("an occurrence of meeting %d deleted in Zoom by host@shop.example: 2 occurrences left", series); !strings.Contains(e.logs.String(), want) {
 		t.Errorf("the log does not say %q", want)
 	}
