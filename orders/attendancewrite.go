@@ -2,6 +2,8 @@ package orders
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -48,7 +50,10 @@ func (o *Orders) writeAttendance(ctx context.Context, order rules.Order, regs []
 	return nil
 }
 
-// writeAttendanceMeta writes _woozoom_attendance unless the order holds it.
+// writeAttendanceMeta writes _woozoom_attendance when it changed since
+// woozoom last wrote it, or the order as read lacks it. The write's echo
+// (order.updated) comes back here and finds the digest the same: whatever
+// shape the shop gives the value back in, it is not written again.
 func (o *Orders) writeAttendanceMeta(ctx context.Context, order rules.Order, records []rules.AttendanceRecord) error {
 	entries := make([]attendanceEntry, len(records))
 	for i, r := range records {
@@ -57,15 +62,23 @@ func (o *Orders) writeAttendanceMeta(ctx context.Context, order rules.Order, rec
 			entries[i].FirstJoin, entries[i].LastLeave = r.FirstJoin.Format(time.RFC3339), r.LastLeave.Format(time.RFC3339)
 		}
 	}
-	var have []attendanceEntry
-	if raw := rules.MetaValue(order.Meta, AttendanceMetaKey); len(raw) > 0 && json.Unmarshal(raw, &have) == nil && slices.Equal(have, entries) {
-		return nil
-	}
 	value, err := json.Marshal(entries)
 	if err != nil {
 		return fmt.Errorf("write the attendance of order %d: %w", order.ID, err)
 	}
-	return o.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: AttendanceMetaKey, Value: value}})
+	sum := sha256.Sum256(value)
+	digest := hex.EncodeToString(sum[:])
+	written, err := o.store.AttendanceDigest(ctx, order.ID)
+	if err != nil || written == digest {
+		return err
+	}
+	var have []attendanceEntry
+	if raw := rules.MetaValue(order.Meta, AttendanceMetaKey); len(raw) == 0 || json.Unmarshal(raw, &have) != nil || !slices.Equal(have, entries) {
+		if err := o.shop.UpdateOrderMeta(ctx, order.ID, []rules.Meta{{Key: AttendanceMetaKey, Value: value}}); err != nil {
+			return err
+		}
+	}
+	return o.store.SaveAttendanceDigest(ctx, order.ID, digest)
 }
 
 // noteAttendance tells staff who of the order attended an instance, once.

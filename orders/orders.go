@@ -43,6 +43,8 @@ type Store interface {
 	OrderAttendance(ctx context.Context, orderID int64) ([]rules.AttendanceRecord, error)
 	AttendanceNoted(ctx context.Context, t rules.Target, instance string, orderID int64) error
 	AttendanceThanked(ctx context.Context, t rules.Target, instance string, orderID int64, email string) error
+	AttendanceDigest(ctx context.Context, orderID int64) (string, error)
+	SaveAttendanceDigest(ctx context.Context, orderID int64, digest string) error
 	CalendarToken(ctx context.Context, r rules.Registration) (string, error)
 	ActiveRegistrationsOn(ctx context.Context, t rules.Target, email string) ([]rules.Registration, error)
 	RequeueOrder(ctx context.Context, orderID int64) (bool, error)

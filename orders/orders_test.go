@@ -871,3 +871,50 @@ func runner(oc orders.Config, wc worker.Config, db *store.DB, z orders.Zoom, sho
 	wc.Rooms = map[worker.Kind]worker.Room{worker.OrderJob: room, worker.RegistrantEvent: room.Registrants()}
 	return worker.New(wc, db, discard())
 }
+
+// The order's job writes its attendance once: the write's echo, read back
+// in another shape than woozoom wrote (numbers as strings, as a shop may
+// give nested meta), finds what it last wrote and writes nothing again.
+func TestAttendanceWrittenOnceWhateverTheEchoShape(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id := h.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Ann", Email: "ann@example.org", Items: []wootest.Item{{ProductID: 11}}})
+	h.deliver(id)
+	h.drain()
+	webinar := rules.Target{Kind: rules.Webinar, ID: h.webinar}
+	regs, _ := h.db.Registrations(ctx, id)
+	at := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	if err := h.db.SaveAttendance(ctx, webinar, "w-uuid==", []rules.Attendance{{Registration: regs[0], Attended: true, FirstJoin: at, LastLeave: at.Add(time.Hour), Minutes: 45}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.RequeueOrder(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	before := h.shop.Writes()
+	h.drain()
+	if n := h.shop.Writes() - before; n != 1 {
+		t.Fatalf("the attendance made %d order updates, want 1 (the meta)", n)
+	}
+	// The echo, its meta value with every number a string.
+	body, _ := h.shop.OrderJSON(id)
+	var order map[string]any
+	if err := json.Unmarshal(body, &order); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range order["meta_data"].([]any) {
+		if m := m.(map[string]any); m["key"] == orders.AttendanceMetaKey {
+			raw, _ := json.Marshal(m["value"])
+			m["value"] = strings.ReplaceAll(string(raw), `"minutes":45`, `"minutes":"45"`)
+		}
+	}
+	echo, _ := json.Marshal(order)
+	if !strings.Contains(string(echo), `\"minutes\":\"45\"`) {
+		t.Fatalf("the echo was not reshaped: %s", echo)
+	}
+	before = h.shop.Writes()
+	h.deliverBody("order.updated", echo)
+	h.drain()
+	if n := h.shop.Writes() - before; n != 0 {
+		t.Errorf("the echo made %d order updates, want none", n)
+	}
+}

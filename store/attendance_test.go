@@ -51,6 +51,20 @@ func contractAttendanceKept(t *testing.T, open opener) {
 		t.Errorf("another shop sees the attendance: %+v", other)
 	}
 
+	// What was last written to an order's attendance meta, per shop.
+	if d, err := db.AttendanceDigest(ctx, 101); err != nil || d != "" {
+		t.Errorf("attendance digest before any write = %q, %v", d, err)
+	}
+	if err := db.SaveAttendanceDigest(ctx, 101, "abc"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := db.AttendanceDigest(ctx, 101); d != "abc" {
+		t.Errorf("attendance digest = %q, want abc", d)
+	}
+	if d, _ := db.Shop("academy").AttendanceDigest(ctx, 101); d != "" {
+		t.Errorf("another shop's order 101 has the digest %q", d)
+	}
+
 	// A recording is Zoom's: every shop's; a new one of an instance
 	// replaces it; a series keeps one per instance, read by start.
 	for _, share := range []string{"https://zoom.us/rec/share/a", "https://zoom.us/rec/share/b"} {

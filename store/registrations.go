@@ -284,6 +284,33 @@ func (d *DB) SaveMetaDigest(ctx context.Context, orderID int64, digest string, b
 	return nil
 }
 
+// AttendanceDigest is the digest of what woozoom last wrote to an order's
+// attendance meta ("" for nothing yet).
+func (d *DB) AttendanceDigest(ctx context.Context, orderID int64) (string, error) {
+	var digest string
+	err := d.db.QueryRowContext(ctx, `SELECT attendance_digest FROM orders WHERE shop = ? AND order_id = ?`, d.shop, orderID).Scan(&digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("attendance digest of order %d: %w", orderID, err)
+	}
+	return digest, nil
+}
+
+// SaveAttendanceDigest records what woozoom wrote to an order's attendance
+// meta.
+func (d *DB) SaveAttendanceDigest(ctx context.Context, orderID int64, digest string) error {
+	_, err := d.exec(ctx, `
+		INSERT INTO orders (shop, order_id, status, modified, attendance_digest, updated_at) VALUES (?, ?, '', 0, ?, ?)
+		ON CONFLICT (shop, order_id) DO UPDATE SET attendance_digest = excluded.attendance_digest, updated_at = excluded.updated_at`,
+		d.shop, orderID, digest, d.now())
+	if err != nil {
+		return fmt.Errorf("save attendance digest of order %d: %w", orderID, err)
+	}
+	return nil
+}
+
 // TargetDetails returns cached meeting or webinar details fetched after since.
 func (d *DB) TargetDetails(ctx context.Context, t rules.Target, since time.Time) (rules.TargetDetails, bool, error) {
 	td := rules.TargetDetails{Target: t}
