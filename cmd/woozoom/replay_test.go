@@ -115,6 +115,13 @@ func TestReplayEndToEnd(t *testing.T) {
 		return e.replayOf(ann, "ann@example.org", "webinar") == "" && e.replayOf(cal, "cal@example.org", "webinar") == "" &&
 			len(e.metaEntries(ann)) == 1 && e.settled()
 	})
+	// The host takes it back from the trash: it comes back.
+	if _, err := e.zoom.RecoverRecording(e.webinar, "wuuid1=="); err != nil {
+		t.Fatal(err)
+	}
+	e.eventually("the recovered recording back on the orders", func() bool {
+		return e.replayOf(ann, "ann@example.org", "webinar") == share && e.replayOf(cal, "cal@example.org", "webinar") == share && e.settled()
+	})
 }
 
 // replaysOf lists the replay links an order's meta gives an attendee.

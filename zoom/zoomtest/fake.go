@@ -132,6 +132,7 @@ type Fake struct {
 	past            map[string]*pastInstance // ended instances by UUID
 	latestPast      map[int64]string         // a meeting's last ended instance
 	recordings      map[int64][]*recording   // cloud recordings by meeting, one per instance, oldest first
+	trash           map[string]*recording    // trashed recordings by instance
 }
 
 type fault struct {
@@ -157,7 +158,7 @@ func New(creds Credentials, limits Limits) *Fake {
 		window: map[string]int{}, addCount: map[string]int{}, statCount: map[string]int{},
 		pages: map[string]pageState{}, users: map[string]*User{}, scopes: AllScopes, tokenScopes: map[string][]string{},
 		hostDaily: map[string]int{}, remindedDeletes: map[int64]bool{}, past: map[string]*pastInstance{}, latestPast: map[int64]string{},
-		recordings: map[int64][]*recording{},
+		recordings: map[int64][]*recording{}, trash: map[string]*recording{},
 	}
 }
 

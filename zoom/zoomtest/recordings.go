@@ -55,7 +55,8 @@ func (f *Fake) CompleteRecording(id int64, uuid, share, passcode string) (int, e
 }
 
 // DeleteRecording moves an instance's recording to the trash, as its host
-// would, and sends recording.trashed.
+// would, and sends recording.trashed. Zoom serves nothing of it until it is
+// recovered.
 func (f *Fake) DeleteRecording(id int64, uuid string) (int, error) {
 	f.mu.Lock()
 	t := f.targets[id]
@@ -69,6 +70,9 @@ func (f *Fake) DeleteRecording(id int64, uuid string) (int, error) {
 		}
 	}
 	f.recordings[id] = kept
+	if gone != nil {
+		f.trash[uuid] = gone
+	}
 	hook := f.hookURL
 	f.mu.Unlock()
 	if t == nil || gone == nil {
@@ -79,6 +83,26 @@ func (f *Fake) DeleteRecording(id int64, uuid string) (int, error) {
 	}
 	obj := map[string]any{"id": t.id, "uuid": gone.uuid, "host_id": "host-" + t.spec.HostEmail, "topic": t.spec.Topic, "type": recordingType(t)}
 	return f.SendEvent("recording.trashed", map[string]any{"account_id": f.creds.AccountID, "object": obj})
+}
+
+// RecoverRecording takes an instance's recording back from the trash, as
+// its host would, and sends recording.recovered.
+func (f *Fake) RecoverRecording(id int64, uuid string) (int, error) {
+	f.mu.Lock()
+	t, rec := f.targets[id], f.trash[uuid]
+	if t == nil || rec == nil {
+		f.mu.Unlock()
+		return 0, fmt.Errorf("no recording of %d (%s) in the trash", id, uuid)
+	}
+	delete(f.trash, uuid)
+	f.recordings[id] = append(f.recordings[id], rec)
+	obj := f.recordingJSON(t, rec)
+	hook := f.hookURL
+	f.mu.Unlock()
+	if hook == "" {
+		return 0, nil
+	}
+	return f.SendEvent("recording.recovered", map[string]any{"account_id": f.creds.AccountID, "object": obj})
 }
 
 // recordingType is Zoom's type of the recorded meeting: 5 a webinar, 2 a
