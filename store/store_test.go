@@ -675,6 +675,16 @@ func contractRequeueOrderAndRestore(t *testing.T, open opener) {
 	if n, err := db.Shop("academy").RequeueOrders(ctx, []int64{8}); err != nil || n != 1 {
 		t.Errorf("another shop's order 8: %d queued (%v), want its own refresh", n, err)
 	}
+	// More than a transaction's batch: every one queued, once.
+	many := make([]int64, 1201)
+	for i := range many {
+		many[i] = int64(1000 + i)
+	}
+	for try, want := range []int{1201, 0} { // the second finds every refresh queued
+		if n, err := db.Shop("big").RequeueOrders(ctx, many); err != nil || n != want {
+			t.Errorf("RequeueOrders of 1,201 orders, try %d: %d queued (%v), want %d", try+1, n, err, want)
+		}
+	}
 
 	m := rules.Target{Kind: rules.Meeting, ID: 1}
 	regs := []rules.Registration{

@@ -58,9 +58,26 @@ func (d *DB) RequeueOrder(ctx context.Context, orderID int64) (bool, error) {
 	return n == 1, err
 }
 
-// RequeueOrders is RequeueOrder for many orders in one transaction (every
-// order of an ended webinar), and says how many it queued.
+// RequeueOrders is RequeueOrder for many orders (every order of an ended
+// webinar), a transaction per requeueBatch of them, and says how many it
+// queued.
 func (d *DB) RequeueOrders(ctx context.Context, orderIDs []int64) (int, error) {
+	queued := 0
+	for start := 0; start < len(orderIDs); start += requeueBatch {
+		n, err := d.requeueOrders(ctx, orderIDs[start:min(start+requeueBatch, len(orderIDs))])
+		queued += n
+		if err != nil {
+			return queued, err
+		}
+	}
+	return queued, nil
+}
+
+// requeueBatch keeps each transaction short: SQLite takes no other write
+// (a delivery) while one is open.
+const requeueBatch = 500
+
+func (d *DB) requeueOrders(ctx context.Context, orderIDs []int64) (int, error) {
 	if len(orderIDs) == 0 {
 		return 0, nil
 	}
