@@ -177,7 +177,7 @@ func TestReplaysOfASeries(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := share1 + " " + d1.Add(2*time.Minute).Format(time.RFC3339)
-	defer func() {
+	defer func() { // on a failure, what the two orders hold says why
 		if t.Failed() {
 			t.Logf("meta: %+v / %+v", e.metaEntries(day), e.metaEntries(course))
 		}
