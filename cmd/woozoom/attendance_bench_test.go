@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -29,10 +27,7 @@ import (
 func BenchmarkAttendance(b *testing.B) {
 	n := envInt("WOOZOOM_ATTENDANCE_N", 1000)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "woozoom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildWoozoom(b, dir)
 	creds := zoomtest.Credentials{AccountID: "acct-att", ClientID: "client-att", ClientSecret: "zoom-secret-att"}
 	limits := zoomtest.BusinessLimits
 	limits.RegistrantsLimit = max(limits.RegistrantsLimit, n)
@@ -42,7 +37,8 @@ func BenchmarkAttendance(b *testing.B) {
 	webinar := fz.CreateMeeting(zoomtest.Meeting{Webinar: true, Topic: "Large webinar", HostEmail: "host@shop.example", Duration: 60})
 	shop := wootest.NewShop("ck_att", "cs_att")
 	var reads, writes atomic.Int64
-	ssrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ca := filepath.Join(dir, "ca.pem")
+	ssrv := serveShop(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "/orders") {
 			if r.Method == http.MethodGet {
 				reads.Add(1)
@@ -51,12 +47,7 @@ func BenchmarkAttendance(b *testing.B) {
 			}
 		}
 		shop.ServeHTTP(w, r)
-	}))
-	defer ssrv.Close()
-	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ssrv.Certificate().Raw}), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	}), ca)
 	port := freePort(b)
 	cfg := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: 127.0.0.1:%d

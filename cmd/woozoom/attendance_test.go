@@ -51,10 +51,7 @@ func TestAttendanceEndToEnd(t *testing.T) {
 		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
 		return strings.Replace(cfg, "worker:\n", "worker:\n  retry_base: 200ms\n  retry_max: 500ms\n", 1)
 	})
-	for _, w := range e.shop.Webhooks() {
-		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
-	}
-	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	e.webhooksHere()
 	buy := func(first, email string) int64 {
 		return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: email, Items: []wootest.Item{{ProductID: 11}}})
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,10 +26,7 @@ import (
 //	WOOZOOM_DRAIN_N=10000 go test -run '^$' -bench DrainAccounts -benchtime 1x -timeout 30m ./cmd/woozoom
 func BenchmarkDrainAccounts(b *testing.B) {
 	n := envInt("WOOZOOM_DRAIN_N", 2000)
-	bin := filepath.Join(b.TempDir(), "woozoom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildWoozoom(b, b.TempDir())
 	one := drainAccounts(b, bin, 1, n)
 	b.ResetTimer()
 	two := drainAccounts(b, bin, 2, n)

@@ -32,10 +32,7 @@ import (
 func BenchmarkDrain(b *testing.B) {
 	n := envInt("WOOZOOM_DRAIN_N", 2000)
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "woozoom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildWoozoom(b, dir)
 	creds := zoomtest.Credentials{AccountID: "acct-drain", ClientID: "client-drain", ClientSecret: "zoom-secret-drain"}
 	limits := zoomtest.BusinessLimits
 	// A webinar licensed for every attendee (a meeting takes at most 4,999).
@@ -153,6 +150,16 @@ events: [{product_id: 10, webinar_id: %d}, {product_id: 11, webinar_id: %d}]
 	b.ReportMetric(float64(cancelCalls)/float64(half), "calls/cancel")
 	b.ReportMetric(peakRSSMiB(b, proc.cmd.Process.Pid), "peakRSS_MiB")
 	b.Logf("%d registrations in %s (least possible %.0f s at %d/s); %d cancellations with %d calls", n, drain.Round(100*time.Millisecond), min, limits.LightPerSecond, half, cancelCalls)
+}
+
+// buildWoozoom builds the binary into dir, for a benchmark to run as a user
+// would.
+func buildWoozoom(b *testing.B, dir string) string {
+	bin := filepath.Join(dir, "woozoom")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // serveProcess is the real binary serving a configuration, started and

@@ -33,7 +33,7 @@ import (
 
 // serveShop serves a fake shop over TLS until the test ends, and writes
 // its certificate to caFile, as woocommerce.ca_file reads it.
-func serveShop(t testing.TB, shop *wootest.Shop, caFile string) *httptest.Server {
+func serveShop(t testing.TB, shop http.Handler, caFile string) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewTLSServer(shop)
 	t.Cleanup(srv.Close)

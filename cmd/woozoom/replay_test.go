@@ -22,6 +22,13 @@ func (e *e2e) replayOf(id int64, email, targetType string) string {
 	return ""
 }
 
+// buyOne places a completed order of one ticket of a product, for
+// first@example.org.
+func (e *e2e) buyOne(first string, product int64) int64 {
+	return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: strings.ToLower(first) + "@example.org",
+		Items: []wootest.Item{{ProductID: product}}})
+}
+
 // The replay for those who paid: the webinar's recording (recordings:
 // share) reaches its three paid orders, not the cancelled or the refunded
 // one, through the meta and the customer note; a later refund withdraws it
@@ -34,16 +41,9 @@ func TestReplayEndToEnd(t *testing.T) {
 		cfg = strings.Replace(cfg, "worker:\n", "recordings: share\nworker:\n  retry_base: 200ms\n  retry_max: 500ms\n", 1)
 		return strings.Replace(cfg, "  - product_id: 10\n", "  - product_id: 10\n    recordings: no_shows\n", 1)
 	})
-	for _, w := range e.shop.Webhooks() {
-		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
-	}
-	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
-	buy := func(first string, product int64) int64 {
-		return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: strings.ToLower(first) + "@example.org",
-			Items: []wootest.Item{{ProductID: product}}})
-	}
-	ann, bea, cal, dan, eve := buy("Ann", 11), buy("Bea", 11), buy("Cal", 11), buy("Dan", 11), buy("Eve", 11)
-	fay, gus := buy("Fay", 10), buy("Gus", 10)
+	e.webhooksHere()
+	ann, bea, cal, dan, eve := e.buyOne("Ann", 11), e.buyOne("Bea", 11), e.buyOne("Cal", 11), e.buyOne("Dan", 11), e.buyOne("Eve", 11)
+	fay, gus := e.buyOne("Fay", 10), e.buyOne("Gus", 10)
 	e.eventually("seven registered", func() bool {
 		return e.zoomStatus(e.webinar, "eve@example.org") == "approved" && e.zoomStatus(e.meeting, "gus@example.org") == "approved" && e.settled()
 	})
@@ -153,15 +153,8 @@ func TestReplaysOfASeries(t *testing.T) {
 		return cfg + fmt.Sprintf("  - product_id: 20\n    meeting_id: %d\n    occurrence_ids: \"%d\"\n  - product_id: 21\n    meeting_id: %d\n",
 			series, d1.UnixMilli(), series)
 	})
-	for _, w := range e.shop.Webhooks() {
-		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
-	}
-	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
-	buy := func(first string, product int64) int64 {
-		return e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: first, Email: strings.ToLower(first) + "@example.org",
-			Items: []wootest.Item{{ProductID: product}}})
-	}
-	day, course := buy("Ida", 20), buy("Cy", 21)
+	e.webhooksHere()
+	day, course := e.buyOne("Ida", 20), e.buyOne("Cy", 21)
 	e.eventually("both registered", func() bool {
 		return e.zoomStatus(series, "ida@example.org") == "approved" && e.zoomStatus(series, "cy@example.org") == "approved" && e.settled()
 	})

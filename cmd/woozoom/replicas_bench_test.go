@@ -32,10 +32,7 @@ import (
 //	go test -run '^$' -bench IngestReplicas -benchtime 1x ./cmd/woozoom
 func BenchmarkIngestReplicas(b *testing.B) {
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "woozoom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildWoozoom(b, dir)
 	cluster := pgtest.Own(b)
 	fz := zoomtest.New(zoomtest.Credentials{AccountID: "acct-ingest", ClientID: "client-ingest", ClientSecret: "zoom-secret-ingest"}, zoomtest.BusinessLimits)
 	zsrv := httptest.NewServer(fz)

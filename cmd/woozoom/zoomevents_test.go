@@ -39,6 +39,15 @@ func (e *e2e) metaEntries(id int64) []orders.MetaEntry {
 	return out
 }
 
+// webhooksHere points the shop's webhooks and Zoom's events at the server
+// as it now listens (serveWith starts it on a new port).
+func (e *e2e) webhooksHere() {
+	for _, w := range e.shop.Webhooks() {
+		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
+	}
+	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+}
+
 // jobsDone counts the jobs of a topic the server's log says are done.
 func (e *e2e) jobsDone(topic string) int {
 	n := 0
@@ -64,10 +73,7 @@ func TestZoomEventsEndToEnd(t *testing.T) {
 	e.serveWith(func(cfg string) string {
 		return strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
 	})
-	for _, w := range e.shop.Webhooks() {
-		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
-	}
-	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	e.webhooksHere()
 
 	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Rita", Email: "rita@example.org", Items: []wootest.Item{{ProductID: 10}, {ProductID: 11}}})
 	e.eventually("registered on both", func() bool { return len(e.metaEntries(id)) == 2 && e.settled() })
@@ -186,10 +192,7 @@ func TestOccurrenceDeletedInZoom(t *testing.T) {
 		cfg = strings.Replace(cfg, "zoom:\n", "zoom:\n  webhook_secret_token: "+zoomHookSecret+"\n", 1)
 		return cfg + fmt.Sprintf("  - product_id: 21\n    meeting_id: %d\n", series)
 	})
-	for _, w := range e.shop.Webhooks() {
-		e.shop.SetWebhookURL(w.ID, e.url+"/webhooks/woocommerce")
-	}
-	e.zoom.SetWebhook(e.url+"/webhooks/zoom", zoomHookSecret)
+	e.webhooksHere()
 	id := e.shop.CreateOrder(wootest.Order{Status: "completed", FirstName: "Cy", Email: "cy@example.org", Items: []wootest.Item{{ProductID: 21}}})
 	e.eventually("registered", func() bool { return e.zoomStatus(series, "cy@example.org") == "approved" && e.settled() })
 
